@@ -1,0 +1,102 @@
+"""Command line of `python -m bench`."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.client import ClientError
+from bench.load import LoadError, LoadSettings, pick_generator
+from bench.process import ServerError
+from bench.runner import run_benchmark
+from bench.scenarios import SCENARIOS
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark the mock server against a bare aiohttp server replaying "
+        "the same bytes (the ceiling).",
+    )
+    parser.add_argument("--fixtures", help="fixture file (default: the package's default)")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent keep-alives")
+    parser.add_argument("--duration", type=int, default=5, help="seconds measured per run")
+    parser.add_argument("--warmup", type=int, default=1, help="seconds of unmeasured load first")
+    parser.add_argument(
+        "--max-requests", type=int, default=1_000_000, help="request cap per measured run"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--workers", type=int, help="passed to `serve --workers`")
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated subset of {','.join(SCENARIOS)}",
+    )
+    parser.add_argument(
+        "--customer",
+        default="most",
+        help="Metronome customer: `most` (most invoices), `first`, or a customer id",
+    )
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--load-generator", choices=("auto", "wrk", "builtin"), default="auto")
+    parser.add_argument(
+        "--server-cmd",
+        help="command replacing `python -m mockserver serve`; --fixtures, --host, --port "
+        "and --workers are appended",
+    )
+    parser.add_argument("--startup-timeout", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    args.selected = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    unknown = sorted(set(args.selected) - set(SCENARIOS))
+    if unknown or not args.selected:
+        parser.error(f"--scenarios: unknown {unknown}; choose from {','.join(SCENARIOS)}")
+    for name in ("connections", "duration", "max_requests", "threads"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    return args
+
+
+def server_command(args: argparse.Namespace) -> list[str]:
+    cmd = shlex.split(args.server_cmd) if args.server_cmd else [sys.executable, "-m", "mockserver"]
+    cmd += [] if args.server_cmd else ["serve"]
+    if args.fixtures:
+        cmd += ["--fixtures", args.fixtures]
+    cmd += ["--host", "127.0.0.1", "--port", "0"]
+    if args.workers:
+        cmd += ["--workers", str(args.workers)]
+    return cmd
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Exit 0 when clean, 1 when errors were seen or scenarios skipped, 2 when it failed."""
+    args = parse_args(argv)
+    # Turn SIGTERM into SystemExit so the servers are stopped by the usual unwinding.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        report = run_benchmark(
+            server_cmd=server_command(args),
+            fixtures=args.fixtures,
+            workers=args.workers,
+            selected=args.selected,
+            customer=args.customer,
+            settings=LoadSettings(
+                connections=args.connections,
+                duration=args.duration,
+                warmup=args.warmup,
+                max_requests=args.max_requests,
+                threads=args.threads,
+            ),
+            generator=pick_generator(args.load_generator),
+            startup_timeout=args.startup_timeout,
+        )
+    except (ServerError, LoadError, ClientError, subprocess.TimeoutExpired) as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
+    print(report.format_table())
+    if args.json:
+        report.write_json(args.json)
+    return 0 if report.ok else 1

@@ -1,0 +1,124 @@
+"""Built-in load generator (aiohttp client), used when wrk is not installed.
+
+It runs in its own process so it never shares an event loop or a core's time slice with the
+harness; on a small machine it is still likely to be the bottleneck, which the report says.
+Run as `python -m bench.loadgen --url URL ...`; prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import aiohttp
+from yarl import URL
+
+from bench.client import AUTH_HEADERS
+from bench.load import LoadError, LoadResult, LoadSettings
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def percentile(ordered: list[float], p: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    if not ordered:
+        return 0.0
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+async def hammer(url: str, settings: LoadSettings) -> LoadResult:
+    """Keep `connections` requests in flight; only requests begun after the warm-up count."""
+    latencies: list[float] = []
+    counts = {"non_2xx": 0, "socket_errors": 0}
+    target = URL(url, encoded=True)
+    clock = time.perf_counter
+    measure_from = clock() + settings.warmup
+    stop_at = measure_from + settings.duration
+    connector = aiohttp.TCPConnector(limit=settings.connections)
+    async with aiohttp.ClientSession(
+        connector=connector,
+        headers=AUTH_HEADERS,
+        skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent"),
+        auto_decompress=False,
+    ) as session:
+
+        async def worker() -> None:
+            while True:
+                begun = clock()
+                if begun >= stop_at or len(latencies) >= settings.max_requests:
+                    return
+                try:
+                    async with session.get(target) as response:
+                        await response.read()
+                        status = response.status
+                except (aiohttp.ClientError, OSError):
+                    counts["socket_errors"] += begun >= measure_from
+                    continue
+                if begun >= measure_from:
+                    latencies.append(clock() - begun)
+                    counts["non_2xx"] += not 200 <= status < 300
+
+        await asyncio.gather(*(worker() for _ in range(settings.connections)))
+    elapsed = clock() - measure_from
+    latencies.sort()
+    return LoadResult(
+        requests=len(latencies),
+        seconds=elapsed,
+        p50_ms=percentile(latencies, 50) * 1000,
+        p99_ms=percentile(latencies, 99) * 1000,
+        **counts,
+    )
+
+
+class BuiltinGenerator:
+    """Runs `hammer` in a child process."""
+
+    name = f"builtin (aiohttp {aiohttp.__version__} client, 1 process)"
+
+    def run(self, url: str, settings: LoadSettings) -> LoadResult:
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.loadgen",
+            f"--url={url}",
+            f"--connections={settings.connections}",
+            f"--duration={settings.duration}",
+            f"--warmup={settings.warmup}",
+            f"--max-requests={settings.max_requests}",
+        ]
+        timeout = settings.warmup + settings.duration + 60
+        done = subprocess.run(
+            cmd, cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=timeout
+        )
+        if done.returncode != 0:
+            raise LoadError(f"built-in load generator failed: {done.stderr.strip()}")
+        return LoadResult(**json.loads(done.stdout))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.loadgen", description=__doc__)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--max-requests", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+    settings = LoadSettings(
+        connections=args.connections,
+        duration=args.duration,
+        warmup=args.warmup,
+        max_requests=args.max_requests,
+        threads=1,
+    )
+    print(json.dumps(asdict(asyncio.run(hammer(args.url, settings)))))
+
+
+if __name__ == "__main__":
+    main()

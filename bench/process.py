@@ -1,0 +1,123 @@
+"""Server processes that announce `ready URL` on stdout, and their guaranteed shutdown.
+
+Every server is started in its own session so that, whatever it forks, the whole group can be
+killed at the end and no worker outlives a benchmark run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+READY_LINE = re.compile(r"^ready (http://127\.0\.0\.1:(\d+))\s*$")
+POLL_INTERVAL = 0.005
+
+
+class ServerError(RuntimeError):
+    """A server did not start or did not answer as the contract says."""
+
+
+class ServerProcess:
+    """A child server; its output is drained continuously so a chatty server never blocks."""
+
+    def __init__(self, name: str, cmd: list[str], cwd: Path | None = None) -> None:
+        self.name = name
+        self.cmd = cmd
+        self.url = ""
+        self.port = 0
+        self.ready_seconds = 0.0
+        self._ready = threading.Event()
+        self._output: deque[str] = deque(maxlen=40)
+        self.spawned_at = time.perf_counter()
+        self.popen = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        for stream, watch in ((self.popen.stdout, True), (self.popen.stderr, False)):
+            threading.Thread(target=self._drain, args=(stream, watch), daemon=True).start()
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def _drain(self, stream: IO[bytes], watch_ready: bool) -> None:
+        for raw in stream:
+            line = raw.decode(errors="replace").rstrip("\n")
+            self._output.append(line)
+            match = READY_LINE.match(line) if watch_ready and not self._ready.is_set() else None
+            if match:
+                self.url, self.port = match.group(1), int(match.group(2))
+                self.ready_seconds = time.perf_counter() - self.spawned_at
+                self._ready.set()
+
+    def _fail(self, reason: str) -> ServerError:
+        tail = "\n".join(f"    {line}" for line in self._output) or "    (no output)"
+        return ServerError(f"{self.name} {reason}\n  command: {' '.join(self.cmd)}\n{tail}")
+
+    def wait_ready(self, timeout: float) -> str:
+        """Block until the `ready` line arrives; fail early if the process dies."""
+        deadline = time.perf_counter() + timeout
+        while not self._ready.wait(POLL_INTERVAL):
+            if self.popen.poll() is not None:
+                raise self._fail(f"exited with code {self.popen.returncode} before `ready`")
+            if time.perf_counter() > deadline:
+                raise self._fail(f"printed no `ready http://127.0.0.1:PORT` in {timeout:g} s")
+        return self.url
+
+    def wait_healthy(
+        self, path: str, headers: dict[str, str], timeout: float
+    ) -> tuple[float, bytes]:
+        """Poll `path` until it answers 200; return seconds since spawn and the body."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1.0)
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                body = response.read()
+                if response.status == 200:
+                    return time.perf_counter() - self.spawned_at, body
+            except OSError:
+                pass
+            finally:
+                conn.close()
+            if self.popen.poll() is not None:
+                raise self._fail(f"exited with code {self.popen.returncode} before {path} gave 200")
+            if time.perf_counter() > deadline:
+                raise self._fail(f"did not answer 200 on {path} within {timeout:g} s")
+            time.sleep(POLL_INTERVAL)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL the whole process group if anything is left."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(timeout)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait()
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

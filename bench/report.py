@@ -1,0 +1,128 @@
+"""Benchmark results: a table for people and a JSON document for machines."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.load import LoadResult, LoadSettings
+from bench.scenarios import Scenario
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """The mock and the ceiling under the same load for the same bytes."""
+
+    scenario: Scenario
+    mock: LoadResult
+    ceiling: LoadResult
+
+    @property
+    def ratio(self) -> float:
+        return self.mock.rps / self.ceiling.rps if self.ceiling.rps else 0.0
+
+    @property
+    def clean(self) -> bool:
+        runs = (self.mock, self.ceiling)
+        return all(r.non_2xx == 0 and r.socket_errors == 0 and r.requests for r in runs)
+
+
+@dataclass
+class RunReport:
+    load_generator: str
+    fixtures: str | None
+    server_command: list[str]
+    workers: int | None
+    settings: LoadSettings
+    ready_line_seconds: float
+    startup_seconds: float
+    world: Any
+    choices: dict[str, Any]
+    skipped: dict[str, str]
+    results: list[ScenarioResult] = field(default_factory=list)
+    peak_rss_mb: float = 0.0
+    server_processes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """No error responses, no socket errors, nothing that was asked for left out."""
+        return not self.skipped and all(r.clean for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        def measured(run: LoadResult) -> dict[str, Any]:
+            return {"rps": round(run.rps, 1), **asdict(run)}
+
+        return {
+            "ok": self.ok,
+            "load_generator": self.load_generator,
+            "fixtures": self.fixtures,
+            "server_command": self.server_command,
+            "workers": self.workers,
+            **{f"load_{key}": value for key, value in asdict(self.settings).items()},
+            "ready_line_seconds": round(self.ready_line_seconds, 4),
+            "startup_seconds": round(self.startup_seconds, 4),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "server_processes": self.server_processes,
+            "world": self.world,
+            "choices": self.choices,
+            "scenarios": {
+                r.scenario.name: {
+                    "target": r.scenario.target,
+                    "content_type": r.scenario.response.content_type,
+                    "response_bytes": len(r.scenario.response.body),
+                    **measured(r.mock),
+                    "ratio_to_ceiling": round(r.ratio, 3),
+                    "ceiling": measured(r.ceiling),
+                }
+                for r in self.results
+            },
+            "skipped": self.skipped,
+        }
+
+    def write_json(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+
+    def format_table(self) -> str:
+        s = self.settings
+        lines = [
+            f"load generator : {self.load_generator}",
+            f"fixtures       : {self.fixtures or '(package default)'}",
+            f"workers        : {self.workers or '(server default)'}",
+            f"load           : {s.connections} connections, {s.duration} s per run after "
+            f"{s.warmup} s warm-up, at most {s.max_requests} requests",
+            f"startup        : {self.startup_seconds:.3f} s from spawn to first 200 on "
+            f"/_mock/health (ready line at {self.ready_line_seconds:.3f} s)",
+            f"peak RSS       : {self.peak_rss_mb:.1f} MB "
+            f"(sum over {self.server_processes} process(es))",
+            f"world          : {describe_world(self.world)}",
+            "",
+        ]
+        header = (
+            f"{'scenario':<16} {'bytes':>7} {'rps':>8} {'p50 ms':>7} {'p99 ms':>7} "
+            f"{'non-2xx':>7} | {'ceil rps':>8} {'p50 ms':>7} {'p99 ms':>7} | {'ratio':>5}"
+        )
+        lines += [header, "-" * len(header)]
+        for r in self.results:
+            m, c = r.mock, r.ceiling
+            flag = "" if r.clean else "  <-- ERRORS"
+            lines.append(
+                f"{r.scenario.name:<16} {len(r.scenario.response.body):>7} {m.rps:>8.0f} "
+                f"{m.p50_ms:>7.2f} {m.p99_ms:>7.2f} {m.non_2xx:>7} | "
+                f"{c.rps:>8.0f} {c.p50_ms:>7.2f} {c.p99_ms:>7.2f} | {r.ratio:>5.2f}{flag}"
+            )
+        lines += [f"skipped {name}: {why}" for name, why in self.skipped.items()]
+        if any(not r.clean for r in self.results):
+            lines.append("ERRORS: non-2xx responses or socket errors; these numbers are not valid")
+        return "\n".join(lines)
+
+
+def describe_world(world: Any, prefix: str = "") -> str:
+    """Flatten the health document's scalars into `key=value` pairs."""
+    if isinstance(world, dict):
+        parts = (describe_world(v, f"{prefix}{k}.") for k, v in world.items())
+        return " ".join(p for p in parts if p)
+    if isinstance(world, list):
+        return f"{prefix.rstrip('.')}=[{len(world)}]"
+    return f"{prefix.rstrip('.')}={world}"

@@ -1,0 +1,94 @@
+"""One benchmark run: start the mock, discover, capture, start the ceiling, load both.
+
+Both servers run for the whole run and are loaded one after the other per scenario, so a
+drift of the machine affects the mock and its ceiling alike. Everything started here is
+stopped on the way out, whatever happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+from bench.client import AUTH_HEADERS, Client, ClientError
+from bench.load import LoadGenerator, LoadSettings
+from bench.memory import PeakMemory
+from bench.process import ServerProcess
+from bench.report import RunReport, ScenarioResult
+from bench.responses import save_responses
+from bench.scenarios import Scenario, plan_scenarios
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+HEALTH = "/_mock/health"
+
+
+async def check_replay(base_url: str, scenarios: list[Scenario]) -> None:
+    """The ceiling must serve exactly what the mock served, or the ratio means nothing."""
+    async with Client(base_url) as client:
+        for scenario in scenarios:
+            replayed = await client.fetch(scenario.target)
+            if (replayed.status, replayed.body) != (
+                scenario.response.status,
+                scenario.response.body,
+            ):
+                raise ClientError(f"ceiling does not replay {scenario.target} faithfully")
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_benchmark(
+    *,
+    server_cmd: list[str],
+    fixtures: str | None,
+    workers: int | None,
+    selected: list[str],
+    customer: str,
+    settings: LoadSettings,
+    generator: LoadGenerator,
+    startup_timeout: float,
+) -> RunReport:
+    """Run every selected scenario against the mock and the ceiling and collect the numbers."""
+    with ExitStack() as stack:
+        progress(f"starting: {' '.join(server_cmd)}")
+        server = stack.enter_context(ServerProcess("mock server", server_cmd))
+        memory = stack.enter_context(PeakMemory(server.pid))
+        server.wait_ready(startup_timeout)
+        startup_seconds, health = server.wait_healthy(HEALTH, AUTH_HEADERS, startup_timeout)
+        progress(f"ready at {server.url} after {startup_seconds:.3f} s; discovering scenarios")
+        plan = asyncio.run(plan_scenarios(server.url, selected, customer))
+        report = RunReport(
+            load_generator=generator.name,
+            fixtures=fixtures,
+            server_command=server_cmd,
+            workers=workers,
+            settings=settings,
+            ready_line_seconds=server.ready_seconds,
+            startup_seconds=startup_seconds,
+            world=json.loads(health),
+            choices=plan.choices,
+            skipped=plan.skipped,
+        )
+        if plan.scenarios:
+            workdir = Path(stack.enter_context(TemporaryDirectory(prefix="bench-")))
+            responses = workdir / "responses.json"
+            save_responses(responses, {s.target: s.response for s in plan.scenarios})
+            ceiling_cmd = [sys.executable, "-m", "bench.ceiling", f"--responses={responses}"]
+            ceiling_cmd += ["--host=127.0.0.1", "--port=0", f"--workers={workers or 1}"]
+            ceiling = stack.enter_context(ServerProcess("ceiling", ceiling_cmd, PACKAGE_ROOT))
+            ceiling.wait_ready(startup_timeout)
+            asyncio.run(check_replay(ceiling.url, plan.scenarios))
+        for scenario in plan.scenarios:
+            progress(f"{scenario.name}: loading the mock server")
+            mock = generator.run(server.url + scenario.target, settings)
+            progress(f"{scenario.name}: loading the ceiling")
+            top = generator.run(ceiling.url + scenario.target, settings)
+            report.results.append(ScenarioResult(scenario, mock, top))
+        report.peak_rss_mb = memory.peak_mb
+        report.server_processes = memory.processes
+        return report

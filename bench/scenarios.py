@@ -1,0 +1,202 @@
+"""The benchmarked requests, with ids, filters and cursors discovered from the running server.
+
+Nothing is hard-coded about the world: customers, the date window, the status spelling of the
+dialect and invoice ids are read from the server's own answers, so the same benchmark works on
+any fixture.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.client import Client, ClientError, path_segment, request_target
+from bench.responses import CapturedResponse
+
+SCENARIOS = ("metronome_list", "metronome_page3", "meteroid_list", "meteroid_get")
+METRONOME = ("metronome_list", "metronome_page3")
+METEROID = ("meteroid_list", "meteroid_get")
+PAGE_SIZE = 25
+DISCOVERY_CONCURRENCY = 8
+
+Period = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One request target and the response the mock gave for it."""
+
+    name: str
+    target: str
+    response: CapturedResponse
+
+
+@dataclass
+class Plan:
+    """What will be benchmarked, what cannot be and why, and what discovery chose."""
+
+    scenarios: list[Scenario] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    choices: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_time(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC with `Z`, keeping sub-second precision only when there is some."""
+    moment = moment.astimezone(UTC)
+    if not moment.microsecond:
+        spec = "seconds"
+    elif moment.microsecond % 1000:
+        spec = "microseconds"
+    else:
+        spec = "milliseconds"
+    return moment.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+
+
+async def walk(
+    client: Client, path: str, params: list[tuple[str, str | int]]
+) -> AsyncIterator[dict[str, Any]]:
+    """Every item of a `next_page`-cursor listing; a repeated cursor is an error, not a loop."""
+    cursor: str | None = None
+    seen: set[str] = set()
+    while True:
+        query = [*params, ("next_page", cursor)] if cursor else params
+        page = await client.get_json(request_target(path, query))
+        for item in page["data"]:
+            yield item
+        cursor = page.get("next_page")
+        if not cursor:
+            return
+        if cursor in seen:
+            raise ClientError(f"{path}: cursor {cursor!r} came back twice")
+        seen.add(cursor)
+
+
+async def invoice_history(client: Client, customer_id: str) -> tuple[int, list[Period]]:
+    """Count a customer's invoices and collect their billing periods."""
+    count, periods = 0, []
+    path = f"/v1/customers/{path_segment(customer_id)}/invoices"
+    async for invoice in walk(client, path, [("limit", 100)]):
+        count += 1
+        if invoice.get("start_timestamp") and invoice.get("end_timestamp"):
+            periods.append(
+                (parse_time(invoice["start_timestamp"]), parse_time(invoice["end_timestamp"]))
+            )
+    return count, periods
+
+
+async def pick_customer(client: Client, choice: str) -> tuple[str, int, list[Period]]:
+    """`most`: the customer with the most invoices; `first`: the first listed; else an id."""
+    if choice in ("most", "first"):
+        ids = [c["id"] async for c in walk(client, "/v1/customers", [("limit", 100)])]
+        if not ids:
+            raise ClientError("GET /v1/customers lists no customers")
+        if choice == "first":
+            ids = ids[:1]
+    else:
+        ids = [choice]
+    limit = asyncio.Semaphore(DISCOVERY_CONCURRENCY)
+
+    async def history(customer_id: str) -> tuple[int, list[Period]]:
+        async with limit:
+            return await invoice_history(client, customer_id)
+
+    histories = await asyncio.gather(*(history(i) for i in ids))
+    best = max(range(len(ids)), key=lambda i: histories[i][0])
+    return ids[best], *histories[best]
+
+
+def middle_window(periods: list[Period], wanted: int) -> Period | None:
+    """The middle of the history (trimming 20%, then 10%, then 0% off each end), stopping at
+    the first window holding `wanted` periods so that deep pages exist."""
+    if not periods:
+        return None
+    periods = sorted(periods)
+    for trim in (0.2, 0.1, 0.0):
+        cut = int(len(periods) * trim)
+        kept = periods[cut : len(periods) - cut]
+        window = kept[0][0], max(end for _, end in kept)
+        inside = sum(window[0] <= start and end <= window[1] for start, end in periods)
+        if inside >= wanted:
+            break
+    return window
+
+
+async def metronome_targets(client: Client, customer: str, plan: Plan) -> dict[str, str]:
+    customer_id, count, periods = await pick_customer(client, customer)
+    window = middle_window(periods, 2 * PAGE_SIZE + 1)
+    params: list[tuple[str, str | int]] = [("limit", PAGE_SIZE)]
+    if window:
+        params += [("starting_on", rfc3339(window[0])), ("ending_before", rfc3339(window[1]))]
+    plan.choices["metronome"] = {
+        "customer_id": customer_id,
+        "customer_invoices": count,
+        "starting_on": rfc3339(window[0]) if window else None,
+        "ending_before": rfc3339(window[1]) if window else None,
+    }
+    path = f"/v1/customers/{path_segment(customer_id)}/invoices"
+    targets = {"metronome_list": request_target(path, params)}
+    cursor: str | None = None
+    for _ in range(2):
+        query = [*params, ("next_page", cursor)] if cursor else params
+        cursor = (await client.get_json(request_target(path, query))).get("next_page")
+        if not cursor:
+            plan.skipped["metronome_page3"] = (
+                f"the window holds at most {2 * PAGE_SIZE} invoices of customer {customer_id}"
+            )
+            return targets
+    targets["metronome_page3"] = request_target(path, [*params, ("next_page", cursor)])
+    return targets
+
+
+async def meteroid_targets(client: Client, plan: Plan) -> dict[str, str]:
+    unfiltered = await client.get_json(request_target("/api/v1/invoices", [("per_page", 100)]))
+    seen = Counter(invoice["status"] for invoice in unfiltered["data"])
+    if not seen:
+        raise ClientError("GET /api/v1/invoices lists no invoices")
+    statuses = [status for status, _ in seen.most_common(2)]
+    params: list[tuple[str, str | int]] = [("per_page", PAGE_SIZE)]
+    params += [("statuses", status) for status in statuses]
+    list_target = request_target("/api/v1/invoices", params)
+    invoice_id = (await client.get_json(list_target))["data"][0]["id"]
+    plan.choices["meteroid"] = {"statuses": statuses, "invoice_id": invoice_id}
+    return {
+        "meteroid_list": list_target,
+        "meteroid_get": f"/api/v1/invoices/{path_segment(invoice_id)}",
+    }
+
+
+async def plan_scenarios(base_url: str, selected: list[str], customer: str) -> Plan:
+    """Discover the targets of the selected scenarios and capture the mock's responses."""
+    plan = Plan()
+    targets: dict[str, str] = {}
+    async with Client(base_url) as client:
+        families = (
+            (METRONOME, lambda: metronome_targets(client, customer, plan)),
+            (METEROID, lambda: meteroid_targets(client, plan)),
+        )
+        for names, discover in families:
+            if not set(names) & set(selected):
+                continue
+            try:
+                targets.update(await discover())
+            except (ClientError, KeyError, IndexError, TypeError, ValueError) as error:
+                plan.skipped.update({n: f"discovery failed: {error!r}" for n in names})
+        for name in selected:
+            if name not in targets:
+                continue
+            response = await client.fetch(targets[name])
+            if response.status != 200:
+                plan.skipped[name] = f"GET {targets[name]} -> {response.status}"
+                continue
+            plan.scenarios.append(Scenario(name, targets[name], response))
+    plan.skipped = {name: why for name, why in plan.skipped.items() if name in selected}
+    return plan

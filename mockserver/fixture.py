@@ -1,0 +1,709 @@
+"""The fixture file: YAML read strictly and validated into immutable specs before anything runs.
+
+Every rejection names the file, the path inside it and what was expected, because a fixture
+author fixing a typo should never have to read a traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mockserver import clock
+
+STATUSES = ("draft", "finalized", "uncollectible", "void")
+PAST_STATUSES = ("finalized", "uncollectible")
+KINDS = ("usage", "usage_consolidated", "scheduled", "one_off", "adjustment", "usage_threshold")
+PAYMENT_STATUSES = ("unpaid", "partially_paid", "paid", "errored", "processing")
+PAYMENT_METHODS = ("card", "bank_transfer", "wallet", "other")
+PROVIDERS = (
+    "aws_marketplace",
+    "stripe",
+    "netsuite",
+    "custom",
+    "azure_marketplace",
+    "quickbooks_online",
+    "workday",
+    "gcp_marketplace",
+    "metronome",
+)
+EXTERNAL_STATUSES = (
+    "DRAFT",
+    "FINALIZED",
+    "PAID",
+    "PARTIALLY_PAID",
+    "UNCOLLECTIBLE",
+    "VOID",
+    "DELETED",
+    "PAYMENT_FAILED",
+    "INVALID_REQUEST_ERROR",
+    "SKIPPED",
+    "SENT",
+    "QUEUED",
+)
+SORTS = ("date_asc", "date_desc")
+DIALECTS = ("documented", "upstream")
+DEFAULT_NOW = "2026-06-15T12:00:00Z"
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+class FixtureError(Exception):
+    """A fixture that cannot be served, with where and why."""
+
+    def __init__(self, source: str, path: str, message: str) -> None:
+        self.source, self.path, self.message = source, path, message
+        where = f"{source}: {path}" if path else source
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class BillingProvider:
+    type: str
+    statuses: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How a customer's invoice history is generated; the world's defaults, overridable per customer."""
+
+    months: int = 12
+    contracts: int = 1
+    currencies: tuple[tuple[str, float], ...] = (("USD", 0.7), ("EUR", 0.2), ("GBP", 0.1))
+    status_mix: tuple[tuple[str, float], ...] = (("finalized", 0.95), ("uncollectible", 0.05))
+    void_share: float = 0.05
+    type_mix: tuple[tuple[str, float], ...] = (
+        ("usage", 0.7),
+        ("scheduled", 0.15),
+        ("usage_consolidated", 0.05),
+        ("one_off", 0.05),
+        ("adjustment", 0.03),
+        ("usage_threshold", 0.02),
+    )
+    zero_qty_share: float = 0.1
+    credits_share: float = 0.2
+    coupons_share: float = 0.1
+    tax_exempt_share: float = 0.1
+    billing_provider: BillingProvider | None = BillingProvider(
+        "stripe", (("FINALIZED", 0.2), ("SENT", 0.6), ("QUEUED", 0.2))
+    )
+    payments: tuple[tuple[str, float], ...] = (
+        ("paid", 0.8),
+        ("partially_paid", 0.05),
+        ("errored", 0.03),
+        ("processing", 0.02),
+        ("unpaid", 0.1),
+    )
+    payment_methods: tuple[tuple[str, float], ...] = (
+        ("card", 0.7),
+        ("bank_transfer", 0.2),
+        ("wallet", 0.08),
+        ("other", 0.02),
+    )
+    net_terms: int = 30
+
+
+@dataclass(frozen=True)
+class Address:
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip_code: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    name: str
+    quantity: str
+    unit_price: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceSpec:
+    """A pinned invoice: every field left None is generated as usual."""
+
+    path: str
+    id: str | None = None
+    number: str | None = None
+    contract_id: str | None = None
+    status: str | None = None
+    type: str | None = None
+    currency: str | None = None
+    period_start: int | None = None
+    period_end: int | None = None
+    issued_at: int | None = None
+    payment_status: str | None = None
+    external_status: str | None = None
+    memo: str | None = None
+    purchase_order: str | None = None
+    reference: str | None = None
+    net_terms: int | None = None
+    tax_rate: str | None = None
+    credits: int | None = None
+    coupons: int | None = None
+    line_items: tuple[LineSpec, ...] | None = None
+    custom_fields: tuple[tuple[str, str], ...] | None = None
+
+
+@dataclass(frozen=True)
+class ContractSpec:
+    id: str | None = None
+    name: str | None = None
+    starts_at: int | None = None
+    ends_at: int | None = None
+    custom_fields: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class CustomerSpec:
+    """A pinned customer: given fields are kept exactly, the rest generated."""
+
+    path: str
+    id: str | None = None
+    name: str | None = None
+    aliases: tuple[str, ...] | None = None
+    external_id: str | None = None
+    email: str | None = None
+    address: Address | None = None
+    currency: str | None = None
+    vat_number: str | None = None
+    custom_fields: tuple[tuple[str, str], ...] | None = None
+    archived_at: int | None = None
+    created_at: int | None = None
+    contracts: tuple[ContractSpec, ...] | None = None
+    profile: Profile = field(default_factory=Profile)
+    invoices: tuple[InvoiceSpec, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """What the customer's randomness hangs off: stable when other customers come and go."""
+        return f"pinned/{self.id or self.name or self.path}"
+
+
+@dataclass(frozen=True)
+class Fixture:
+    source: str
+    name: str
+    seed: int
+    now: int
+    default_sort: str = "date_asc"
+    dialect: str = "documented"
+    tokens: tuple[str, ...] = ()
+    generated_customers: int = 0
+    archived_share: float = 0.05
+    profile: Profile = field(default_factory=Profile)
+    customers: tuple[CustomerSpec, ...] = ()
+    text_digest: str = ""
+
+
+# --- YAML: strict about duplicates, and only true/false are booleans ---------------------------
+
+
+class _StrictLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
+    seen: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            line = key_node.start_mark.line + 1
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (line {line})")
+        seen[key] = loader.construct_object(value_node, deep=True)
+    return seen
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def load_fixture(path: str | Path | None = None) -> Fixture:
+    """Read and validate a fixture file; None means the embedded default world."""
+    if path is None:
+        resource = resources.files("mockserver.fixtures") / "default.yaml"
+        return parse_fixture(resource.read_text(encoding="utf-8"), "default.yaml")
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FixtureError(str(path), "", f"cannot be read ({exc})") from None
+    return parse_fixture(text, str(path))
+
+
+def parse_fixture(text: str, source: str) -> Fixture:
+    try:
+        raw = yaml.load(text, Loader=_StrictLoader)
+    except yaml.YAMLError as exc:
+        raise FixtureError(source, "", f"is not valid YAML: {_yaml_reason(exc)}") from None
+    if raw is None:
+        raw = {}
+    return _Validator(source).fixture(raw, text)
+
+
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+class _Validator:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, path: str, message: str) -> FixtureError:
+        return FixtureError(self.source, path, message)
+
+    # scalars
+
+    def mapping(self, value: Any, path: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(path, f"expected a mapping, got {_kind(value)}")
+        for key in value:
+            if key not in allowed:
+                hint = ", ".join(allowed)
+                raise self.fail(_join(path, str(key)), f"unknown key; expected one of: {hint}")
+        return value
+
+    def integer(self, value: Any, path: str, low: int, high: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(path, f"expected an integer from {low} to {high}, got {_kind(value)}")
+        if not low <= value <= high:
+            raise self.fail(path, f"expected an integer from {low} to {high}, got {value}")
+        return value
+
+    def share(self, value: Any, path: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(path, f"expected a share from 0 to 1, got {_kind(value)}")
+        if not 0 <= value <= 1:
+            raise self.fail(path, f"expected a share from 0 to 1, got {value}")
+        return float(value)
+
+    def text(self, value: Any, path: str, pattern: re.Pattern[str] | None = None) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(path, f"expected a non-empty string, got {_kind(value)}")
+        if pattern is not None and not pattern.match(value):
+            raise self.fail(path, f"expected a string matching {pattern.pattern}, got {value!r}")
+        return value
+
+    def optional_text(self, value: Any, path: str) -> str | None:
+        return None if value is None else self.text(value, path)
+
+    def choice(self, value: Any, path: str, allowed: tuple[str, ...]) -> str:
+        if value not in allowed:
+            raise self.fail(path, f"expected one of {', '.join(allowed)}, got {value!r}")
+        return value
+
+    def uuid(self, value: Any, path: str) -> str:
+        try:
+            return str(uuid.UUID(self.text(value, path)))
+        except ValueError:
+            raise self.fail(path, f"expected a UUID, got {value!r}") from None
+
+    def timestamp(self, value: Any, path: str) -> int:
+        if isinstance(value, datetime):
+            moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+            return int(moment.timestamp())
+        if isinstance(value, date):
+            return clock.from_date(value)
+        if isinstance(value, str):
+            try:
+                return clock.parse_timestamp(value).floor
+            except ValueError:
+                pass
+        raise self.fail(path, f"expected an RFC 3339 timestamp or a date, got {value!r}")
+
+    def decimal(self, value: Any, path: str) -> str:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise self.fail(path, f"expected a non-negative decimal number, got {_kind(value)}")
+        text = str(value)
+        if not re.fullmatch(r"\d+(\.\d+)?", text):
+            raise self.fail(path, f"expected a non-negative decimal number, got {value!r}")
+        return text
+
+    def weights(self, value: Any, path: str, allowed: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+        items = self.mapping(value, path, allowed)
+        result = []
+        for key, weight in items.items():
+            if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+                raise self.fail(_join(path, key), f"expected a non-negative weight, got {weight!r}")
+            result.append((key, float(weight)))
+        if not result or sum(w for _, w in result) <= 0:
+            raise self.fail(path, "expected at least one positive weight")
+        return tuple(result)
+
+    def currency_weights(self, value: Any, path: str) -> tuple[tuple[str, float], ...]:
+        if not isinstance(value, Mapping):
+            raise self.fail(path, f"expected a mapping of currency code to weight, got {_kind(value)}")
+        for key in value:
+            self.text(key, _join(path, str(key)), _CURRENCY)
+        return self.weights(value, path, tuple(value))
+
+    def string_map(self, value: Any, path: str) -> tuple[tuple[str, str], ...]:
+        if not isinstance(value, Mapping):
+            raise self.fail(path, f"expected a mapping of string to string, got {_kind(value)}")
+        result = []
+        for key, item in value.items():
+            if not isinstance(key, str) or not isinstance(item, str | int | float) or isinstance(item, bool):
+                raise self.fail(_join(path, str(key)), "expected a string key with a string value")
+            result.append((key, str(item)))
+        return tuple(sorted(result))
+
+    def sequence(self, value: Any, path: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(path, f"expected a list, got {_kind(value)}")
+        return value
+
+    # structure
+
+    def fixture(self, raw: Any, text: str) -> Fixture:
+        top = self.mapping(
+            raw,
+            "",
+            (
+                "name",
+                "seed",
+                "now",
+                "metronome",
+                "meteroid",
+                "auth",
+                "generate",
+                "invoices",
+                "customers",
+            ),
+        )
+        default_name = Path(self.source).stem
+        kwargs: dict[str, Any] = {
+            "source": self.source,
+            "name": self.text(top["name"], "name") if "name" in top else default_name,
+            "seed": self.integer(top.get("seed", 0), "seed", 0, 2**63 - 1),
+            "now": self.timestamp(top.get("now", DEFAULT_NOW), "now"),
+            "text_digest": _digest(text),
+        }
+        if "metronome" in top:
+            section = self.mapping(top["metronome"], "metronome", ("default_sort",))
+            if "default_sort" in section:
+                kwargs["default_sort"] = self.choice(section["default_sort"], "metronome.default_sort", SORTS)
+        if "meteroid" in top:
+            section = self.mapping(top["meteroid"], "meteroid", ("dialect",))
+            if "dialect" in section:
+                kwargs["dialect"] = self.choice(section["dialect"], "meteroid.dialect", DIALECTS)
+        if "auth" in top:
+            section = self.mapping(top["auth"], "auth", ("tokens",))
+            tokens = self.sequence(section.get("tokens", []), "auth.tokens")
+            kwargs["tokens"] = tuple(self.text(t, f"auth.tokens[{i}]") for i, t in enumerate(tokens))
+        if "generate" in top:
+            section = self.mapping(top["generate"], "generate", ("customers", "archived_share"))
+            kwargs["generated_customers"] = self.integer(
+                section.get("customers", 0), "generate.customers", 0, 1_000_000
+            )
+            kwargs["archived_share"] = self.share(
+                section.get("archived_share", 0.05), "generate.archived_share"
+            )
+        profile, top_invoices = self.profile(top.get("invoices", {}), "invoices", Profile(), top_level=True)
+        kwargs["profile"] = profile
+        customers = [
+            self.customer(item, f"customers[{i}]", profile)
+            for i, item in enumerate(self.sequence(top.get("customers", []), "customers"))
+        ]
+        self.check_unique_customers(customers)
+        customers = self.attach_top_invoices(customers, top_invoices)
+        return Fixture(customers=tuple(customers), **kwargs)
+
+    def profile(
+        self, raw: Any, path: str, base: Profile, top_level: bool = False
+    ) -> tuple[Profile, list[tuple[str | None, InvoiceSpec]]]:
+        section = self.mapping(raw, path, (*(f.name for f in dataclasses.fields(Profile)), "pinned"))
+        changes: dict[str, Any] = {}
+        for key, value in section.items():
+            where = _join(path, key)
+            if key == "pinned":
+                continue
+            if key == "months":
+                changes[key] = self.integer(value, where, 1, 600)
+            elif key == "contracts":
+                changes[key] = self.integer(value, where, 1, 50)
+            elif key == "net_terms":
+                changes[key] = self.integer(value, where, 0, 365)
+            elif key == "currencies":
+                changes[key] = self.currency_weights(value, where)
+            elif key == "status_mix":
+                changes[key] = self.weights(value, where, PAST_STATUSES)
+            elif key == "type_mix":
+                changes[key] = self.weights(value, where, KINDS)
+            elif key == "payments":
+                changes[key] = self.weights(value, where, PAYMENT_STATUSES)
+            elif key == "payment_methods":
+                changes[key] = self.weights(value, where, PAYMENT_METHODS)
+            elif key == "billing_provider":
+                changes[key] = self.billing_provider(value, where)
+            else:
+                changes[key] = self.share(value, where)
+        pinned = []
+        for i, item in enumerate(self.sequence(section.get("pinned", []), _join(path, "pinned"))):
+            pinned.append(self.invoice(item, f"{path}.pinned[{i}]", top_level))
+        return dataclasses.replace(base, **changes), pinned
+
+    def billing_provider(self, value: Any, path: str) -> BillingProvider | None:
+        if value is None:
+            return None
+        section = self.mapping(value, path, ("type", "statuses"))
+        if "type" not in section:
+            raise self.fail(path, f"missing key 'type' (one of {', '.join(PROVIDERS)})")
+        statuses = (
+            self.weights(section["statuses"], _join(path, "statuses"), EXTERNAL_STATUSES)
+            if "statuses" in section
+            else (("FINALIZED", 1.0),)
+        )
+        return BillingProvider(self.choice(section["type"], _join(path, "type"), PROVIDERS), statuses)
+
+    def address(self, value: Any, path: str) -> Address:
+        section = self.mapping(value, path, tuple(f.name for f in dataclasses.fields(Address)))
+        values = {key: self.text(item, _join(path, key)) for key, item in section.items()}
+        if "country" in values:
+            self.text(values["country"], _join(path, "country"), _COUNTRY)
+        return Address(**values)
+
+    def customer(self, raw: Any, path: str, base: Profile) -> CustomerSpec:
+        keys = (
+            "id",
+            "name",
+            "alias",
+            "aliases",
+            "external_id",
+            "email",
+            "address",
+            "currency",
+            "vat_number",
+            "custom_fields",
+            "archived",
+            "archived_at",
+            "created_at",
+            "contracts",
+            "invoices",
+        )
+        section = self.mapping(raw, path, keys)
+        spec: dict[str, Any] = {"path": path}
+        if "id" in section:
+            spec["id"] = self.uuid(section["id"], f"{path}.id")
+        for key in ("name", "external_id", "email", "vat_number"):
+            if key in section:
+                spec[key] = self.text(section[key], f"{path}.{key}")
+        if "alias" in section and "aliases" in section:
+            raise self.fail(f"{path}.aliases", "give either 'alias' or 'aliases', not both")
+        if "alias" in section:
+            spec["aliases"] = (self.text(section["alias"], f"{path}.alias"),)
+        if "aliases" in section:
+            items = self.sequence(section["aliases"], f"{path}.aliases")
+            spec["aliases"] = tuple(self.text(a, f"{path}.aliases[{i}]") for i, a in enumerate(items))
+        if "address" in section:
+            spec["address"] = self.address(section["address"], f"{path}.address")
+        if "currency" in section:
+            spec["currency"] = self.text(section["currency"], f"{path}.currency", _CURRENCY)
+        if "custom_fields" in section:
+            spec["custom_fields"] = self.string_map(section["custom_fields"], f"{path}.custom_fields")
+        if "created_at" in section:
+            spec["created_at"] = self.timestamp(section["created_at"], f"{path}.created_at")
+        if "archived" in section and "archived_at" in section:
+            raise self.fail(f"{path}.archived_at", "give either 'archived' or 'archived_at', not both")
+        if "archived_at" in section:
+            spec["archived_at"] = self.timestamp(section["archived_at"], f"{path}.archived_at")
+        if "archived" in section:
+            if not isinstance(section["archived"], bool):
+                raise self.fail(f"{path}.archived", f"expected true or false, got {section['archived']!r}")
+            spec["archived_at"] = -1 if section["archived"] else None
+        if "contracts" in section:
+            items = self.sequence(section["contracts"], f"{path}.contracts")
+            if not items:
+                raise self.fail(f"{path}.contracts", "expected at least one contract")
+            spec["contracts"] = tuple(self.contract(c, f"{path}.contracts[{i}]") for i, c in enumerate(items))
+        profile, invoices = self.profile(section.get("invoices", {}), f"{path}.invoices", base)
+        spec["profile"] = profile
+        spec["invoices"] = tuple(inv for _, inv in invoices)
+        customer = CustomerSpec(**spec)
+        self.check_invoice_contracts(customer, customer.invoices)
+        return customer
+
+    def contract(self, raw: Any, path: str) -> ContractSpec:
+        section = self.mapping(raw, path, ("id", "name", "starts_at", "ends_at", "custom_fields"))
+        spec: dict[str, Any] = {}
+        if "id" in section:
+            spec["id"] = self.uuid(section["id"], f"{path}.id")
+        if "name" in section:
+            spec["name"] = self.text(section["name"], f"{path}.name")
+        for key in ("starts_at", "ends_at"):
+            if key in section:
+                spec[key] = self.timestamp(section[key], f"{path}.{key}")
+        if "custom_fields" in section:
+            spec["custom_fields"] = self.string_map(section["custom_fields"], f"{path}.custom_fields")
+        starts, ends = spec.get("starts_at"), spec.get("ends_at")
+        if starts is not None and ends is not None and ends <= starts:
+            raise self.fail(f"{path}.ends_at", "expected a time after starts_at")
+        return ContractSpec(**spec)
+
+    def invoice(self, raw: Any, path: str, top_level: bool) -> tuple[str | None, InvoiceSpec]:
+        keys = [f.name for f in dataclasses.fields(InvoiceSpec) if f.name != "path"]
+        section = self.mapping(raw, path, (*keys, "customer") if top_level else tuple(keys))
+        customer_ref = None
+        if top_level:
+            if "customer" not in section:
+                raise self.fail(path, "missing key 'customer' (the id, alias or name of a pinned customer)")
+            customer_ref = str(section["customer"])
+        spec: dict[str, Any] = {"path": path}
+        for key, value in section.items():
+            where = f"{path}.{key}"
+            if key in ("id", "contract_id"):
+                spec[key] = self.uuid(value, where)
+            elif key == "status":
+                spec[key] = self.choice(value, where, STATUSES)
+            elif key == "type":
+                spec[key] = self.choice(value, where, KINDS)
+            elif key == "payment_status":
+                spec[key] = self.choice(value, where, PAYMENT_STATUSES)
+            elif key == "external_status":
+                spec[key] = self.choice(value, where, EXTERNAL_STATUSES)
+            elif key == "currency":
+                spec[key] = self.text(value, where, _CURRENCY)
+            elif key in ("period_start", "period_end", "issued_at"):
+                spec[key] = self.timestamp(value, where)
+            elif key == "net_terms":
+                spec[key] = self.integer(value, where, 0, 365)
+            elif key in ("credits", "coupons"):
+                spec[key] = self.integer(value, where, 0, 10**12)
+            elif key == "tax_rate":
+                spec[key] = self.decimal(value, where)
+                if float(spec[key]) >= 1:
+                    raise self.fail(where, f"expected a rate below 1 (0.2 is 20%), got {value!r}")
+            elif key == "line_items":
+                items = self.sequence(value, where)
+                if not items:
+                    raise self.fail(where, "expected at least one line item")
+                spec[key] = tuple(self.line(item, f"{where}[{i}]") for i, item in enumerate(items))
+            elif key == "custom_fields":
+                spec[key] = self.string_map(value, where)
+            elif key != "customer":
+                spec[key] = self.text(value, where)
+        start, end = spec.get("period_start"), spec.get("period_end")
+        if start is not None and end is not None and end <= start:
+            raise self.fail(f"{path}.period_end", "expected a time after period_start")
+        if (start is None) != (end is None):
+            raise self.fail(path, "give both period_start and period_end, or neither")
+        return customer_ref, InvoiceSpec(**spec)
+
+    def line(self, raw: Any, path: str) -> LineSpec:
+        section = self.mapping(raw, path, ("name", "quantity", "unit_price", "description"))
+        for key in ("name", "quantity", "unit_price"):
+            if key not in section:
+                raise self.fail(path, f"missing key {key!r}")
+        return LineSpec(
+            name=self.text(section["name"], f"{path}.name"),
+            quantity=self.decimal(section["quantity"], f"{path}.quantity"),
+            unit_price=self.decimal(section["unit_price"], f"{path}.unit_price"),
+            description=self.optional_text(section.get("description"), f"{path}.description"),
+        )
+
+    # cross-references
+
+    def check_unique_customers(self, customers: list[CustomerSpec]) -> None:
+        ids: dict[str, str] = {}
+        aliases: dict[str, str] = {}
+        invoice_ids: dict[str, str] = {}
+        for customer in customers:
+            if customer.id is not None:
+                if customer.id in ids:
+                    raise self.fail(f"{customer.path}.id", f"duplicate customer id (also {ids[customer.id]})")
+                ids[customer.id] = customer.path
+            for alias in customer.aliases or ():
+                if alias in aliases:
+                    raise self.fail(
+                        f"{customer.path}.aliases",
+                        f"alias {alias!r} is also used by {aliases[alias]}",
+                    )
+                aliases[alias] = customer.path
+            for invoice in customer.invoices:
+                if invoice.id is not None:
+                    if invoice.id in invoice_ids:
+                        raise self.fail(
+                            f"{invoice.path}.id",
+                            f"duplicate invoice id (also {invoice_ids[invoice.id]})",
+                        )
+                    invoice_ids[invoice.id] = invoice.path
+
+    def check_invoice_contracts(self, customer: CustomerSpec, invoices: tuple[InvoiceSpec, ...]) -> None:
+        known = {c.id for c in customer.contracts or () if c.id}
+        for invoice in invoices:
+            if invoice.contract_id is not None and invoice.contract_id not in known:
+                raise self.fail(
+                    f"{invoice.path}.contract_id",
+                    f"unknown contract {invoice.contract_id}; {customer.path} pins no contract with that id",
+                )
+
+    def attach_top_invoices(
+        self, customers: list[CustomerSpec], pinned: list[tuple[str | None, InvoiceSpec]]
+    ) -> list[CustomerSpec]:
+        if not pinned:
+            return customers
+        index: dict[str, int] = {}
+        for position, customer in enumerate(customers):
+            for ref in (customer.id, customer.name, *(customer.aliases or ())):
+                if ref is not None:
+                    index.setdefault(ref, position)
+        extra: dict[int, list[InvoiceSpec]] = {}
+        for ref, invoice in pinned:
+            if ref not in index:
+                raise self.fail(
+                    f"{invoice.path}.customer",
+                    f"unknown customer {ref!r}; expected the id, alias or name of a customer under 'customers'",
+                )
+            extra.setdefault(index[ref], []).append(invoice)
+        result = []
+        for position, customer in enumerate(customers):
+            added = tuple(extra.get(position, ()))
+            self.check_invoice_contracts(customer, added)
+            result.append(dataclasses.replace(customer, invoices=customer.invoices + added))
+        self.check_unique_customers(result)
+        return result
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
