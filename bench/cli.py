@@ -26,9 +26,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32, help="concurrent keep-alives")
     parser.add_argument("--duration", type=int, default=5, help="seconds measured per run")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of unmeasured load first")
-    parser.add_argument(
-        "--max-requests", type=int, default=1_000_000, help="request cap per measured run"
-    )
+    parser.add_argument("--max-requests", type=int, default=1_000_000, help="request cap per measured run")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--workers", type=int, help="passed to `serve --workers`")
     parser.add_argument(

@@ -28,6 +28,7 @@ class LoadResult:
     p99_ms: float
     non_2xx: int
     socket_errors: int
+    capped: bool
 
     @property
     def rps(self) -> float:

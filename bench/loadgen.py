@@ -73,6 +73,7 @@ async def hammer(url: str, settings: LoadSettings) -> LoadResult:
         seconds=elapsed,
         p50_ms=percentile(latencies, 50) * 1000,
         p99_ms=percentile(latencies, 99) * 1000,
+        capped=len(latencies) >= settings.max_requests,
         **counts,
     )
 
@@ -94,9 +95,7 @@ class BuiltinGenerator:
             f"--max-requests={settings.max_requests}",
         ]
         timeout = settings.warmup + settings.duration + 60
-        done = subprocess.run(
-            cmd, cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=timeout
-        )
+        done = subprocess.run(cmd, cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0:
             raise LoadError(f"built-in load generator failed: {done.stderr.strip()}")
         return LoadResult(**json.loads(done.stdout))

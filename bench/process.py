@@ -78,9 +78,7 @@ class ServerProcess:
                 raise self._fail(f"printed no `ready http://127.0.0.1:PORT` in {timeout:g} s")
         return self.url
 
-    def wait_healthy(
-        self, path: str, headers: dict[str, str], timeout: float
-    ) -> tuple[float, bytes]:
+    def wait_healthy(self, path: str, headers: dict[str, str], timeout: float) -> tuple[float, bytes]:
         """Poll `path` until it answers 200; return seconds since spawn and the body."""
         deadline = time.perf_counter() + timeout
         while True:

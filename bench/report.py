@@ -94,8 +94,7 @@ class RunReport:
             f"{s.warmup} s warm-up, at most {s.max_requests} requests",
             f"startup        : {self.startup_seconds:.3f} s from spawn to first 200 on "
             f"/_mock/health (ready line at {self.ready_line_seconds:.3f} s)",
-            f"peak RSS       : {self.peak_rss_mb:.1f} MB "
-            f"(sum over {self.server_processes} process(es))",
+            f"peak RSS       : {self.peak_rss_mb:.1f} MB (sum over {self.server_processes} process(es))",
             f"world          : {describe_world(self.world)}",
             "",
         ]
@@ -107,6 +106,7 @@ class RunReport:
         for r in self.results:
             m, c = r.mock, r.ceiling
             flag = "" if r.clean else "  <-- ERRORS"
+            flag += "  (request cap hit)" if m.capped or c.capped else ""
             lines.append(
                 f"{r.scenario.name:<16} {len(r.scenario.response.body):>7} {m.rps:>8.0f} "
                 f"{m.p50_ms:>7.2f} {m.p99_ms:>7.2f} {m.non_2xx:>7} | "

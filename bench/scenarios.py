@@ -87,9 +87,7 @@ async def invoice_history(client: Client, customer_id: str) -> tuple[int, list[P
     async for invoice in walk(client, path, [("limit", 100)]):
         count += 1
         if invoice.get("start_timestamp") and invoice.get("end_timestamp"):
-            periods.append(
-                (parse_time(invoice["start_timestamp"]), parse_time(invoice["end_timestamp"]))
-            )
+            periods.append((parse_time(invoice["start_timestamp"]), parse_time(invoice["end_timestamp"])))
     return count, periods
 
 

@@ -10,10 +10,23 @@ import tempfile
 from bench.client import AUTH_HEADERS
 from bench.load import LoadError, LoadResult, LoadSettings
 
-# Per-thread response counting gives an exact non-2xx count and the request cap; done() runs
-# once, after all threads, and sees every thread's globals through setup()'s handles.
+# Per-thread response counting gives an exact non-2xx count and the request cap. wrk keeps
+# timing until its --duration is over even when every thread stopped early at the cap, so each
+# thread also times itself and done() rebuilds the duration from the per-thread rates.
 SCRIPT = """
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clock, bench_timespec *ts);
+]]
+local CLOCK_MONOTONIC = 1
 local threads = {}
+
+local function now_us()
+  local t = ffi.new("bench_timespec")
+  ffi.C.clock_gettime(CLOCK_MONOTONIC, t)
+  return tonumber(t.tv_sec) * 1e6 + tonumber(t.tv_nsec) / 1e3
+end
 
 function setup(thread)
   table.insert(threads, thread)
@@ -23,6 +36,8 @@ function init(args)
   cap = tonumber(args[1])
   responses = 0
   non2xx = 0
+  started_us = now_us()
+  capped_us = 0
 end
 
 function response(status, headers, body)
@@ -30,22 +45,34 @@ function response(status, headers, body)
   if status < 200 or status > 299 then
     non2xx = non2xx + 1
   end
-  if responses >= cap then
+  if capped_us == 0 and responses >= cap then
+    capped_us = now_us() - started_us
     wrk.thread:stop()
   end
 end
 
 function done(summary, latency, requests)
-  local bad = 0
+  local bad, rate, capped = 0, 0, false
   for _, thread in ipairs(threads) do
     bad = bad + thread:get("non2xx")
+    local took = thread:get("capped_us")
+    if took > 0 then
+      capped = true
+    else
+      took = summary.duration
+    end
+    rate = rate + thread:get("responses") / took
+  end
+  local duration = summary.duration
+  if capped and rate > 0 then
+    duration = summary.requests / rate
   end
   local e = summary.errors
   io.write(string.format(
     'BENCH {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
-    .. '"non_2xx": %d, "socket_errors": %d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    bad, e.connect + e.read + e.write + e.timeout))
+    .. '"non_2xx": %d, "socket_errors": %d, "capped": %s}\\n',
+    summary.requests, duration, latency:percentile(50), latency:percentile(99),
+    bad, e.connect + e.read + e.write + e.timeout, tostring(capped)))
 end
 """
 
@@ -93,5 +120,6 @@ class Wrk:
                     p99_ms=raw["p99_us"] / 1000,
                     non_2xx=raw["non_2xx"],
                     socket_errors=raw["socket_errors"],
+                    capped=raw["capped"],
                 )
         raise LoadError(f"wrk gave no result (exit {done.returncode}): {done.stderr.strip()}")

@@ -13,6 +13,7 @@ from typing import Protocol
 import orjson
 from aiohttp import web
 
+from mockserver import clock
 from mockserver.fixture import STATUSES
 from mockserver.world import World
 
@@ -134,7 +135,7 @@ async def health(request: web.Request) -> web.Response:
         "status": "ok",
         "fixture": world.fixture.name,
         "seed": world.seed,
-        "now": world.now,
+        "now": clock.format_z(world.now),
         "dialect": request.app[SETTINGS].dialect,
         "counts": {
             "customers": len(world.customers),

@@ -240,14 +240,22 @@ _StrictLoader.add_implicit_resolver(
 def load_fixture(path: str | Path | None = None) -> Fixture:
     """Read and validate a fixture file; None means the embedded default world."""
     if path is None:
-        resource = resources.files("mockserver.fixtures") / "default.yaml"
-        return parse_fixture(resource.read_text(encoding="utf-8"), "default.yaml")
+        return parse_fixture(_default_fixture_text(), "default.yaml")
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FixtureError(str(path), "", f"cannot be read ({exc})") from None
     return parse_fixture(text, str(path))
+
+
+def _default_fixture_text() -> str:
+    """Installed, the top-level fixtures/ folder is the package `mockserver.fixtures`."""
+    try:
+        return (resources.files("mockserver.fixtures") / "default.yaml").read_text(encoding="utf-8")
+    except ModuleNotFoundError:  # a source checkout or an editable install
+        source = Path(__file__).resolve().parent.parent / "fixtures" / "default.yaml"
+        return source.read_text(encoding="utf-8")
 
 
 def parse_fixture(text: str, source: str) -> Fixture:
