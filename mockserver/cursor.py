@@ -41,6 +41,8 @@ class CursorCodec:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         except (binascii.Error, ValueError):
             raise CursorError("is not a cursor this server issued") from None
+        if base64.urlsafe_b64encode(raw).decode().rstrip("=") != token:
+            raise CursorError("is not a cursor this server issued")  # stray or non-canonical characters
         payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
         expected = hmac.digest(self._key, payload, "sha256")[:_MAC_BYTES]
         if len(raw) <= _MAC_BYTES or not hmac.compare_digest(mac, expected):

@@ -7,23 +7,29 @@ from typing import Any
 
 import orjson
 
-from mockserver.model import Customer, Invoice
+from mockserver.model import Contract, Customer, Invoice
 from mockserver.world import World
 
 
 def _customer(customer: Customer) -> dict[str, Any]:
     data = dataclasses.asdict(customer)
-    del data["profile"]
+    del data["profile"], data["ordinal"]
+    return data
+
+
+def _contract(contract: Contract, world: World) -> dict[str, Any]:
+    data = dataclasses.asdict(contract)
+    del data["ordinal"]
+    data["customer"] = world.customers[contract.customer].id
     return data
 
 
 def _invoice(invoice: Invoice) -> dict[str, Any]:
-    data = {f.name: getattr(invoice, f.name) for f in dataclasses.fields(invoice)}
+    data = {f.name: getattr(invoice, f.name) for f in dataclasses.fields(invoice) if f.name != "ordinal"}
     data["customer"] = invoice.customer.id
     data["contract"] = invoice.contract.id if invoice.contract else None
-    for name in ("lines", "credit_applications", "coupons", "payments", "external"):
-        value = data[name]
-        data[name] = [dataclasses.asdict(v) for v in value] if isinstance(value, tuple) else value
+    for name in ("lines", "credit_applications", "coupons", "payments"):
+        data[name] = [dataclasses.asdict(v) for v in data[name]]
     if invoice.external is not None:
         data["external"] = dataclasses.asdict(invoice.external)
     data["amount_due"] = invoice.amount_due
@@ -36,7 +42,7 @@ def world_document(world: World) -> dict[str, Any]:
     return {
         "fixture": {"name": fixture.name, "seed": fixture.seed, "now": fixture.now},
         "customers": [_customer(c) for c in world.customers],
-        "contracts": [dataclasses.asdict(c) for c in world.contracts],
+        "contracts": [_contract(c, world) for c in world.contracts],
         "invoices": [_invoice(world.invoice(i)) for i in range(len(world))],
     }
 

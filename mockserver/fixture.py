@@ -683,7 +683,7 @@ class _Validator:
             if ref not in index:
                 raise self.fail(
                     f"{invoice.path}.customer",
-                    f"unknown customer {ref!r}; expected the id, alias or name of a customer under 'customers'",
+                    f"unknown customer {ref!r}; expected the id, alias or name of a customer in 'customers'",
                 )
             extra.setdefault(index[ref], []).append(invoice)
         result = []

@@ -318,7 +318,7 @@ class _InvoiceHistory:
             period_start=start,
             period_end=end,
             issued_at=end,
-            created_at=start + rng.randrange(0, 3_600),
+            created_at=min(start + rng.randrange(0, 3_600), self.now),
             subtotal=subtotal,
             tax=tax,
             credits=credits,

@@ -19,3 +19,18 @@ def default_server() -> Iterator[str]:
     """The embedded default world served by a real process, shared by the SDK tests."""
     with running_server() as base:
         yield base
+
+
+def _register_profiles() -> None:
+    """`default` keeps the README's test command quick; MOCKSERVER_HYPOTHESIS=deep digs further."""
+    import os
+
+    from hypothesis import HealthCheck, settings
+
+    common = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "print_blob": True}
+    settings.register_profile("default", max_examples=30, **common)
+    settings.register_profile("deep", max_examples=600, **common)
+    settings.load_profile(os.environ.get("MOCKSERVER_HYPOTHESIS", "default"))
+
+
+_register_profiles()

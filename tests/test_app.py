@@ -1,0 +1,115 @@
+"""The shell around the facades: health, bearer auth, CORS, and errors in each API's own shape."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from aiohttp import web
+
+from mockserver.app import Settings, create_app, json_response
+from mockserver.world import World
+
+
+class EchoFacade:
+    """A stand-in API: proves the shell's behaviour without depending on a real facade."""
+
+    name = "echo"
+    prefix = "/echo/"
+
+    def routes(self, world, settings):
+        async def ok(request: web.Request) -> web.Response:
+            return json_response(b'{"ok":true}')
+
+        async def boom(request: web.Request) -> web.Response:
+            raise RuntimeError("secret internals")
+
+        return [web.get("/echo/ok", ok), web.get("/echo/boom", boom)]
+
+    def error(self, status: int, message: str) -> web.Response:
+        return json_response(orjson.dumps({"echo_error": message}), status)
+
+    def unauthorized(self) -> web.Response:
+        return self.error(401, "who are you")
+
+
+@pytest.fixture
+async def client(aiohttp_client, default_world: World):
+    return await aiohttp_client(create_app(default_world, [EchoFacade()]))
+
+
+@pytest.fixture
+async def locked_client(aiohttp_client, default_world: World):
+    settings = Settings(tokens=frozenset({"sesame"}))
+    return await aiohttp_client(create_app(default_world, [EchoFacade()], settings))
+
+
+AUTH = {"Authorization": "Bearer anything"}
+
+
+async def test_health_needs_no_token_and_reports_the_world(client, default_world: World) -> None:
+    response = await client.get("/_mock/health")
+    assert response.status == 200
+    body = await response.json()
+    assert body["fixture"] == "default" and body["seed"] == default_world.seed
+    assert body["now"] == "2026-11-15T12:00:00Z"
+    assert body["counts"]["invoices"] == len(default_world)
+    assert sum(body["counts"]["invoices_by_status"].values()) == len(default_world)
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer   ", "Basic abc", "Token abc"])
+async def test_api_routes_need_a_bearer_token(client, header) -> None:
+    headers = {} if header is None else {"Authorization": header}
+    response = await client.get("/echo/ok", headers=headers)
+    assert response.status == 401
+    assert await response.json() == {"echo_error": "who are you"}
+
+
+async def test_any_non_empty_token_is_accepted_by_default(client) -> None:
+    response = await client.get("/echo/ok", headers={"Authorization": "bearer abc"})
+    assert response.status == 200
+
+
+async def test_a_fixture_can_restrict_the_accepted_tokens(locked_client) -> None:
+    assert (await locked_client.get("/echo/ok", headers=AUTH)).status == 401
+    assert (await locked_client.get("/echo/ok", headers={"Authorization": "Bearer sesame"})).status == 200
+
+
+async def test_unknown_route_under_a_facade_gets_its_error_shape(client) -> None:
+    response = await client.get("/echo/nothing-here", headers=AUTH)
+    assert response.status == 404
+    assert "echo_error" in await response.json()
+
+
+async def test_wrong_method_gets_405_in_the_facade_shape(client) -> None:
+    response = await client.post("/echo/ok", headers=AUTH)
+    assert response.status == 405
+    assert "echo_error" in await response.json()
+
+
+async def test_a_crash_becomes_a_500_without_a_traceback(client) -> None:
+    response = await client.get("/echo/boom", headers=AUTH)
+    assert response.status == 500
+    text = await response.text()
+    assert "secret internals" not in text and "Traceback" not in text
+    assert orjson.loads(text) == {"echo_error": "internal error"}
+
+
+async def test_cors_preflight_allows_the_authorization_header(client) -> None:
+    response = await client.options(
+        "/echo/ok",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert response.status == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "authorization" in response.headers["Access-Control-Allow-Headers"].lower()
+    assert "GET" in response.headers["Access-Control-Allow-Methods"]
+
+
+async def test_every_response_carries_cors_headers_even_errors(client) -> None:
+    for path, headers in (("/echo/ok", AUTH), ("/echo/ok", {}), ("/echo/boom", AUTH)):
+        response = await client.get(path, headers=headers)
+        assert response.headers["Access-Control-Allow-Origin"] == "*"

@@ -1,0 +1,63 @@
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from mockserver.cursor import CursorCodec, CursorError
+
+FILTERS = CursorCodec.filters_digest([("status", "DRAFT"), ("sort", "date_asc")])
+
+
+def test_a_cursor_round_trips_across_codec_instances_with_the_same_secret() -> None:
+    token = CursorCodec("fixture-a").encode([1_700_000_000, "abc"], FILTERS)
+    assert CursorCodec("fixture-a").decode(token, FILTERS) == [1_700_000_000, "abc"]
+
+
+def test_filter_digest_ignores_parameter_order() -> None:
+    assert CursorCodec.filters_digest([("sort", "date_asc"), ("status", "DRAFT")]) == FILTERS
+
+
+def test_a_cursor_for_other_filters_is_rejected() -> None:
+    codec = CursorCodec("fixture-a")
+    token = codec.encode([1, "x"], FILTERS)
+    with pytest.raises(CursorError, match="different filters"):
+        codec.decode(token, CursorCodec.filters_digest([("status", "VOID")]))
+
+
+def test_a_cursor_from_another_fixture_is_rejected() -> None:
+    token = CursorCodec("fixture-a").encode([1, "x"], FILTERS)
+    with pytest.raises(CursorError, match="not a cursor this server issued"):
+        CursorCodec("fixture-b").decode(token, FILTERS)
+
+
+def test_every_single_character_change_is_rejected() -> None:
+    codec = CursorCodec("fixture-a")
+    token = codec.encode([1_700_000_000, "6a37bb88-0000-4000-8000-000000000000"], FILTERS)
+    for index in range(len(token)):
+        replacement = "A" if token[index] != "A" else "B"
+        forged = token[:index] + replacement + token[index + 1 :]
+        with pytest.raises(CursorError):
+            codec.decode(forged, FILTERS)
+
+
+@pytest.mark.parametrize("junk", ["", "x", "%%%", "a" * 500, "eyJhIjoxfQ"])
+def test_junk_is_rejected(junk: str) -> None:
+    with pytest.raises(CursorError):
+        CursorCodec("fixture-a").decode(junk, FILTERS)
+
+
+@given(st.data())
+def test_any_single_character_edit_is_rejected(data) -> None:
+    codec = CursorCodec("fixture-a")
+    token = codec.encode([data.draw(st.integers(0, 2**40)), data.draw(st.uuids()).hex], FILTERS)
+    index = data.draw(st.integers(0, len(token)))
+    char = data.draw(st.characters(codec="ascii"))
+    edit = data.draw(st.sampled_from(["replace", "insert", "delete"]))
+    if edit == "replace" and index < len(token):
+        forged = token[:index] + char + token[index + 1 :]
+    elif edit == "delete" and index < len(token):
+        forged = token[:index] + token[index + 1 :]
+    else:
+        forged = token[:index] + char + token[index:]
+    assume(forged != token)
+    with pytest.raises(CursorError):
+        codec.decode(forged, FILTERS)

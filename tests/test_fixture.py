@@ -1,0 +1,265 @@
+"""Every way a fixture can be wrong is named: the file, the path inside it, what was expected."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from mockserver.fixture import FixtureError, load_fixture, parse_fixture
+from mockserver.world import World
+
+CUSTOMER = "customers:\n  - name: Acme\n    alias: acme\n"
+CONTRACT_ID = "3d8e1f20-5b6c-4d7e-9f80-a1b2c3d4e5f6"
+
+
+def error_of(text: str) -> FixtureError:
+    with pytest.raises(FixtureError) as info:
+        World.from_fixture(parse_fixture(textwrap.dedent(text), "world.yaml"))
+    return info.value
+
+
+BAD_FIXTURES = [
+    ("seed: [1]", "seed", "expected an integer from 0"),
+    ("seed: -1", "seed", "got -1"),
+    ("now: yesterday", "now", "expected an RFC 3339 timestamp"),
+    ("colour: blue", "colour", "unknown key; expected one of: name, seed"),
+    ("- 1\n- 2", "", "expected a mapping, got a list"),
+    ("metronome: {default_sort: newest}", "metronome.default_sort", "expected one of date_asc, date_desc"),
+    ("meteroid: {dialect: pascal}", "meteroid.dialect", "expected one of documented, upstream"),
+    ("auth: {tokens: ['']}", "auth.tokens[0]", "expected a non-empty string"),
+    ("auth: {tokens: abc}", "auth.tokens", "expected a list"),
+    ("generate: {customers: many}", "generate.customers", "expected an integer"),
+    ("generate: {archived_share: 1.5}", "generate.archived_share", "expected a share from 0 to 1, got 1.5"),
+    ("invoices: {months: 0}", "invoices.months", "expected an integer from 1 to 600, got 0"),
+    ("invoices: {contracts: 51}", "invoices.contracts", "from 1 to 50"),
+    ("invoices: {net_terms: 400}", "invoices.net_terms", "from 0 to 365"),
+    ("invoices: {void_share: '0.1'}", "invoices.void_share", "expected a share from 0 to 1, got a string"),
+    ("invoices: {status_mix: [finalized]}", "invoices.status_mix", "expected a mapping, got a list"),
+    (
+        "invoices: {status_mix: {paid: 1}}",
+        "invoices.status_mix.paid",
+        "expected one of: finalized, uncollectible",
+    ),
+    ("invoices: {status_mix: {finalized: -1}}", "invoices.status_mix.finalized", "non-negative weight"),
+    ("invoices: {status_mix: {finalized: 0}}", "invoices.status_mix", "at least one positive weight"),
+    ("invoices: {type_mix: {monthly: 1}}", "invoices.type_mix.monthly", "unknown key"),
+    ("invoices: {currencies: {usd: 1}}", "invoices.currencies.usd", "matching ^[A-Z]{3}$"),
+    ("invoices: {currencies: USD}", "invoices.currencies", "mapping of currency code to weight"),
+    ("invoices: {payments: {paid: yes}}", "invoices.payments.paid", "non-negative weight"),
+    ("invoices: {payment_methods: {cheque: 1}}", "invoices.payment_methods.cheque", "unknown key"),
+    (
+        "invoices: {billing_provider: {statuses: {PAID: 1}}}",
+        "invoices.billing_provider",
+        "missing key 'type'",
+    ),
+    ("invoices: {billing_provider: {type: paypal}}", "invoices.billing_provider.type", "expected one of"),
+    (
+        "invoices: {billing_provider: {type: stripe, statuses: {OPEN: 1}}}",
+        "invoices.billing_provider.statuses.OPEN",
+        "unknown key",
+    ),
+    ("customers: {name: Acme}", "customers", "expected a list"),
+    ("customers:\n  - id: 42", "customers[0].id", "expected a non-empty string, got an integer"),
+    ("customers:\n  - id: not-a-uuid", "customers[0].id", "expected a UUID"),
+    ("customers:\n  - nmae: Acme", "customers[0].nmae", "unknown key"),
+    ("customers:\n  - currency: EURO", "customers[0].currency", "matching ^[A-Z]{3}$"),
+    ("customers:\n  - address: {country: USA}", "customers[0].address.country", "matching ^[A-Z]{2}$"),
+    ("customers:\n  - address: {postcode: '1'}", "customers[0].address.postcode", "unknown key"),
+    ("customers:\n  - alias: a\n    aliases: [b]", "customers[0].aliases", "either 'alias' or 'aliases'"),
+    ("customers:\n  - aliases: [a, '']", "customers[0].aliases[1]", "non-empty string"),
+    ("customers:\n  - archived: maybe", "customers[0].archived", "expected true or false"),
+    (
+        "customers:\n  - archived: true\n    archived_at: 2026-01-01",
+        "customers[0].archived_at",
+        "either 'archived' or 'archived_at'",
+    ),
+    ("customers:\n  - custom_fields: [a]", "customers[0].custom_fields", "mapping of string to string"),
+    ("customers:\n  - custom_fields: {tier: [1]}", "customers[0].custom_fields.tier", "string value"),
+    ("customers:\n  - contracts: []", "customers[0].contracts", "at least one contract"),
+    (
+        "customers:\n  - contracts: [{starts_at: 2026-02-01, ends_at: 2026-01-01}]",
+        "customers[0].contracts[0].ends_at",
+        "after starts_at",
+    ),
+    (
+        "customers:\n  - invoices: {status_mix: {void: 1}}",
+        "customers[0].invoices.status_mix.void",
+        "unknown key",
+    ),
+    (
+        "customers:\n  - id: 7b2f6a3e-1c4d-4e5f-8a9b-0c1d2e3f4a5b\n"
+        "  - id: 7b2f6a3e-1c4d-4e5f-8a9b-0c1d2e3f4a5b",
+        "customers[1].id",
+        "duplicate customer id (also customers[0])",
+    ),
+    (
+        "customers:\n  - alias: a\n  - alias: a",
+        "customers[1].aliases",
+        "alias 'a' is also used by customers[0]",
+    ),
+    (
+        CUSTOMER + "    invoices: {pinned: [{status: paid}]}",
+        "customers[0].invoices.pinned[0].status",
+        "expected one of",
+    ),
+    (
+        CUSTOMER + "    invoices: {pinned: [{type: monthly}]}",
+        "customers[0].invoices.pinned[0].type",
+        "expected one of",
+    ),
+    (
+        CUSTOMER + "    invoices: {pinned: [{customer: acme}]}",
+        "customers[0].invoices.pinned[0].customer",
+        "unknown key",
+    ),
+    (
+        CUSTOMER + "    invoices: {pinned: [{period_start: 2026-01-01}]}",
+        "customers[0].invoices.pinned[0]",
+        "give both period_start and period_end",
+    ),
+    (
+        CUSTOMER + "    invoices: {pinned: [{period_start: 2026-02-01, period_end: 2026-01-01}]}",
+        "customers[0].invoices.pinned[0].period_end",
+        "after period_start",
+    ),
+    (
+        CUSTOMER + "    invoices: {pinned: [{tax_rate: 19}]}",
+        "customers[0].invoices.pinned[0].tax_rate",
+        "below 1",
+    ),
+    (
+        CUSTOMER + "    invoices: {pinned: [{line_items: []}]}",
+        "customers[0].invoices.pinned[0].line_items",
+        "at least one",
+    ),
+    (
+        CUSTOMER + "    invoices: {pinned: [{line_items: [{name: x, quantity: 1}]}]}",
+        "customers[0].invoices.pinned[0].line_items[0]",
+        "missing key 'unit_price'",
+    ),
+    (
+        CUSTOMER + "    invoices: {pinned: [{line_items: [{name: x, quantity: -1, unit_price: 1}]}]}",
+        "customers[0].invoices.pinned[0].line_items[0].quantity",
+        "non-negative decimal",
+    ),
+    (
+        CUSTOMER + f"    invoices: {{pinned: [{{contract_id: {CONTRACT_ID}}}]}}",
+        "customers[0].invoices.pinned[0].contract_id",
+        f"unknown contract {CONTRACT_ID}",
+    ),
+    (
+        CUSTOMER + "    invoices: {pinned: [{id: 9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f}, "
+        "{id: 9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f}]}",
+        "customers[0].invoices.pinned[1].id",
+        "duplicate invoice id",
+    ),
+    ("invoices: {pinned: [{status: void}]}", "invoices.pinned[0]", "missing key 'customer'"),
+    (
+        CUSTOMER + "invoices: {pinned: [{customer: globex}]}",
+        "invoices.pinned[0].customer",
+        "unknown customer 'globex'",
+    ),
+    # impossible values, caught while the world is generated
+    (
+        "now: 2026-06-15\n"
+        + CUSTOMER
+        + "    invoices: {pinned: [{period_start: 2026-07-01, period_end: 2026-08-01}]}",
+        "customers[0].invoices.pinned[0].period_start",
+        "cannot start after 'now'",
+    ),
+    (
+        "now: 2026-06-15\n" + CUSTOMER + "    invoices: {pinned: [{status: draft, period_start: 2026-04-01, "
+        "period_end: 2026-05-01}]}",
+        "customers[0].invoices.pinned[0].status",
+        "a draft must be in the billing period open at 'now'",
+    ),
+    (
+        "now: 2026-06-15\n"
+        + CUSTOMER
+        + "    invoices: {pinned: [{status: finalized, period_start: 2026-06-01, "
+        "period_end: 2026-07-01}]}",
+        "customers[0].invoices.pinned[0].status",
+        "needs a billing period that has ended",
+    ),
+    (
+        "now: 2026-06-15\n"
+        + CUSTOMER
+        + "    invoices: {pinned: [{period_start: 2026-04-01, period_end: 2026-05-01, "
+        "issued_at: 2026-07-01}]}",
+        "customers[0].invoices.pinned[0].issued_at",
+        "cannot be issued after 'now'",
+    ),
+    (
+        CUSTOMER + "    invoices: {pinned: [{status: void, payment_status: paid, period_start: 2026-04-01, "
+        "period_end: 2026-05-01}]}",
+        "customers[0].invoices.pinned[0].payment_status",
+        "a void invoice cannot be paid",
+    ),
+    (
+        CUSTOMER
+        + "    invoices: {pinned: [{period_start: 2026-04-01, period_end: 2026-05-01, credits: 999999999, "
+        "line_items: [{name: x, quantity: 1, unit_price: 1}]}]}",
+        "customers[0].invoices.pinned[0]",
+        "exceed subtotal plus tax",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "message"), BAD_FIXTURES, ids=[p or "top" for _, p, _ in BAD_FIXTURES]
+)
+def test_bad_fixture_names_file_path_and_expectation(text: str, path: str, message: str) -> None:
+    error = error_of(text)
+    assert error.source == "world.yaml"
+    assert error.path == path
+    assert message in error.message
+    assert str(error).startswith(f"world.yaml: {path}" if path else "world.yaml: ")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("seed: [1", "is not valid YAML"),
+        ("seed: 1\nseed: 2\n", "duplicate key 'seed' (line 2)"),
+    ],
+)
+def test_unreadable_yaml_is_rejected_with_its_reason(text: str, message: str) -> None:
+    assert message in error_of(text).message
+
+
+def test_only_true_and_false_are_booleans_so_norway_stays_a_country() -> None:
+    fixture = parse_fixture("customers:\n  - address: {country: NO}\n", "world.yaml")
+    assert fixture.customers[0].address.country == "NO"
+
+
+def test_missing_file_names_the_file(tmp_path) -> None:
+    with pytest.raises(FixtureError, match="cannot be read"):
+        load_fixture(tmp_path / "absent.yaml")
+
+
+def test_five_line_fixture_gives_a_rich_world() -> None:
+    world = World.from_fixture(parse_fixture("seed: 1\ngenerate: {customers: 5}\n", "small.yaml"))
+    kinds = {world.cols.kind[i] for i in range(len(world))}
+    assert len(world.customers) == 5 and len(world) >= 50
+    assert len(kinds) >= 3
+    assert world.fixture.name == "small"
+
+
+def test_cli_rejects_a_bad_fixture_with_status_2_and_no_traceback(tmp_path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("customers:\n  - name: Acme\n    invoices: {status_mix: {paid: 1}}\n")
+    for command in (
+        ["check", str(bad)],
+        ["generate", str(bad)],
+        ["serve", "--port", "0", "--fixtures", str(bad)],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", *command], capture_output=True, text=True
+        )
+        assert result.returncode == 2
+        assert f"{bad}: customers[0].invoices.status_mix.paid: unknown key" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert result.stdout == ""
