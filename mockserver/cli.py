@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -27,7 +28,10 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve both APIs over one generated world")
     serve.add_argument(
-        "--fixtures", metavar="PATH", help="fixture file (default: the embedded default world)"
+        "--fixtures",
+        metavar="PATH",
+        default=os.environ.get("MOCKSERVER_FIXTURES") or None,
+        help="fixture file (default: $MOCKSERVER_FIXTURES, else the embedded default world)",
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080, help="0 picks a free port (printed once ready)")
