@@ -1,20 +1,26 @@
-"""Metronome-style API facade."""
+"""Metronome-style API facade: customers and their invoices, as the official SDK expects them.
 
-import orjson
+Laid out side by side: `params` (query parsing), `catalog` (enum spelling), `render` (wire
+format, pre-encoded), `errors` (the API's error shape) and `routes` (handlers).
+"""
+
+from __future__ import annotations
+
 from aiohttp import web
+
+from mockserver.metronome.errors import error_response
+from mockserver.metronome.routes import MetronomeApi
 
 
 class MetronomeFacade:
     name = "metronome"
     prefix = "/v1/"
 
-    def routes(self, world, settings):
-        return []
+    def routes(self, world, settings) -> list[web.RouteDef]:
+        return MetronomeApi(world, settings).routes()
 
     def error(self, status: int, message: str) -> web.Response:
-        return web.Response(
-            body=orjson.dumps({"message": message}), status=status, content_type="application/json"
-        )
+        return error_response(status, message)
 
     def unauthorized(self) -> web.Response:
-        return self.error(401, "Unauthorized")
+        return self.error(401, "Unauthorized: send an Authorization: Bearer <token> header")

@@ -1,0 +1,269 @@
+"""Query strings as the Metronome SDK writes them -> validated, neutral requests.
+
+Every refusal is a 400 naming the parameter, what was sent and what is allowed. Values are
+canonicalised before they are bound into a cursor, so `2024-01-01` and
+`2024-01-01T00:00:00.000Z` continue the same walk.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from mockserver import clock
+from mockserver.cursor import CursorCodec
+from mockserver.metronome.catalog import (
+    SORT_VALUES,
+    STATUS_CODES,
+    STATUS_VALUES,
+    TYPE_CODES,
+    TYPE_VALUES,
+    CreditTypes,
+)
+from mockserver.metronome.errors import bad_request
+from mockserver.query import InvoiceQuery
+from mockserver.world import World
+
+MIN_LIMIT, MAX_LIMIT, DEFAULT_LIMIT = 1, 100, 25
+MAX_LIST_IDS = 100
+
+INVOICE_LIST_PARAMS = frozenset(
+    {
+        "limit",
+        "next_page",
+        "status",
+        "type",
+        "sort",
+        "credit_type_id",
+        "contract_id",
+        "starting_on",
+        "ending_before",
+        "skip_zero_qty_line_items",
+        "include_historical_commit_invoices",
+        "webhook_notification_id",
+    }
+)
+INVOICE_GET_PARAMS = frozenset({"skip_zero_qty_line_items"})
+CUSTOMER_LIST_PARAMS = frozenset(
+    {"limit", "next_page", "ingest_alias", "customer_ids", "only_archived", "salesforce_account_ids"}
+)
+
+_LIMIT = re.compile(r"[0-9]{1,9}")
+# A `+` offset sent unencoded reaches us as a space once the query string is decoded.
+_SPACED_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
+
+
+# --- single values ------------------------------------------------------------------------------
+
+
+def collect(query: Iterable[tuple[str, str]], known: frozenset[str]) -> dict[str, str]:
+    """The known parameters, each at most once; unknown ones are ignored, as the API does."""
+    found: dict[str, str] = {}
+    for key, value in query:
+        if key in known:
+            if key in found:
+                raise bad_request(f"{key} was given more than once; give it at most once")
+            found[key] = value
+    return found
+
+
+def parse_limit(text: str | None) -> int:
+    if text is None:
+        return DEFAULT_LIMIT
+    if not _LIMIT.fullmatch(text) or not MIN_LIMIT <= int(text) <= MAX_LIMIT:
+        raise bad_request(f"limit must be an integer from {MIN_LIMIT} to {MAX_LIMIT}, got {text!r}")
+    return int(text)
+
+
+def parse_bool(name: str, text: str | None) -> bool:
+    if text is None:
+        return False
+    lowered = text.lower()
+    if lowered == "true":
+        return True
+    if lowered == "false":
+        return False
+    raise bad_request(f"{name} must be true or false, got {text!r}")
+
+
+def parse_uuid(name: str, text: str) -> str:
+    """The canonical lowercase spelling of a UUID, or a 400 naming the parameter."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise bad_request(f"{name} must be a UUID, got {text!r}") from None
+
+
+def parse_time(name: str, text: str) -> clock.Instant:
+    spaced = _SPACED_OFFSET.match(text)
+    if spaced:
+        text = f"{spaced.group(1)}+{spaced.group(2)}"
+    try:
+        return clock.parse_timestamp(text)
+    except (ValueError, OverflowError):
+        raise bad_request(
+            f"{name} must be an RFC 3339 timestamp such as 2024-01-01T00:00:00Z "
+            f"(an offset, fractional seconds or a bare date are fine), got {text!r}"
+        ) from None
+
+
+def parse_choice(name: str, text: str, allowed: tuple[str, ...]) -> str:
+    if text not in allowed:
+        raise bad_request(f"{name} must be one of {', '.join(allowed)}, got {text!r}")
+    return text
+
+
+def parse_id_list(name: str, text: str | None) -> tuple[str, ...] | None:
+    """A comma-joined list as the SDK writes arrays; blank means no filter."""
+    if text is None:
+        return None
+    items = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not items:
+        return None
+    if len(items) > MAX_LIST_IDS:
+        raise bad_request(f"{name} takes at most {MAX_LIST_IDS} values, got {len(items)}")
+    return items
+
+
+def cursor_text(text: str | None) -> str | None:
+    """An empty `next_page` asks for the first page, like an absent one."""
+    return text or None
+
+
+# --- list invoices ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceListRequest:
+    query: InvoiceQuery
+    limit: int
+    cursor: str | None
+    skip_zero: bool
+    filters: str  # checksum a cursor is bound to
+    matches_nothing: bool = False
+
+
+def parse_invoice_list(
+    query: Iterable[tuple[str, str]],
+    world: World,
+    customer: int,
+    credit_types: CreditTypes,
+    default_sort: str,
+) -> InvoiceListRequest:
+    given = collect(query, INVOICE_LIST_PARAMS)
+    limit = parse_limit(given.get("limit"))
+    skip_zero = parse_bool("skip_zero_qty_line_items", given.get("skip_zero_qty_line_items"))
+    historical = parse_bool(
+        "include_historical_commit_invoices", given.get("include_historical_commit_invoices")
+    )
+    bound: list[tuple[str, str]] = [
+        ("endpoint", "invoices"),
+        ("customer", world.customers[customer].id),
+        ("historical", str(historical)),
+    ]
+    fields: dict = {"customer": customer}
+    nothing = False
+
+    status = given.get("status")
+    if status is not None:
+        fields["statuses"] = STATUS_CODES[parse_choice("status", status, STATUS_VALUES)]
+        bound.append(("status", status))
+    kind = given.get("type")
+    if kind is not None:
+        fields["kinds"] = TYPE_CODES[parse_choice("type", kind, TYPE_VALUES)]
+        bound.append(("type", kind))
+    sort = given.get("sort")
+    sort = default_sort if sort is None else parse_choice("sort", sort, SORT_VALUES)
+    fields["descending"] = sort == "date_desc"
+    bound.append(("sort", sort))
+
+    credit_type = given.get("credit_type_id")
+    if credit_type is not None:
+        credit_type = parse_uuid("credit_type_id", credit_type)
+        fields["currencies"] = credit_types.codes_by_id.get(credit_type, frozenset())
+        bound.append(("credit_type_id", credit_type))
+    contract = given.get("contract_id")
+    if contract is not None:
+        contract = parse_uuid("contract_id", contract)
+        ordinal = world.contract_by_id.get(contract)
+        if ordinal is None or world.contracts[ordinal].customer != customer:
+            nothing = True
+        else:
+            fields["contract"] = ordinal
+        bound.append(("contract_id", contract))
+
+    starting_on = given.get("starting_on")
+    if starting_on is not None:
+        fields["period_start_from"] = parse_time("starting_on", starting_on).ceil
+        bound.append(("starting_on", str(fields["period_start_from"])))
+    ending_before = given.get("ending_before")
+    if ending_before is not None:
+        fields["period_end_until"] = parse_time("ending_before", ending_before).floor
+        bound.append(("ending_before", str(fields["period_end_until"])))
+
+    return InvoiceListRequest(
+        query=InvoiceQuery(**fields),
+        limit=limit,
+        cursor=cursor_text(given.get("next_page")),
+        skip_zero=skip_zero,
+        filters=CursorCodec.filters_digest(bound),
+        matches_nothing=nothing,
+    )
+
+
+def parse_invoice_get(query: Iterable[tuple[str, str]]) -> bool:
+    """Whether zero-quantity line items are left out."""
+    given = collect(query, INVOICE_GET_PARAMS)
+    return parse_bool("skip_zero_qty_line_items", given.get("skip_zero_qty_line_items"))
+
+
+# --- list customers -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerListRequest:
+    limit: int
+    cursor: str | None
+    archived: bool
+    only: frozenset[int] | None  # customer ordinals the id/alias filters allow; None = no such filter
+    salesforce_ids: frozenset[str] | None
+    filters: str
+
+
+def parse_customer_list(query: Iterable[tuple[str, str]], world: World) -> CustomerListRequest:
+    given = collect(query, CUSTOMER_LIST_PARAMS)
+    limit = parse_limit(given.get("limit"))
+    archived = parse_bool("only_archived", given.get("only_archived"))
+    bound: list[tuple[str, str]] = [("endpoint", "customers"), ("only_archived", str(archived))]
+    only: frozenset[int] | None = None
+
+    ids = parse_id_list("customer_ids", given.get("customer_ids"))
+    if ids is not None:
+        canonical = sorted({parse_uuid("customer_ids", item) for item in ids})
+        only = frozenset(world.customer_by_id[i] for i in canonical if i in world.customer_by_id)
+        bound.append(("customer_ids", ",".join(canonical)))
+    alias = given.get("ingest_alias")
+    if alias is not None:
+        if not alias:
+            raise bad_request("ingest_alias must not be empty")
+        ordinal = world.customer_by_alias.get(alias)
+        allowed = frozenset() if ordinal is None else frozenset((ordinal,))
+        only = allowed if only is None else only & allowed
+        bound.append(("ingest_alias", quote(alias, safe="")))
+    salesforce = parse_id_list("salesforce_account_ids", given.get("salesforce_account_ids"))
+    salesforce_ids = None
+    if salesforce is not None:
+        salesforce_ids = frozenset(salesforce)
+        bound.append(("salesforce_account_ids", ",".join(quote(i, safe="") for i in sorted(salesforce_ids))))
+
+    return CustomerListRequest(
+        limit=limit,
+        cursor=cursor_text(given.get("next_page")),
+        archived=archived,
+        only=only,
+        salesforce_ids=salesforce_ids,
+        filters=CursorCodec.filters_digest(bound),
+    )

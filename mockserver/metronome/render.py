@@ -1,0 +1,219 @@
+"""Invoices and customers in Metronome's wire format, encoded once and kept as bytes.
+
+Only fields of the upstream schema are emitted. A list response is the envelope joined around
+pre-encoded items, so a page costs a lookup per item and one join.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from mockserver import clock
+from mockserver.metronome.catalog import (
+    COMMIT_TYPE,
+    LINE_TYPE,
+    PRODUCT_TYPE,
+    STATUS_NAME,
+    TYPE_NAME,
+    CreditTypes,
+)
+from mockserver.model import Customer, Invoice, Line
+from mockserver.world import World
+
+CACHE_SIZE = 65_536
+
+_DATA_OPEN = b'{"data":'
+_LIST_OPEN = b'{"data":['
+_LIST_NEXT = b'],"next_page":'
+_NULL = b"null"
+
+
+def number(text: str) -> int | float:
+    """A decimal string as a JSON number: integral values stay integers."""
+    value = Fraction(text)
+    return value.numerator if value.denominator == 1 else float(value)
+
+
+def is_zero(text: str) -> bool:
+    return Fraction(text) == 0
+
+
+def list_body(items: list[bytes], next_page: str | None) -> bytes:
+    cursor = _NULL if next_page is None else b'"' + next_page.encode() + b'"'
+    return _LIST_OPEN + b",".join(items) + _LIST_NEXT + cursor + b"}"
+
+
+def item_body(item: bytes) -> bytes:
+    return _DATA_OPEN + item + b"}"
+
+
+class Renderer:
+    def __init__(self, world: World, credit_types: CreditTypes) -> None:
+        self.world = world
+        self.credit_types = credit_types
+        self.invoice_bytes = lru_cache(maxsize=CACHE_SIZE)(self._invoice_bytes)
+        self.customer_bytes = lru_cache(maxsize=CACHE_SIZE)(self._customer_bytes)
+
+    # invoices
+
+    def _invoice_bytes(self, ordinal: int, skip_zero: bool) -> bytes:
+        if skip_zero:
+            invoice = self.world.invoice(ordinal)
+            if not any(is_zero(line.quantity) for line in invoice.lines):
+                return self.invoice_bytes(ordinal, False)
+        return orjson.dumps(self.invoice(self.world.invoice(ordinal), skip_zero))
+
+    def invoice(self, invoice: Invoice, skip_zero: bool = False) -> dict[str, Any]:
+        credit_type = self.credit_types.by_code[self.world.cols.currency[invoice.ordinal]]
+        customer, contract = invoice.customer, invoice.contract
+        line_items = [
+            self.line(line, credit_type, contract.id if contract else None)
+            for line in invoice.lines
+            if not (skip_zero and is_zero(line.quantity))
+        ]
+        adjustments = []
+        for applied in invoice.credit_applications:
+            line_items.append(
+                {
+                    "credit_type": credit_type,
+                    "name": applied.name,
+                    "type": "applied_commit_or_credit",
+                    "total": -applied.amount,
+                    "applied_commit_or_credit": {"id": applied.grant_id, "type": applied.kind},
+                    "commit_id": applied.grant_id,
+                    "commit_type": COMMIT_TYPE[applied.kind],
+                    "starting_at": clock.format_z(invoice.period_start),
+                    "ending_before": clock.format_z(invoice.period_end),
+                }
+            )
+            adjustments.append(
+                {
+                    "credit_type": credit_type,
+                    "name": applied.name,
+                    "total": -applied.amount,
+                    "credit_grant_id": applied.grant_id,
+                }
+            )
+        for coupon in invoice.coupons:
+            adjustments.append({"credit_type": credit_type, "name": coupon.name, "total": -coupon.amount})
+
+        body: dict[str, Any] = {
+            "id": invoice.id,
+            "customer_id": customer.id,
+            "type": TYPE_NAME[invoice.kind],
+            "status": STATUS_NAME[invoice.status],
+            "credit_type": credit_type,
+            "start_timestamp": clock.format_z(invoice.period_start),
+            "end_timestamp": clock.format_z(invoice.period_end),
+            "issued_at": clock.format_z(invoice.issued_at),
+        }
+        if contract is not None:
+            body["contract_id"] = contract.id
+        body["line_items"] = line_items
+        body["subtotal"] = invoice.subtotal
+        body["total"] = invoice.total
+        body["net_payment_terms_days"] = invoice.net_terms
+        body["billable_status"] = "billable"
+        if adjustments:
+            body["invoice_adjustments"] = adjustments
+        if invoice.constituents:
+            body["constituent_invoices"] = [
+                {"contract_id": contract_id, "customer_id": customer_id, "invoice_id": invoice_id}
+                for contract_id, customer_id, invoice_id in invoice.constituents
+            ]
+        if invoice.external is not None:
+            body["external_invoice"] = self.external(invoice)
+        body["custom_fields"] = dict(invoice.custom_fields)
+        body["customer_custom_fields"] = dict(customer.custom_fields)
+        if contract is not None:
+            body["contract_custom_fields"] = dict(contract.custom_fields)
+        return body
+
+    @staticmethod
+    def line(line: Line, credit_type: dict[str, str], contract_id: str | None) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "credit_type": credit_type,
+            "name": line.name,
+            "type": LINE_TYPE[line.kind],
+            "total": line.total,
+            "quantity": number(line.quantity),
+        }
+        if line.unit_price is not None:
+            item["unit_price"] = number(line.unit_price)
+        item["starting_at"] = clock.format_z(line.starts_at)
+        item["ending_before"] = clock.format_z(line.ends_at)
+        item["product_id"] = line.product_id
+        item["product_type"] = PRODUCT_TYPE[line.kind]
+        if line.tiers:
+            item["sub_line_items"] = [
+                {
+                    "name": line.name,
+                    "quantity": number(line.quantity),
+                    "subtotal": line.total,
+                    "custom_fields": {},
+                    "start_date": clock.format_z(line.starts_at),
+                    "end_date": clock.format_z(line.ends_at),
+                    "tiers": [
+                        {
+                            "starting_at": tier.starting_at,
+                            "quantity": number(tier.quantity),
+                            "price": number(tier.price),
+                            "subtotal": tier.subtotal,
+                        }
+                        for tier in line.tiers
+                    ],
+                }
+            ]
+        return item
+
+    @staticmethod
+    def external(invoice: Invoice) -> dict[str, Any]:
+        external = invoice.external
+        assert external is not None
+        body: dict[str, Any] = {
+            "billing_provider_type": external.provider,
+            "external_status": external.status,
+            "invoice_id": external.invoice_id,
+        }
+        if external.issued_at is not None:
+            body["issued_at_timestamp"] = clock.format_z(external.issued_at)
+        if external.payment_id is not None:
+            body["external_payment_id"] = external.payment_id
+        body["invoiced_sub_total"] = invoice.subtotal
+        body["invoiced_total"] = invoice.total
+        body["tax"] = {
+            "total_tax_amount": invoice.tax,
+            "total_taxable_amount": 0 if invoice.tax_exemption else invoice.subtotal,
+        }
+        return body
+
+    # customers
+
+    def _customer_bytes(self, ordinal: int) -> bytes:
+        return orjson.dumps(self.customer(self.world.customers[ordinal]))
+
+    @staticmethod
+    def customer(customer: Customer) -> dict[str, Any]:
+        config = {}
+        if customer.salesforce_account_id is not None:
+            config["salesforce_account_id"] = customer.salesforce_account_id
+        archived = customer.archived_at
+        return {
+            "id": customer.id,
+            "name": customer.name,
+            "external_id": customer.external_id,
+            "ingest_aliases": list(customer.aliases),
+            "custom_fields": dict(customer.custom_fields),
+            "customer_config": config,
+            "created_at": clock.format_z(customer.created_at),
+            "updated_at": clock.format_z(customer.updated_at),
+            "archived_at": None if archived is None else clock.format_z(archived),
+            "current_billable_status": {
+                "value": "billable" if archived is None else "unbillable",
+                "effective_at": clock.format_z(customer.created_at if archived is None else archived),
+            },
+        }

@@ -1,0 +1,148 @@
+"""The four Metronome endpoints: resolve the path, parse the query, page the world, join bytes."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from aiohttp import web
+
+from mockserver.app import Settings, json_response
+from mockserver.cursor import CursorCodec, CursorError
+from mockserver.metronome import params
+from mockserver.metronome.catalog import CreditTypes
+from mockserver.metronome.errors import ApiError, bad_request, handles_errors, not_found
+from mockserver.metronome.render import Renderer, item_body, list_body
+from mockserver.query import page_after
+from mockserver.world import World
+
+EMPTY_LIST = list_body([], None)
+
+
+def cursor_secret(world: World) -> str:
+    """The same for every process serving the same fixture text and seed, and only for those."""
+    return f"metronome/{world.fixture.text_digest}/{world.seed}"
+
+
+class MetronomeApi:
+    def __init__(self, world: World, settings: Settings) -> None:
+        self.world = world
+        self.default_sort = settings.default_sort
+        self.credit_types = CreditTypes(world.currencies)
+        self.render = Renderer(world, self.credit_types)
+        self.codec = CursorCodec(cursor_secret(world))
+        customers = world.customers
+        self.active = [c.ordinal for c in customers if c.archived_at is None]
+        self.archived = [c.ordinal for c in customers if c.archived_at is not None]
+        world.ordering("issued_at")  # paid for at load, not by the first request
+
+    def routes(self) -> list[web.RouteDef]:
+        # The literal sibling route goes first so that it is never taken for an invoice id.
+        return [
+            web.get("/v1/customers", handles_errors(self.list_customers)),
+            web.get("/v1/customers/{customer_id}", handles_errors(self.get_customer)),
+            web.get("/v1/customers/{customer_id}/invoices", handles_errors(self.list_invoices)),
+            web.get("/v1/customers/{customer_id}/invoices/breakdowns", handles_errors(self.breakdowns)),
+            web.get("/v1/customers/{customer_id}/invoices/{invoice_id}", handles_errors(self.get_invoice)),
+        ]
+
+    # lookups
+
+    def customer(self, request: web.Request) -> int:
+        text = request.match_info["customer_id"]
+        ordinal = self.world.customer_by_id.get(text)
+        if ordinal is None:
+            ordinal = self.world.customer_by_id.get(params.parse_uuid("customer_id", text))
+            if ordinal is None:
+                raise not_found(f"customer {text} not found")
+        return ordinal
+
+    def cursor_position(self, token: str, filters: str) -> list:
+        try:
+            return self.codec.decode(token, filters)
+        except CursorError as exc:
+            raise bad_request(f"next_page {exc}") from None
+
+    # invoices
+
+    async def list_invoices(self, request: web.Request) -> web.Response:
+        world = self.world
+        customer = self.customer(request)
+        wanted = params.parse_invoice_list(
+            request.query.items(), world, customer, self.credit_types, self.default_sort
+        )
+        after = None
+        if wanted.cursor is not None:
+            after = self.invoice_after(self.cursor_position(wanted.cursor, wanted.filters), customer)
+        if wanted.matches_nothing:
+            return json_response(EMPTY_LIST)
+        page = page_after(world, wanted.query, after, wanted.limit)
+        render, skip_zero = self.render.invoice_bytes, wanted.skip_zero
+        items = [render(ordinal, skip_zero) for ordinal in page.items]
+        next_page = None
+        if page.has_more:
+            next_page = self.codec.encode([world.cols.ids[page.items[-1]]], wanted.filters)
+        return json_response(list_body(items, next_page))
+
+    def invoice_after(self, position: list, customer: int) -> int:
+        ordinal = None
+        if len(position) == 1 and isinstance(position[0], str):
+            ordinal = self.world.invoice_by_id.get(position[0])
+        if ordinal is None or self.world.cols.customer[ordinal] != customer:
+            raise bad_request("next_page is not a cursor this server issued")
+        return ordinal
+
+    async def get_invoice(self, request: web.Request) -> web.Response:
+        customer = self.customer(request)
+        text = request.match_info["invoice_id"]
+        skip_zero = params.parse_invoice_get(request.query.items())
+        ordinal = self.world.invoice_by_id.get(text)
+        if ordinal is None:
+            ordinal = self.world.invoice_by_id.get(params.parse_uuid("invoice_id", text))
+        if ordinal is None or self.world.cols.customer[ordinal] != customer:
+            raise not_found(f"invoice {text} not found for customer {self.world.customers[customer].id}")
+        return json_response(item_body(self.render.invoice_bytes(ordinal, skip_zero)))
+
+    async def breakdowns(self, request: web.Request) -> web.Response:
+        self.customer(request)
+        raise ApiError(
+            404,
+            "GET /v1/customers/{customer_id}/invoices/breakdowns is not emulated by this mock server; "
+            "use GET /v1/customers/{customer_id}/invoices",
+        )
+
+    # customers
+
+    async def get_customer(self, request: web.Request) -> web.Response:
+        return json_response(item_body(self.render.customer_bytes(self.customer(request))))
+
+    async def list_customers(self, request: web.Request) -> web.Response:
+        world = self.world
+        wanted = params.parse_customer_list(request.query.items(), world)
+        if wanted.only is None:
+            candidates = self.archived if wanted.archived else self.active
+        else:
+            archived = wanted.archived
+            customers = world.customers
+            candidates = sorted(o for o in wanted.only if (customers[o].archived_at is not None) == archived)
+        start = 0
+        if wanted.cursor is not None:
+            position = self.cursor_position(wanted.cursor, wanted.filters)
+            ordinal = None
+            if len(position) == 1 and isinstance(position[0], str):
+                ordinal = world.customer_by_id.get(position[0])
+            if ordinal is None:
+                raise bad_request("next_page is not a cursor this server issued")
+            start = bisect_right(candidates, ordinal)
+        salesforce = wanted.salesforce_ids
+        found: list[int] = []
+        next_page = None
+        for index in range(start, len(candidates)):
+            ordinal = candidates[index]
+            if salesforce is not None and world.customers[ordinal].salesforce_account_id not in salesforce:
+                continue
+            if len(found) == wanted.limit:
+                next_page = self.codec.encode([world.customers[found[-1]].id], wanted.filters)
+                break
+            found.append(ordinal)
+        render = self.render.customer_bytes
+        return json_response(list_body([render(o) for o in found], next_page))
