@@ -109,6 +109,33 @@ def page_after(world: World, query: InvoiceQuery, after: int | None, limit: int)
     return Page(items, has_more=start + limit < len(found))
 
 
+def page_walk(world: World, query: InvoiceQuery, after: int | None, limit: int) -> Page:
+    """What `page_after` returns, found by walking the scope from the cursor.
+
+    A scoped query bisects to `after` in its pre-sorted scope and stops one match past the page,
+    so it costs O(log n + items walked) instead of filtering the whole scope.
+    """
+    scope = _scope(world, query)
+    if scope is None:
+        return page_after(world, query, after, limit)
+    keep = _predicate(world, query)
+    rank = world.ordering(query.order).rank
+    if query.descending:
+        stop = len(scope) if after is None else bisect_left(scope, rank[after], key=rank.__getitem__)
+        indices: Sequence[int] = range(stop - 1, -1, -1)
+    else:
+        begin = 0 if after is None else bisect_right(scope, rank[after], key=rank.__getitem__)
+        indices = range(begin, len(scope))
+    items: list[int] = []
+    for index in indices:
+        ordinal = scope[index]
+        if keep is None or keep(ordinal):
+            if len(items) == limit:
+                return Page(items, has_more=True)
+            items.append(ordinal)
+    return Page(items, has_more=False)
+
+
 def _only_statuses(query: InvoiceQuery) -> bool:
     return (
         query.customer is None
