@@ -1,20 +1,28 @@
-"""Meteroid-style API facade."""
+"""Meteroid-style API facade: invoices and customers under `/api/v1/`, in either dialect.
 
-import orjson
+Laid out one concern per module: `params` (query strings), `view` (id lookups, orderings,
+cached bytes), `render` (JSON documents), `dialect` (enum and datetime spelling), `errors`
+and `routes`.
+"""
+
+from __future__ import annotations
+
 from aiohttp import web
+
+from mockserver.meteroid.errors import UNAUTHORIZED_BODY, json_error
+from mockserver.meteroid.routes import build_routes
+from mockserver.meteroid.view import view_of
 
 
 class MeteroidFacade:
     name = "meteroid"
     prefix = "/api/"
 
-    def routes(self, world, settings):
-        return []
+    def routes(self, world, settings) -> list[web.RouteDef]:
+        return build_routes(view_of(world, settings.dialect))
 
     def error(self, status: int, message: str) -> web.Response:
-        return web.Response(
-            body=orjson.dumps({"message": message}), status=status, content_type="application/json"
-        )
+        return json_error(status, message)
 
     def unauthorized(self) -> web.Response:
-        return self.error(401, "Unauthorized")
+        return web.Response(body=UNAUTHORIZED_BODY, status=401, content_type="application/json")

@@ -1,0 +1,76 @@
+"""Errors as the Meteroid-style API sends them.
+
+JSON errors are `{"code": ErrorCode, "message": string}`. A query string the server cannot
+parse is answered, as upstream does, with a bare `text/plain` 400; so is a page size out of
+range, which upstream rejects while validating the parsed query.
+"""
+
+from __future__ import annotations
+
+import orjson
+from aiohttp import web
+
+_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    429: "TOO_MANY_REQUESTS",
+}
+
+UNAUTHORIZED_BODY = orjson.dumps(
+    {"code": "UNAUTHORIZED", "message": "Invalid or missing Authorization header"}
+)
+
+
+def code_for(status: int) -> str:
+    if status >= 500:
+        return "INTERNAL_SERVER_ERROR"
+    return _CODES.get(status, "BAD_REQUEST")
+
+
+def json_error(status: int, message: str, code: str | None = None) -> web.Response:
+    body = orjson.dumps({"code": code or code_for(status), "message": message})
+    return web.Response(body=body, status=status, content_type="application/json")
+
+
+def plain_error(text: str, status: int = 400) -> web.Response:
+    return web.Response(text=text, status=status, content_type="text/plain", charset="utf-8")
+
+
+class ApiError(Exception):
+    """Answered with a JSON error body."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+    def response(self) -> web.Response:
+        return json_error(self.status, self.message)
+
+
+class QueryStringError(Exception):
+    """A query value upstream's parser rejects: 400 text/plain."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def response(self) -> web.Response:
+        return plain_error(f"Failed to deserialize query string: {self.reason}")
+
+
+class QueryValidationError(Exception):
+    """A parsed query value outside its allowed range: 400 text/plain, as upstream's validator."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def response(self) -> web.Response:
+        return plain_error(self.text)
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, f"{what} not found")

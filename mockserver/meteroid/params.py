@@ -1,0 +1,185 @@
+"""Query strings of the list endpoints, parsed the way the upstream server parses them.
+
+Checks run in upstream's order: the values of the filter parameters as they come, then
+`page` and `per_page` (parsed as unsigned 32-bit integers), then the page size range, and
+last `order_by`. The first failure decides the answer. Unknown parameters are ignored, and
+so is an empty value of an optional filter (`customer_id=`), which upstream reads as absent.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from multidict import MultiMapping
+
+from mockserver.ids import from_base62_id
+from mockserver.meteroid.dialect import Dialect
+from mockserver.meteroid.errors import ApiError, QueryStringError, QueryValidationError
+
+DEFAULT_PER_PAGE = 10
+MAX_PER_PAGE = 100
+_U32_MAX = 2**32 - 1
+_UNSIGNED = re.compile(r"\+?[0-9]+")
+
+# order_by column -> the query engine's order key
+INVOICE_ORDER = {
+    "created_at": "created_at",
+    "invoice_number": "number",
+    "customer_name": "customer_name",
+    "amount": "total",
+    "invoice_date": "invoice_date",
+    "status": "status",
+    "payment_status": "payment_status",
+}
+CUSTOMER_ORDER = ("name", "email", "alias", "created_at")
+DEFAULT_ORDER = "created_at.desc"
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    page: int
+    per_page: int
+
+    @property
+    def offset(self) -> int:
+        return self.page * self.per_page
+
+    def meta(self, total: int) -> dict[str, int]:
+        return {
+            "page": self.page,
+            "per_page": self.per_page,
+            "total_items": total,
+            "total_pages": -(-total // self.per_page),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceList:
+    paging: Paging
+    customer: str | None  # an id (`cus_...`) or an alias, resolved by the caller
+    subscription: str | None  # the subscription's UUID
+    statuses: frozenset[int] | None
+    order: str  # a query engine order key
+    descending: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerList:
+    paging: Paging
+    search: str | None
+    archived: bool
+    order: str  # one of CUSTOMER_ORDER
+    descending: bool
+
+
+def _last(query: MultiMapping[str], name: str) -> str | None:
+    """The value of an optional scalar parameter; empty reads as absent."""
+    values = query.getall(name, ())
+    value = values[-1] if values else None
+    return value or None
+
+
+def _u32(text: str) -> int:
+    if text == "":
+        raise QueryStringError("cannot parse integer from empty string")
+    if not _UNSIGNED.fullmatch(text):
+        raise QueryStringError("invalid digit found in string")
+    value = int(text)
+    if value > _U32_MAX:
+        raise QueryStringError("number too large to fit in target type")
+    return value
+
+
+def paging(query: MultiMapping[str]) -> Paging:
+    """`page` and `per_page` parsed, not yet range-checked (see `checked`)."""
+    page_values, size_values = query.getall("page", ()), query.getall("per_page", ())
+    page = _u32(page_values[-1]) if page_values else 0
+    per_page = _u32(size_values[-1]) if size_values else DEFAULT_PER_PAGE
+    return Paging(page, per_page)
+
+
+def checked(pages: Paging) -> Paging:
+    if not 1 <= pages.per_page <= MAX_PER_PAGE:
+        raise QueryValidationError(
+            "pagination.per_page: Validation error: range "
+            f'[{{"min": Number(1), "max": Number({MAX_PER_PAGE}), "value": Number({pages.per_page})}}]'
+        )
+    return pages
+
+
+def order_by(value: str | None, columns: tuple[str, ...] | dict[str, str]) -> tuple[str, bool]:
+    """`column.direction` -> (column, descending); a 400 JSON error names the allowed columns."""
+    text = value or DEFAULT_ORDER
+    column, dot, direction = text.partition(".")
+    if column in columns and dot and direction in ("asc", "desc"):
+        return column, direction == "desc"
+    allowed = ", ".join(columns)
+    raise ApiError(
+        400,
+        f"Invalid order_by '{text}': expected column.direction with a column among {allowed} "
+        "and a direction of asc or desc",
+    )
+
+
+def subscription_uuid(text: str) -> str:
+    """`sub_<base62>` or a bare UUID, as the subscription's UUID."""
+    if text.startswith("sub_"):
+        decoded = from_base62_id("sub_", text)
+        if decoded is not None:
+            return decoded
+    else:
+        try:
+            return str(uuid.UUID(text))
+        except ValueError:
+            pass
+    raise QueryStringError(f"invalid SubscriptionId `{text}`: expected sub_ followed by base62, or a UUID")
+
+
+def _statuses(values: list[str], dialect: Dialect) -> frozenset[int] | None:
+    codes = set()
+    for value in values:
+        if value == "":
+            continue
+        code = dialect.status_by_name.get(value)
+        if code is None:
+            raise QueryStringError(dialect.unknown_status(value))
+        codes.add(code)
+    return frozenset(codes) if codes else None
+
+
+def invoice_list(query: MultiMapping[str], dialect: Dialect) -> InvoiceList:
+    subscription = codes = None
+    for name in dict.fromkeys(query):  # each key once, in order of first appearance
+        if name == "subscription_id":
+            text = _last(query, name)
+            subscription = subscription_uuid(text) if text else None
+        elif name == "statuses":
+            codes = _statuses(query.getall(name), dialect)
+    pages = checked(paging(query))
+    column, descending = order_by(_last(query, "order_by"), INVOICE_ORDER)
+    return InvoiceList(
+        paging=pages,
+        customer=_last(query, "customer_id"),
+        subscription=subscription,
+        statuses=codes,
+        order=INVOICE_ORDER[column],
+        descending=descending,
+    )
+
+
+def customer_list(query: MultiMapping[str]) -> CustomerList:
+    pages = paging(query)
+    archived = _last(query, "archived")
+    if archived not in (None, "true", "false"):
+        raise QueryStringError("provided string was not `true` or `false`")
+    checked(pages)
+    column, descending = order_by(_last(query, "order_by"), CUSTOMER_ORDER)
+    return CustomerList(
+        paging=pages,
+        search=_last(query, "search"),
+        archived=archived == "true",
+        order=column,
+        descending=descending,
+    )

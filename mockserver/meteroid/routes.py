@@ -1,0 +1,69 @@
+"""The Meteroid-style endpoints: list and get invoices, list and get customers."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mockserver.app import json_response
+from mockserver.meteroid import params
+from mockserver.meteroid.errors import ApiError, QueryStringError, QueryValidationError, not_found
+from mockserver.meteroid.view import MeteroidView
+from mockserver.query import InvoiceQuery
+
+_REJECTIONS = (ApiError, QueryStringError, QueryValidationError)
+
+
+def invoice_query(view: MeteroidView, request: params.InvoiceList) -> InvoiceQuery | None:
+    """The neutral query of a parsed request; None when an unknown customer or subscription
+    rules out every invoice."""
+    customer = contract = None
+    if request.customer is not None:
+        customer = view.customer_ordinal(request.customer)
+        if customer is None:
+            return None
+    if request.subscription is not None:
+        contract = view.world.contract_by_id.get(request.subscription)
+        if contract is None:
+            return None
+    return InvoiceQuery(
+        customer=customer,
+        contract=contract,
+        statuses=request.statuses,
+        order=request.order,
+        descending=request.descending,
+    )
+
+
+def build_routes(view: MeteroidView) -> list[web.RouteDef]:
+    async def list_invoices(request: web.Request) -> web.Response:
+        try:
+            parsed = params.invoice_list(request.query, view.dialect)
+        except _REJECTIONS as rejection:
+            return rejection.response()
+        return json_response(view.invoice_page(invoice_query(view, parsed), parsed.paging))
+
+    async def get_invoice(request: web.Request) -> web.Response:
+        ordinal = view.invoice_ordinal(request.match_info["invoice_id"])
+        if ordinal is None:
+            return not_found("Invoice").response()
+        return json_response(view.invoice_bytes(ordinal))
+
+    async def list_customers(request: web.Request) -> web.Response:
+        try:
+            parsed = params.customer_list(request.query)
+        except _REJECTIONS as rejection:
+            return rejection.response()
+        return json_response(view.customer_page(parsed))
+
+    async def get_customer(request: web.Request) -> web.Response:
+        ordinal = view.customer_ordinal(request.match_info["id_or_alias"])
+        if ordinal is None:
+            return not_found("Customer").response()
+        return json_response(view.customer_bytes(ordinal))
+
+    return [
+        web.get("/api/v1/invoices", list_invoices),
+        web.get("/api/v1/invoices/{invoice_id}", get_invoice),
+        web.get("/api/v1/customers", list_customers),
+        web.get("/api/v1/customers/{id_or_alias}", get_customer),
+    ]

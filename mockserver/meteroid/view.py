@@ -1,0 +1,149 @@
+"""The world as the Meteroid-style API sees it, in one dialect: id lookups and cached bytes.
+
+One view per (world, dialect), shared by every app built on that world, so that an invoice
+is rendered once per dialect however many apps or requests ask for it.
+"""
+
+from __future__ import annotations
+
+import uuid
+import weakref
+from functools import lru_cache
+
+import orjson
+
+from mockserver.ids import derive_uuid, from_base62_id, to_base62_id
+from mockserver.meteroid import render
+from mockserver.meteroid.dialect import Dialect, dialect
+from mockserver.meteroid.params import CustomerList, Paging
+from mockserver.query import InvoiceQuery, page_at
+from mockserver.world import World
+
+CACHE_SIZE = 65_536
+
+_VIEWS: weakref.WeakKeyDictionary[World, dict[str, MeteroidView]] = weakref.WeakKeyDictionary()
+
+
+def view_of(world: World, dialect_name: str) -> MeteroidView:
+    views = _VIEWS.setdefault(world, {})
+    if dialect_name not in views:
+        views[dialect_name] = MeteroidView(world, dialect(dialect_name))
+    return views[dialect_name]
+
+
+def _uuid_text(text: str) -> str | None:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return None
+
+
+class MeteroidView:
+    def __init__(self, world: World, spelling: Dialect) -> None:
+        self.world, self.dialect = world, spelling
+        self._customer_ids: list[str | None] = [None] * len(world.customers)
+        self._subscription_ids: list[str | None] = [None] * len(world.contracts)
+        # A Meteroid customer has one alias: the first of the neutral customer's.
+        self.by_alias: dict[str, int] = {}
+        for customer in world.customers:
+            if customer.alias is not None:
+                self.by_alias.setdefault(customer.alias, customer.ordinal)
+        self.invoicing_entity_id = to_base62_id(
+            "ive_", derive_uuid(world.seed, "meteroid", "invoicing-entity")
+        )
+        self._customer_orders: dict[tuple[str, bool], list[int]] = {}
+        self.invoice_bytes = lru_cache(maxsize=CACHE_SIZE)(self._invoice_bytes)
+        self.customer_bytes = lru_cache(maxsize=CACHE_SIZE)(self._customer_bytes)
+
+    # ids
+
+    def customer_id(self, ordinal: int) -> str:
+        rendered = self._customer_ids[ordinal]
+        if rendered is None:
+            rendered = self._customer_ids[ordinal] = to_base62_id("cus_", self.world.customers[ordinal].id)
+        return rendered
+
+    def subscription_id(self, ordinal: int) -> str | None:
+        if ordinal < 0:
+            return None
+        rendered = self._subscription_ids[ordinal]
+        if rendered is None:
+            rendered = self._subscription_ids[ordinal] = to_base62_id(
+                "sub_", self.world.contracts[ordinal].id
+            )
+        return rendered
+
+    def customer_ordinal(self, id_or_alias: str) -> int | None:
+        """A `cus_` value that decodes is an id; anything else is an alias, matched exactly."""
+        if id_or_alias.startswith("cus_"):
+            decoded = from_base62_id("cus_", id_or_alias)
+            if decoded is not None:
+                return self.world.customer_by_id.get(decoded)
+        return self.by_alias.get(id_or_alias)
+
+    def invoice_ordinal(self, text: str) -> int | None:
+        decoded = from_base62_id("inv_", text) if text.startswith("inv_") else _uuid_text(text)
+        return None if decoded is None else self.world.invoice_by_id.get(decoded)
+
+    # invoices
+
+    def _invoice_bytes(self, ordinal: int) -> bytes:
+        world = self.world
+        doc = render.invoice(
+            world.seed,
+            world.invoice(ordinal),
+            self.dialect,
+            self.customer_id(world.cols.customer[ordinal]),
+            self.subscription_id(world.cols.contract[ordinal]),
+        )
+        return orjson.dumps(doc)
+
+    def invoice_page(self, query: InvoiceQuery | None, paging: Paging) -> bytes:
+        """A page of invoices; `query` None stands for a filter nothing can match."""
+        if query is None:
+            items: list[int] = []
+            total = 0
+        else:
+            found = page_at(self.world, query, paging.offset, paging.per_page)
+            items, total = found.items, found.total or 0
+        encode = self.invoice_bytes
+        return render.list_body([encode(i) for i in items], paging.meta(total), orjson.dumps)
+
+    # customers
+
+    def _customer_bytes(self, ordinal: int) -> bytes:
+        customer = self.world.customers[ordinal]
+        return orjson.dumps(render.customer(customer, self.customer_id(ordinal), self.invoicing_entity_id))
+
+    def _customers_in_order(self, key: str, archived: bool) -> list[int]:
+        """Customers of one archive state by (key, id) ascending; a missing value sorts last."""
+        cache_key = (key, archived)
+        if cache_key not in self._customer_orders:
+            members = [c for c in self.world.customers if (c.archived_at is not None) == archived]
+
+            def sort_key(customer):
+                value = getattr(customer, key)
+                return (value is None, "" if value is None else value, customer.id)
+
+            members.sort(key=sort_key)
+            self._customer_orders[cache_key] = [c.ordinal for c in members]
+        return self._customer_orders[cache_key]
+
+    def customer_page(self, params: CustomerList) -> bytes:
+        ordered = self._customers_in_order(params.order, params.archived)
+        if params.search is not None:
+            needle = params.search.casefold()
+            customers = self.world.customers
+            ordered = [
+                i
+                for i in ordered
+                if needle in customers[i].name.casefold() or needle in (customers[i].alias or "").casefold()
+            ]
+        paging, total = params.paging, len(ordered)
+        if params.descending:
+            high = max(total - paging.offset, 0)
+            window = ordered[max(high - paging.per_page, 0) : high][::-1]
+        else:
+            window = ordered[paging.offset : paging.offset + paging.per_page]
+        encode = self.customer_bytes
+        return render.list_body([encode(i) for i in window], paging.meta(total), orjson.dumps)
