@@ -65,6 +65,7 @@ class World:
             self.by_customer[self.cols.customer[i]].append(i)
             self.by_contract[self.cols.contract[i]].append(i)
         self._orderings: dict[str, Ordering] = {}
+        self._by_id: list[int] | None = None
         self._scoped: dict[tuple[str, int, str], list[int]] = {}
         self._faker = Faker("en_US")
         self.invoice = lru_cache(maxsize=8192)(self._build)
@@ -131,10 +132,29 @@ class World:
 
     def ordering(self, key: str) -> Ordering:
         if key not in self._orderings:
-            value, ids = self.sort_key(key), self.cols.ids
-            order = sorted(range(len(self.cols)), key=lambda i: (value(i), ids[i]))
+            values = self._values(key)
+            # A stable sort over the id order breaks ties by id without building tuples.
+            order = sorted(self._id_order(), key=values.__getitem__)
             self._orderings[key] = Ordering(order, self.cols.status, 4)
         return self._orderings[key]
+
+    def _values(self, key: str):
+        cols = self.cols
+        column = {
+            "issued_at": cols.issued_at,
+            "created_at": cols.created_at,
+            "status": cols.status,
+            "payment_status": cols.payment_status,
+        }.get(key)
+        if column is not None:
+            return column
+        value = self.sort_key(key)
+        return [value(i) for i in range(len(cols))]
+
+    def _id_order(self) -> list[int]:
+        if self._by_id is None:
+            self._by_id = sorted(range(len(self.cols)), key=self.cols.ids.__getitem__)
+        return self._by_id
 
     def scoped(self, scope: str, index: int, key: str) -> list[int]:
         """A customer's or contract's invoices in (key, id) order, computed once per scope."""
