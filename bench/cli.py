@@ -22,15 +22,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Benchmark the mock server against a bare aiohttp server replaying "
         "the same bytes (the ceiling).",
     )
-    parser.add_argument("--fixtures", help="fixture file (default: the package's default)")
+    parser.add_argument("--fixtures", metavar="PATH", help="fixture file (default: the package's default)")
     parser.add_argument("--connections", type=int, default=32, help="concurrent keep-alives")
     parser.add_argument("--duration", type=int, default=5, help="seconds measured per run")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of unmeasured load first")
     parser.add_argument("--max-requests", type=int, default=1_000_000, help="request cap per measured run")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
-    parser.add_argument("--workers", type=int, help="passed to `serve --workers`")
+    parser.add_argument("--workers", type=int, metavar="N", help="passed to `serve --workers`")
     parser.add_argument(
         "--scenarios",
+        metavar="A,B",
         default=",".join(SCENARIOS),
         help=f"comma-separated subset of {','.join(SCENARIOS)}",
     )
@@ -39,12 +40,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="most",
         help="Metronome customer: `most` (most invoices), `first`, or a customer id",
     )
-    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results to this file")
     parser.add_argument("--load-generator", choices=("auto", "wrk", "builtin"), default="auto")
     parser.add_argument(
         "--server-cmd",
         help="command replacing `python -m mockserver serve`; --fixtures, --host, --port "
         "and --workers are appended",
+    )
+    parser.add_argument(
+        "--server-args",
+        default="--quiet",
+        help="extra arguments appended to the server command (default --quiet: no access log; "
+        "pass --server-args= to measure with it)",
     )
     parser.add_argument("--startup-timeout", type=float, default=60.0)
     args = parser.parse_args(argv)
@@ -55,10 +62,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for name in ("connections", "duration", "max_requests", "threads"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.warmup < 0:
+        parser.error("--warmup must not be negative")
     return args
 
 
 def server_command(args: argparse.Namespace) -> list[str]:
+    """The contract's command line: `serve --fixtures --host 127.0.0.1 --port 0 [--workers]`."""
     cmd = shlex.split(args.server_cmd) if args.server_cmd else [sys.executable, "-m", "mockserver"]
     cmd += [] if args.server_cmd else ["serve"]
     if args.fixtures:
@@ -66,11 +76,12 @@ def server_command(args: argparse.Namespace) -> list[str]:
     cmd += ["--host", "127.0.0.1", "--port", "0"]
     if args.workers:
         cmd += ["--workers", str(args.workers)]
-    return cmd
+    return cmd + shlex.split(args.server_args)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Exit 0 when clean, 1 when errors were seen or scenarios skipped, 2 when it failed."""
+    """Exit 0 when clean, 1 when errors were seen or scenarios skipped, 2 when it failed,
+    130 when interrupted."""
     args = parse_args(argv)
     # Turn SIGTERM into SystemExit so the servers are stopped by the usual unwinding.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -94,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ServerError, LoadError, ClientError, subprocess.TimeoutExpired) as error:
         print(f"bench: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
     print(report.format_table())
     if args.json:
         report.write_json(args.json)

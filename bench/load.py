@@ -37,6 +37,7 @@ class LoadResult:
 
 class LoadGenerator(Protocol):
     name: str
+    caveat: str
 
     def run(self, url: str, settings: LoadSettings) -> LoadResult: ...
 

@@ -15,15 +15,13 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict
-from pathlib import Path
 
 import aiohttp
 from yarl import URL
 
 from bench.client import AUTH_HEADERS
 from bench.load import LoadError, LoadResult, LoadSettings
-
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+from bench.process import PACKAGE_ROOT
 
 
 def percentile(ordered: list[float], p: float) -> float:
@@ -82,6 +80,7 @@ class BuiltinGenerator:
     """Runs `hammer` in a child process."""
 
     name = f"builtin (aiohttp {aiohttp.__version__} client, 1 process)"
+    caveat = "a Python client sharing the cores is likely the bottleneck: ratios lean toward 1"
 
     def run(self, url: str, settings: LoadSettings) -> LoadResult:
         cmd = [

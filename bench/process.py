@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import io
 import os
 import re
 import signal
 import subprocess
 import threading
 import time
-from collections import deque
 from pathlib import Path
 from types import TracebackType
-from typing import IO
 
-READY_LINE = re.compile(r"^ready (http://127\.0\.0\.1:(\d+))\s*$")
+# Working directory for helper processes, so `python -m bench.<module>` resolves from anywhere.
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+READY_LINE = re.compile(r"^ready (http://127\.0\.0\.1:(\d+))/?\s*$")
 POLL_INTERVAL = 0.005
+CHUNK_BYTES = 1 << 16
+TAIL_BYTES = 1 << 12
+TAIL_LINES = 20
 
 
 class ServerError(RuntimeError):
@@ -37,36 +41,49 @@ class ServerProcess:
         self.port = 0
         self.ready_seconds = 0.0
         self._ready = threading.Event()
-        self._output: deque[str] = deque(maxlen=40)
+        self._tails = {"stdout": b"", "stderr": b""}
         self.spawned_at = time.perf_counter()
-        self.popen = subprocess.Popen(
-            cmd,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        for stream, watch in ((self.popen.stdout, True), (self.popen.stderr, False)):
-            threading.Thread(target=self._drain, args=(stream, watch), daemon=True).start()
+        try:
+            self.popen = subprocess.Popen(
+                cmd,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise ServerError(f"{name} could not be started ({' '.join(cmd)}): {error}") from error
+        for label, stream in (("stdout", self.popen.stdout), ("stderr", self.popen.stderr)):
+            threading.Thread(target=self._drain, args=(label, stream), daemon=True).start()
 
     @property
     def pid(self) -> int:
         return self.popen.pid
 
-    def _drain(self, stream: IO[bytes], watch_ready: bool) -> None:
-        for raw in stream:
-            line = raw.decode(errors="replace").rstrip("\n")
-            self._output.append(line)
-            match = READY_LINE.match(line) if watch_ready and not self._ready.is_set() else None
-            if match:
-                self.url, self.port = match.group(1), int(match.group(2))
-                self.ready_seconds = time.perf_counter() - self.spawned_at
-                self._ready.set()
+    def _drain(self, label: str, stream: io.BufferedReader) -> None:
+        """Lines are parsed only until `ready`; afterwards output is read in bulk and only its
+        tail kept, so a per-request access log costs the harness next to nothing."""
+        pending = b""
+        while chunk := stream.read1(CHUNK_BYTES):
+            self._tails[label] = (self._tails[label] + chunk)[-TAIL_BYTES:]
+            if label != "stdout" or self._ready.is_set():
+                continue
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                match = READY_LINE.match(line.decode(errors="replace"))
+                if match:
+                    self.url, self.port = match.group(1), int(match.group(2))
+                    self.ready_seconds = time.perf_counter() - self.spawned_at
+                    self._ready.set()
+                    break
 
     def _fail(self, reason: str) -> ServerError:
-        tail = "\n".join(f"    {line}" for line in self._output) or "    (no output)"
-        return ServerError(f"{self.name} {reason}\n  command: {' '.join(self.cmd)}\n{tail}")
+        lines = [f"  command: {' '.join(self.cmd)}"]
+        for label, tail in self._tails.items():
+            text = tail.decode(errors="replace").splitlines()[-TAIL_LINES:]
+            lines += [f"  {label}:", *(f"    {line}" for line in text or ["(nothing)"])]
+        return ServerError(f"{self.name} {reason}\n" + "\n".join(lines))
 
     def wait_ready(self, timeout: float) -> str:
         """Block until the `ready` line arrives; fail early if the process dies."""

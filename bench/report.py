@@ -32,6 +32,7 @@ class ScenarioResult:
 @dataclass
 class RunReport:
     load_generator: str
+    load_generator_caveat: str
     fixtures: str | None
     server_command: list[str]
     workers: int | None
@@ -57,6 +58,7 @@ class RunReport:
         return {
             "ok": self.ok,
             "load_generator": self.load_generator,
+            "load_generator_caveat": self.load_generator_caveat,
             "fixtures": self.fixtures,
             "server_command": self.server_command,
             "workers": self.workers,
@@ -86,8 +88,9 @@ class RunReport:
 
     def format_table(self) -> str:
         s = self.settings
+        caveat = self.load_generator_caveat
         lines = [
-            f"load generator : {self.load_generator}",
+            f"load generator : {self.load_generator}" + (f" ({caveat})" if caveat else ""),
             f"fixtures       : {self.fixtures or '(package default)'}",
             f"workers        : {self.workers or '(server default)'}",
             f"load           : {s.connections} connections, {s.duration} s per run after "
@@ -96,6 +99,7 @@ class RunReport:
             f"/_mock/health (ready line at {self.ready_line_seconds:.3f} s)",
             f"peak RSS       : {self.peak_rss_mb:.1f} MB (sum over {self.server_processes} process(es))",
             f"world          : {describe_world(self.world)}",
+            *(f"{family:<15}: {describe_world(chosen)}" for family, chosen in self.choices.items()),
             "",
         ]
         header = (
@@ -119,10 +123,10 @@ class RunReport:
 
 
 def describe_world(world: Any, prefix: str = "") -> str:
-    """Flatten the health document's scalars into `key=value` pairs."""
+    """Flatten a JSON document into `key=value` pairs, nested keys dotted."""
     if isinstance(world, dict):
         parts = (describe_world(v, f"{prefix}{k}.") for k, v in world.items())
         return " ".join(p for p in parts if p)
     if isinstance(world, list):
-        return f"{prefix.rstrip('.')}=[{len(world)}]"
+        return f"{prefix.rstrip('.')}={','.join(map(str, world))}"
     return f"{prefix.rstrip('.')}={world}"

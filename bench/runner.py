@@ -17,12 +17,11 @@ from tempfile import TemporaryDirectory
 from bench.client import AUTH_HEADERS, Client, ClientError
 from bench.load import LoadGenerator, LoadSettings
 from bench.memory import PeakMemory
-from bench.process import ServerProcess
+from bench.process import PACKAGE_ROOT, ServerProcess
 from bench.report import RunReport, ScenarioResult
 from bench.responses import save_responses
 from bench.scenarios import Scenario, plan_scenarios
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 HEALTH = "/_mock/health"
 
 
@@ -30,12 +29,28 @@ async def check_replay(base_url: str, scenarios: list[Scenario]) -> None:
     """The ceiling must serve exactly what the mock served, or the ratio means nothing."""
     async with Client(base_url) as client:
         for scenario in scenarios:
-            replayed = await client.fetch(scenario.target)
-            if (replayed.status, replayed.body) != (
-                scenario.response.status,
-                scenario.response.body,
+            replayed, original = await client.fetch(scenario.target), scenario.response
+            if (replayed.status, replayed.content_type, replayed.body) != (
+                original.status,
+                original.content_type,
+                original.body,
             ):
                 raise ClientError(f"ceiling does not replay {scenario.target} faithfully")
+
+
+def start_ceiling(
+    stack: ExitStack, scenarios: list[Scenario], workers: int | None, timeout: float
+) -> ServerProcess:
+    """Hand the captured responses to a ceiling process with as many workers as the mock."""
+    workdir = Path(stack.enter_context(TemporaryDirectory(prefix="bench-")))
+    responses = workdir / "responses.json"
+    save_responses(responses, {s.target: s.response for s in scenarios})
+    cmd = [sys.executable, "-m", "bench.ceiling", f"--responses={responses}"]
+    cmd += ["--host=127.0.0.1", "--port=0", f"--workers={workers or 1}"]
+    ceiling = stack.enter_context(ServerProcess("ceiling", cmd, PACKAGE_ROOT))
+    ceiling.wait_ready(timeout)
+    asyncio.run(check_replay(ceiling.url, scenarios))
+    return ceiling
 
 
 def progress(message: str) -> None:
@@ -64,6 +79,7 @@ def run_benchmark(
         plan = asyncio.run(plan_scenarios(server.url, selected, customer))
         report = RunReport(
             load_generator=generator.name,
+            load_generator_caveat=generator.caveat,
             fixtures=fixtures,
             server_command=server_cmd,
             workers=workers,
@@ -75,20 +91,13 @@ def run_benchmark(
             skipped=plan.skipped,
         )
         if plan.scenarios:
-            workdir = Path(stack.enter_context(TemporaryDirectory(prefix="bench-")))
-            responses = workdir / "responses.json"
-            save_responses(responses, {s.target: s.response for s in plan.scenarios})
-            ceiling_cmd = [sys.executable, "-m", "bench.ceiling", f"--responses={responses}"]
-            ceiling_cmd += ["--host=127.0.0.1", "--port=0", f"--workers={workers or 1}"]
-            ceiling = stack.enter_context(ServerProcess("ceiling", ceiling_cmd, PACKAGE_ROOT))
-            ceiling.wait_ready(startup_timeout)
-            asyncio.run(check_replay(ceiling.url, plan.scenarios))
-        for scenario in plan.scenarios:
-            progress(f"{scenario.name}: loading the mock server")
-            mock = generator.run(server.url + scenario.target, settings)
-            progress(f"{scenario.name}: loading the ceiling")
-            top = generator.run(ceiling.url + scenario.target, settings)
-            report.results.append(ScenarioResult(scenario, mock, top))
+            ceiling = start_ceiling(stack, plan.scenarios, workers, startup_timeout)
+            for scenario in plan.scenarios:
+                progress(f"{scenario.name}: loading the mock server")
+                mock = generator.run(server.url + scenario.target, settings)
+                progress(f"{scenario.name}: loading the ceiling")
+                top = generator.run(ceiling.url + scenario.target, settings)
+                report.results.append(ScenarioResult(scenario, mock, top))
         report.peak_rss_mb = memory.peak_mb
         report.server_processes = memory.processes
         return report

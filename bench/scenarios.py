@@ -186,8 +186,11 @@ async def plan_scenarios(base_url: str, selected: list[str], customer: str) -> P
                 continue
             try:
                 targets.update(await discover())
-            except (ClientError, KeyError, IndexError, TypeError, ValueError) as error:
-                plan.skipped.update({n: f"discovery failed: {error!r}" for n in names})
+            except ClientError as error:
+                plan.skipped.update({n: f"discovery failed: {error}" for n in names})
+            except (KeyError, IndexError, TypeError, ValueError) as error:
+                why = f"discovery failed: unexpected response shape ({error!r})"
+                plan.skipped.update(dict.fromkeys(names, why))
         for name in selected:
             if name not in targets:
                 continue

@@ -80,6 +80,8 @@ end
 class Wrk:
     """wrk on PATH; one invocation for the warm-up, one for the measurement."""
 
+    caveat = ""
+
     def __init__(self, executable: str) -> None:
         self.executable = executable
         banner = subprocess.run([executable, "--version"], capture_output=True, text=True)
