@@ -63,6 +63,7 @@ from jsonschema import Draft202012Validator
 
 __all__ = [
     "DIALECTS",
+    "validator",
     "customer_list_schema",
     "customer_schema",
     "error_schema",
@@ -475,11 +476,16 @@ _Validator = jsonschema.validators.extend(
 )
 
 
+def validator(schema: dict) -> Any:
+    """A checked, reusable validator for ``schema``, with the rules of :func:`validate`."""
+    Draft202012Validator.check_schema(schema)
+    return _Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
 def validate(instance: Any, schema: dict) -> None:
     """Validate ``instance`` against ``schema``; raise :class:`jsonschema.ValidationError`.
 
     Draft 2020-12 with format checking (``date``, ``email``), and ``integer`` meaning a
     JSON integer: ``12.0`` is rejected, as the SDK rejects it.
     """
-    Draft202012Validator.check_schema(schema)
-    _Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(instance)
+    validator(schema).validate(instance)

@@ -4,31 +4,13 @@ both dialects (which the SDK decodes too) and reject what they must."""
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator, ValidationError
 from meteroid import models as sdk
 
-
-def _load_schemas() -> Any:
-    # Loaded by path under a unique name: a tests/meteroid/__init__.py would make this
-    # directory a package named "meteroid" that shadows the SDK, and a bare
-    # "import schemas" could pick up another provider's schemas.py.
-    name = "mockserver_tests_meteroid_schemas"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("schemas.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-S = _load_schemas()
+from tests.meteroid import schemas as S
 
 # A finalized, partly paid invoice, everything filled in: the seed's (documented) spelling.
 DOCUMENTED_INVOICE: dict[str, Any] = {
@@ -289,9 +271,7 @@ def test_accepts_valid_invoices_and_lists(dialect: str) -> None:
     S.validate(invoice, S.invoice_schema(dialect))
     body = {"data": [invoice, invoice], "pagination_meta": PAGINATION}
     S.validate(body, S.invoice_list_schema(dialect))
-    S.validate(
-        {"data": [], "pagination_meta": {**PAGINATION, "page": 3}}, S.invoice_list_schema(dialect)
-    )
+    S.validate({"data": [], "pagination_meta": {**PAGINATION, "page": 3}}, S.invoice_list_schema(dialect))
 
 
 @pytest.mark.parametrize("dialect", ["documented", "upstream"])
@@ -315,9 +295,7 @@ def test_valid_examples_decode_with_the_sdk(dialect: str) -> None:
     invoice = sdk.Invoice.from_dict(INVOICES[dialect])
     assert invoice.tax_inclusive is INVOICES[dialect]["tax_inclusive"]
     sdk.InvoiceListResponse.from_dict({"data": [INVOICES[dialect]], "pagination_meta": PAGINATION})
-    sdk.CustomerListResponse.from_dict(
-        {"data": [CUSTOMER, MINIMAL_CUSTOMER], "pagination_meta": PAGINATION}
-    )
+    sdk.CustomerListResponse.from_dict({"data": [CUSTOMER, MINIMAL_CUSTOMER], "pagination_meta": PAGINATION})
     sdk.RestErrorResponse.from_dict({"code": "NOT_FOUND", "message": "x"})
 
 
@@ -411,17 +389,11 @@ INVOICE_REJECTIONS = [
 @pytest.mark.parametrize(("dialect", "path", "value"), INVOICE_REJECTIONS)
 def test_invoice_rejections(dialect: str, path: tuple, value: Any) -> None:
     example = INVOICES[dialect]
-    bad = (
-        _mutated(example, path, delete=True)
-        if value == "DELETE"
-        else _mutated(example, path, value)
-    )
+    bad = _mutated(example, path, delete=True) if value == "DELETE" else _mutated(example, path, value)
     with pytest.raises(ValidationError):
         S.validate(bad, S.invoice_schema(dialect))
     with pytest.raises(ValidationError):
-        S.validate(
-            {"data": [example, bad], "pagination_meta": PAGINATION}, S.invoice_list_schema(dialect)
-        )
+        S.validate({"data": [example, bad], "pagination_meta": PAGINATION}, S.invoice_list_schema(dialect))
 
 
 @pytest.mark.parametrize("dialect", ["documented", "upstream"])
@@ -477,11 +449,7 @@ def test_list_envelope_rejections() -> None:
     ],
 )
 def test_customer_rejections(path: tuple, value: Any) -> None:
-    bad = (
-        _mutated(CUSTOMER, path, delete=True)
-        if value == "DELETE"
-        else _mutated(CUSTOMER, path, value)
-    )
+    bad = _mutated(CUSTOMER, path, delete=True) if value == "DELETE" else _mutated(CUSTOMER, path, value)
     for dialect in S.DIALECTS:
         with pytest.raises(ValidationError):
             S.validate(bad, S.customer_schema(dialect))
