@@ -63,13 +63,13 @@ from jsonschema import Draft202012Validator
 
 __all__ = [
     "DIALECTS",
-    "validator",
     "customer_list_schema",
     "customer_schema",
     "error_schema",
     "invoice_list_schema",
     "invoice_schema",
     "validate",
+    "validator",
 ]
 
 DIALECTS = ("documented", "upstream")
