@@ -172,3 +172,23 @@ def expected_ids(
         found.append(((_order_value(world, column, ordinal), invoice.id), invoice.id))
     found.sort(reverse=direction == "desc")
     return [uid for _, uid in found]
+
+
+def expected_customers(
+    world: World, order: str = "created_at.desc", archived: bool = False, search: str | None = None
+) -> list[str]:
+    """UUIDs of the listed customers of one archive state, optionally searched, in order."""
+    column, _, direction = order.partition(".")
+    found = []
+    for customer in world.customers:
+        if (customer.archived_at is not None) != archived:
+            continue
+        if search is not None and not (
+            search.lower() in customer.name.lower() or search.lower() in (customer.alias or "").lower()
+        ):
+            continue
+        value = getattr(customer, column)
+        # Postgres: NULLS LAST ascending, NULLS FIRST descending
+        found.append(((value is None, "" if value is None else value, customer.id), customer.id))
+    found.sort(reverse=direction == "desc")
+    return [uid for _, uid in found]

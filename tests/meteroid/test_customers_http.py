@@ -5,28 +5,10 @@ from __future__ import annotations
 import pytest
 
 from mockserver.ids import to_base62_id
-from mockserver.world import World
-from tests.meteroid.helpers import PLAIN_PREFIX, fetch, uuid_of, walk
+from tests.meteroid.helpers import PLAIN_PREFIX, expected_customers, fetch, uuid_of, walk
 
 CUSTOMERS = "/api/v1/customers"
 COLUMNS = ("name", "email", "alias", "created_at")
-
-
-def expected_customers(world: World, order: str = "created_at.desc", archived: bool = False, search=None):
-    column, _, direction = order.partition(".")
-    found = []
-    for customer in world.customers:
-        if (customer.archived_at is not None) != archived:
-            continue
-        if search is not None and not (
-            search.lower() in customer.name.lower() or search.lower() in (customer.alias or "").lower()
-        ):
-            continue
-        value = getattr(customer, column)
-        # Postgres: NULLS LAST ascending, NULLS FIRST descending
-        found.append(((value is None, "" if value is None else value, customer.id), customer.id))
-    found.sort(reverse=direction == "desc")
-    return [uid for _, uid in found]
 
 
 def ids(items):
