@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable
 
 from aiohttp import web
 
@@ -65,23 +66,24 @@ class MetronomeApi:
     # invoices
 
     async def list_invoices(self, request: web.Request) -> web.Response:
+        return json_response(self.invoice_list(self.customer(request), request.query.items()))
+
+    def invoice_list(self, customer: int, query: Iterable[tuple[str, str]]) -> bytes:
+        """One page of a customer's invoices as response bytes; raises ApiError for a bad query."""
         world = self.world
-        customer = self.customer(request)
-        wanted = params.parse_invoice_list(
-            request.query.items(), world, customer, self.credit_types, self.default_sort
-        )
+        wanted = params.parse_invoice_list(query, world, customer, self.credit_types, self.default_sort)
         after = None
         if wanted.cursor is not None:
             after = self.invoice_after(self.cursor_position(wanted.cursor, wanted.filters), customer)
         if wanted.matches_nothing:
-            return json_response(EMPTY_LIST)
+            return EMPTY_LIST
         page = page_walk(world, wanted.query, after, wanted.limit)
         render, skip_zero = self.render.invoice_bytes, wanted.skip_zero
         items = [render(ordinal, skip_zero) for ordinal in page.items]
         next_page = None
         if page.has_more:
             next_page = self.codec.encode([world.cols.ids[page.items[-1]]], wanted.filters)
-        return json_response(list_body(items, next_page))
+        return list_body(items, next_page)
 
     def invoice_after(self, position: list, customer: int) -> int:
         ordinal = None
@@ -116,8 +118,11 @@ class MetronomeApi:
         return json_response(item_body(self.render.customer_bytes(self.customer(request))))
 
     async def list_customers(self, request: web.Request) -> web.Response:
+        return json_response(self.customer_list(request.query.items()))
+
+    def customer_list(self, query: Iterable[tuple[str, str]]) -> bytes:
         world = self.world
-        wanted = params.parse_customer_list(request.query.items(), world)
+        wanted = params.parse_customer_list(query, world)
         if wanted.only is None:
             candidates = self.archived if wanted.archived else self.active
         else:
@@ -145,4 +150,4 @@ class MetronomeApi:
                 break
             found.append(ordinal)
         render = self.render.customer_bytes
-        return json_response(list_body([render(o) for o in found], next_page))
+        return list_body([render(o) for o in found], next_page)
