@@ -86,10 +86,10 @@ def _u32(text: str) -> int:
         raise QueryStringError("cannot parse integer from empty string")
     if not _UNSIGNED.fullmatch(text):
         raise QueryStringError("invalid digit found in string")
-    value = int(text)
-    if value > _U32_MAX:
+    digits = text.lstrip("+").lstrip("0")
+    if len(digits) > 10 or int(digits or "0") > _U32_MAX:
         raise QueryStringError("number too large to fit in target type")
-    return value
+    return int(digits or "0")
 
 
 def paging(query: MultiMapping[str]) -> Paging:

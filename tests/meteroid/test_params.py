@@ -36,7 +36,16 @@ def test_defaults():
 
 
 @pytest.mark.parametrize(
-    ("text", "value"), [("0", 0), ("7", 7), ("007", 7), ("4294967295", 4_294_967_295), ("+3", 3)]
+    ("text", "value"),
+    [
+        ("0", 0),
+        ("000", 0),
+        ("7", 7),
+        ("007", 7),
+        ("4294967295", 4_294_967_295),
+        ("+3", 3),
+        ("0" * 30 + "5", 5),
+    ],
 )
 def test_page_accepts_unsigned_32_bit_integers(text, value):
     assert P.paging(query(("page", text))).page == value
@@ -52,6 +61,7 @@ def test_page_accepts_unsigned_32_bit_integers(text, value):
         ("1_000", "invalid digit found in string"),
         ("٣", "invalid digit found in string"),  # a non-ASCII digit
         ("4294967296", "number too large to fit in target type"),
+        ("9" * 5000, "number too large to fit in target type"),
     ],
 )
 def test_page_rejections(text, reason):
