@@ -344,3 +344,56 @@ def test_list_envelope_is_the_items_bytes_joined(view, default_world):
         view.invoice_bytes(i)
         for i in (default_world.invoice_by_id[uuid_of("inv_", d["id"])] for d in parsed["data"])
     ]
+
+
+def test_nested_objects_keep_upstreams_key_order(view, default_world):
+    orders = {
+        "line_items": [
+            "name",
+            "description",
+            "quantity",
+            "unit_price",
+            "amount_total",
+            "start_date",
+            "end_date",
+            "tax_rate",
+            "sub_line_items",
+        ],
+        "sub_line_items": ["id", "name", "total", "quantity", "unit_price"],
+        "tax_breakdown": ["taxable_amount", "tax_amount", "tax_rate", "name", "exemption_type"],
+        "transactions": [
+            "id",
+            "provider_transaction_id",
+            "payment_method_id",
+            "amount",
+            "currency",
+            "error",
+            "status",
+            "payment_type",
+            "processed_at",
+            "payment_method_info",
+            "amount_refunded",
+            "amount_reversed",
+        ],
+        "payment_method_info": ["payment_method_type", "card_brand", "card_last4", "account_number_hint"],
+        "coupons": ["coupon_id", "name", "total"],
+        "customer_details": ["id", "name", "email", "alias", "vat_number", "billing_address", "snapshot_at"],
+        "billing_address": ["line1", "line2", "city", "country", "state", "zip_code"],
+    }
+    seen = set()
+
+    def visit(key: str, value) -> None:
+        if isinstance(value, list):
+            for item in value:
+                visit(key, item)
+        elif isinstance(value, dict):
+            if key in orders:
+                seen.add(key)
+                expected = [k for k in orders[key] if k in value]
+                assert list(value) == expected, key
+            for child, item in value.items():
+                visit(child, item)
+
+    for ordinal in range(0, len(default_world), 3):
+        visit("invoice", rendered(view, ordinal))
+    assert seen == set(orders)
