@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from mockserver.world import World
@@ -113,26 +113,47 @@ def page_walk(world: World, query: InvoiceQuery, after: int | None, limit: int) 
     """What `page_after` returns, found by walking the scope from the cursor.
 
     A scoped query bisects to `after` in its pre-sorted scope and stops one match past the page,
-    so it costs O(log n + items walked) instead of filtering the whole scope.
+    so it costs O(log n + items walked) instead of filtering the whole scope. The filters are
+    tested inline on the columns: on a request's hot path this is several times faster than
+    composing `_predicate`'s closures, with the same meaning.
     """
     scope = _scope(world, query)
     if scope is None:
         return page_after(world, query, after, limit)
-    keep = _predicate(world, query)
     rank = world.ordering(query.order).rank
     if query.descending:
         stop = len(scope) if after is None else bisect_left(scope, rank[after], key=rank.__getitem__)
-        indices: Sequence[int] = range(stop - 1, -1, -1)
+        walk: Iterable[int] = map(scope.__getitem__, range(stop - 1, -1, -1))
     else:
         begin = 0 if after is None else bisect_right(scope, rank[after], key=rank.__getitem__)
-        indices = range(begin, len(scope))
+        walk = map(scope.__getitem__, range(begin, len(scope)))
+    cols = world.cols
+    statuses, status_col = query.statuses, cols.status
+    kinds, kind_col = query.kinds, cols.kind
+    currencies, currency_col = query.currencies, cols.currency
+    contract, contract_col = query.contract, cols.contract
+    customer, customer_col = query.customer, cols.customer
+    low, starts = query.period_start_from, cols.period_start
+    high, ends = query.period_end_until, cols.period_end
     items: list[int] = []
-    for index in indices:
-        ordinal = scope[index]
-        if keep is None or keep(ordinal):
-            if len(items) == limit:
-                return Page(items, has_more=True)
-            items.append(ordinal)
+    for i in walk:
+        if statuses is not None and status_col[i] not in statuses:
+            continue
+        if kinds is not None and kind_col[i] not in kinds:
+            continue
+        if currencies is not None and currency_col[i] not in currencies:
+            continue
+        if contract is not None and contract_col[i] != contract:
+            continue
+        if customer is not None and customer_col[i] != customer:
+            continue
+        if low is not None and starts[i] < low:
+            continue
+        if high is not None and ends[i] > high:
+            continue
+        if len(items) == limit:
+            return Page(items, has_more=True)
+        items.append(i)
     return Page(items, has_more=False)
 
 
