@@ -40,7 +40,9 @@ def _uuid_text(text: str) -> str | None:
 
 class MeteroidView:
     def __init__(self, world: World, spelling: Dialect) -> None:
-        self.world, self.dialect = world, spelling
+        # A proxy, so that the views cached for a world do not keep it alive.
+        self.world: World = weakref.proxy(world)
+        self.dialect = spelling
         self._customer_ids: list[str | None] = [None] * len(world.customers)
         self._subscription_ids: list[str | None] = [None] * len(world.contracts)
         # A Meteroid customer has one alias: the first of the neutral customer's.
