@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote
 
 from mockserver import clock
@@ -97,7 +98,9 @@ def parse_uuid(name: str, text: str) -> str:
         raise bad_request(f"{name} must be a UUID, got {text!r}") from None
 
 
+@lru_cache(maxsize=4096)
 def parse_time(name: str, text: str) -> clock.Instant:
+    """Cached: a walk re-sends the same window on every page."""
     spaced = _SPACED_OFFSET.match(text)
     if spaced:
         text = f"{spaced.group(1)}+{spaced.group(2)}"

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from mockserver.app import Settings
 from mockserver.fixture import KINDS, STATUSES
 from mockserver.ids import derive_uuid
+from mockserver.metronome.errors import ApiError
 from mockserver.metronome.routes import MetronomeApi
 from mockserver.query import InvoiceQuery, page_after, page_walk
 from mockserver.world import World
@@ -144,3 +145,54 @@ def test_page_walk_agrees_with_page_after(
     members = default_world.by_customer[customer]
     after = None if after_index is None else members[after_index % len(members)]
     assert page_walk(default_world, query, after, limit) == page_after(default_world, query, after, limit)
+
+
+LIST_PARAMS = [
+    "limit",
+    "next_page",
+    "status",
+    "type",
+    "sort",
+    "credit_type_id",
+    "contract_id",
+    "starting_on",
+    "ending_before",
+    "skip_zero_qty_line_items",
+    "include_historical_commit_invoices",
+    "webhook_notification_id",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pairs=st.lists(st.tuples(st.sampled_from(LIST_PARAMS), st.text(max_size=40)), max_size=4))
+def test_any_query_is_answered_or_refused_with_400(api: MetronomeApi, pairs) -> None:
+    try:
+        body = orjson.loads(api.invoice_list(3, pairs))
+    except ApiError as refused:
+        assert refused.status == 400 and refused.message
+        names = {name for name, _ in pairs}
+        assert any(name in refused.message for name in names)
+    else:
+        assert set(body) == {"data", "next_page"}
+
+
+CUSTOMER_PARAMS = [
+    "limit",
+    "next_page",
+    "ingest_alias",
+    "customer_ids",
+    "only_archived",
+    "salesforce_account_ids",
+]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pairs=st.lists(st.tuples(st.sampled_from(CUSTOMER_PARAMS), st.text(max_size=40)), max_size=4))
+def test_any_customer_query_is_answered_or_refused_with_400(api: MetronomeApi, pairs) -> None:
+    try:
+        body = orjson.loads(api.customer_list(pairs))
+    except ApiError as refused:
+        assert refused.status == 400
+        assert any(name in refused.message for name, _ in pairs)
+    else:
+        assert set(body) == {"data", "next_page"}
