@@ -35,12 +35,19 @@ def invoice_query(view: MeteroidView, request: params.InvoiceList) -> InvoiceQue
 
 
 def build_routes(view: MeteroidView) -> list[web.RouteDef]:
+    invoice_pages, customer_pages = view.invoice_pages, view.customer_pages
+
     async def list_invoices(request: web.Request) -> web.Response:
-        try:
-            parsed = params.invoice_list(request.query, view.dialect)
-        except _REJECTIONS as rejection:
-            return rejection.response()
-        return json_response(view.invoice_page(invoice_query(view, parsed), parsed.paging))
+        key = request.rel_url.raw_query_string
+        body = invoice_pages.get(key)
+        if body is None:
+            try:
+                parsed = params.invoice_list(request.query, view.dialect)
+            except _REJECTIONS as rejection:
+                return rejection.response()
+            body = view.invoice_page(invoice_query(view, parsed), parsed.paging)
+            invoice_pages.put(key, body)
+        return json_response(body)
 
     async def get_invoice(request: web.Request) -> web.Response:
         ordinal = view.invoice_ordinal(request.match_info["invoice_id"])
@@ -49,11 +56,16 @@ def build_routes(view: MeteroidView) -> list[web.RouteDef]:
         return json_response(view.invoice_bytes(ordinal))
 
     async def list_customers(request: web.Request) -> web.Response:
-        try:
-            parsed = params.customer_list(request.query)
-        except _REJECTIONS as rejection:
-            return rejection.response()
-        return json_response(view.customer_page(parsed))
+        key = request.rel_url.raw_query_string
+        body = customer_pages.get(key)
+        if body is None:
+            try:
+                parsed = params.customer_list(request.query)
+            except _REJECTIONS as rejection:
+                return rejection.response()
+            body = view.customer_page(parsed)
+            customer_pages.put(key, body)
+        return json_response(body)
 
     async def get_customer(request: web.Request) -> web.Response:
         ordinal = view.customer_ordinal(request.match_info["id_or_alias"])

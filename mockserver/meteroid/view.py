@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 import weakref
+from collections import OrderedDict
 from functools import lru_cache
 
 import orjson
@@ -20,6 +21,7 @@ from mockserver.query import InvoiceQuery, page_at
 from mockserver.world import World
 
 CACHE_SIZE = 65_536
+PAGE_CACHE_BYTES = 32 * 1024 * 1024
 
 _VIEWS: weakref.WeakKeyDictionary[World, dict[str, MeteroidView]] = weakref.WeakKeyDictionary()
 
@@ -29,6 +31,32 @@ def view_of(world: World, dialect_name: str) -> MeteroidView:
     if dialect_name not in views:
         views[dialect_name] = MeteroidView(world, dialect(dialect_name))
     return views[dialect_name]
+
+
+class PageCache:
+    """Whole list responses by raw query string, least recently used first out, bounded in bytes.
+
+    The world never changes, so a page once answered is answered the same way again.
+    """
+
+    def __init__(self, capacity: int = PAGE_CACHE_BYTES) -> None:
+        self.capacity, self.size = capacity, 0
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, key: str) -> bytes | None:
+        body = self._entries.get(key)
+        if body is not None:
+            self._entries.move_to_end(key)
+        return body
+
+    def put(self, key: str, body: bytes) -> None:
+        if len(body) > self.capacity // 8 or key in self._entries:
+            return
+        self._entries[key] = body
+        self.size += len(body)
+        while self.size > self.capacity:
+            _, dropped = self._entries.popitem(last=False)
+            self.size -= len(dropped)
 
 
 def _uuid_text(text: str) -> str | None:
@@ -55,6 +83,7 @@ class MeteroidView:
         )
         self._customer_orders: dict[tuple[str, bool], list[int]] = {}
         self.invoice_bytes = lru_cache(maxsize=CACHE_SIZE)(self._invoice_bytes)
+        self.invoice_pages, self.customer_pages = PageCache(), PageCache()
         self.customer_bytes = lru_cache(maxsize=CACHE_SIZE)(self._customer_bytes)
 
     # ids

@@ -9,13 +9,15 @@ import pytest
 from meteroid import models as sdk
 
 from mockserver import clock
+from mockserver.app import Settings
 from mockserver.fixture import load_fixture
 from mockserver.ids import to_base62_id
 from mockserver.meteroid.params import Paging
-from mockserver.meteroid.view import MeteroidView, view_of
+from mockserver.meteroid.view import MeteroidView, PageCache, view_of
 from mockserver.query import InvoiceQuery
+from mockserver.server import build_app
 from mockserver.world import World
-from tests.meteroid.helpers import check_item, check_list, uuid_of
+from tests.meteroid.helpers import AUTH, check_item, check_list, uuid_of
 
 PINNED_INVOICE = "9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f"
 INVOICE_KEYS = [
@@ -397,3 +399,32 @@ def test_nested_objects_keep_upstreams_key_order(view, default_world):
     for ordinal in range(0, len(default_world), 3):
         visit("invoice", rendered(view, ordinal))
     assert seen == set(orders)
+
+
+def test_page_cache_is_bounded_and_least_recently_used_first_out():
+    cache = PageCache(capacity=100)
+    cache.put("a", b"x" * 10)
+    cache.put("b", b"y" * 10)
+    cache.put("huge", b"z" * 13)  # over an eighth of the capacity: never kept
+    assert cache.get("huge") is None
+    assert cache.get("a") == b"x" * 10  # now the most recently used
+    for i in range(9):
+        cache.put(f"k{i}", b"w" * 10)
+    assert cache.size == 100
+    assert cache.get("b") is None  # the least recently used went first
+    assert cache.get("a") == b"x" * 10
+    cache.put("k9", b"w" * 10)
+    assert cache.get("k0") is None and cache.get("a") == b"x" * 10 and cache.size == 100
+
+
+async def test_a_cached_page_is_the_page(aiohttp_client, default_world):
+    client = await aiohttp_client(build_app(default_world, Settings(dialect="upstream")))
+    target = "/api/v1/invoices?per_page=3&statuses=VOID&order_by=amount.asc"
+    first = await (await client.get(target, headers=AUTH)).read()
+    second = await (await client.get(target, headers=AUTH)).read()
+    view = view_of(default_world, "upstream")
+    query = InvoiceQuery(statuses=frozenset({3}), order="total")
+    assert first == second == view.invoice_page(query, Paging(0, 3))
+    # the same text, another question: an alias with an ampersand is not two parameters
+    other = await client.get("/api/v1/invoices?customer_id=a%26statuses%3DVOID", headers=AUTH)
+    assert (await other.json())["pagination_meta"]["total_items"] == 0
