@@ -69,7 +69,9 @@ async def test_salesforce_account_ids_filter(client, default_world: World) -> No
     }
 
 
-async def test_default_world_lists_active_then_archived_customers(client, default_world: World) -> None:
+async def test_walking_the_default_world_lists_active_customers_and_archived_on_request(
+    client, default_world: World
+) -> None:
     active = [c.id for c in default_world.customers if c.archived_at is None]
     archived = [c.id for c in default_world.customers if c.archived_at is not None]
     seen, cursor = [], None
