@@ -12,6 +12,7 @@ from mockserver.cursor import CursorCodec, CursorError
 from mockserver.metronome import params
 from mockserver.metronome.catalog import CreditTypes
 from mockserver.metronome.errors import ApiError, bad_request, handles_errors, not_found
+from mockserver.metronome.pages import PageCache
 from mockserver.metronome.render import Renderer, item_body, list_body
 from mockserver.query import page_walk
 from mockserver.world import World
@@ -31,6 +32,8 @@ class MetronomeApi:
         self.credit_types = CreditTypes(world.currencies)
         self.render = Renderer(world, self.credit_types)
         self.codec = CursorCodec(cursor_secret(world))
+        # Same request, same bytes: only answered pages are kept, refusals are parsed again.
+        self.invoice_pages, self.customer_pages = PageCache(), PageCache()
         customers = world.customers
         self.active = [c.ordinal for c in customers if c.archived_at is None]
         self.archived = [c.ordinal for c in customers if c.archived_at is not None]
@@ -66,7 +69,13 @@ class MetronomeApi:
     # invoices
 
     async def list_invoices(self, request: web.Request) -> web.Response:
-        return json_response(self.invoice_list(self.customer(request), request.query.items()))
+        customer = self.customer(request)
+        key = (customer, request.rel_url.raw_query_string)
+        body = self.invoice_pages.get(key)
+        if body is None:
+            body = self.invoice_list(customer, request.query.items())
+            self.invoice_pages.put(key, body)
+        return json_response(body)
 
     def invoice_list(self, customer: int, query: Iterable[tuple[str, str]]) -> bytes:
         """One page of a customer's invoices as response bytes; raises ApiError for a bad query."""
@@ -118,7 +127,12 @@ class MetronomeApi:
         return json_response(item_body(self.render.customer_bytes(self.customer(request))))
 
     async def list_customers(self, request: web.Request) -> web.Response:
-        return json_response(self.customer_list(request.query.items()))
+        key = request.rel_url.raw_query_string
+        body = self.customer_pages.get(key)
+        if body is None:
+            body = self.customer_list(request.query.items())
+            self.customer_pages.put(key, body)
+        return json_response(body)
 
     def customer_list(self, query: Iterable[tuple[str, str]]) -> bytes:
         world = self.world
