@@ -84,6 +84,7 @@ class MeteroidView:
         self._customer_orders: dict[tuple[str, bool], list[int]] = {}
         self.invoice_bytes = lru_cache(maxsize=CACHE_SIZE)(self._invoice_bytes)
         self.invoice_pages, self.customer_pages = PageCache(), PageCache()
+        self.invoice_ordinal = lru_cache(maxsize=CACHE_SIZE)(self._invoice_ordinal)
         self.customer_bytes = lru_cache(maxsize=CACHE_SIZE)(self._customer_bytes)
 
     # ids
@@ -112,7 +113,7 @@ class MeteroidView:
                 return self.world.customer_by_id.get(decoded)
         return self.by_alias.get(id_or_alias)
 
-    def invoice_ordinal(self, text: str) -> int | None:
+    def _invoice_ordinal(self, text: str) -> int | None:
         decoded = from_base62_id("inv_", text) if text.startswith("inv_") else _uuid_text(text)
         return None if decoded is None else self.world.invoice_by_id.get(decoded)
 
