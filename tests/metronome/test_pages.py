@@ -13,7 +13,7 @@ def test_least_recently_used_goes_first_and_size_stays_bounded() -> None:
     cache.put("a", b"x" * 10)
     cache.put("b", b"y" * 10)
     assert cache.get("a") == b"x" * 10  # now b is the oldest
-    for key in "cdefghij":
+    for key in "cdefghijk":  # one more than fits
         cache.put(key, b"z" * 10)
     assert cache.size <= 100
     assert cache.get("b") is None and cache.get("a") == b"x" * 10
