@@ -192,6 +192,19 @@ def _lines(
             **fields,
         )
 
+    def zero(index: int, name: str, description: str) -> Line:
+        """A product offered but not used this period: the line `skip_zero_qty_line_items` drops."""
+        return line(
+            index,
+            kind="usage",
+            name=name,
+            description=description,
+            quantity="0",
+            unit_price="0",
+            total=0,
+            recurring=False,
+        )
+
     if kind == "scheduled":
         return (
             line(
@@ -224,18 +237,7 @@ def _lines(
     lines = []
     for index, ((name, description), amount) in enumerate(zip(products, amounts, strict=False)):
         if amount == 0:
-            lines.append(
-                line(
-                    index,
-                    kind="usage",
-                    name=name,
-                    description=description,
-                    quantity="0",
-                    unit_price="0",
-                    total=0,
-                    recurring=False,
-                )
-            )
+            lines.append(zero(index, name, description))
         elif amount >= 4 and rng.random() < 0.25:
             lines.append(_tiered(line, index, name, description, amount, rng))
         else:
@@ -255,18 +257,7 @@ def _lines(
     unused = [p for p in _PRODUCTS if p not in products]
     for offset, (name, description) in enumerate(unused):
         if rng.random() < zero_share:
-            lines.append(
-                line(
-                    len(products) + offset,
-                    kind="usage",
-                    name=name,
-                    description=description,
-                    quantity="0",
-                    unit_price="0",
-                    total=0,
-                    recurring=False,
-                )
-            )
+            lines.append(zero(len(products) + offset, name, description))
     return tuple(lines)
 
 
@@ -321,11 +312,8 @@ def _credits(seed: int, uid: str, amount: int, rng: random.Random) -> tuple[Cred
     if amount <= 0:
         return ()
     parts = _split(amount, rng.choice((1, 1, 2)), rng)
-    kinds = (
-        ("PREPAID", "Prepaid commit"),
-        ("CREDIT", "Promotional credit"),
-        ("POSTPAID", "Postpaid commit"),
-    )
+    # Only credits that reduce what is owed: a postpaid commit's line does not count toward the total.
+    kinds = (("PREPAID", "Prepaid commit"), ("CREDIT", "Promotional credit"))
     result = []
     for index, part in enumerate(parts):
         kind, name = rng.choice(kinds)

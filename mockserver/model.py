@@ -81,7 +81,7 @@ class Line:
 class CreditApplication:
     id: str
     grant_id: str
-    kind: str  # PREPAID | POSTPAID | CREDIT
+    kind: str  # PREPAID | CREDIT
     name: str
     amount: int
 

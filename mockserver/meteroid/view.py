@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 import weakref
-from collections import OrderedDict
 from functools import lru_cache
 
 import orjson
@@ -17,11 +16,11 @@ from mockserver.ids import derive_uuid, from_base62_id, to_base62_id
 from mockserver.meteroid import render
 from mockserver.meteroid.dialect import Dialect, dialect
 from mockserver.meteroid.params import CustomerList, Paging
+from mockserver.pagecache import PageCache
 from mockserver.query import InvoiceQuery, page_at
 from mockserver.world import World
 
 CACHE_SIZE = 65_536
-PAGE_CACHE_BYTES = 32 * 1024 * 1024
 
 _VIEWS: weakref.WeakKeyDictionary[World, dict[str, MeteroidView]] = weakref.WeakKeyDictionary()
 
@@ -31,32 +30,6 @@ def view_of(world: World, dialect_name: str) -> MeteroidView:
     if dialect_name not in views:
         views[dialect_name] = MeteroidView(world, dialect(dialect_name))
     return views[dialect_name]
-
-
-class PageCache:
-    """Whole list responses by raw query string, least recently used first out, bounded in bytes.
-
-    The world never changes, so a page once answered is answered the same way again.
-    """
-
-    def __init__(self, capacity: int = PAGE_CACHE_BYTES) -> None:
-        self.capacity, self.size = capacity, 0
-        self._entries: OrderedDict[str, bytes] = OrderedDict()
-
-    def get(self, key: str) -> bytes | None:
-        body = self._entries.get(key)
-        if body is not None:
-            self._entries.move_to_end(key)
-        return body
-
-    def put(self, key: str, body: bytes) -> None:
-        if len(body) > self.capacity // 8 or key in self._entries:
-            return
-        self._entries[key] = body
-        self.size += len(body)
-        while self.size > self.capacity:
-            _, dropped = self._entries.popitem(last=False)
-            self.size -= len(dropped)
 
 
 def _uuid_text(text: str) -> str | None:

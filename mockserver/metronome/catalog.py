@@ -23,7 +23,7 @@ PRODUCT_TYPE = {
     "scheduled": "FixedProductListItem",
     "subscription": "SubscriptionProductListItem",
 }
-COMMIT_TYPE = {"PREPAID": "PrepaidCommit", "CREDIT": "PrepaidCommit", "POSTPAID": "PostpaidCommit"}
+COMMIT_TYPE = {"PREPAID": "PrepaidCommit", "CREDIT": "PrepaidCommit"}
 
 STATUS_VALUES = ("DRAFT", "FINALIZED", "VOID")
 TYPE_VALUES = ("USAGE", "USAGE_CONSOLIDATED", "SCHEDULED")

@@ -12,9 +12,9 @@ from mockserver.cursor import CursorCodec, CursorError
 from mockserver.metronome import params
 from mockserver.metronome.catalog import CreditTypes
 from mockserver.metronome.errors import ApiError, bad_request, handles_errors, not_found
-from mockserver.metronome.pages import PageCache
 from mockserver.metronome.render import Renderer, item_body, list_body
-from mockserver.query import page_walk
+from mockserver.pagecache import PageCache
+from mockserver.query import page_after
 from mockserver.world import World
 
 EMPTY_LIST = list_body([], None)
@@ -86,7 +86,7 @@ class MetronomeApi:
             after = self.invoice_after(self.cursor_position(wanted.cursor, wanted.filters), customer)
         if wanted.matches_nothing:
             return EMPTY_LIST
-        page = page_walk(world, wanted.query, after, wanted.limit)
+        page = page_after(world, wanted.query, after, wanted.limit)
         render, skip_zero = self.render.invoice_bytes, wanted.skip_zero
         items = [render(ordinal, skip_zero) for ordinal in page.items]
         next_page = None

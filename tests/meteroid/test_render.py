@@ -13,7 +13,7 @@ from mockserver.app import Settings
 from mockserver.fixture import load_fixture
 from mockserver.ids import to_base62_id
 from mockserver.meteroid.params import Paging
-from mockserver.meteroid.view import MeteroidView, PageCache, view_of
+from mockserver.meteroid.view import MeteroidView, view_of
 from mockserver.query import InvoiceQuery
 from mockserver.server import build_app
 from mockserver.world import World
@@ -399,22 +399,6 @@ def test_nested_objects_keep_upstreams_key_order(view, default_world):
     for ordinal in range(0, len(default_world), 3):
         visit("invoice", rendered(view, ordinal))
     assert seen == set(orders)
-
-
-def test_page_cache_is_bounded_and_least_recently_used_first_out():
-    cache = PageCache(capacity=100)
-    cache.put("a", b"x" * 10)
-    cache.put("b", b"y" * 10)
-    cache.put("huge", b"z" * 13)  # over an eighth of the capacity: never kept
-    assert cache.get("huge") is None
-    assert cache.get("a") == b"x" * 10  # now the most recently used
-    for i in range(9):
-        cache.put(f"k{i}", b"w" * 10)
-    assert cache.size == 100
-    assert cache.get("b") is None  # the least recently used went first
-    assert cache.get("a") == b"x" * 10
-    cache.put("k9", b"w" * 10)
-    assert cache.get("k0") is None and cache.get("a") == b"x" * 10 and cache.size == 100
 
 
 async def test_a_cached_page_is_the_page(aiohttp_client, default_world):

@@ -1,4 +1,7 @@
-"""Whole list responses, kept by their request: the world never changes, so neither do they."""
+"""Whole list responses, kept by their request: the world never changes, so neither do they.
+
+Shared by both facades; each keys the cache by what makes its responses differ.
+"""
 
 from __future__ import annotations
 
