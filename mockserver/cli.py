@@ -68,7 +68,7 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     from mockserver.server import serve
 
-    serve(
+    return serve(
         world,
         Settings.from_world(world, args.dialect),
         args.host,
@@ -76,7 +76,6 @@ def _serve(args: argparse.Namespace) -> int:
         args.workers,
         not args.quiet,
     )
-    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:

@@ -1,4 +1,12 @@
-"""Run the app: one process, or several sharing one listening socket and one pre-built world."""
+"""Run the app: one process, or several serving one pre-built world on one port.
+
+With `--workers N` the world is built once and forked into N worker processes. On Linux each
+worker listens on its own socket bound with SO_REUSEPORT, so the kernel spreads connections
+evenly; a single socket shared by every worker would let whichever wakes first take nearly all
+of them. Elsewhere the workers share one listening socket. The parent only supervises: it
+announces `ready` once every worker accepts, forwards SIGINT/SIGTERM, and replaces a worker
+that dies.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,8 @@ import os
 import signal
 import socket
 import sys
+import time
+from collections.abc import Callable
 from typing import TextIO
 
 from aiohttp import web
@@ -20,6 +30,13 @@ from mockserver.metronome import MetronomeFacade
 from mockserver.world import World
 
 ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
+BACKLOG = 2048
+# The kernel balances connections across SO_REUSEPORT listeners on Linux only.
+BALANCED = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+RESPAWN_WINDOW = 10.0  # seconds: more than `workers` deaths within it and the server gives up
+PARENT_CHECK = 1.0  # seconds between a worker's checks that its supervisor is still alive
+
+log = logging.getLogger("mockserver")
 
 
 def build_app(world: World, settings: Settings | None = None) -> web.Application:
@@ -35,33 +52,25 @@ def serve(
     workers: int = 1,
     access_log: bool = True,
     out: TextIO = sys.stdout,
-) -> None:
-    """Bind first (so `--port 0` can be announced), then serve until SIGINT or SIGTERM."""
+) -> int:
+    """Bind first (so `--port 0` can be announced), then serve until SIGINT or SIGTERM.
+
+    Returns the exit status: 0 after a requested stop, 1 when workers kept dying.
+    """
     world.warm()
     gc.collect()
     gc.freeze()  # the world lives as long as the process: keep the collector off it
-    sock = socket.create_server((host, port), backlog=2048)
-    bound = sock.getsockname()[1]
-    base = f"http://{host}:{bound}"
+    balanced = workers > 1 and BALANCED
+    sock = socket.create_server((host, port), backlog=BACKLOG, reuse_port=balanced)
+    base = f"http://{host}:{sock.getsockname()[1]}"
     if workers == 1:
         asyncio.run(
             _run_worker(world, settings, sock, access_log, lambda: _announce(out, base, world, settings))
         )
-        return
-    children = []
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                asyncio.run(_run_worker(world, settings, sock, access_log, None))
-            except BaseException:
-                code = 1
-            os._exit(code)
-        children.append(pid)
-    sock.close()
-    _announce(out, base, world, settings, workers)
-    _supervise(children)
+        return 0
+    return _Supervisor(world, settings, sock, balanced, access_log).run(
+        workers, lambda: _announce(out, base, world, settings, workers)
+    )
 
 
 def _announce(out: TextIO, base: str, world: World, settings: Settings, workers: int = 1) -> None:
@@ -77,7 +86,15 @@ def _announce(out: TextIO, base: str, world: World, settings: Settings, workers:
     out.flush()
 
 
-async def _run_worker(world, settings, sock, access_log, on_ready) -> None:
+async def _run_worker(
+    world: World,
+    settings: Settings,
+    sock: socket.socket,
+    access_log: bool,
+    on_ready: Callable[[], None] | None,
+    parent: int | None = None,
+) -> None:
+    """Serve on `sock` until SIGINT or SIGTERM (or, for a forked worker, until `parent` is gone)."""
     app = build_app(world, settings)
     runner = web.AppRunner(
         app,
@@ -86,12 +103,21 @@ async def _run_worker(world, settings, sock, access_log, on_ready) -> None:
         handle_signals=False,
     )
     await runner.setup()
-    site = web.SockSite(runner, sock)
+    site = web.SockSite(runner, sock, backlog=BACKLOG)
     await site.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if parent is not None:
+
+        def orphaned() -> None:
+            if os.getppid() != parent:
+                stop.set()
+            else:
+                loop.call_later(PARENT_CHECK, orphaned)
+
+        loop.call_later(PARENT_CHECK, orphaned)
     if on_ready:
         on_ready()
     try:
@@ -100,20 +126,113 @@ async def _run_worker(world, settings, sock, access_log, on_ready) -> None:
         await runner.cleanup()
 
 
-def _supervise(children: list[int]) -> None:
-    def forward(signum, _frame) -> None:
-        for pid in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
+class _Supervisor:
+    """Forks the workers, waits until each accepts, then waits for them and for signals."""
 
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    for pid in children:
-        while True:
+    def __init__(
+        self, world: World, settings: Settings, sock: socket.socket, balanced: bool, access_log: bool
+    ) -> None:
+        self.world, self.settings, self.access_log = world, settings, access_log
+        self.sock, self.balanced = sock, balanced
+        self.address = sock.getsockname()[:2]
+        self.children: set[int] = set()
+        self.stopping = False
+
+    def run(self, workers: int, on_ready: Callable[[], None]) -> int:
+        ready_read, ready_write = os.pipe()
+        for index in range(workers):
+            self.spawn(index, ready_write)
+        os.close(ready_write)
+        # Each worker writes one byte once it accepts; end of file means one died before that.
+        with os.fdopen(ready_read, "rb") as ready:
+            started = len(ready.read(workers))
+        if self.balanced:
+            # The first worker took this socket over; were the supervisor to keep it open after
+            # that worker died, the port would keep a listener in its group nobody accepts on.
+            # Replacements bind sockets of their own. (A shared socket stays open for them.)
+            self.sock.close()
+        if started < workers:
+            log.error("a worker failed to start")
+            self.stop_all()
+            self.reap(respawn=False)
+            return 1
+        self.install_signal_handlers()
+        on_ready()
+        return self.reap(respawn=True)
+
+    def spawn(self, index: int, ready_write: int | None) -> None:
+        parent = os.getpid()
+        pid = os.fork()
+        if pid:
+            self.children.add(pid)
+            return
+        code = 0
+        try:
+            sock = self.sock
+            if self.balanced and (index > 0 or self.sock.fileno() == -1):
+                sock = socket.create_server(
+                    self.address, family=self.sock.family, backlog=BACKLOG, reuse_port=True
+                )
+                with contextlib.suppress(OSError):
+                    self.sock.close()
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+            def ready() -> None:
+                if ready_write is not None:
+                    os.write(ready_write, b".")
+                    os.close(ready_write)
+
+            asyncio.run(_run_worker(self.world, self.settings, sock, self.access_log, ready, parent))
+        except BaseException:
+            log.exception("worker %d failed", os.getpid())
+            code = 1
+        finally:
+            with contextlib.suppress(Exception):
+                logging.shutdown()
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+
+    def install_signal_handlers(self) -> None:
+        def forward(signum: int, _frame: object) -> None:
+            self.stopping = True
+            self.stop_all(signum)
+
+        signal.signal(signal.SIGTERM, forward)
+        signal.signal(signal.SIGINT, forward)
+
+    def stop_all(self, signum: int = signal.SIGTERM) -> None:
+        for pid in list(self.children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM if signum == signal.SIGINT else signum)
+
+    def reap(self, respawn: bool) -> int:
+        """Wait for every worker; replace one that dies unasked, unless they keep dying."""
+        deaths: list[float] = []
+        workers = len(self.children)
+        status = 0
+        while self.children:
             try:
-                os.waitpid(pid, 0)
-                break
+                pid, code = os.wait()
             except ChildProcessError:
                 break
             except InterruptedError:
                 continue
+            if pid not in self.children:
+                continue
+            self.children.discard(pid)
+            if self.stopping or not respawn:
+                continue
+            code = os.waitstatus_to_exitcode(code)
+            how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+            log.error("worker %d stopped unexpectedly (%s); starting another", pid, how)
+            now = time.monotonic()
+            deaths = [t for t in deaths if now - t < RESPAWN_WINDOW] + [now]
+            if len(deaths) > workers:
+                log.error("workers keep stopping; shutting down")
+                self.stopping, status = True, 1
+                self.stop_all()
+                continue
+            self.spawn(workers, None)
+        return status
