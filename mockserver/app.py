@@ -12,6 +12,7 @@ from typing import Protocol
 
 import orjson
 from aiohttp import web
+from multidict import CIMultiDict
 
 from mockserver import clock
 from mockserver.fixture import STATUSES
@@ -53,21 +54,24 @@ WORLD = web.AppKey("world", World)
 SETTINGS = web.AppKey("settings", Settings)
 FACADES = web.AppKey("facades", tuple)
 
-_CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, OPTIONS",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, Accept",
-    "Access-Control-Max-Age": "600",
-}
+_CORS_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Allow-Methods", "GET, OPTIONS"),
+    ("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept"),
+    ("Access-Control-Max-Age", "600"),
+)
+# A JSON response's own headers, CORS included, built once: a response copies them in C.
+_JSON_HEADERS = CIMultiDict((("Content-Type", "application/json"), *_CORS_HEADERS))
 
 
 def json_response(payload: bytes, status: int = 200) -> web.Response:
-    return web.Response(body=payload, status=status, content_type="application/json")
+    return web.Response(body=payload, status=status, headers=_JSON_HEADERS)
 
 
 def _facade_for(request: web.Request) -> Facade | None:
+    path = request.path
     for facade in request.app[FACADES]:
-        if request.path.startswith(facade.prefix):
+        if path.startswith(facade.prefix):
             return facade
     return None
 
@@ -76,45 +80,44 @@ def _plain_error(status: int, message: str) -> web.Response:
     return json_response(orjson.dumps({"message": message}), status)
 
 
-@web.middleware
-async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Browser front-ends call the mock directly: answer preflights, label every response."""
-    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        response: web.StreamResponse = web.Response(status=204)
-        requested = request.headers.get("Access-Control-Request-Headers")
-        if requested:
-            response.headers["Access-Control-Allow-Headers"] = requested
-    else:
-        response = await handler(request)
-    for name, value in _CORS_HEADERS.items():
-        response.headers.setdefault(name, value)
+def _preflight(request: web.Request) -> web.Response:
+    response = web.Response(status=204)
+    requested = request.headers.get("Access-Control-Request-Headers")
+    if requested:
+        response.headers["Access-Control-Allow-Headers"] = requested
     return response
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every failure leaves in the emulated API's own error shape; tracebacks stay in the log."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        facade = _facade_for(request)
-        message = f"{exc.reason}: {request.method} {request.path}"
-        return facade.error(exc.status, message) if facade else _plain_error(exc.status, message)
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path_qs)
-        facade = _facade_for(request)
-        message = "internal error"
-        return facade.error(500, message) if facade else _plain_error(500, message)
+async def shell_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """CORS, bearer auth and errors around every route, in one layer (each layer costs a call).
 
-
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    facade = _facade_for(request)
-    if facade is not None and not _authorized(request):
-        return facade.unauthorized()
-    return await handler(request)
+    Browser front-ends call the mock directly: preflights are answered and every response is
+    labelled. A facade's routes need a bearer token. Every failure leaves in the emulated API's
+    own error shape; tracebacks stay in the log.
+    """
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        response: web.StreamResponse = _preflight(request)
+    else:
+        facade = _facade_for(request)
+        try:
+            if facade is not None and not _authorized(request):
+                response = facade.unauthorized()
+            else:
+                response = await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            message = f"{exc.reason}: {request.method} {request.path}"
+            response = facade.error(exc.status, message) if facade else _plain_error(exc.status, message)
+        except Exception:
+            log.exception("unhandled error on %s %s", request.method, request.path_qs)
+            message = "internal error"
+            response = facade.error(500, message) if facade else _plain_error(500, message)
+    headers = response.headers
+    for name, value in _CORS_HEADERS:
+        headers.setdefault(name, value)
+    return response
 
 
 def _authorized(request: web.Request) -> bool:
@@ -149,7 +152,7 @@ async def health(request: web.Request) -> web.Response:
 
 def create_app(world: World, facades: Sequence[Facade], settings: Settings | None = None) -> web.Application:
     """The application factory: one world, any number of facades, shared cross-cutting concerns."""
-    app = web.Application(middlewares=[cors_middleware, error_middleware, auth_middleware])
+    app = web.Application(middlewares=[shell_middleware])
     app[WORLD] = world
     app[SETTINGS] = settings or Settings.from_world(world)
     app[FACADES] = tuple(facades)
