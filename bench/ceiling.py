@@ -3,7 +3,9 @@
 Whatever the mock does beyond handing these bytes to aiohttp (routing, parsing, querying,
 rendering) shows up as the gap between the two. Run as
 `python -m bench.ceiling --responses FILE --port 0 [--workers N]`; it prints
-`ready http://127.0.0.1:PORT` like the mock server.
+`ready http://127.0.0.1:PORT` like the mock server. With several workers it forks them the way
+the mock does: on Linux each listens on its own SO_REUSEPORT socket so that the kernel spreads
+connections evenly; elsewhere they share one socket.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from bench.responses import CapturedResponse, load_responses
+
+BACKLOG = 2048
+BALANCED = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
 def make_app(responses: dict[str, CapturedResponse]) -> web.Application:
@@ -38,15 +43,38 @@ def make_app(responses: dict[str, CapturedResponse]) -> web.Application:
 
 
 def serve(app: web.Application, sock: socket.socket) -> None:
-    web.run_app(app, sock=sock, print=None, access_log=None)
+    web.run_app(app, sock=sock, print=None, access_log=None, backlog=BACKLOG)
 
 
-def serve_workers(app: web.Application, sock: socket.socket, workers: int) -> None:
-    """Pre-fork: every worker accepts on the same listening socket, like a multi-worker mock."""
+def serve_worker(app: web.Application, sock: socket.socket, own_socket: bool, started) -> None:
+    """One worker; with `own_socket` it listens on a socket of its own bound to the same address."""
+    if own_socket:
+        shared = sock
+        sock = socket.create_server(
+            shared.getsockname()[:2], family=shared.family, backlog=BACKLOG, reuse_port=True
+        )
+        shared.close()
+    started.release()
+    serve(app, sock)
+
+
+def serve_workers(
+    app: web.Application, sock: socket.socket, workers: int, balanced: bool, ready: str
+) -> None:
+    """Pre-fork; `ready` is printed once every worker listens."""
     context = multiprocessing.get_context("fork")
-    processes = [context.Process(target=serve, args=(app, sock)) for _ in range(workers)]
+    started = context.Semaphore(0)
+    processes = [
+        context.Process(target=serve_worker, args=(app, sock, balanced and index > 0, started))
+        for index in range(workers)
+    ]
     for process in processes:
         process.start()
+    for _ in processes:
+        started.acquire()
+    if balanced:
+        sock.close()  # the first worker has it now
+    print(ready, flush=True)
 
     def stop(signum: int, frame: object) -> None:
         for process in processes:
@@ -68,14 +96,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
     app = make_app(load_responses(args.responses))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((args.host, args.port))
-    sock.listen(1024)
-    print(f"ready http://{args.host}:{sock.getsockname()[1]}", flush=True)
+    balanced = args.workers > 1 and BALANCED
+    sock = socket.create_server((args.host, args.port), backlog=BACKLOG, reuse_port=balanced)
+    ready = f"ready http://{args.host}:{sock.getsockname()[1]}"
     if args.workers > 1:
-        serve_workers(app, sock, args.workers)
+        serve_workers(app, sock, args.workers, balanced, ready)
     else:
+        print(ready, flush=True)
         serve(app, sock)
 
 

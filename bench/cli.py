@@ -28,6 +28,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=1, help="seconds of unmeasured load first")
     parser.add_argument("--max-requests", type=int, default=1_000_000, help="request cap per measured run")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measured runs per scenario and side, the mock and the ceiling taking turns; "
+        "rounds are combined (rps over the total time, the median round's latencies)",
+    )
     parser.add_argument("--workers", type=int, metavar="N", help="passed to `serve --workers`")
     parser.add_argument(
         "--scenarios",
@@ -39,6 +46,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--customer",
         default="most",
         help="Metronome customer: `most` (most invoices), `first`, or a customer id",
+    )
+    parser.add_argument(
+        "--examine",
+        type=int,
+        default=200,
+        metavar="N",
+        help="`--customer most` counts the invoices of the first N customers listed (default 200): "
+        "counting every customer of a large world would render all of it",
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results to this file")
     parser.add_argument("--load-generator", choices=("auto", "wrk", "builtin"), default="auto")
@@ -59,7 +74,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = sorted(set(args.selected) - set(SCENARIOS))
     if unknown or not args.selected:
         parser.error(f"--scenarios: unknown {unknown}; choose from {','.join(SCENARIOS)}")
-    for name in ("connections", "duration", "max_requests", "threads"):
+    for name in ("connections", "duration", "max_requests", "threads", "rounds", "examine"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.warmup < 0:
@@ -92,12 +107,14 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             selected=args.selected,
             customer=args.customer,
+            examine=args.examine,
             settings=LoadSettings(
                 connections=args.connections,
                 duration=args.duration,
                 warmup=args.warmup,
                 max_requests=args.max_requests,
                 threads=args.threads,
+                rounds=args.rounds,
             ),
             generator=pick_generator(args.load_generator),
             startup_timeout=args.startup_timeout,

@@ -9,13 +9,19 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class LoadSettings:
-    """A bounded load: it stops after `duration` seconds or `max_requests`, whichever is first."""
+    """A bounded load: it stops after `duration` seconds or `max_requests`, whichever is first.
+
+    With several `rounds`, the mock and its ceiling take turns that many times, each run bounded
+    so, and the rounds are combined (see `combine`): a machine whose speed drifts then weighs on
+    both alike.
+    """
 
     connections: int
     duration: int
     warmup: int
     max_requests: int
     threads: int
+    rounds: int = 1
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,27 @@ class LoadResult:
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+
+def combine(runs: list[LoadResult]) -> LoadResult:
+    """Several runs as one: throughput over their total time, latencies as the median run's."""
+    if len(runs) == 1:
+        return runs[0]
+
+    def median(values: list[float]) -> float:
+        ordered = sorted(values)
+        middle = len(ordered) // 2
+        return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+    return LoadResult(
+        requests=sum(r.requests for r in runs),
+        seconds=sum(r.seconds for r in runs),
+        p50_ms=median([r.p50_ms for r in runs]),
+        p99_ms=median([r.p99_ms for r in runs]),
+        non_2xx=sum(r.non_2xx for r in runs),
+        socket_errors=sum(r.socket_errors for r in runs),
+        capped=any(r.capped for r in runs),
+    )
 
 
 class LoadGenerator(Protocol):

@@ -39,11 +39,14 @@ class RunReport:
     settings: LoadSettings
     ready_line_seconds: float
     startup_seconds: float
+    ready_peak_rss_mb: float
+    ready_pss_mb: float
     world: Any
     choices: dict[str, Any]
     skipped: dict[str, str]
     results: list[ScenarioResult] = field(default_factory=list)
     peak_rss_mb: float = 0.0
+    peak_pss_mb: float = 0.0
     server_processes: int = 0
 
     @property
@@ -65,7 +68,10 @@ class RunReport:
             **{f"load_{key}": value for key, value in asdict(self.settings).items()},
             "ready_line_seconds": round(self.ready_line_seconds, 4),
             "startup_seconds": round(self.startup_seconds, 4),
+            "ready_peak_rss_mb": round(self.ready_peak_rss_mb, 1),
+            "ready_pss_mb": round(self.ready_pss_mb, 1),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "peak_pss_mb": round(self.peak_pss_mb, 1),
             "server_processes": self.server_processes,
             "world": self.world,
             "choices": self.choices,
@@ -94,10 +100,13 @@ class RunReport:
             f"fixtures       : {self.fixtures or '(package default)'}",
             f"workers        : {self.workers or '(server default)'}",
             f"load           : {s.connections} connections, {s.duration} s per run after "
-            f"{s.warmup} s warm-up, at most {s.max_requests} requests",
+            f"{s.warmup} s warm-up, at most {s.max_requests} requests"
+            + (f", {s.rounds} alternating rounds per side" if s.rounds > 1 else ""),
             f"startup        : {self.startup_seconds:.3f} s from spawn to first 200 on "
             f"/_mock/health (ready line at {self.ready_line_seconds:.3f} s)",
-            f"peak RSS       : {self.peak_rss_mb:.1f} MB (sum over {self.server_processes} process(es))",
+            f"memory         : when ready {self.ready_pss_mb:.1f} MB PSS (peak RSS so far "
+            f"{self.ready_peak_rss_mb:.1f} MB); over the run, peak PSS {self.peak_pss_mb:.1f} MB, "
+            f"peak RSS {self.peak_rss_mb:.1f} MB (sum over {self.server_processes} process(es))",
             f"world          : {describe_world(self.world)}",
             *(f"{family:<15}: {describe_world(chosen)}" for family, chosen in self.choices.items()),
             "",

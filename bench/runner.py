@@ -15,7 +15,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from bench.client import AUTH_HEADERS, Client, ClientError
-from bench.load import LoadGenerator, LoadSettings
+from bench.load import LoadGenerator, LoadSettings, combine
 from bench.memory import PeakMemory
 from bench.process import PACKAGE_ROOT, ServerProcess
 from bench.report import RunReport, ScenarioResult
@@ -64,6 +64,7 @@ def run_benchmark(
     workers: int | None,
     selected: list[str],
     customer: str,
+    examine: int,
     settings: LoadSettings,
     generator: LoadGenerator,
     startup_timeout: float,
@@ -75,8 +76,10 @@ def run_benchmark(
         memory = stack.enter_context(PeakMemory(server.pid))
         server.wait_ready(startup_timeout)
         startup_seconds, health = server.wait_healthy(HEALTH, AUTH_HEADERS, startup_timeout)
+        memory.sample()
+        ready_memory = memory.peak_mb, memory.peak_pss_mb
         progress(f"ready at {server.url} after {startup_seconds:.3f} s; discovering scenarios")
-        plan = asyncio.run(plan_scenarios(server.url, selected, customer))
+        plan = asyncio.run(plan_scenarios(server.url, selected, customer, examine))
         report = RunReport(
             load_generator=generator.name,
             load_generator_caveat=generator.caveat,
@@ -86,6 +89,8 @@ def run_benchmark(
             settings=settings,
             ready_line_seconds=server.ready_seconds,
             startup_seconds=startup_seconds,
+            ready_peak_rss_mb=ready_memory[0],
+            ready_pss_mb=ready_memory[1],
             world=json.loads(health),
             choices=plan.choices,
             skipped=plan.skipped,
@@ -93,11 +98,15 @@ def run_benchmark(
         if plan.scenarios:
             ceiling = start_ceiling(stack, plan.scenarios, workers, startup_timeout)
             for scenario in plan.scenarios:
-                progress(f"{scenario.name}: loading the mock server")
-                mock = generator.run(server.url + scenario.target, settings)
-                progress(f"{scenario.name}: loading the ceiling")
-                top = generator.run(ceiling.url + scenario.target, settings)
-                report.results.append(ScenarioResult(scenario, mock, top))
+                mocks, tops = [], []
+                for index in range(settings.rounds):
+                    turn = f" (round {index + 1}/{settings.rounds})" if settings.rounds > 1 else ""
+                    progress(f"{scenario.name}: loading the mock server{turn}")
+                    mocks.append(generator.run(server.url + scenario.target, settings))
+                    progress(f"{scenario.name}: loading the ceiling{turn}")
+                    tops.append(generator.run(ceiling.url + scenario.target, settings))
+                report.results.append(ScenarioResult(scenario, combine(mocks), combine(tops)))
         report.peak_rss_mb = memory.peak_mb
+        report.peak_pss_mb = memory.peak_pss_mb
         report.server_processes = memory.processes
         return report

@@ -91,14 +91,18 @@ async def invoice_history(client: Client, customer_id: str) -> tuple[int, list[P
     return count, periods
 
 
-async def pick_customer(client: Client, choice: str) -> tuple[str, int, list[Period]]:
-    """`most`: the customer with the most invoices; `first`: the first listed; else an id."""
+async def pick_customer(client: Client, choice: str, examine: int) -> tuple[str, int, list[Period], int]:
+    """`most`: the customer with the most invoices among the first `examine` listed; `first`:
+    the first listed; else an id."""
     if choice in ("most", "first"):
-        ids = [c["id"] async for c in walk(client, "/v1/customers", [("limit", 100)])]
+        wanted = 1 if choice == "first" else examine
+        ids: list[str] = []
+        async for customer in walk(client, "/v1/customers", [("limit", min(wanted, 100))]):
+            ids.append(customer["id"])
+            if len(ids) == wanted:
+                break
         if not ids:
             raise ClientError("GET /v1/customers lists no customers")
-        if choice == "first":
-            ids = ids[:1]
     else:
         ids = [choice]
     limit = asyncio.Semaphore(DISCOVERY_CONCURRENCY)
@@ -109,7 +113,7 @@ async def pick_customer(client: Client, choice: str) -> tuple[str, int, list[Per
 
     histories = await asyncio.gather(*(history(i) for i in ids))
     best = max(range(len(ids)), key=lambda i: histories[i][0])
-    return ids[best], *histories[best]
+    return ids[best], *histories[best], len(ids)
 
 
 def middle_window(periods: list[Period], wanted: int) -> Period | None:
@@ -128,8 +132,8 @@ def middle_window(periods: list[Period], wanted: int) -> Period | None:
     return window
 
 
-async def metronome_targets(client: Client, customer: str, plan: Plan) -> dict[str, str]:
-    customer_id, count, periods = await pick_customer(client, customer)
+async def metronome_targets(client: Client, customer: str, examine: int, plan: Plan) -> dict[str, str]:
+    customer_id, count, periods, examined = await pick_customer(client, customer, examine)
     window = middle_window(periods, 2 * PAGE_SIZE + 1)
     params: list[tuple[str, str | int]] = [("limit", PAGE_SIZE)]
     if window:
@@ -137,6 +141,7 @@ async def metronome_targets(client: Client, customer: str, plan: Plan) -> dict[s
     plan.choices["metronome"] = {
         "customer_id": customer_id,
         "customer_invoices": count,
+        "customers_examined": examined,
         "starting_on": rfc3339(window[0]) if window else None,
         "ending_before": rfc3339(window[1]) if window else None,
     }
@@ -172,13 +177,13 @@ async def meteroid_targets(client: Client, plan: Plan) -> dict[str, str]:
     }
 
 
-async def plan_scenarios(base_url: str, selected: list[str], customer: str) -> Plan:
+async def plan_scenarios(base_url: str, selected: list[str], customer: str, examine: int = 200) -> Plan:
     """Discover the targets of the selected scenarios and capture the mock's responses."""
     plan = Plan()
     targets: dict[str, str] = {}
     async with Client(base_url) as client:
         families = (
-            (METRONOME, lambda: metronome_targets(client, customer, plan)),
+            (METRONOME, lambda: metronome_targets(client, customer, examine, plan)),
             (METEROID, lambda: meteroid_targets(client, plan)),
         )
         for names, discover in families:
