@@ -13,6 +13,7 @@ from functools import lru_cache
 import orjson
 
 from mockserver.ids import derive_uuid, from_base62_id, to_base62_id
+from mockserver.jsonbytes import dumps_kept
 from mockserver.meteroid import render
 from mockserver.meteroid.dialect import Dialect, dialect
 from mockserver.meteroid.params import CustomerList, Paging
@@ -101,7 +102,7 @@ class MeteroidView:
             self.customer_id(world.cols.customer[ordinal]),
             self.subscription_id(world.cols.contract[ordinal]),
         )
-        return orjson.dumps(doc)
+        return dumps_kept(doc)
 
     def invoice_page(self, query: InvoiceQuery | None, paging: Paging) -> bytes:
         """A page of invoices; `query` None stands for a filter nothing can match."""
@@ -118,7 +119,7 @@ class MeteroidView:
 
     def _customer_bytes(self, ordinal: int) -> bytes:
         customer = self.world.customers[ordinal]
-        return orjson.dumps(render.customer(customer, self.customer_id(ordinal), self.invoicing_entity_id))
+        return dumps_kept(render.customer(customer, self.customer_id(ordinal), self.invoicing_entity_id))
 
     def _customers_in_order(self, key: str, archived: bool) -> list[int]:
         """Customers of one archive state by (key, id) ascending; a missing value sorts last."""

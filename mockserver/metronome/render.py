@@ -10,9 +10,8 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-import orjson
-
 from mockserver import clock
+from mockserver.jsonbytes import dumps_kept
 from mockserver.metronome.catalog import (
     COMMIT_TYPE,
     LINE_TYPE,
@@ -65,7 +64,7 @@ class Renderer:
             invoice = self.world.invoice(ordinal)
             if not any(is_zero(line.quantity) for line in invoice.lines):
                 return self.invoice_bytes(ordinal, False)
-        return orjson.dumps(self.invoice(self.world.invoice(ordinal), skip_zero))
+        return dumps_kept(self.invoice(self.world.invoice(ordinal), skip_zero))
 
     def invoice(self, invoice: Invoice, skip_zero: bool = False) -> dict[str, Any]:
         credit_type = self.credit_types.by_code[self.world.cols.currency[invoice.ordinal]]
@@ -194,7 +193,7 @@ class Renderer:
     # customers
 
     def _customer_bytes(self, ordinal: int) -> bytes:
-        return orjson.dumps(self.customer(self.world.customers[ordinal]))
+        return dumps_kept(self.customer(self.world.customers[ordinal]))
 
     @staticmethod
     def customer(customer: Customer) -> dict[str, Any]:
