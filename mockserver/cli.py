@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from mockserver.app import Settings
 from mockserver.export import canonical_json
 from mockserver.fixture import DIALECTS, KINDS, STATUSES, Fixture, FixtureError, load_fixture
-from mockserver.progress import terminal_progress
+from mockserver.progress import log_line, terminal_progress
 from mockserver.world import World
 
 _PROGRESS_FROM = 10_000  # invoices: below this, generation is too quick for a bar to help
@@ -55,16 +56,28 @@ def _estimated_invoices(fixture: Fixture) -> int:
     return generated + sum(c.profile.months * len(c.contracts or "x") for c in fixture.customers)
 
 
-def _load(path: str | None) -> World:
+def _load(path: str | None, warm: bool = False) -> World:
+    """Validate, generate and, to serve, build every ordering; large worlds report progress."""
     fixture = load_fixture(path)
-    progress = terminal_progress("generating") if _estimated_invoices(fixture) >= _PROGRESS_FROM else None
-    return World.from_fixture(fixture, progress)
+    large = _estimated_invoices(fixture) >= _PROGRESS_FROM
+    started = time.monotonic()
+    world = World.from_fixture(fixture, terminal_progress("generating") if large else None)
+    generated = time.monotonic()
+    message = (
+        f"generated {len(world)} invoices of {len(world.customers)} customers in {generated - started:.1f} s"
+    )
+    if warm:
+        world.warm(progress=terminal_progress("ordering", "orders") if large else None)
+        message += f", ordered them in {time.monotonic() - generated:.1f} s"
+    if large:
+        log_line(message)
+    return world
 
 
 def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise SystemExit("mockserver serve: --workers must be at least 1")
-    world = _load(args.fixtures)
+    world = _load(args.fixtures, warm=True)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     from mockserver.server import serve
 

@@ -1,4 +1,4 @@
-"""A progress bar for slow loads, shown only to a person watching a terminal."""
+"""Progress of slow loads: a bar for a person watching a terminal, one line for a log."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TextIO
 from mockserver.generator import Progress
 
 
-def terminal_progress(label: str, stream: TextIO = sys.stderr) -> Progress | None:
+def terminal_progress(label: str, unit: str = "customers", stream: TextIO = sys.stderr) -> Progress | None:
     """A callback drawing a bar on `stream`, or None when no person would see it."""
     if not stream.isatty():
         return None
@@ -20,9 +20,16 @@ def terminal_progress(label: str, stream: TextIO = sys.stderr) -> Progress | Non
         filled = width * done // total
         elapsed = time.monotonic() - started
         bar = "#" * filled + "-" * (width - filled)
-        stream.write(f"\r{label} [{bar}] {done}/{total} customers, {elapsed:.1f}s")
+        stream.write(f"\r{label} [{bar}] {done}/{total} {unit}, {elapsed:.1f}s")
         if done == total:
             stream.write("\n")
         stream.flush()
 
     return draw
+
+
+def log_line(message: str, stream: TextIO = sys.stderr) -> None:
+    """One line for whoever reads the output later; on a terminal the bars have said it."""
+    if not stream.isatty():
+        stream.write(f"mockserver: {message}\n")
+        stream.flush()
