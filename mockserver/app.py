@@ -6,8 +6,10 @@ The shell never imports a facade; each facade hands it routes and its own error 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import orjson
@@ -21,6 +23,7 @@ from mockserver.world import World
 log = logging.getLogger("mockserver")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True)
@@ -68,14 +71,6 @@ def json_response(payload: bytes, status: int = 200) -> web.Response:
     return web.Response(body=payload, status=status, headers=_JSON_HEADERS)
 
 
-def _facade_for(request: web.Request) -> Facade | None:
-    path = request.path
-    for facade in request.app[FACADES]:
-        if path.startswith(facade.prefix):
-            return facade
-    return None
-
-
 def _plain_error(status: int, message: str) -> web.Response:
     return json_response(orjson.dumps({"message": message}), status)
 
@@ -88,75 +83,88 @@ def _preflight(request: web.Request) -> web.Response:
     return response
 
 
-@web.middleware
-async def shell_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+def authorized(header: str, accepted: frozenset[str]) -> bool:
+    """Whether an Authorization header carries a bearer token the fixture accepts."""
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return False
+    return not accepted or token in accepted
+
+
+def shell_middleware(facades: Sequence[Facade], settings: Settings) -> Middleware:
     """CORS, bearer auth and errors around every route, in one layer (each layer costs a call).
 
     Browser front-ends call the mock directly: preflights are answered and every response is
     labelled. A facade's routes need a bearer token. Every failure leaves in the emulated API's
-    own error shape; tracebacks stay in the log.
+    own error shape; tracebacks stay in the log. What the layer needs is bound here, once.
     """
-    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        response: web.StreamResponse = _preflight(request)
-    else:
-        facade = _facade_for(request)
-        try:
-            if facade is not None and not _authorized(request):
-                response = facade.unauthorized()
-            else:
-                response = await handler(request)
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            message = f"{exc.reason}: {request.method} {request.path}"
-            response = facade.error(exc.status, message) if facade else _plain_error(exc.status, message)
-        except Exception:
-            log.exception("unhandled error on %s %s", request.method, request.path_qs)
-            message = "internal error"
-            response = facade.error(500, message) if facade else _plain_error(500, message)
-    headers = response.headers
-    for name, value in _CORS_HEADERS:
-        headers.setdefault(name, value)
-    return response
+    prefixes = tuple((facade.prefix, facade) for facade in facades)
+    tokens = settings.tokens
+    # Clients send the same header on every request: decide once per distinct header.
+    accepts = lru_cache(maxsize=256)(lambda header: authorized(header, tokens))
+
+    @web.middleware
+    async def shell(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            response: web.StreamResponse = _preflight(request)
+        else:
+            path = request.path
+            facade = next((f for prefix, f in prefixes if path.startswith(prefix)), None)
+            try:
+                if facade is not None and not accepts(request.headers.get("Authorization", "")):
+                    response = facade.unauthorized()
+                else:
+                    response = await handler(request)
+            except web.HTTPException as exc:
+                if exc.status < 400:
+                    raise
+                message = f"{exc.reason}: {request.method} {path}"
+                response = facade.error(exc.status, message) if facade else _plain_error(exc.status, message)
+            except Exception:
+                log.exception("unhandled error on %s %s", request.method, request.path_qs)
+                message = "internal error"
+                response = facade.error(500, message) if facade else _plain_error(500, message)
+        headers = response.headers
+        for name, value in _CORS_HEADERS:
+            headers.setdefault(name, value)
+        return response
+
+    return shell
 
 
-def _authorized(request: web.Request) -> bool:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return False
-    accepted = request.app[SETTINGS].tokens
-    return not accepted or token in accepted
-
-
-async def health(request: web.Request) -> web.Response:
-    world = request.app[WORLD]
-    statuses = {name: 0 for name in STATUSES}
-    for code in world.cols.status:
-        statuses[STATUSES[code]] += 1
+def health_body(world: World, settings: Settings) -> bytes:
+    """What `/_mock/health` answers: the world never changes, so it is encoded once."""
+    counted = Counter(world.cols.status)
     body = {
         "status": "ok",
         "fixture": world.fixture.name,
         "seed": world.seed,
         "now": clock.format_z(world.now),
-        "dialect": request.app[SETTINGS].dialect,
+        "dialect": settings.dialect,
         "counts": {
             "customers": len(world.customers),
             "contracts": len(world.contracts),
             "invoices": len(world),
-            "invoices_by_status": statuses,
+            "invoices_by_status": {name: counted[code] for code, name in enumerate(STATUSES)},
         },
     }
-    return json_response(orjson.dumps(body))
+    return orjson.dumps(body)
 
 
 def create_app(world: World, facades: Sequence[Facade], settings: Settings | None = None) -> web.Application:
     """The application factory: one world, any number of facades, shared cross-cutting concerns."""
-    app = web.Application(middlewares=[shell_middleware])
+    settings = settings or Settings.from_world(world)
+    app = web.Application(middlewares=[shell_middleware(facades, settings)])
     app[WORLD] = world
-    app[SETTINGS] = settings or Settings.from_world(world)
+    app[SETTINGS] = settings
     app[FACADES] = tuple(facades)
-    app.router.add_get("/_mock/health", health)
+    health = health_body(world, settings)
+
+    async def report_health(request: web.Request) -> web.Response:
+        return json_response(health)
+
+    app.router.add_get("/_mock/health", report_health)
     for facade in facades:
-        app.router.add_routes(list(facade.routes(world, app[SETTINGS])))
+        app.router.add_routes(list(facade.routes(world, settings)))
     return app
