@@ -6,6 +6,8 @@ import shutil
 from dataclasses import dataclass
 from typing import Protocol
 
+from bench.cpu import Meter
+
 
 @dataclass(frozen=True)
 class LoadSettings:
@@ -35,10 +37,15 @@ class LoadResult:
     non_2xx: int
     socket_errors: int
     capped: bool
+    cpu_seconds: float = 0.0  # the server's CPU time (all its processes) over the measured run
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return 1e6 * self.cpu_seconds / self.requests if self.requests else 0.0
 
 
 def combine(runs: list[LoadResult]) -> LoadResult:
@@ -59,6 +66,7 @@ def combine(runs: list[LoadResult]) -> LoadResult:
         non_2xx=sum(r.non_2xx for r in runs),
         socket_errors=sum(r.socket_errors for r in runs),
         capped=any(r.capped for r in runs),
+        cpu_seconds=sum(r.cpu_seconds for r in runs),
     )
 
 
@@ -66,7 +74,9 @@ class LoadGenerator(Protocol):
     name: str
     caveat: str
 
-    def run(self, url: str, settings: LoadSettings) -> LoadResult: ...
+    def run(self, url: str, settings: LoadSettings, meter: Meter | None = None) -> LoadResult:
+        """Warm up, then measure; `meter()` wraps the measured part only."""
+        ...
 
 
 class LoadError(RuntimeError):

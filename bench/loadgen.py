@@ -20,6 +20,7 @@ import aiohttp
 from yarl import URL
 
 from bench.client import AUTH_HEADERS
+from bench.cpu import Meter
 from bench.load import LoadError, LoadResult, LoadSettings
 from bench.process import PACKAGE_ROOT
 
@@ -82,18 +83,27 @@ class BuiltinGenerator:
     name = f"builtin (aiohttp {aiohttp.__version__} client, 1 process)"
     caveat = "a Python client sharing the cores is likely the bottleneck: ratios lean toward 1"
 
-    def run(self, url: str, settings: LoadSettings) -> LoadResult:
+    def run(self, url: str, settings: LoadSettings, meter: Meter | None = None) -> LoadResult:
+        """Warm-up and measurement in one process, or, to meter the measurement alone, in two."""
+        if meter is None:
+            return self._invoke(url, settings, settings.duration, settings.warmup)
+        if settings.warmup:
+            self._invoke(url, settings, settings.warmup, 0)
+        with meter():
+            return self._invoke(url, settings, settings.duration, 0)
+
+    def _invoke(self, url: str, settings: LoadSettings, duration: int, warmup: int) -> LoadResult:
         cmd = [
             sys.executable,
             "-m",
             "bench.loadgen",
             f"--url={url}",
             f"--connections={settings.connections}",
-            f"--duration={settings.duration}",
-            f"--warmup={settings.warmup}",
+            f"--duration={duration}",
+            f"--warmup={warmup}",
             f"--max-requests={settings.max_requests}",
         ]
-        timeout = settings.warmup + settings.duration + 60
+        timeout = warmup + duration + 60
         done = subprocess.run(cmd, cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0:
             raise LoadError(f"built-in load generator failed: {done.stderr.strip()}")

@@ -41,7 +41,8 @@ def _status_kib(pid: int, field: str, name: str = "status") -> int | None:
     return None
 
 
-def _tree(root: int) -> list[int]:
+def tree(root: int) -> list[int]:
+    """A process and its descendants."""
     found, pending = [], [root]
     while pending:
         pid = pending.pop()
@@ -66,7 +67,7 @@ class PeakMemory:
 
     def _sample(self, pss: bool = False) -> None:
         with self._lock:
-            pids = _tree(self.root_pid)
+            pids = tree(self.root_pid)
             for pid in pids:
                 peak = _status_kib(pid, "VmHWM:")
                 if peak is not None:

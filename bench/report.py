@@ -24,6 +24,13 @@ class ScenarioResult:
         return self.mock.rps / self.ceiling.rps if self.ceiling.rps else 0.0
 
     @property
+    def cpu_ratio(self) -> float:
+        """The ceiling's CPU time per request over the mock's: the ratio with the machine's
+        other load taken out (1.0 = the mock costs no more than replaying bytes)."""
+        mock, top = self.mock.cpu_us_per_request, self.ceiling.cpu_us_per_request
+        return top / mock if mock and top else 0.0
+
+    @property
     def clean(self) -> bool:
         runs = (self.mock, self.ceiling)
         return all(r.non_2xx == 0 and r.socket_errors == 0 and r.requests for r in runs)
@@ -56,7 +63,11 @@ class RunReport:
 
     def to_json(self) -> dict[str, Any]:
         def measured(run: LoadResult) -> dict[str, Any]:
-            return {"rps": round(run.rps, 1), **asdict(run)}
+            return {
+                "rps": round(run.rps, 1),
+                "cpu_us_per_request": round(run.cpu_us_per_request, 1),
+                **asdict(run),
+            }
 
         return {
             "ok": self.ok,
@@ -82,6 +93,7 @@ class RunReport:
                     "response_bytes": len(r.scenario.response.body),
                     **measured(r.mock),
                     "ratio_to_ceiling": round(r.ratio, 3),
+                    "cpu_ratio_to_ceiling": round(r.cpu_ratio, 3),
                     "ceiling": measured(r.ceiling),
                 }
                 for r in self.results
@@ -112,8 +124,9 @@ class RunReport:
             "",
         ]
         header = (
-            f"{'scenario':<16} {'bytes':>7} {'rps':>8} {'p50 ms':>7} {'p99 ms':>7} "
-            f"{'non-2xx':>7} | {'ceil rps':>8} {'p50 ms':>7} {'p99 ms':>7} | {'ratio':>5}"
+            f"{'scenario':<16} {'bytes':>7} {'rps':>8} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} "
+            f"{'cpu us':>6} | {'ceil rps':>8} {'p50 ms':>7} {'p99 ms':>7} {'cpu us':>6} | "
+            f"{'ratio':>5} {'cpu':>5}"
         )
         lines += [header, "-" * len(header)]
         for r in self.results:
@@ -122,9 +135,14 @@ class RunReport:
             flag += "  (request cap hit)" if m.capped or c.capped else ""
             lines.append(
                 f"{r.scenario.name:<16} {len(r.scenario.response.body):>7} {m.rps:>8.0f} "
-                f"{m.p50_ms:>7.2f} {m.p99_ms:>7.2f} {m.non_2xx:>7} | "
-                f"{c.rps:>8.0f} {c.p50_ms:>7.2f} {c.p99_ms:>7.2f} | {r.ratio:>5.2f}{flag}"
+                f"{m.p50_ms:>7.2f} {m.p99_ms:>7.2f} {m.non_2xx:>7} {m.cpu_us_per_request:>6.1f} | "
+                f"{c.rps:>8.0f} {c.p50_ms:>7.2f} {c.p99_ms:>7.2f} {c.cpu_us_per_request:>6.1f} | "
+                f"{r.ratio:>5.2f} {r.cpu_ratio:>5.2f}{flag}"
             )
+        lines.append(
+            "ratio: mock rps / ceiling rps; cpu: ceiling CPU time per request / mock's "
+            "(server processes only, so the load generator and the rest of the machine are left out)"
+        )
         lines += [f"skipped {name}: {why}" for name, why in self.skipped.items()]
         if any(not r.clean for r in self.results):
             lines.append("ERRORS: non-2xx responses or socket errors; these numbers are not valid")

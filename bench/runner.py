@@ -11,11 +11,13 @@ import asyncio
 import json
 import sys
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from bench.client import AUTH_HEADERS, Client, ClientError
-from bench.load import LoadGenerator, LoadSettings, combine
+from bench.cpu import TreeCpu
+from bench.load import LoadGenerator, LoadResult, LoadSettings, combine
 from bench.memory import PeakMemory
 from bench.process import PACKAGE_ROOT, ServerProcess
 from bench.report import RunReport, ScenarioResult
@@ -51,6 +53,15 @@ def start_ceiling(
     ceiling.wait_ready(timeout)
     asyncio.run(check_replay(ceiling.url, scenarios))
     return ceiling
+
+
+def metered_run(
+    generator: LoadGenerator, server: ServerProcess, target: str, settings: LoadSettings
+) -> LoadResult:
+    """One run against `server`, with the CPU time its processes spent on the measured part."""
+    cpu = TreeCpu(server.pid)
+    result = generator.run(server.url + target, settings, cpu.meter)
+    return replace(result, cpu_seconds=cpu.seconds)
 
 
 def progress(message: str) -> None:
@@ -102,9 +113,9 @@ def run_benchmark(
                 for index in range(settings.rounds):
                     turn = f" (round {index + 1}/{settings.rounds})" if settings.rounds > 1 else ""
                     progress(f"{scenario.name}: loading the mock server{turn}")
-                    mocks.append(generator.run(server.url + scenario.target, settings))
+                    mocks.append(metered_run(generator, server, scenario.target, settings))
                     progress(f"{scenario.name}: loading the ceiling{turn}")
-                    tops.append(generator.run(ceiling.url + scenario.target, settings))
+                    tops.append(metered_run(generator, ceiling, scenario.target, settings))
                 report.results.append(ScenarioResult(scenario, combine(mocks), combine(tops)))
         report.peak_rss_mb = memory.peak_mb
         report.peak_pss_mb = memory.peak_pss_mb

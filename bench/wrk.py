@@ -6,8 +6,10 @@ import json
 import math
 import subprocess
 import tempfile
+from contextlib import nullcontext
 
 from bench.client import AUTH_HEADERS
+from bench.cpu import Meter
 from bench.load import LoadError, LoadResult, LoadSettings
 
 # Per-thread response counting gives an exact non-2xx count and the request cap. wrk keeps
@@ -88,13 +90,14 @@ class Wrk:
         words = (banner.stdout or banner.stderr).split()
         self.name = " ".join(words[:2]) if words else "wrk"
 
-    def run(self, url: str, settings: LoadSettings) -> LoadResult:
+    def run(self, url: str, settings: LoadSettings, meter: Meter | None = None) -> LoadResult:
         with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
             script.write(SCRIPT)
             script.flush()
             if settings.warmup:
                 self._invoke(script.name, url, settings, settings.warmup)
-            return self._invoke(script.name, url, settings, settings.duration)
+            with meter() if meter else nullcontext():
+                return self._invoke(script.name, url, settings, settings.duration)
 
     def _invoke(self, script: str, url: str, settings: LoadSettings, seconds: int) -> LoadResult:
         threads = max(1, min(settings.threads, settings.connections))
