@@ -3,6 +3,7 @@
 import calendar
 import re
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import NamedTuple
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -68,8 +69,12 @@ def month_start(ts: int) -> int:
     return calendar.timegm((moment.year, moment.month, 1, 0, 0, 0))
 
 
+@lru_cache(maxsize=4096)
 def add_months(ts: int, months: int) -> int:
-    """The first of the month `months` after the month of `ts` (negative goes back)."""
+    """The first of the month `months` after the month of `ts` (negative goes back).
+
+    Cached: a world asks for the same few month boundaries for every invoice.
+    """
     moment = to_datetime(ts)
     index = moment.year * 12 + (moment.month - 1) + months
     return calendar.timegm((index // 12, index % 12 + 1, 1, 0, 0, 0))

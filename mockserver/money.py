@@ -3,8 +3,12 @@
 from fractions import Fraction
 
 
-def round_half_up(value: Fraction) -> int:
-    return int(value + Fraction(1, 2)) if value >= 0 else -int(-value + Fraction(1, 2))
+def round_half_up(value: Fraction | int) -> int:
+    """The nearest integer, halves away from zero; in integer arithmetic on the exact ratio."""
+    numerator, denominator = value.numerator, value.denominator  # denominator > 0
+    if numerator >= 0:
+        return (2 * numerator + denominator) // (2 * denominator)
+    return -((denominator - 2 * numerator) // (2 * denominator))
 
 
 def line_total(quantity: str, unit_price: str) -> int:
