@@ -46,16 +46,23 @@ def to_datetime(ts: int) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
+@lru_cache(maxsize=16_384)
 def format_z(ts: int) -> str:
-    """RFC 3339 with a `Z`, seconds precision: `2026-01-01T00:00:00Z`."""
+    """RFC 3339 with a `Z`, seconds precision: `2026-01-01T00:00:00Z`.
+
+    The formatters are cached: rendering spells the same period boundaries and issue dates
+    for invoice after invoice.
+    """
     return to_datetime(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@lru_cache(maxsize=16_384)
 def format_naive(ts: int) -> str:
     """Zone-less ISO datetime as the upstream Meteroid server writes it."""
     return to_datetime(ts).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+@lru_cache(maxsize=16_384)
 def format_date(ts: int) -> str:
     return to_datetime(ts).strftime("%Y-%m-%d")
 
