@@ -637,12 +637,21 @@ class _Validator:
     def check_unique_customers(self, customers: list[CustomerSpec]) -> None:
         ids: dict[str, str] = {}
         aliases: dict[str, str] = {}
+        contract_ids: dict[str, str] = {}
         invoice_ids: dict[str, str] = {}
         for customer in customers:
             if customer.id is not None:
                 if customer.id in ids:
                     raise self.fail(f"{customer.path}.id", f"duplicate customer id (also {ids[customer.id]})")
                 ids[customer.id] = customer.path
+            for i, contract in enumerate(customer.contracts or ()):
+                where = f"{customer.path}.contracts[{i}]"
+                if contract.id is not None:
+                    if contract.id in contract_ids:
+                        raise self.fail(
+                            f"{where}.id", f"duplicate contract id (also {contract_ids[contract.id]})"
+                        )
+                    contract_ids[contract.id] = where
             for alias in customer.aliases or ():
                 if alias in aliases:
                     raise self.fail(

@@ -130,8 +130,15 @@ class Generator:
         specs: list[CustomerSpec | None] = [*self.fixture.customers]
         specs += [None] * self.fixture.generated_customers
         total = len(specs)
+        keys: set[str] = set()
         for index, spec in enumerate(specs):
             key = spec.key if spec else f"generated/{index - len(self.fixture.customers)}"
+            # Pinned customers without an id that share a name would otherwise share every
+            # derived id; the first keeps its key, so no existing world changes.
+            base, repeat = key, 2
+            while key in keys:
+                key, repeat = f"{base}#{repeat}", repeat + 1
+            keys.add(key)
             self.customer(spec, key, spec.profile if spec else self.fixture.profile)
             if self.progress and (index % 256 == 255 or index == total - 1):
                 self.progress(index + 1, total)

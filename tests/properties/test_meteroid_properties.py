@@ -231,3 +231,55 @@ def test_unknown_parameters_are_ignored(servers, data) -> None:
     plain = api.get(METEROID_INVOICES, known)
     assert plain.status == 200, plain
     assert api.get(METEROID_INVOICES, mixed).body == plain.body
+
+
+@st.composite
+def bad_values(draw, dialect: str) -> tuple[str, str]:
+    """One parameter the reference refuses: a status not in the dialect's spelling (the other
+    dialect's included), a page or page size that does not parse or is out of range, a
+    malformed subscription id, an order_by that is not `column.direction`."""
+    key = draw(st.sampled_from(["statuses", "page", "per_page", "subscription_id", "order_by"]))
+    if key == "statuses":
+        mine = oracle.METEROID_STATUS[dialect]
+        theirs = [name for spelling in oracle.METEROID_STATUS.values() for name in spelling]
+        value = draw(
+            (st.sampled_from(theirs) | st.text(S.TEXT, min_size=1, max_size=12)).filter(
+                lambda v: v not in mine
+            )
+        )
+    elif key == "page":
+        value = draw(st.sampled_from(["-1", "abc", "1.5", "1e3", "0x1", "two"]))
+    elif key == "per_page":
+        value = draw(
+            st.sampled_from(["0", "101", "1000", "-1", "abc", "2.5"]) | st.integers(101, 10**6).map(str)
+        )
+    elif key == "subscription_id":
+        value = draw(st.sampled_from(["abc", "sub_", "sub_!!", "12345", "sub_" + "z" * 23, "inv_abc"]))
+    else:
+        column = st.sampled_from([*oracle.METEROID_COLUMNS, "total", "id", "number", ""])
+        direction = st.sampled_from(["asc", "desc", "ASC", "up", ""])
+        value = draw(
+            st.builds("{}.{}".format, column, direction).filter(
+                lambda v: (
+                    v.partition(".")[0] not in oracle.METEROID_COLUMNS
+                    or v.partition(".")[2] not in ("asc", "desc")
+                )
+            )
+            | st.sampled_from(list(oracle.METEROID_COLUMNS))
+        )
+    return key, value
+
+
+@given(data=st.data())
+def test_bad_parameters_get_the_reference_refusals(servers, data) -> None:
+    _, dialect, api = data.draw(served(servers), label="world")
+    key, value = data.draw(bad_values(dialect), label="bad parameter")
+    reply = api.get(METEROID_INVOICES, [(key, value)])
+    assert reply.status == 400, reply
+    if key == "order_by":
+        assert reply.content_type == "application/json", reply
+        assert reply.json["code"] == "BAD_REQUEST", reply
+        assert all(column in reply.json["message"] for column in oracle.METEROID_COLUMNS), reply
+    else:
+        assert reply.content_type == "text/plain", reply
+        assert reply.text.startswith(PLAIN_PREFIXES), reply

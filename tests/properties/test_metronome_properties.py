@@ -365,3 +365,51 @@ def test_junk_in_any_parameter_gets_a_metronome_error_never_a_5xx(servers, data)
         event(f"path: {reply.status}")
         if reply.status != 200:
             assert_error(reply)
+
+
+@st.composite
+def bad_values(draw) -> tuple[str, str]:
+    """One parameter the reference's decisions 3 and 5 refuse: a limit outside 1..100 or not an
+    integer, or a status, type or sort that is not one of the allowed values."""
+    key = draw(st.sampled_from(["limit", "status", "type", "sort"]))
+    if key == "limit":
+        value = draw(
+            st.integers(-(10**12), 0).map(str)
+            | st.integers(101, 10**12).map(str)
+            | st.sampled_from(["1.5", "5.0", "1e2", "ten", "0x10", "null", "[5]"])
+        )
+        return key, value
+    allowed = {
+        "status": oracle.METRONOME_STATUS,
+        "type": oracle.METRONOME_TYPE,
+        "sort": ("date_asc", "date_desc"),
+    }
+    spelled = (
+        [v.lower() for v in allowed[key]]
+        + [v.upper() for v in allowed[key]]
+        + [f" {v}" for v in allowed[key]]
+    )
+    value = draw(
+        (st.sampled_from(spelled) | st.text(S.TEXT, min_size=1, max_size=12)).filter(
+            lambda v: v not in allowed[key]
+        )
+    )
+    return key, value
+
+
+@given(data=st.data())
+def test_bad_limit_status_type_or_sort_is_refused_naming_what_is_allowed(servers, data) -> None:
+    case = data.draw(S.worlds(), label="world")
+    world, api = case.world, servers.api(case.world)
+    request = data.draw(S.metronome_requests(world), label="request")
+    key, value = data.draw(bad_values(), label="bad parameter")
+    pairs = [(k, v) for k, v in request.pairs if k != key] + [(key, value)]
+    reply = api.get(metronome_path(request.customer_id), pairs)
+    assert reply.status == 400, reply
+    assert_error(reply)
+    if key == "status":
+        assert all(name in reply.json["message"] for name in oracle.METRONOME_STATUS), reply
+    elif key == "type":
+        assert all(name in reply.json["message"] for name in oracle.METRONOME_TYPE), reply
+    elif key == "sort":
+        assert "date_asc" in reply.json["message"] and "date_desc" in reply.json["message"], reply
