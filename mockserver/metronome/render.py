@@ -42,8 +42,9 @@ def is_zero(text: str) -> bool:
 
 
 def list_body(items: list[bytes], next_page: str | None) -> bytes:
+    """The envelope around pre-encoded items, copied once (each `+` would copy the page again)."""
     cursor = _NULL if next_page is None else b'"' + next_page.encode() + b'"'
-    return _LIST_OPEN + b",".join(items) + _LIST_NEXT + cursor + b"}"
+    return b"".join((_LIST_OPEN, b",".join(items), _LIST_NEXT, cursor, b"}"))
 
 
 def item_body(item: bytes) -> bytes:
