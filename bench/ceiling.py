@@ -20,6 +20,7 @@ from pathlib import Path
 from aiohttp import web
 from multidict import CIMultiDict
 
+from bench.load import without_nonce
 from bench.responses import CapturedResponse, load_responses
 
 BACKLOG = 2048
@@ -27,14 +28,18 @@ BALANCED = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
 def make_app(responses: dict[str, CapturedResponse]) -> web.Application:
-    """One catch-all route looking the raw request target up in a dict."""
+    """One catch-all route looking the raw request target up in a dict (a `bench_nonce`
+    parameter, which the mock ignores, left out)."""
     table = {target: (r.status, CIMultiDict(r.headers), r.body) for target, r in responses.items()}
 
     async def replay(request: web.Request) -> web.Response:
         try:
             status, headers, body = table[request.raw_path]
         except KeyError:
-            return web.Response(status=404, text="not captured")
+            try:
+                status, headers, body = table[without_nonce(request.raw_path)]
+            except KeyError:
+                return web.Response(status=404, text="not captured")
         return web.Response(status=status, headers=headers, body=body)
 
     app = web.Application()

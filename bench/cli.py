@@ -43,6 +43,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"comma-separated subset of {','.join(SCENARIOS)}",
     )
     parser.add_argument(
+        "--uncached",
+        action="store_true",
+        help="give every request a unique parameter the APIs ignore, so that the mock computes each "
+        "response instead of repeating one it answered before (its rendered invoices stay cached)",
+    )
+    parser.add_argument(
         "--customer",
         default="most",
         help="Metronome customer: `most` (most invoices), `first`, or a customer id",
@@ -115,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                 max_requests=args.max_requests,
                 threads=args.threads,
                 rounds=args.rounds,
+                uncached=args.uncached,
             ),
             generator=pick_generator(args.load_generator),
             startup_timeout=args.startup_timeout,

@@ -15,7 +15,8 @@ class LoadSettings:
 
     With several `rounds`, the mock and its ceiling take turns that many times, each run bounded
     so, and the rounds are combined (see `combine`): a machine whose speed drifts then weighs on
-    both alike.
+    both alike. `uncached` makes every request unique (see `NONCE`), so that the mock computes
+    every page instead of repeating one it has answered before.
     """
 
     connections: int
@@ -24,6 +25,24 @@ class LoadSettings:
     max_requests: int
     threads: int
     rounds: int = 1
+    uncached: bool = False  # every request carries a unique `bench_nonce` parameter
+
+
+# A query parameter neither API knows, so both ignore it; unique per request, it keeps the
+# mock's whole-response caches from answering, and the ceiling drops it before its look-up.
+NONCE = "bench_nonce"
+
+
+def with_nonce(target: str, nonce: str) -> str:
+    return f"{target}{'&' if '?' in target else '?'}{NONCE}={nonce}"
+
+
+def without_nonce(target: str) -> str:
+    for separator in ("&", "?"):
+        head, found, _ = target.partition(f"{separator}{NONCE}=")
+        if found:
+            return head
+    return target
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import math
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import asdict
 
 import aiohttp
@@ -21,7 +22,7 @@ from yarl import URL
 
 from bench.client import AUTH_HEADERS
 from bench.cpu import Meter
-from bench.load import LoadError, LoadResult, LoadSettings
+from bench.load import LoadError, LoadResult, LoadSettings, with_nonce
 from bench.process import PACKAGE_ROOT
 
 
@@ -37,6 +38,7 @@ async def hammer(url: str, settings: LoadSettings) -> LoadResult:
     latencies: list[float] = []
     counts = {"non_2xx": 0, "socket_errors": 0}
     target = URL(url, encoded=True)
+    run_id, sent = uuid.uuid4().hex[:12], [0]
     clock = time.perf_counter
     measure_from = clock() + settings.warmup
     stop_at = measure_from + settings.duration
@@ -53,8 +55,12 @@ async def hammer(url: str, settings: LoadSettings) -> LoadResult:
                 begun = clock()
                 if begun >= stop_at or len(latencies) >= settings.max_requests:
                     return
+                where = target
+                if settings.uncached:
+                    sent[0] += 1
+                    where = URL(with_nonce(url, f"{run_id}-{sent[0]}"), encoded=True)
                 try:
-                    async with session.get(target) as response:
+                    async with session.get(where) as response:
                         await response.read()
                         status = response.status
                 except (aiohttp.ClientError, OSError):
@@ -102,6 +108,7 @@ class BuiltinGenerator:
             f"--duration={duration}",
             f"--warmup={warmup}",
             f"--max-requests={settings.max_requests}",
+            *(["--uncached"] if settings.uncached else []),
         ]
         timeout = warmup + duration + 60
         done = subprocess.run(cmd, cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=timeout)
@@ -117,6 +124,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--max-requests", type=int, default=1_000_000)
+    parser.add_argument("--uncached", action="store_true")
     args = parser.parse_args(argv)
     settings = LoadSettings(
         connections=args.connections,
@@ -124,6 +132,7 @@ def main(argv: list[str] | None = None) -> None:
         warmup=args.warmup,
         max_requests=args.max_requests,
         threads=1,
+        uncached=args.uncached,
     )
     print(json.dumps(asdict(asyncio.run(hammer(args.url, settings)))))
 

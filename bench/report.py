@@ -113,7 +113,8 @@ class RunReport:
             f"workers        : {self.workers or '(server default)'}",
             f"load           : {s.connections} connections, {s.duration} s per run after "
             f"{s.warmup} s warm-up, at most {s.max_requests} requests"
-            + (f", {s.rounds} alternating rounds per side" if s.rounds > 1 else ""),
+            + (f", {s.rounds} alternating rounds per side" if s.rounds > 1 else "")
+            + (", every request unique (--uncached)" if s.uncached else ""),
             f"startup        : {self.startup_seconds:.3f} s from spawn to first 200 on "
             f"/_mock/health (ready line at {self.ready_line_seconds:.3f} s)",
             f"memory         : when ready {self.ready_pss_mb:.1f} MB PSS (peak RSS so far "

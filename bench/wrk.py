@@ -6,11 +6,12 @@ import json
 import math
 import subprocess
 import tempfile
+import uuid
 from contextlib import nullcontext
 
 from bench.client import AUTH_HEADERS
 from bench.cpu import Meter
-from bench.load import LoadError, LoadResult, LoadSettings
+from bench.load import NONCE, LoadError, LoadResult, LoadSettings
 
 # Per-thread response counting gives an exact non-2xx count and the request cap. wrk keeps
 # timing until its --duration is over even when every thread stopped early at the cap, so each
@@ -32,10 +33,12 @@ end
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("tag", #threads)
 end
 
 function init(args)
   cap = tonumber(args[1])
+  run_id = args[2]
   responses = 0
   non2xx = 0
   started_us = now_us()
@@ -79,6 +82,22 @@ end
 """
 
 
+# With --uncached: each request's target gets a parameter unique to the run, thread and request.
+UNCACHED_REQUEST = """
+local counter = 0
+local prefix = nil
+
+function request()
+  if prefix == nil then
+    local separator = string.find(wrk.path, "?", 1, true) and "&" or "?"
+    prefix = wrk.path .. separator .. "@NONCE@=" .. run_id .. "-" .. tag .. "-"
+  end
+  counter = counter + 1
+  return wrk.format(nil, prefix .. counter)
+end
+""".replace("@NONCE@", NONCE)
+
+
 class Wrk:
     """wrk on PATH; one invocation for the warm-up, one for the measurement."""
 
@@ -92,7 +111,7 @@ class Wrk:
 
     def run(self, url: str, settings: LoadSettings, meter: Meter | None = None) -> LoadResult:
         with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-            script.write(SCRIPT)
+            script.write(SCRIPT + (UNCACHED_REQUEST if settings.uncached else ""))
             script.flush()
             if settings.warmup:
                 self._invoke(script.name, url, settings, settings.warmup)
@@ -113,6 +132,7 @@ class Wrk:
             url,
             "--",
             str(per_thread_cap),
+            uuid.uuid4().hex[:12],  # run id: no two runs send the same nonce
         ]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
         for line in done.stdout.splitlines():
