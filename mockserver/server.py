@@ -235,4 +235,6 @@ class _Supervisor:
                 self.stop_all()
                 continue
             self.spawn(workers, None)
+            if self.stopping:  # a stop asked for while the replacement was being forked
+                self.stop_all()
         return status
