@@ -42,6 +42,7 @@ OFFSETS = tuple(
 NAMES = ("Acme", "Acme", "acme", "Zeta Systems", "Émile & Fils", "Ωmega", "Blue Sky Ltd")
 ALIASES = ("acme", "acme-corp", "zeta", "cus_legacy-7", "cus_abc", "émile", "blue sky", "x")
 CURRENCIES = ("USD", "EUR", "GBP", "JPY")
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 TEXT = st.characters(exclude_categories=("Cs",))  # anything a URL can carry
 SHARED_PREFIX_IDS = tuple(f"e0000000-0000-4000-8000-00000000000{k}" for k in range(1, 8))
 
@@ -60,19 +61,42 @@ def add_months(ts: int, months: int) -> int:
     return calendar.timegm((index // 12, index % 12 + 1, 1, 0, 0, 0))
 
 
-@st.composite
-def fixture_time(draw, ts: int) -> Any:
+class _Pick:
+    """Draws for the world generator without building a strategy per draw: a world takes a few
+    hundred draws, and Hypothesis validates every new strategy object it meets."""
+
+    def __init__(self, draw) -> None:
+        self.draw = draw
+
+    def one(self, options: Any) -> Any:
+        """One of a sequence; shrinks towards the first."""
+        return options[self.draw(st.integers(0, len(options) - 1))]
+
+    def number(self, low: int, high: int) -> int:
+        return self.draw(st.integers(low, high))
+
+    def chance(self, one_in: int) -> bool:
+        """True one time in `one_in`; shrinks towards False."""
+        return self.draw(st.integers(0, one_in - 1)) == one_in - 1
+
+    def permutation(self, items: tuple) -> list:
+        pool, result = list(items), []
+        while pool:
+            result.append(pool.pop(self.number(0, len(pool) - 1)))
+        return result
+
+
+def fixture_time(pick: _Pick, ts: int) -> Any:
     """One instant as a fixture may write it: RFC 3339 text with Z or an offset, a YAML
     timestamp, or a YAML date when it is midnight UTC."""
     moment = datetime.fromtimestamp(ts, UTC)
-    forms = ["z", "offset", "yaml"] + (["date"] if ts % DAY == 0 else [])
-    form = draw(st.sampled_from(forms))
+    form = pick.one(("z", "offset", "yaml", "date") if ts % DAY == 0 else ("z", "offset", "yaml"))
     if form == "z":
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     if form == "offset":
-        return moment.astimezone(draw(st.sampled_from(OFFSETS))).isoformat()
+        return moment.astimezone(pick.one(OFFSETS)).isoformat()
     if form == "yaml":
-        return moment.astimezone(draw(st.sampled_from(OFFSETS)))
+        return moment.astimezone(pick.one(OFFSETS))
     return moment.date()
 
 
@@ -144,16 +168,15 @@ class _Ids:
         return str(uuid.UUID(bytes=raw, version=4))
 
 
-@st.composite
-def periods(draw, now: int, status: str | None) -> tuple[int, int]:
+def periods(pick: _Pick, now: int, status: str | None) -> tuple[int, int]:
     """A billing period a pinned invoice of `status` may have: open at `now` for a draft,
     ended by `now` otherwise; month-aligned or mid-month."""
     if status == "draft":
-        start = draw(st.sampled_from([month_start(now), now, now - 3 * DAY]))
-        end = draw(st.sampled_from([add_months(month_start(now), 1), now + 1, now + DAY]))
+        start = pick.one((month_start(now), now, now - 3 * DAY))
+        end = pick.one((add_months(month_start(now), 1), now + 1, now + DAY))
         return start, end
-    end = add_months(month_start(now), -draw(st.integers(0, 2)))  # a month start, never after `now`
-    shape = draw(st.sampled_from(["month", "mid-month", "short"]))
+    end = add_months(month_start(now), -pick.number(0, 2))  # a month start, never after `now`
+    shape = pick.one(("month", "mid-month", "short"))
     if shape == "month":
         return add_months(end, -1), end
     if shape == "mid-month":
@@ -162,21 +185,21 @@ def periods(draw, now: int, status: str | None) -> tuple[int, int]:
     return end - DAY, end
 
 
-@st.composite
-def line_items(draw) -> list[dict[str, Any]]:
+QUANTITIES = (0, "0", "0.0", "0.000", 1, 3, "2.5", 1000)
+UNIT_PRICES = (0, "0.25", 12, "49.99", 1500)
+PAYMENT_STATUSES = ("unpaid", "partially_paid", "paid", "errored", "processing")
+
+
+def line_items(pick: _Pick) -> list[dict[str, Any]]:
     """Pinned lines, some with a zero quantity in one of its decimal spellings."""
-    count = draw(st.integers(1, 4))
-    items = []
-    for index in range(count):
-        quantity = draw(st.sampled_from([0, "0", "0.0", "0.000", 1, 3, "2.5", 1000]))
-        price = draw(st.sampled_from([0, "0.25", 12, "49.99", 1500]))
-        items.append({"name": f"Line {index}", "quantity": quantity, "unit_price": price})
-    return items
+    return [
+        {"name": f"Line {index}", "quantity": pick.one(QUANTITIES), "unit_price": pick.one(UNIT_PRICES)}
+        for index in range(pick.number(1, 4))
+    ]
 
 
-@st.composite
 def pinned_invoice(
-    draw,
+    pick: _Pick,
     ids: _Ids,
     now: int,
     contract_ids: list[str],
@@ -186,37 +209,35 @@ def pinned_invoice(
     issued_at: int | None = None,
 ) -> tuple[dict[str, Any], Pin]:
     body: dict[str, Any] = {}
-    uid = ids.uuid() if draw(st.integers(0, 3)) else None
+    uid = None if pick.chance(4) else ids.uuid()
     if uid is not None:
         body["id"] = uid
     if status is None:
-        status = draw(st.sampled_from(STATUSES))
+        status = pick.one(STATUSES)
     if kind is None:
-        kind = draw(st.sampled_from(KINDS))
-    start, end = period or draw(periods(now, status))
+        kind = pick.one(KINDS)
+    start, end = period or periods(pick, now, status)
     implied = "draft" if end > now else "finalized"
-    if status != implied or draw(st.booleans()):
+    if status != implied or pick.chance(2):
         body["status"] = status
-    if kind != "usage" or draw(st.booleans()):
+    if kind != "usage" or pick.chance(2):
         body["type"] = kind
-    body["period_start"] = draw(fixture_time(start))
-    body["period_end"] = draw(fixture_time(end))
+    body["period_start"] = fixture_time(pick, start)
+    body["period_end"] = fixture_time(pick, end)
     if issued_at is not None:
-        body["issued_at"] = draw(fixture_time(issued_at))
-    currency = draw(st.none() | st.sampled_from(CURRENCIES))
+        body["issued_at"] = fixture_time(pick, issued_at)
+    currency = pick.one((None, *CURRENCIES))
     if currency is not None:
         body["currency"] = currency
-    contract = draw(st.none() | st.sampled_from(contract_ids)) if contract_ids else None
+    contract = pick.one((None, *contract_ids))
     if contract is not None:
         body["contract_id"] = contract
     quantities = None
-    if draw(st.integers(0, 2)) == 0:
-        body["line_items"] = draw(line_items())
+    if pick.chance(3):
+        body["line_items"] = line_items(pick)
         quantities = tuple(str(item["quantity"]) for item in body["line_items"])
-    if status == "finalized" and draw(st.integers(0, 3)) == 0:
-        body["payment_status"] = draw(
-            st.sampled_from(["unpaid", "partially_paid", "paid", "errored", "processing"])
-        )
+    if status == "finalized" and pick.chance(4):
+        body["payment_status"] = pick.one(PAYMENT_STATUSES)
     pin = Pin(
         id=uid or "",
         customer_ref=None,
@@ -233,105 +254,100 @@ def pinned_invoice(
     return body, pin
 
 
-@st.composite
-def anchor_invoices(draw, ids: _Ids, now: int, contract_ids: list[str]) -> tuple[list[dict], list[Pin]]:
+def anchor_invoices(
+    pick: _Pick, ids: _Ids, now: int, contract_ids: list[str]
+) -> tuple[list[dict], list[Pin]]:
     """Every status and every type at least once, the ended ones all on one period, issued at
     one instant, the drafts all on the period open at `now`."""
-    kinds = draw(st.permutations(KINDS))
-    statuses = draw(st.permutations(STATUSES))
-    past = draw(periods(now, "finalized"))
-    issued = draw(st.sampled_from([past[1], past[0], now]))
-    current = draw(periods(now, "draft"))
+    kinds = pick.permutation(KINDS)
+    statuses = pick.permutation(STATUSES)
+    past = periods(pick, now, "finalized")
+    issued = pick.one((past[1], past[0], now))
+    current = periods(pick, now, "draft")
     bodies, pins = [], []
     for index, kind in enumerate(kinds):
         status = statuses[index % len(statuses)]
-        period = current if status == "draft" else past
-        body, pin = draw(
-            pinned_invoice(
-                ids,
-                now,
-                contract_ids,
-                status=status,
-                kind=kind,
-                period=period,
-                issued_at=None if status == "draft" else issued,
-            )
+        body, pin = pinned_invoice(
+            pick,
+            ids,
+            now,
+            contract_ids,
+            status=status,
+            kind=kind,
+            period=current if status == "draft" else past,
+            issued_at=None if status == "draft" else issued,
         )
         bodies.append(body)
         pins.append(pin)
     return bodies, pins
 
 
-@st.composite
-def profiles(draw, top_level: bool) -> dict[str, Any]:
+def profiles(pick: _Pick, top_level: bool) -> dict[str, Any]:
     """An `invoices:` section: history length, contracts, and mixes with every status and type."""
     profile: dict[str, Any] = {}
-    if top_level or draw(st.booleans()):
-        profile["months"] = draw(st.integers(1, 4 if top_level else 3))
-    if draw(st.booleans()):
-        profile["contracts"] = draw(st.integers(1, 2))
-    if draw(st.booleans()):
-        profile["zero_qty_share"] = draw(st.sampled_from([0, 0.3, 1]))
-    if top_level or draw(st.booleans()):
-        profile["void_share"] = draw(st.sampled_from([0, 0.25, 0.6]))
-        profile["status_mix"] = {"finalized": draw(st.sampled_from([1, 3])), "uncollectible": 1}
-        profile["type_mix"] = {kind: draw(st.sampled_from([0, 1, 2])) for kind in KINDS} | {"usage": 1}
-    if draw(st.booleans()):
-        chosen = draw(st.lists(st.sampled_from(CURRENCIES[:3]), min_size=1, max_size=3, unique=True))
+    if top_level or pick.chance(2):
+        profile["months"] = pick.number(1, 4 if top_level else 3)
+    if pick.chance(2):
+        profile["contracts"] = pick.number(1, 2)
+    if pick.chance(2):
+        profile["zero_qty_share"] = pick.one((0, 0.3, 1))
+    if top_level or pick.chance(2):
+        profile["void_share"] = pick.one((0, 0.25, 0.6))
+        profile["status_mix"] = {"finalized": pick.one((1, 3)), "uncollectible": 1}
+        profile["type_mix"] = {kind: pick.one((0, 1, 2)) for kind in KINDS} | {"usage": 1}
+    if pick.chance(2):
+        chosen = pick.permutation(CURRENCIES[:3])[: pick.number(1, 3)]
         profile["currencies"] = {code: 1 for code in chosen}
     return profile
 
 
-@st.composite
-def pinned_customers(draw, ids: _Ids, now: int) -> tuple[list[dict], list[Pin]]:
-    count = draw(st.integers(1, 3))
-    alias_pool = list(draw(st.permutations(ALIASES)))
+def pinned_customers(pick: _Pick, ids: _Ids, now: int) -> tuple[list[dict], list[Pin]]:
+    count = pick.number(1, 3)
+    alias_pool = pick.permutation(ALIASES)
     prefixed = list(SHARED_PREFIX_IDS)
     customers, pins = [], []
     for index in range(count):
         customer: dict[str, Any] = {}
-        id_form = draw(
-            st.sampled_from(["random", "shared-prefix", "none", "none"]) if index else st.just("random")
-        )
+        id_form = pick.one(("random", "shared-prefix", "none", "none")) if index else "random"
         if id_form == "random":
             customer["id"] = ids.uuid()
         elif id_form == "shared-prefix":
             customer["id"] = prefixed.pop(0)
         named = [c["name"] for c in customers if "name" in c]
         anonymous = [c["name"] for c in customers if "name" in c and "id" not in c]
-        if anonymous and "id" not in customer and draw(st.booleans()):
-            customer["name"] = draw(st.sampled_from(anonymous))  # the same name, and no id either
-        elif named and draw(st.integers(0, 2)) == 0:
-            customer["name"] = draw(st.sampled_from(named))  # customer_name ties
-        elif index == 0 or draw(st.integers(0, 3)):
-            customer["name"] = draw(st.sampled_from(NAMES))
-        aliases = [alias_pool.pop() for _ in range(draw(st.integers(0, 2)))]
-        if len(aliases) == 1 and draw(st.booleans()):
+        if anonymous and "id" not in customer and pick.chance(2):
+            customer["name"] = pick.one(anonymous)  # the same name, and no id either
+        elif named and pick.chance(3):
+            customer["name"] = pick.one(named)  # customer_name ties
+        elif index == 0 or not pick.chance(4):
+            customer["name"] = pick.one(NAMES)
+        aliases = [alias_pool.pop() for _ in range(pick.number(0, 2))]
+        if len(aliases) == 1 and pick.chance(2):
             customer["alias"] = aliases[0]
-        elif aliases or draw(st.booleans()):
+        elif aliases or pick.chance(2):
             customer["aliases"] = aliases
-        customer["currency"] = draw(st.sampled_from(CURRENCIES))
+        customer["currency"] = pick.one(CURRENCIES)
         if index:
-            archived = draw(st.sampled_from(["no", "no", "flag", "date"]))
+            archived = pick.one(("no", "no", "flag", "date"))
             if archived == "flag":
                 customer["archived"] = True
             elif archived == "date":
-                customer["archived_at"] = draw(fixture_time(add_months(month_start(now), -1)))
+                customer["archived_at"] = fixture_time(pick, add_months(month_start(now), -1))
         contract_ids: list[str] = []
-        if draw(st.booleans()):
-            contract_ids = [ids.uuid() for _ in range(draw(st.integers(1, 2)))]
+        if pick.chance(2):
+            contract_ids = [ids.uuid() for _ in range(pick.number(1, 2))]
             customer["contracts"] = [
                 {"id": cid, "name": f"Plan {k}"}
-                | ({"starts_at": draw(fixture_time(add_months(month_start(now), -2)))} if k else {})
+                | ({"starts_at": fixture_time(pick, add_months(month_start(now), -2))} if k else {})
                 for k, cid in enumerate(contract_ids)
             ]
-        section = draw(profiles(top_level=False))
+        section = profiles(pick, top_level=False)
         bodies: list[dict] = []
         own: list[Pin] = []
         if index == 0:
-            bodies, own = draw(anchor_invoices(ids, now, contract_ids))
-        for _ in range(draw(st.integers(0, 3))):
-            body, pin = draw(pinned_invoice(ids, now, contract_ids))
+            bodies, own = anchor_invoices(pick, ids, now, contract_ids)
+        for _ in range(pick.number(0, 3)):
+            body, pin = pinned_invoice(pick, ids, now, contract_ids)
             bodies.append(body)
             own.append(pin)
         if bodies:
@@ -355,41 +371,38 @@ def _with(pin: Pin, **changes: Any) -> Pin:
 
 @st.composite
 def world_cases(draw) -> WorldCase:
-    ids = _Ids(draw)
-    now = draw(st.sampled_from(NOWS))
-    spec: dict[str, Any] = {"seed": draw(st.integers(0, 2**63 - 1)), "now": draw(fixture_time(now))}
-    if draw(st.booleans()):
-        spec["metronome"] = {"default_sort": draw(st.sampled_from(["date_asc", "date_desc"]))}
-    if draw(st.booleans()):
-        spec["meteroid"] = {"dialect": draw(st.sampled_from(["documented", "upstream"]))}
-    if draw(st.integers(0, 3)) == 0:
+    pick, ids = _Pick(draw), _Ids(draw)
+    now = pick.one(NOWS)
+    spec: dict[str, Any] = {"seed": draw(st.integers(0, 2**63 - 1)), "now": fixture_time(pick, now)}
+    if pick.chance(2):
+        spec["metronome"] = {"default_sort": pick.one(("date_asc", "date_desc"))}
+    if pick.chance(2):
+        spec["meteroid"] = {"dialect": pick.one(("documented", "upstream"))}
+    if pick.chance(4):
         spec["auth"] = {"tokens": ["ci-token", "dev-token"]}
-    spec["generate"] = {
-        "customers": draw(st.integers(0, 3)),
-        "archived_share": draw(st.sampled_from([0, 0.5, 1])),
-    }
-    profile = draw(profiles(top_level=True))
-    customers, pins = draw(pinned_customers(ids, now))
+    spec["generate"] = {"customers": pick.number(0, 3), "archived_share": pick.one((0, 0.5, 1))}
+    profile = profiles(pick, top_level=True)
+    customers, pins = pinned_customers(pick, ids, now)
     top: list[dict] = []
     owners: dict[str, set[int]] = {}
     for index, customer in enumerate(customers):
         for ref in customer_refs(customer):
             owners.setdefault(ref, set()).add(index)
-    for _ in range(draw(st.integers(0, 2))):
-        target = draw(st.integers(0, len(customers) - 1))
+    for _ in range(pick.number(0, 2)):
+        target = pick.number(0, len(customers) - 1)
         refs = [ref for ref in customer_refs(customers[target]) if owners[ref] == {target}]
         if not refs:
             continue
-        ref = draw(st.sampled_from(refs))
+        ref = pick.one(refs)
         contracts = [c["id"] for c in customers[target].get("contracts", [])]
-        body, pin = draw(pinned_invoice(ids, now, contracts))
+        body, pin = pinned_invoice(pick, ids, now, contracts)
         top.append({"customer": ref, **body})
         pins.append(_with(pin, customer_ref=ref, customer_index=target))
     if top:
         profile["pinned"] = top
     spec["invoices"] = profile
     spec["customers"] = customers
-    text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=1000)
+    text = yaml.dump(spec, Dumper=DUMPER, sort_keys=False, allow_unicode=True, width=1000)
     return WorldCase(text, spec, tuple(pins))
 
 

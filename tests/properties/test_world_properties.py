@@ -169,7 +169,7 @@ def test_a_different_seed_gives_a_different_world(servers, case, other_seed) -> 
 
 
 def dumped(spec: dict[str, Any]) -> str:
-    return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=1000)
+    return yaml.dump(spec, Dumper=S.DUMPER, sort_keys=False, allow_unicode=True, width=1000)
 
 
 @given(case=S.worlds(), what=st.sampled_from(["customer", "contract", "contract-within", "invoice"]))
