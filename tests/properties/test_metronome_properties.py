@@ -35,6 +35,10 @@ def size_event(count: int) -> None:
     event("matches: " + ("0" if count == 0 else "1" if count == 1 else "2-9" if count < 10 else "10+"))
 
 
+def escape(text: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in text.encode())
+
+
 def boundary_events(world, request: S.MetronomeRequest) -> None:
     starts, ends = S.period_bounds(world, request.customer_id)
     if request.want.starting_on is not None:
@@ -180,6 +184,9 @@ def test_get_by_id_returns_the_list_entry(servers, data) -> None:
             assert reply.status == 200, reply
             assert list(reply.json) == ["data"]
             assert orjson.dumps(reply.json["data"]) == orjson.dumps(item)
+            # Path segments may arrive percent-encoded, down to every character.
+            escaped = f"/v1/customers/{escape(request.customer_id)}/invoices/{escape(item['id'])}"
+            assert api.get(escaped, encode(skip)).body == reply.body
             if others:
                 assert_error(api.get(f"{metronome_path(others[0])}/{item['id']}"))
     size_event(len(walk.ids))
