@@ -55,7 +55,6 @@ class Facade(Protocol):
 
 WORLD = web.AppKey("world", World)
 SETTINGS = web.AppKey("settings", Settings)
-FACADES = web.AppKey("facades", tuple)
 
 _CORS_HEADERS = (
     ("Access-Control-Allow-Origin", "*"),
@@ -158,7 +157,6 @@ def create_app(world: World, facades: Sequence[Facade], settings: Settings | Non
     app = web.Application(middlewares=[shell_middleware(facades, settings)])
     app[WORLD] = world
     app[SETTINGS] = settings
-    app[FACADES] = tuple(facades)
     health = health_body(world, settings)
 
     async def report_health(request: web.Request) -> web.Response:

@@ -436,8 +436,8 @@ class _Validator:
             self.customer(item, f"customers[{i}]", profile)
             for i, item in enumerate(self.sequence(top.get("customers", []), "customers"))
         ]
-        self.check_unique_customers(customers)
         customers = self.attach_top_invoices(customers, top_invoices)
+        self.check_unique_customers(customers)
         return Fixture(customers=tuple(customers), **kwargs)
 
     def profile(
@@ -700,7 +700,6 @@ class _Validator:
             added = tuple(extra.get(position, ()))
             self.check_invoice_contracts(customer, added)
             result.append(dataclasses.replace(customer, invoices=customer.invoices + added))
-        self.check_unique_customers(result)
         return result
 
 

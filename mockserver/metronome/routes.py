@@ -25,6 +25,12 @@ def cursor_secret(world: World) -> str:
     return f"metronome/{world.fixture.text_digest}/{world.seed}"
 
 
+def _by_uuid(table: dict[str, int], name: str, text: str) -> int | None:
+    """An id as sent, else its canonical UUID spelling (upper case is accepted); 400 if no UUID."""
+    ordinal = table.get(text)
+    return ordinal if ordinal is not None else table.get(params.parse_uuid(name, text))
+
+
 class MetronomeApi:
     def __init__(self, world: World, settings: Settings) -> None:
         self.world = world
@@ -54,18 +60,23 @@ class MetronomeApi:
 
     def customer(self, request: web.Request) -> int:
         text = request.match_info["customer_id"]
-        ordinal = self.world.customer_by_id.get(text)
+        ordinal = _by_uuid(self.world.customer_by_id, "customer_id", text)
         if ordinal is None:
-            ordinal = self.world.customer_by_id.get(params.parse_uuid("customer_id", text))
-            if ordinal is None:
-                raise not_found(f"customer {text} not found")
+            raise not_found(f"customer {text} not found")
         return ordinal
 
-    def cursor_position(self, token: str, filters: str) -> list:
+    def cursor_ordinal(self, token: str, filters: str, table: dict[str, int]) -> int:
+        """The entity a cursor points after: cursors carry one id, looked up in `table`."""
         try:
-            return self.codec.decode(token, filters)
+            position = self.codec.decode(token, filters)
         except CursorError as exc:
             raise bad_request(f"next_page {exc}") from None
+        ordinal = None
+        if len(position) == 1 and isinstance(position[0], str):
+            ordinal = table.get(position[0])
+        if ordinal is None:
+            raise bad_request("next_page is not a cursor this server issued")
+        return ordinal
 
     # invoices
 
@@ -84,7 +95,9 @@ class MetronomeApi:
         wanted = params.parse_invoice_list(query, world, customer, self.credit_types, self.default_sort)
         after = None
         if wanted.cursor is not None:
-            after = self.invoice_after(self.cursor_position(wanted.cursor, wanted.filters), customer)
+            after = self.cursor_ordinal(wanted.cursor, wanted.filters, world.invoice_by_id)
+            if world.cols.customer[after] != customer:
+                raise bad_request("next_page is not a cursor this server issued")
         if wanted.matches_nothing:
             return EMPTY_LIST
         page = page_after(world, wanted.query, after, wanted.limit)
@@ -95,21 +108,11 @@ class MetronomeApi:
             next_page = self.codec.encode([world.cols.ids[page.items[-1]]], wanted.filters)
         return list_body(items, next_page)
 
-    def invoice_after(self, position: list, customer: int) -> int:
-        ordinal = None
-        if len(position) == 1 and isinstance(position[0], str):
-            ordinal = self.world.invoice_by_id.get(position[0])
-        if ordinal is None or self.world.cols.customer[ordinal] != customer:
-            raise bad_request("next_page is not a cursor this server issued")
-        return ordinal
-
     async def get_invoice(self, request: web.Request) -> web.Response:
         customer = self.customer(request)
         text = request.match_info["invoice_id"]
         skip_zero = params.parse_invoice_get(request.query.items())
-        ordinal = self.world.invoice_by_id.get(text)
-        if ordinal is None:
-            ordinal = self.world.invoice_by_id.get(params.parse_uuid("invoice_id", text))
+        ordinal = _by_uuid(self.world.invoice_by_id, "invoice_id", text)
         if ordinal is None or self.world.cols.customer[ordinal] != customer:
             raise not_found(f"invoice {text} not found for customer {self.world.customers[customer].id}")
         return json_response(item_body(self.render.invoice_bytes(ordinal, skip_zero)))
@@ -146,13 +149,8 @@ class MetronomeApi:
             candidates = sorted(o for o in wanted.only if (customers[o].archived_at is not None) == archived)
         start = 0
         if wanted.cursor is not None:
-            position = self.cursor_position(wanted.cursor, wanted.filters)
-            ordinal = None
-            if len(position) == 1 and isinstance(position[0], str):
-                ordinal = world.customer_by_id.get(position[0])
-            if ordinal is None:
-                raise bad_request("next_page is not a cursor this server issued")
-            start = bisect_right(candidates, ordinal)
+            after = self.cursor_ordinal(wanted.cursor, wanted.filters, world.customer_by_id)
+            start = bisect_right(candidates, after)
         salesforce = wanted.salesforce_ids
         found: list[int] = []
         next_page = None
