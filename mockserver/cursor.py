@@ -11,6 +11,7 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Iterable
+from functools import partial
 
 import orjson
 
@@ -23,7 +24,9 @@ class CursorError(ValueError):
 
 class CursorCodec:
     def __init__(self, secret: str) -> None:
-        self._key = hashlib.blake2b(secret.encode(), digest_size=32).digest()
+        key = hashlib.blake2b(secret.encode(), digest_size=32).digest()
+        # Keyed BLAKE2 is a MAC in one call, a fraction of HMAC's cost on the request path.
+        self._mac = partial(hashlib.blake2b, key=key, digest_size=_MAC_BYTES, person=b"mockserver-cur")
 
     @staticmethod
     def filters_digest(pairs: Iterable[tuple[str, str]]) -> str:
@@ -33,7 +36,7 @@ class CursorCodec:
 
     def encode(self, position: list, filters: str) -> str:
         payload = orjson.dumps([position, filters])
-        mac = hmac.digest(self._key, payload, "sha256")[:_MAC_BYTES]
+        mac = self._mac(payload).digest()
         return base64.urlsafe_b64encode(payload + mac).decode().rstrip("=")
 
     def decode(self, token: str, filters: str) -> list:
@@ -44,7 +47,7 @@ class CursorCodec:
         if base64.urlsafe_b64encode(raw).decode().rstrip("=") != token:
             raise CursorError("is not a cursor this server issued")  # stray or non-canonical characters
         payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
-        expected = hmac.digest(self._key, payload, "sha256")[:_MAC_BYTES]
+        expected = self._mac(payload).digest()
         if len(raw) <= _MAC_BYTES or not hmac.compare_digest(mac, expected):
             raise CursorError("is not a cursor this server issued")
         position, issued_for = orjson.loads(payload)

@@ -7,13 +7,12 @@ slices of a global ordering and find a page by rank selection: O(log^2 n + page)
 
 from __future__ import annotations
 
-import heapq
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain
 
-from mockserver.world import World
+from mockserver.world import Scope, World
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,28 +35,42 @@ class Page:
     has_more: bool = False
 
 
-def _filtered(world: World, query: InvoiceQuery, walk: Iterable[int]) -> Iterator[int]:
-    """The members of `walk` that pass every filter, lazily and in walk order.
+def _checked(
+    world: World, query: InvoiceQuery, members: Sequence[int], first: int, end: int, limit: int, period: bool
+) -> list[int]:
+    """The members at positions [first, end), walked in the query's direction, that pass its
+    filters; at most `limit` of them (negative: all).
 
-    The filters are tested inline on the columns: on a request's hot path this is several times
-    faster than composing one closure per filter.
+    The scope is already the contract's or the customer's, and `period` False says every
+    position lies in the period window, so only what is left is tested, inline on the columns:
+    on a request's hot path that is several times faster than composing one closure per filter.
     """
     cols = world.cols
     statuses, status_col = query.statuses, cols.status
     kinds, kind_col = query.kinds, cols.kind
     currencies, currency_col = query.currencies, cols.currency
-    contract, contract_col = query.contract, cols.contract
-    customer, customer_col = query.customer, cols.customer
-    low, starts = query.period_start_from, cols.period_start
-    high, ends = query.period_end_until, cols.period_end
-    for i in walk:
+    # A contract's scope leaves only the customer to check; a customer's scope, nothing.
+    customer, customer_col = (query.customer if query.contract is not None else None), cols.customer
+    low, starts = (query.period_start_from if period else None), cols.period_start
+    high, ends = (query.period_end_until if period else None), cols.period_end
+    descending = query.descending
+    if statuses is kinds is currencies is customer is low is high is None:
+        if limit >= 0:
+            first, end = (max(first, end - limit), end) if descending else (first, min(end, first + limit))
+        taken = list(members[first:end])
+        if descending:
+            taken.reverse()
+        return taken
+    positions = range(end - 1, first - 1, -1) if descending else range(first, end)
+    found: list[int] = []
+    wanted = limit  # counts down to 0; from a negative limit it never gets there
+    for position in positions:
+        i = members[position]
         if statuses is not None and status_col[i] not in statuses:
             continue
         if kinds is not None and kind_col[i] not in kinds:
             continue
         if currencies is not None and currency_col[i] not in currencies:
-            continue
-        if contract is not None and contract_col[i] != contract:
             continue
         if customer is not None and customer_col[i] != customer:
             continue
@@ -65,23 +78,51 @@ def _filtered(world: World, query: InvoiceQuery, walk: Iterable[int]) -> Iterato
             continue
         if high is not None and ends[i] > high:
             continue
-        yield i
+        found.append(i)
+        wanted -= 1
+        if not wanted:
+            break
+    return found
 
 
-def _base(world: World, query: InvoiceQuery) -> Sequence[int]:
-    """The smallest pre-sorted sequence that holds every match: a contract, a customer, or all."""
+def _walk(
+    world: World, query: InvoiceQuery, scope: Scope, begin: int, stop: int, limit: int = -1
+) -> list[int]:
+    """Matches among the scope's positions [begin, stop), in the query's direction; at most
+    `limit` of them (negative: all).
+
+    The period window narrows the positions, and the run of them surely inside the window is
+    taken without testing the period (see `Scope.span`).
+    """
+    low, sure_begin, sure_stop, high = scope.span(query.period_start_from, query.period_end_until)
+    begin, stop = max(begin, low), min(stop, high)
+    cut = min(max(sure_begin, begin), stop)
+    sure_end = min(max(sure_stop, cut), stop)
+    runs = [(begin, cut, True), (cut, sure_end, False), (sure_end, stop, True)]
+    if query.descending:
+        runs.reverse()
+    found: list[int] = []
+    for first, end, period in runs:
+        if first < end:
+            found += _checked(world, query, scope.members, first, end, limit - len(found), period)
+            if len(found) == limit:
+                break
+    return found
+
+
+def _scope(world: World, query: InvoiceQuery) -> Scope:
+    """The smallest pre-sorted scope that holds every match: a contract, a customer, or all."""
     if query.contract is not None:
-        return world.scoped("contract", query.contract, query.order)
+        return world.scope("contract", query.contract, query.order)
     if query.customer is not None:
-        return world.scoped("customer", query.customer, query.order)
-    return world.ordering(query.order).order
+        return world.scope("customer", query.customer, query.order)
+    return world.scope(None, 0, query.order)
 
 
 def matches(world: World, query: InvoiceQuery) -> list[int]:
     """Every match, in the query's order."""
-    base = _base(world, query)
-    walk = reversed(base) if query.descending else base
-    return list(_filtered(world, query, walk))
+    scope = _scope(world, query)
+    return _walk(world, query, scope, 0, len(scope.members))
 
 
 def page_at(world: World, query: InvoiceQuery, offset: int, limit: int) -> Page:
@@ -95,18 +136,20 @@ def page_at(world: World, query: InvoiceQuery, offset: int, limit: int) -> Page:
 def page_after(world: World, query: InvoiceQuery, after: int | None, limit: int) -> Page:
     """Keyset paging: the `limit` matches that follow invoice `after` in the query's order.
 
-    Bisects to `after` in the pre-sorted base and stops one match past the page, so a scoped
-    query costs O(log n + items walked), not a filter of the whole scope.
+    Bisects to `after` in the pre-sorted scope, narrows to the period window's span, and stops
+    one match past the page, so a scoped query costs O(log n + items walked), not a filter of
+    the whole scope.
     """
-    base = _base(world, query)
-    rank = world.ordering(query.order).rank
-    if query.descending:
-        stop = len(base) if after is None else bisect_left(base, rank[after], key=rank.__getitem__)
-        walk: Iterable[int] = map(base.__getitem__, range(stop - 1, -1, -1))
-    else:
-        begin = 0 if after is None else bisect_right(base, rank[after], key=rank.__getitem__)
-        walk = map(base.__getitem__, range(begin, len(base)))
-    items = list(islice(_filtered(world, query, walk), limit + 1))
+    scope = _scope(world, query)
+    members = scope.members
+    begin, stop = 0, len(members)
+    if after is not None:
+        rank = world.ordering(query.order).rank
+        if query.descending:
+            stop = bisect_left(members, rank[after], key=rank.__getitem__)
+        else:
+            begin = bisect_right(members, rank[after], key=rank.__getitem__)
+    items = _walk(world, query, scope, begin, stop, limit + 1)
     return Page(items[:limit], has_more=len(items) > limit)
 
 
@@ -122,29 +165,59 @@ def _only_statuses(query: InvoiceQuery) -> bool:
 
 
 def _status_page(world: World, query: InvoiceQuery, offset: int, limit: int) -> Page:
+    """A page of a world-wide query filtered by status alone: positions of the global order
+    picked from the per-status slices, with no walk over the invoices before the page."""
     ordering = world.ordering(query.order)
     if query.statuses is None:
-        slices = [ordering.order_ranks]
+        slices: list[Sequence[int]] = [ordering.order_ranks]
     else:
         slices = [ordering.by_status[s] for s in sorted(query.statuses) if s < len(ordering.by_status)]
-    total = sum(len(s) for s in slices)
+        slices = [s for s in slices if s]
+    total = sum(map(len, slices))
     if query.descending:
         low, high = max(total - offset - limit, 0), total - offset
     else:
         low, high = offset, min(offset + limit, total)
     if low >= high:
         return Page([], total=total, has_more=False)
-    first = _nth_rank(slices, low, len(world))
-    starts = [bisect_left(s, first) for s in slices]
-    merged = heapq.merge(*(s[start : start + high - low] for s, start in zip(slices, starts, strict=True)))
-    ranks = [r for _, r in zip(range(high - low), merged, strict=False)]
-    items = [ordering.order[r] for r in ranks]
+    if len(slices) == 1:
+        ranks: Sequence[int] = slices[0][low:high]
+    else:
+        ranks = _merged(slices, low, high, len(world), from_top=query.descending)
+    items = list(map(ordering.order.__getitem__, ranks))
     if query.descending:
         items.reverse()
     return Page(items, total=total, has_more=offset + limit < total)
 
 
-def _nth_rank(slices: list, n: int, size: int) -> int:
+def _merged(slices: list[Sequence[int]], low: int, high: int, size: int, from_top: bool) -> list[int]:
+    """Positions [low, high) of the merge of sorted, disjoint slices, without merging the rest.
+
+    Each slice is cut where the merge's position `low` (or, `from_top`, `high`) falls, which
+    needs no search on a first page, and only the `high - low` ranks of each slice on the
+    page's side of the cut are sorted together.
+    """
+    count = high - low
+    if from_top:
+        cuts = _cuts(slices, high, size)
+        ranks = chain.from_iterable(s[max(cut - count, 0) : cut] for s, cut in zip(slices, cuts, strict=True))
+        return sorted(ranks)[-count:]
+    cuts = _cuts(slices, low, size)
+    ranks = chain.from_iterable(s[cut : cut + count] for s, cut in zip(slices, cuts, strict=True))
+    return sorted(ranks)[:count]
+
+
+def _cuts(slices: list[Sequence[int]], position: int, size: int) -> list[int]:
+    """Per slice, how many of its ranks come before the merge's `position`."""
+    if position == 0:
+        return [0] * len(slices)
+    if position == sum(map(len, slices)):
+        return list(map(len, slices))
+    rank = _nth_rank(slices, position, size)
+    return [bisect_left(s, rank) for s in slices]
+
+
+def _nth_rank(slices: list[Sequence[int]], n: int, size: int) -> int:
     """The n-th smallest rank (0-based) across sorted slices, by binary search on rank."""
     low, high = 0, size - 1
     while low < high:

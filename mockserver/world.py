@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from itertools import compress, groupby
+from itertools import accumulate, compress, groupby
 from pathlib import Path
 
 from faker import Faker
 
 from mockserver import clock
 from mockserver.fixture import STATUSES, Fixture, load_fixture
-from mockserver.generator import Generated, Generator, Progress
+from mockserver.generator import Generated, Generator, InvoiceColumns, Progress
 from mockserver.invoice_body import build_invoice
 from mockserver.model import Contract, Customer, Invoice
 
@@ -55,6 +56,58 @@ class Ordering:
         ]
 
 
+class Scope:
+    """Some invoices in one order, and which of them a period window can hold.
+
+    Invoices in date order have periods in nearly that order. Running maxima and minima of the
+    period bounds are non-decreasing, so bisections find, for any window, the positions that
+    cannot hold a match and the run of positions that surely lies inside the window. Computed
+    on the first windowed query of the scope.
+    """
+
+    __slots__ = ("_cols", "_envelope", "members")
+
+    def __init__(self, members: Sequence[int], cols: InvoiceColumns) -> None:
+        self.members = members
+        self._cols = cols
+        self._envelope: tuple[array, array, array, array] | None = None
+
+    def span(self, low: int | None, high: int | None) -> tuple[int, int, int, int]:
+        """(begin, sure_begin, sure_stop, stop) for a window of periods that start at or after
+        `low` and end at or before `high`: no member outside [begin, stop) lies in the window,
+        and every member inside [sure_begin, sure_stop) does."""
+        size = len(self.members)
+        if low is None and high is None:
+            return 0, 0, size, size
+        latest_start, earliest_later_start, latest_end, earliest_later_end = self._envelope or self._build()
+        begin, sure_begin, sure_stop, stop = 0, 0, size, size
+        if low is not None:
+            begin = bisect_left(latest_start, low)  # before it, every period starts before `low`
+            sure_begin = bisect_left(earliest_later_start, low)  # from it, none does
+        if high is not None:
+            sure_stop = bisect_right(latest_end, high)  # before it, every period ends by `high`
+            stop = bisect_right(earliest_later_end, high)  # from it, none does
+        return begin, sure_begin, sure_stop, stop
+
+    def _build(self) -> tuple[array, array, array, array]:
+        starts = array("q", map(self._cols.period_start.__getitem__, self.members))
+        ends = array("q", map(self._cols.period_end.__getitem__, self.members))
+        self._envelope = (
+            array("q", accumulate(starts, max)),
+            _suffix_minima(starts),
+            array("q", accumulate(ends, max)),
+            _suffix_minima(ends),
+        )
+        return self._envelope
+
+
+def _suffix_minima(values: array) -> array:
+    """minima[k] = min(values[k:])."""
+    minima = array("q", accumulate(reversed(values), min))
+    minima.reverse()
+    return minima
+
+
 def _groups(column: array, count: int, code: str) -> list[array]:
     """Ordinals by their value in `column`: one ascending array per value in range(count).
 
@@ -90,7 +143,7 @@ class World:
         self.by_contract: list[array] = _groups(self.cols.contract, len(self.contracts), self._code)
         self._orderings: dict[str, Ordering] = {}
         self._by_id: Sequence[int] | None = None
-        self._scoped: dict[tuple[str, int, str], array] = {}
+        self._scopes: dict[tuple[str | None, int, str], Scope] = {}
         self._faker = Faker("en_US")
         self.invoice = lru_cache(maxsize=8192)(self._build)
 
@@ -188,14 +241,20 @@ class World:
             self._by_id = sorted(range(len(self.cols)), key=self.cols.ids.__getitem__)
         return self._by_id
 
-    def scoped(self, scope: str, index: int, key: str) -> Sequence[int]:
-        """A customer's or contract's invoices in (key, id) order, computed once per scope."""
-        cache_key = (scope, index, key)
-        if cache_key not in self._scoped:
-            members = self.by_customer[index] if scope == "customer" else self.by_contract[index]
-            rank = self.ordering(key).rank
-            self._scoped[cache_key] = array(self._code, sorted(members, key=rank.__getitem__))
-        return self._scoped[cache_key]
+    def scope(self, kind: str | None, index: int, key: str) -> Scope:
+        """A customer's or contract's invoices (`kind` None: all of them) in (key, id) order,
+        computed once per scope."""
+        cache_key = (kind, index, key)
+        found = self._scopes.get(cache_key)
+        if found is None:
+            ordering = self.ordering(key)
+            if kind is None:
+                members: Sequence[int] = ordering.order
+            else:
+                group = self.by_customer[index] if kind == "customer" else self.by_contract[index]
+                members = array(self._code, sorted(group, key=ordering.rank.__getitem__))
+            found = self._scopes[cache_key] = Scope(members, self.cols)
+        return found
 
     def warm(self, keys: tuple[str, ...] = ORDER_KEYS, progress: Progress | None = None) -> None:
         """Pay for orderings at load rather than on a client's first request."""

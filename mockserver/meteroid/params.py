@@ -18,6 +18,8 @@ from mockserver.ids import from_base62_id
 from mockserver.meteroid.dialect import Dialect
 from mockserver.meteroid.errors import ApiError, QueryStringError, QueryValidationError
 
+Pairs = tuple[tuple[str, str], ...]
+
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 100
 _U32_MAX = 2**32 - 1
@@ -33,6 +35,10 @@ INVOICE_ORDER = {
     "status": "status",
     "payment_status": "payment_status",
 }
+# Every parameter `invoice_list` reads; the rest are ignored, as upstream ignores them.
+INVOICE_LIST_PARAMS = frozenset(
+    {"page", "per_page", "statuses", "customer_id", "subscription_id", "order_by"}
+)
 CUSTOMER_ORDER = ("name", "email", "alias", "created_at")
 DEFAULT_ORDER = "created_at.desc"
 
@@ -72,6 +78,11 @@ class CustomerList:
     archived: bool
     order: str  # one of CUSTOMER_ORDER
     descending: bool
+
+
+def known(query: MultiMapping[str], names: frozenset[str]) -> Pairs:
+    """The parameters among `names`, in order, repeats kept: all a parse reads of a query."""
+    return tuple((name, value) for name, value in query.items() if name in names)
 
 
 def _last(query: MultiMapping[str], name: str) -> str | None:

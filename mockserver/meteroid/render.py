@@ -16,6 +16,7 @@ from typing import Any
 from mockserver import clock
 from mockserver.fixture import PAYMENT_STATUSES, STATUSES, Address
 from mockserver.ids import derive_uuid, to_base62_id
+from mockserver.jsonbytes import wrapped_join
 from mockserver.meteroid.dialect import Dialect
 from mockserver.model import Customer, Invoice, Line, Payment
 from mockserver.money import decimal_text
@@ -174,4 +175,4 @@ def customer(value: Customer, customer_id: str, invoicing_entity_id: str) -> dic
 
 def list_body(items: list[bytes], meta: dict[str, int], dumps: Callable[[Any], bytes]) -> bytes:
     """`{"data": [...], "pagination_meta": {...}}` around items already encoded."""
-    return b"".join((b'{"data":[', b",".join(items), b'],"pagination_meta":', dumps(meta), b"}"))
+    return wrapped_join(b'{"data":[', items, b'],"pagination_meta":' + dumps(meta) + b"}")

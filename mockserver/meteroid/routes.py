@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiohttp import web
+from multidict import MultiDict
 
 from mockserver.app import json_response
 from mockserver.meteroid import params
@@ -11,6 +14,7 @@ from mockserver.meteroid.view import MeteroidView
 from mockserver.query import InvoiceQuery
 
 _REJECTIONS = (ApiError, QueryStringError, QueryValidationError)
+PARSED_QUERIES = 4096
 
 
 def invoice_query(view: MeteroidView, request: params.InvoiceList) -> InvoiceQuery | None:
@@ -35,19 +39,18 @@ def invoice_query(view: MeteroidView, request: params.InvoiceList) -> InvoiceQue
 
 
 def build_routes(view: MeteroidView) -> list[web.RouteDef]:
-    invoice_pages, customer_pages = view.invoice_pages, view.customer_pages
+    @lru_cache(maxsize=PARSED_QUERIES)
+    def parse_invoice_list(pairs: params.Pairs) -> tuple[InvoiceQuery | None, params.Paging]:
+        """Cached by the known parameters as sent: clients repeat their filters page after page."""
+        parsed = params.invoice_list(MultiDict(pairs), view.dialect)
+        return invoice_query(view, parsed), parsed.paging
 
     async def list_invoices(request: web.Request) -> web.Response:
-        key = request.rel_url.raw_query_string
-        body = invoice_pages.get(key)
-        if body is None:
-            try:
-                parsed = params.invoice_list(request.query, view.dialect)
-            except _REJECTIONS as rejection:
-                return rejection.response()
-            body = view.invoice_page(invoice_query(view, parsed), parsed.paging)
-            invoice_pages.put(key, body)
-        return json_response(body)
+        try:
+            query, paging = parse_invoice_list(params.known(request.query, params.INVOICE_LIST_PARAMS))
+        except _REJECTIONS as rejection:
+            return rejection.response()
+        return json_response(view.invoice_page(query, paging))
 
     async def get_invoice(request: web.Request) -> web.Response:
         ordinal = view.invoice_ordinal(request.match_info["invoice_id"])
@@ -56,16 +59,11 @@ def build_routes(view: MeteroidView) -> list[web.RouteDef]:
         return json_response(view.invoice_bytes(ordinal))
 
     async def list_customers(request: web.Request) -> web.Response:
-        key = request.rel_url.raw_query_string
-        body = customer_pages.get(key)
-        if body is None:
-            try:
-                parsed = params.customer_list(request.query)
-            except _REJECTIONS as rejection:
-                return rejection.response()
-            body = view.customer_page(parsed)
-            customer_pages.put(key, body)
-        return json_response(body)
+        try:
+            parsed = params.customer_list(request.query)
+        except _REJECTIONS as rejection:
+            return rejection.response()
+        return json_response(view.customer_page(parsed))
 
     async def get_customer(request: web.Request) -> web.Response:
         ordinal = view.customer_ordinal(request.match_info["id_or_alias"])

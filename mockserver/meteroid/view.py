@@ -17,7 +17,6 @@ from mockserver.jsonbytes import dumps_kept
 from mockserver.meteroid import render
 from mockserver.meteroid.dialect import Dialect, dialect
 from mockserver.meteroid.params import CustomerList, Paging
-from mockserver.pagecache import PageCache
 from mockserver.query import InvoiceQuery, page_at
 from mockserver.world import World
 
@@ -57,7 +56,6 @@ class MeteroidView:
         )
         self._customer_orders: dict[tuple[str, bool], list[int]] = {}
         self.invoice_bytes = lru_cache(maxsize=CACHE_SIZE)(self._invoice_bytes)
-        self.invoice_pages, self.customer_pages = PageCache(), PageCache()
         self.invoice_ordinal = lru_cache(maxsize=CACHE_SIZE)(self._invoice_ordinal)
         self.customer_bytes = lru_cache(maxsize=CACHE_SIZE)(self._customer_bytes)
 

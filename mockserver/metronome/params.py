@@ -28,6 +28,8 @@ from mockserver.metronome.errors import bad_request
 from mockserver.query import InvoiceQuery
 from mockserver.world import World
 
+Pairs = tuple[tuple[str, str], ...]
+
 MIN_LIMIT, MAX_LIMIT, DEFAULT_LIMIT = 1, 100, 25
 MAX_LIST_IDS = 100
 
@@ -141,12 +143,19 @@ def cursor_text(text: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class InvoiceListRequest:
+    """Everything of a list request but its cursor: a walk sends the same on every page."""
+
     query: InvoiceQuery
     limit: int
-    cursor: str | None
     skip_zero: bool
     filters: str  # checksum a cursor is bound to
     matches_nothing: bool = False
+
+
+def split_invoice_list(query: Iterable[tuple[str, str]]) -> tuple[str | None, Pairs]:
+    """The cursor, and the other known parameters as they came (the key a parse is cached by)."""
+    given = collect(query, INVOICE_LIST_PARAMS)
+    return cursor_text(given.pop("next_page", None)), tuple(given.items())
 
 
 def parse_invoice_list(
@@ -155,8 +164,20 @@ def parse_invoice_list(
     customer: int,
     credit_types: CreditTypes,
     default_sort: str,
+) -> tuple[str | None, InvoiceListRequest]:
+    cursor, given = split_invoice_list(query)
+    return cursor, parse_invoice_filters(given, world, customer, credit_types, default_sort)
+
+
+def parse_invoice_filters(
+    pairs: Pairs,
+    world: World,
+    customer: int,
+    credit_types: CreditTypes,
+    default_sort: str,
 ) -> InvoiceListRequest:
-    given = collect(query, INVOICE_LIST_PARAMS)
+    """Known parameters, each once, without `next_page` (see `split_invoice_list`)."""
+    given = dict(pairs)
     limit = parse_limit(given.get("limit"))
     skip_zero = parse_bool("skip_zero_qty_line_items", given.get("skip_zero_qty_line_items"))
     historical = parse_bool(
@@ -210,7 +231,6 @@ def parse_invoice_list(
     return InvoiceListRequest(
         query=InvoiceQuery(**fields),
         limit=limit,
-        cursor=cursor_text(given.get("next_page")),
         skip_zero=skip_zero,
         filters=CursorCodec.filters_digest(bound),
         matches_nothing=nothing,

@@ -6,12 +6,13 @@ pre-encoded items, so a page costs a lookup per item and one join.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
 from mockserver import clock
-from mockserver.jsonbytes import dumps_kept
+from mockserver.jsonbytes import dumps_kept, wrapped_join
 from mockserver.metronome.catalog import (
     COMMIT_TYPE,
     LINE_TYPE,
@@ -42,9 +43,8 @@ def is_zero(text: str) -> bool:
 
 
 def list_body(items: list[bytes], next_page: str | None) -> bytes:
-    """The envelope around pre-encoded items, copied once (each `+` would copy the page again)."""
     cursor = _NULL if next_page is None else b'"' + next_page.encode() + b'"'
-    return b"".join((_LIST_OPEN, b",".join(items), _LIST_NEXT, cursor, b"}"))
+    return wrapped_join(_LIST_OPEN, items, _LIST_NEXT + cursor + b"}")
 
 
 def item_body(item: bytes) -> bytes:
@@ -55,17 +55,28 @@ class Renderer:
     def __init__(self, world: World, credit_types: CreditTypes) -> None:
         self.world = world
         self.credit_types = credit_types
-        self.invoice_bytes = lru_cache(maxsize=CACHE_SIZE)(self._invoice_bytes)
+        # One cache per variant, keyed by the ordinal alone: a page looks up 25 of them.
+        self._whole = lru_cache(maxsize=CACHE_SIZE)(self._whole_bytes)
+        self._skipping = lru_cache(maxsize=CACHE_SIZE)(self._skipping_bytes)
         self.customer_bytes = lru_cache(maxsize=CACHE_SIZE)(self._customer_bytes)
 
     # invoices
 
-    def _invoice_bytes(self, ordinal: int, skip_zero: bool) -> bytes:
-        if skip_zero:
-            invoice = self.world.invoice(ordinal)
-            if not any(is_zero(line.quantity) for line in invoice.lines):
-                return self.invoice_bytes(ordinal, False)
-        return dumps_kept(self.invoice(self.world.invoice(ordinal), skip_zero))
+    def encoder(self, skip_zero: bool) -> Callable[[int], bytes]:
+        """Invoice ordinal -> its bytes, with or without zero-quantity line items."""
+        return self._skipping if skip_zero else self._whole
+
+    def invoice_bytes(self, ordinal: int, skip_zero: bool) -> bytes:
+        return self.encoder(skip_zero)(ordinal)
+
+    def _whole_bytes(self, ordinal: int) -> bytes:
+        return dumps_kept(self.invoice(self.world.invoice(ordinal)))
+
+    def _skipping_bytes(self, ordinal: int) -> bytes:
+        invoice = self.world.invoice(ordinal)
+        if not any(is_zero(line.quantity) for line in invoice.lines):
+            return self._whole(ordinal)
+        return dumps_kept(self.invoice(invoice, skip_zero=True))
 
     def invoice(self, invoice: Invoice, skip_zero: bool = False) -> dict[str, Any]:
         credit_type = self.credit_types.by_code[self.world.cols.currency[invoice.ordinal]]

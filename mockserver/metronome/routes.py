@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
+from functools import lru_cache
 
 from aiohttp import web
 
@@ -13,11 +14,11 @@ from mockserver.metronome import params
 from mockserver.metronome.catalog import CreditTypes
 from mockserver.metronome.errors import ApiError, bad_request, handles_errors, not_found
 from mockserver.metronome.render import Renderer, item_body, list_body
-from mockserver.pagecache import PageCache
 from mockserver.query import page_after
 from mockserver.world import World
 
 EMPTY_LIST = list_body([], None)
+PARSED_FILTERS = 4096
 
 
 def cursor_secret(world: World) -> str:
@@ -38,12 +39,12 @@ class MetronomeApi:
         self.credit_types = CreditTypes(world.currencies)
         self.render = Renderer(world, self.credit_types)
         self.codec = CursorCodec(cursor_secret(world))
-        # Same request, same bytes: only answered pages are kept, refusals are parsed again.
-        self.invoice_pages, self.customer_pages = PageCache(), PageCache()
         customers = world.customers
         self.active = [c.ordinal for c in customers if c.archived_at is None]
         self.archived = [c.ordinal for c in customers if c.archived_at is not None]
         world.ordering("issued_at")  # paid for at load, not by the first request
+        # A walk sends the same filters on every page: each customer's are parsed once.
+        self.invoice_filters = lru_cache(maxsize=PARSED_FILTERS)(self._invoice_filters)
 
     def routes(self) -> list[web.RouteDef]:
         # The router tries these in order: the busiest route first; the literal sibling route
@@ -81,32 +82,29 @@ class MetronomeApi:
     # invoices
 
     async def list_invoices(self, request: web.Request) -> web.Response:
-        customer = self.customer(request)
-        key = (customer, request.rel_url.raw_query_string)
-        body = self.invoice_pages.get(key)
-        if body is None:
-            body = self.invoice_list(customer, request.query.items())
-            self.invoice_pages.put(key, body)
-        return json_response(body)
+        return json_response(self.invoice_list(self.customer(request), request.query.items()))
 
     def invoice_list(self, customer: int, query: Iterable[tuple[str, str]]) -> bytes:
         """One page of a customer's invoices as response bytes; raises ApiError for a bad query."""
         world = self.world
-        wanted = params.parse_invoice_list(query, world, customer, self.credit_types, self.default_sort)
+        cursor, given = params.split_invoice_list(query)
+        wanted = self.invoice_filters(customer, given)
         after = None
-        if wanted.cursor is not None:
-            after = self.cursor_ordinal(wanted.cursor, wanted.filters, world.invoice_by_id)
+        if cursor is not None:
+            after = self.cursor_ordinal(cursor, wanted.filters, world.invoice_by_id)
             if world.cols.customer[after] != customer:
                 raise bad_request("next_page is not a cursor this server issued")
         if wanted.matches_nothing:
             return EMPTY_LIST
         page = page_after(world, wanted.query, after, wanted.limit)
-        render, skip_zero = self.render.invoice_bytes, wanted.skip_zero
-        items = [render(ordinal, skip_zero) for ordinal in page.items]
+        items = list(map(self.render.encoder(wanted.skip_zero), page.items))
         next_page = None
         if page.has_more:
             next_page = self.codec.encode([world.cols.ids[page.items[-1]]], wanted.filters)
         return list_body(items, next_page)
+
+    def _invoice_filters(self, customer: int, given: params.Pairs) -> params.InvoiceListRequest:
+        return params.parse_invoice_filters(given, self.world, customer, self.credit_types, self.default_sort)
 
     async def get_invoice(self, request: web.Request) -> web.Response:
         customer = self.customer(request)
@@ -131,12 +129,7 @@ class MetronomeApi:
         return json_response(item_body(self.render.customer_bytes(self.customer(request))))
 
     async def list_customers(self, request: web.Request) -> web.Response:
-        key = request.rel_url.raw_query_string
-        body = self.customer_pages.get(key)
-        if body is None:
-            body = self.customer_list(request.query.items())
-            self.customer_pages.put(key, body)
-        return json_response(body)
+        return json_response(self.customer_list(request.query.items()))
 
     def customer_list(self, query: Iterable[tuple[str, str]]) -> bytes:
         world = self.world
