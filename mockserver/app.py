@@ -52,6 +52,11 @@ class Facade(Protocol):
 
     def unauthorized(self) -> web.Response: ...
 
+    def rejection(self, exc: Exception) -> web.Response | None:
+        """The API's answer to an exception its routes raise to refuse a request; None for
+        any other exception, which is a bug."""
+        ...
+
 
 WORLD = web.AppKey("world", World)
 SETTINGS = web.AppKey("settings", Settings)
@@ -96,9 +101,11 @@ def shell_middleware(facades: Sequence[Facade], settings: Settings) -> Middlewar
 
     Browser front-ends call the mock directly: preflights are answered and every response is
     labelled. A facade's routes need a bearer token. Every failure leaves in the emulated API's
-    own error shape; tracebacks stay in the log. What the layer needs is bound here, once.
+    own error shape: a route refuses a request by raising, and its facade names the answer;
+    tracebacks stay in the log. What the layer needs is bound here, once.
     """
     prefixes = tuple((facade.prefix, facade) for facade in facades)
+    cors_marker = _CORS_HEADERS[0][0]
     tokens = settings.tokens
     # Clients send the same header on every request: decide once per distinct header.
     accepts = lru_cache(maxsize=256)(lambda header: authorized(header, tokens))
@@ -109,7 +116,11 @@ def shell_middleware(facades: Sequence[Facade], settings: Settings) -> Middlewar
             response: web.StreamResponse = _preflight(request)
         else:
             path = request.path
-            facade = next((f for prefix, f in prefixes if path.startswith(prefix)), None)
+            facade = None
+            for prefix, candidate in prefixes:
+                if path.startswith(prefix):
+                    facade = candidate
+                    break
             try:
                 if facade is not None and not accepts(request.headers.get("Authorization", "")):
                     response = facade.unauthorized()
@@ -120,13 +131,17 @@ def shell_middleware(facades: Sequence[Facade], settings: Settings) -> Middlewar
                     raise
                 message = f"{exc.reason}: {request.method} {path}"
                 response = facade.error(exc.status, message) if facade else _plain_error(exc.status, message)
-            except Exception:
-                log.exception("unhandled error on %s %s", request.method, request.path_qs)
-                message = "internal error"
-                response = facade.error(500, message) if facade else _plain_error(500, message)
+            except Exception as exc:
+                refused = facade.rejection(exc) if facade else None
+                if refused is None:
+                    log.exception("unhandled error on %s %s", request.method, request.path_qs)
+                    message = "internal error"
+                    refused = facade.error(500, message) if facade else _plain_error(500, message)
+                response = refused
         headers = response.headers
-        for name, value in _CORS_HEADERS:
-            headers.setdefault(name, value)
+        if cors_marker not in headers:  # `json_response` answers carry them already
+            for name, value in _CORS_HEADERS:
+                headers.setdefault(name, value)
         return response
 
     return shell

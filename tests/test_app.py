@@ -23,13 +23,19 @@ class EchoFacade:
         async def boom(request: web.Request) -> web.Response:
             raise RuntimeError("secret internals")
 
-        return [web.get("/echo/ok", ok), web.get("/echo/boom", boom)]
+        async def refuse(request: web.Request) -> web.Response:
+            raise LookupError("no such echo")
+
+        return [web.get("/echo/ok", ok), web.get("/echo/boom", boom), web.get("/echo/refuse", refuse)]
 
     def error(self, status: int, message: str) -> web.Response:
         return json_response(orjson.dumps({"echo_error": message}), status)
 
     def unauthorized(self) -> web.Response:
         return self.error(401, "who are you")
+
+    def rejection(self, exc: Exception) -> web.Response | None:
+        return self.error(418, str(exc)) if isinstance(exc, LookupError) else None
 
 
 @pytest.fixture
@@ -94,6 +100,13 @@ async def test_a_crash_becomes_a_500_without_a_traceback(client) -> None:
     assert orjson.loads(text) == {"echo_error": "internal error"}
 
 
+async def test_a_refusal_raised_by_a_route_gets_the_facade_answer(client) -> None:
+    response = await client.get("/echo/refuse", headers=AUTH)
+    assert response.status == 418
+    assert orjson.loads(await response.text()) == {"echo_error": "no such echo"}
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
 async def test_cors_preflight_allows_the_authorization_header(client) -> None:
     response = await client.options(
         "/echo/ok",
@@ -110,6 +123,6 @@ async def test_cors_preflight_allows_the_authorization_header(client) -> None:
 
 
 async def test_every_response_carries_cors_headers_even_errors(client) -> None:
-    for path, headers in (("/echo/ok", AUTH), ("/echo/ok", {}), ("/echo/boom", AUTH)):
+    for path, headers in (("/echo/ok", AUTH), ("/echo/ok", {}), ("/echo/boom", AUTH), ("/echo/refuse", AUTH)):
         response = await client.get(path, headers=headers)
         assert response.headers["Access-Control-Allow-Origin"] == "*"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mockserver.meteroid.errors import UNAUTHORIZED_BODY, json_error
+from mockserver.meteroid.errors import UNAUTHORIZED_BODY, json_error, rejection
 from mockserver.meteroid.routes import build_routes
 from mockserver.meteroid.view import view_of
 
@@ -26,3 +26,6 @@ class MeteroidFacade:
 
     def unauthorized(self) -> web.Response:
         return web.Response(body=UNAUTHORIZED_BODY, status=401, content_type="application/json")
+
+    def rejection(self, exc: Exception) -> web.Response | None:
+        return rejection(exc)

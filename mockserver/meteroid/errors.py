@@ -72,5 +72,12 @@ class QueryValidationError(Exception):
         return plain_error(self.text)
 
 
+def rejection(exc: Exception) -> web.Response | None:
+    """The answer upstream gives to a refusal raised by a route; None for anything else."""
+    if isinstance(exc, ApiError | QueryStringError | QueryValidationError):
+        return exc.response()
+    return None
+
+
 def not_found(what: str) -> ApiError:
     return ApiError(404, f"{what} not found")

@@ -9,11 +9,10 @@ from multidict import MultiDict
 
 from mockserver.app import json_response
 from mockserver.meteroid import params
-from mockserver.meteroid.errors import ApiError, QueryStringError, QueryValidationError, not_found
+from mockserver.meteroid.errors import not_found
 from mockserver.meteroid.view import MeteroidView
 from mockserver.query import InvoiceQuery
 
-_REJECTIONS = (ApiError, QueryStringError, QueryValidationError)
 PARSED_QUERIES = 4096
 
 
@@ -46,29 +45,22 @@ def build_routes(view: MeteroidView) -> list[web.RouteDef]:
         return invoice_query(view, parsed), parsed.paging
 
     async def list_invoices(request: web.Request) -> web.Response:
-        try:
-            query, paging = parse_invoice_list(params.known(request.query, params.INVOICE_LIST_PARAMS))
-        except _REJECTIONS as rejection:
-            return rejection.response()
+        query, paging = parse_invoice_list(params.known(request.query, params.INVOICE_LIST_PARAMS))
         return json_response(view.invoice_page(query, paging))
 
     async def get_invoice(request: web.Request) -> web.Response:
         ordinal = view.invoice_ordinal(request.match_info["invoice_id"])
         if ordinal is None:
-            return not_found("Invoice").response()
+            raise not_found("Invoice")
         return json_response(view.invoice_bytes(ordinal))
 
     async def list_customers(request: web.Request) -> web.Response:
-        try:
-            parsed = params.customer_list(request.query)
-        except _REJECTIONS as rejection:
-            return rejection.response()
-        return json_response(view.customer_page(parsed))
+        return json_response(view.customer_page(params.customer_list(request.query)))
 
     async def get_customer(request: web.Request) -> web.Response:
         ordinal = view.customer_ordinal(request.match_info["id_or_alias"])
         if ordinal is None:
-            return not_found("Customer").response()
+            raise not_found("Customer")
         return json_response(view.customer_bytes(ordinal))
 
     return [

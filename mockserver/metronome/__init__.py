@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mockserver.metronome.errors import error_response
+from mockserver.metronome.errors import error_response, rejection
 from mockserver.metronome.routes import MetronomeApi
 
 
@@ -25,3 +25,6 @@ class MetronomeFacade:
 
     def unauthorized(self) -> web.Response:
         return self.error(401, "Unauthorized: send an Authorization: Bearer <token> header")
+
+    def rejection(self, exc: Exception) -> web.Response | None:
+        return rejection(exc)

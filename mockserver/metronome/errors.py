@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
-
 import orjson
 from aiohttp import web
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 class ApiError(Exception):
-    """A request the API refuses: raised anywhere below a handler, answered by `handles_errors`."""
+    """A request the API refuses: raised anywhere below a handler, answered by `rejection`."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -34,14 +29,8 @@ def error_response(status: int, message: str) -> web.Response:
     )
 
 
-def handles_errors(handler: Handler) -> Handler:
-    """Turn an ApiError raised by the handler into the API's own error response."""
-
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except ApiError as exc:
-            return error_response(exc.status, exc.message)
-
-    return wrapped
+def rejection(exc: Exception) -> web.Response | None:
+    """The API's own error response to an ApiError; None for anything else."""
+    if isinstance(exc, ApiError):
+        return error_response(exc.status, exc.message)
+    return None

@@ -12,7 +12,7 @@ from mockserver.app import Settings, json_response
 from mockserver.cursor import CursorCodec, CursorError
 from mockserver.metronome import params
 from mockserver.metronome.catalog import CreditTypes
-from mockserver.metronome.errors import ApiError, bad_request, handles_errors, not_found
+from mockserver.metronome.errors import ApiError, bad_request, not_found
 from mockserver.metronome.render import Renderer, item_body, list_body
 from mockserver.query import page_after
 from mockserver.world import World
@@ -50,11 +50,11 @@ class MetronomeApi:
         # The router tries these in order: the busiest route first; the literal sibling route
         # before the invoice route, so that it is never taken for an invoice id.
         return [
-            web.get("/v1/customers/{customer_id}/invoices", handles_errors(self.list_invoices)),
-            web.get("/v1/customers", handles_errors(self.list_customers)),
-            web.get("/v1/customers/{customer_id}", handles_errors(self.get_customer)),
-            web.get("/v1/customers/{customer_id}/invoices/breakdowns", handles_errors(self.breakdowns)),
-            web.get("/v1/customers/{customer_id}/invoices/{invoice_id}", handles_errors(self.get_invoice)),
+            web.get("/v1/customers/{customer_id}/invoices", self.list_invoices),
+            web.get("/v1/customers", self.list_customers),
+            web.get("/v1/customers/{customer_id}", self.get_customer),
+            web.get("/v1/customers/{customer_id}/invoices/breakdowns", self.breakdowns),
+            web.get("/v1/customers/{customer_id}/invoices/{invoice_id}", self.get_invoice),
         ]
 
     # lookups
