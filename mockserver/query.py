@@ -10,7 +10,6 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 
 from mockserver.world import Scope, World
 
@@ -184,7 +183,8 @@ def _status_page(world: World, query: InvoiceQuery, offset: int, limit: int) -> 
         ranks: Sequence[int] = slices[0][low:high]
     else:
         ranks = _merged(slices, low, high, len(world), from_top=query.descending)
-    items = list(map(ordering.order.__getitem__, ranks))
+    order = ordering.order
+    items = [order[rank] for rank in ranks]
     if query.descending:
         items.reverse()
     return Page(items, total=total, has_more=offset + limit < total)
@@ -198,13 +198,16 @@ def _merged(slices: list[Sequence[int]], low: int, high: int, size: int, from_to
     page's side of the cut are sorted together.
     """
     count = high - low
+    ranks: list[int] = []
     if from_top:
-        cuts = _cuts(slices, high, size)
-        ranks = chain.from_iterable(s[max(cut - count, 0) : cut] for s, cut in zip(slices, cuts, strict=True))
-        return sorted(ranks)[-count:]
-    cuts = _cuts(slices, low, size)
-    ranks = chain.from_iterable(s[cut : cut + count] for s, cut in zip(slices, cuts, strict=True))
-    return sorted(ranks)[:count]
+        for ranked, cut in zip(slices, _cuts(slices, high, size), strict=True):
+            ranks += ranked[max(cut - count, 0) : cut]
+        ranks.sort()
+        return ranks[-count:]
+    for ranked, cut in zip(slices, _cuts(slices, low, size), strict=True):
+        ranks += ranked[cut : cut + count]
+    ranks.sort()
+    return ranks[:count]
 
 
 def _cuts(slices: list[Sequence[int]], position: int, size: int) -> list[int]:
