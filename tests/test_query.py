@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from mockserver.query import InvoiceQuery, matches, page_after, page_at
+from mockserver.query import InvoiceQuery, Plan, matches, page_after, page_at
 from mockserver.world import ORDER_KEYS, World
 
 
@@ -36,7 +36,7 @@ def test_world_wide_status_pages_match_the_oracle(default_world: World, order: s
         for size in (1, 7, 100):
             walked = []
             for offset in range(0, len(expected) + size, size):
-                page = page_at(default_world, query, offset, size)
+                page = page_at(Plan(default_world, query), offset, size)
                 assert page.total == len(expected)
                 walked += page.items
             assert walked == expected
@@ -50,10 +50,11 @@ def test_scoped_keyset_walk_matches_the_oracle(default_world: World) -> None:
             customer=umbrella, statuses=frozenset({1, 2}), period_start_from=start, descending=descending
         )
         expected = oracle(default_world, query)
-        assert expected == matches(default_world, query)
+        plan = Plan(default_world, query)
+        assert expected == matches(plan)
         walked, after = [], None
         while True:
-            page = page_after(default_world, query, after, 9)
+            page = page_after(plan, after, 9)
             walked += page.items
             if not page.has_more:
                 break

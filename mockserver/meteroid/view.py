@@ -17,7 +17,7 @@ from mockserver.jsonbytes import dumps_kept
 from mockserver.meteroid import render
 from mockserver.meteroid.dialect import Dialect, dialect
 from mockserver.meteroid.params import CustomerList, Paging
-from mockserver.query import InvoiceQuery, page_at
+from mockserver.query import Plan, page_at
 from mockserver.world import World
 
 CACHE_SIZE = 65_536
@@ -102,16 +102,15 @@ class MeteroidView:
         )
         return dumps_kept(doc)
 
-    def invoice_page(self, query: InvoiceQuery | None, paging: Paging) -> bytes:
-        """A page of invoices; `query` None stands for a filter nothing can match."""
-        if query is None:
+    def invoice_page(self, plan: Plan | None, paging: Paging) -> bytes:
+        """A page of invoices; `plan` None stands for a filter nothing can match."""
+        if plan is None:
             items: list[int] = []
             total = 0
         else:
-            found = page_at(self.world, query, paging.offset, paging.per_page)
+            found = page_at(plan, paging.offset, paging.per_page)
             items, total = found.items, found.total or 0
-        encode = self.invoice_bytes
-        return render.list_body([encode(i) for i in items], paging.meta(total), orjson.dumps)
+        return render.list_body(list(map(self.invoice_bytes, items)), paging.meta(total), orjson.dumps)
 
     # customers
 

@@ -25,7 +25,7 @@ from mockserver.metronome.catalog import (
     CreditTypes,
 )
 from mockserver.metronome.errors import bad_request
-from mockserver.query import InvoiceQuery
+from mockserver.query import InvoiceQuery, Plan
 from mockserver.world import World
 
 Pairs = tuple[tuple[str, str], ...]
@@ -146,6 +146,7 @@ class InvoiceListRequest:
     """Everything of a list request but its cursor: a walk sends the same on every page."""
 
     query: InvoiceQuery
+    plan: Plan
     limit: int
     skip_zero: bool
     filters: str  # checksum a cursor is bound to
@@ -229,7 +230,8 @@ def parse_invoice_filters(
         bound.append(("ending_before", str(fields["period_end_until"])))
 
     return InvoiceListRequest(
-        query=InvoiceQuery(**fields),
+        query=(query := InvoiceQuery(**fields)),
+        plan=Plan(world, query),
         limit=limit,
         skip_zero=skip_zero,
         filters=CursorCodec.filters_digest(bound),

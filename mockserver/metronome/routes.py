@@ -96,7 +96,7 @@ class MetronomeApi:
                 raise bad_request("next_page is not a cursor this server issued")
         if wanted.matches_nothing:
             return EMPTY_LIST
-        page = page_after(world, wanted.query, after, wanted.limit)
+        page = page_after(wanted.plan, after, wanted.limit)
         items = list(map(self.render.encoder(wanted.skip_zero), page.items))
         next_page = None
         if page.has_more:

@@ -14,7 +14,7 @@ from mockserver.fixture import load_fixture
 from mockserver.ids import to_base62_id
 from mockserver.meteroid.params import Paging
 from mockserver.meteroid.view import MeteroidView, view_of
-from mockserver.query import InvoiceQuery
+from mockserver.query import InvoiceQuery, Plan
 from mockserver.server import build_app
 from mockserver.world import World
 from tests.meteroid.helpers import AUTH, check_item, check_list, uuid_of
@@ -291,7 +291,11 @@ def test_datetimes_by_dialect(default_world):
 
 
 def test_the_sdk_decodes_every_invoice_and_customer_in_both_dialects(view, default_world):
-    body = orjson.loads(view.invoice_page(InvoiceQuery(order="created_at"), Paging(0, len(default_world))))
+    body = orjson.loads(
+        view.invoice_page(
+            Plan(default_world, InvoiceQuery(order="created_at")), Paging(0, len(default_world))
+        )
+    )
     decoded = sdk.InvoiceListResponse.from_dict(body)
     assert len(decoded.data) == len(default_world)
     assert all(invoice.tax_inclusive is False for invoice in decoded.data)
@@ -334,12 +338,14 @@ def test_same_fixture_same_bytes(default_world):
     for name in ("documented", "upstream"):
         first, second = view_of(default_world, name), view_of(again, name)
         query, paging = InvoiceQuery(order="number"), Paging(0, 100)
-        assert first.invoice_page(query, paging) == second.invoice_page(query, paging)
+        assert first.invoice_page(Plan(default_world, query), paging) == second.invoice_page(
+            Plan(again, query), paging
+        )
         assert first.customer_bytes(3) == second.customer_bytes(3)
 
 
 def test_list_envelope_is_the_items_bytes_joined(view, default_world):
-    body = view.invoice_page(InvoiceQuery(order="total", descending=True), Paging(1, 3))
+    body = view.invoice_page(Plan(default_world, InvoiceQuery(order="total", descending=True)), Paging(1, 3))
     parsed = orjson.loads(body)
     check_list("invoice", parsed, view.dialect.name)
     assert [orjson.dumps(item) for item in parsed["data"]] == [
@@ -408,7 +414,7 @@ async def test_a_cached_page_is_the_page(aiohttp_client, default_world):
     second = await (await client.get(target, headers=AUTH)).read()
     view = view_of(default_world, "upstream")
     query = InvoiceQuery(statuses=frozenset({3}), order="total")
-    assert first == second == view.invoice_page(query, Paging(0, 3))
+    assert first == second == view.invoice_page(Plan(default_world, query), Paging(0, 3))
     # the same text, another question: an alias with an ampersand is not two parameters
     other = await client.get("/api/v1/invoices?customer_id=a%26statuses%3DVOID", headers=AUTH)
     assert (await other.json())["pagination_meta"]["total_items"] == 0

@@ -15,7 +15,7 @@ from mockserver.fixture import KINDS, STATUSES
 from mockserver.ids import derive_uuid
 from mockserver.metronome.errors import ApiError
 from mockserver.metronome.routes import MetronomeApi
-from mockserver.query import InvoiceQuery, page_after
+from mockserver.query import InvoiceQuery, Plan, page_after
 from mockserver.world import World
 
 STATUS = {"DRAFT": {"draft"}, "FINALIZED": {"finalized", "uncollectible"}, "VOID": {"void"}}
@@ -160,7 +160,7 @@ def test_page_after_is_the_next_matches_after_the_cursor(
     )
     if after is not None:
         wanted = [i for i in wanted if (key(i) < key(after) if descending else key(i) > key(after))]
-    page = page_after(default_world, query, after, limit)
+    page = page_after(Plan(default_world, query), after, limit)
     assert page.items == wanted[:limit]
     assert page.has_more == (len(wanted) > limit)
 
