@@ -8,8 +8,8 @@ FILTERS = CursorCodec.filters_digest([("status", "DRAFT"), ("sort", "date_asc")]
 
 
 def test_a_cursor_round_trips_across_codec_instances_with_the_same_secret() -> None:
-    token = CursorCodec("fixture-a").encode([1_700_000_000, "abc"], FILTERS)
-    assert CursorCodec("fixture-a").decode(token, FILTERS) == [1_700_000_000, "abc"]
+    token = CursorCodec("fixture-a").encode((1_700_000_000, 42), FILTERS)
+    assert CursorCodec("fixture-a").decode(token, FILTERS) == (1_700_000_000, 42)
 
 
 def test_filter_digest_ignores_parameter_order() -> None:
@@ -18,20 +18,20 @@ def test_filter_digest_ignores_parameter_order() -> None:
 
 def test_a_cursor_for_other_filters_is_rejected() -> None:
     codec = CursorCodec("fixture-a")
-    token = codec.encode([1, "x"], FILTERS)
+    token = codec.encode((1, 7), FILTERS)
     with pytest.raises(CursorError, match="different filters"):
         codec.decode(token, CursorCodec.filters_digest([("status", "VOID")]))
 
 
 def test_a_cursor_from_another_fixture_is_rejected() -> None:
-    token = CursorCodec("fixture-a").encode([1, "x"], FILTERS)
+    token = CursorCodec("fixture-a").encode((1, 7), FILTERS)
     with pytest.raises(CursorError, match="not a cursor this server issued"):
         CursorCodec("fixture-b").decode(token, FILTERS)
 
 
 def test_every_single_character_change_is_rejected() -> None:
     codec = CursorCodec("fixture-a")
-    token = codec.encode([1_700_000_000, "6a37bb88-0000-4000-8000-000000000000"], FILTERS)
+    token = codec.encode((1_700_000_000, 123_456), FILTERS)
     for index in range(len(token)):
         replacement = "A" if token[index] != "A" else "B"
         forged = token[:index] + replacement + token[index + 1 :]
@@ -48,7 +48,7 @@ def test_junk_is_rejected(junk: str) -> None:
 @given(st.data())
 def test_any_single_character_edit_is_rejected(data) -> None:
     codec = CursorCodec("fixture-a")
-    token = codec.encode([data.draw(st.integers(0, 2**40)), data.draw(st.uuids()).hex], FILTERS)
+    token = codec.encode((data.draw(st.integers(0, 2**40)), data.draw(st.integers(0, 2**20))), FILTERS)
     index = data.draw(st.integers(0, len(token)))
     char = data.draw(st.characters(codec="ascii"))
     edit = data.draw(st.sampled_from(["replace", "insert", "delete"]))

@@ -149,7 +149,7 @@ class InvoiceListRequest:
     plan: Plan
     limit: int
     skip_zero: bool
-    filters: str  # checksum a cursor is bound to
+    filters: bytes  # checksum a cursor is bound to
     matches_nothing: bool = False
 
 
@@ -255,7 +255,7 @@ class CustomerListRequest:
     archived: bool
     only: frozenset[int] | None  # customer ordinals the id/alias filters allow; None = no such filter
     salesforce_ids: frozenset[str] | None
-    filters: str
+    filters: bytes
 
 
 def parse_customer_list(query: Iterable[tuple[str, str]], world: World) -> CustomerListRequest:

@@ -66,18 +66,15 @@ class MetronomeApi:
             raise not_found(f"customer {text} not found")
         return ordinal
 
-    def cursor_ordinal(self, token: str, filters: str, table: dict[str, int]) -> int:
-        """The entity a cursor points after: cursors carry one id, looked up in `table`."""
+    def cursor_ordinal(self, token: str, filters: bytes, count: int) -> int:
+        """The entity a cursor points after: cursors carry its ordinal, below `count`."""
         try:
             position = self.codec.decode(token, filters)
         except CursorError as exc:
             raise bad_request(f"next_page {exc}") from None
-        ordinal = None
-        if len(position) == 1 and isinstance(position[0], str):
-            ordinal = table.get(position[0])
-        if ordinal is None:
+        if len(position) != 1 or not 0 <= position[0] < count:
             raise bad_request("next_page is not a cursor this server issued")
-        return ordinal
+        return position[0]
 
     # invoices
 
@@ -91,7 +88,7 @@ class MetronomeApi:
         wanted = self.invoice_filters(customer, given)
         after = None
         if cursor is not None:
-            after = self.cursor_ordinal(cursor, wanted.filters, world.invoice_by_id)
+            after = self.cursor_ordinal(cursor, wanted.filters, len(world))
             if world.cols.customer[after] != customer:
                 raise bad_request("next_page is not a cursor this server issued")
         if wanted.matches_nothing:
@@ -100,7 +97,7 @@ class MetronomeApi:
         items = list(map(self.render.encoder(wanted.skip_zero), page.items))
         next_page = None
         if page.has_more:
-            next_page = self.codec.encode([world.cols.ids[page.items[-1]]], wanted.filters)
+            next_page = self.codec.encode((page.items[-1],), wanted.filters)
         return list_body(items, next_page)
 
     def _invoice_filters(self, customer: int, given: params.Pairs) -> params.InvoiceListRequest:
@@ -142,7 +139,7 @@ class MetronomeApi:
             candidates = sorted(o for o in wanted.only if (customers[o].archived_at is not None) == archived)
         start = 0
         if wanted.cursor is not None:
-            after = self.cursor_ordinal(wanted.cursor, wanted.filters, world.customer_by_id)
+            after = self.cursor_ordinal(wanted.cursor, wanted.filters, len(world.customers))
             start = bisect_right(candidates, after)
         salesforce = wanted.salesforce_ids
         found: list[int] = []
@@ -152,7 +149,7 @@ class MetronomeApi:
             if salesforce is not None and world.customers[ordinal].salesforce_account_id not in salesforce:
                 continue
             if len(found) == wanted.limit:
-                next_page = self.codec.encode([world.customers[found[-1]].id], wanted.filters)
+                next_page = self.codec.encode((found[-1],), wanted.filters)
                 break
             found.append(ordinal)
         render = self.render.customer_bytes

@@ -1,6 +1,14 @@
-"""The page cache never mixes customers, and never turns a refusal into an answer."""
+"""Cached parses and plans never mix customers, never turn a refusal into an answer, and a
+cursor is honoured only for the walk it was issued for."""
 
 from __future__ import annotations
+
+import pytest
+
+from mockserver.app import Settings
+from mockserver.metronome.errors import ApiError
+from mockserver.metronome.routes import MetronomeApi
+from mockserver.world import World
 
 EDGE = "e0000000-0000-4000-8000-000000000001"
 OTHER = "e0000000-0000-4000-8000-000000000002"
@@ -19,3 +27,18 @@ async def test_repeated_requests_give_the_same_bytes_and_refusals_stay_refusals(
     for _ in range(2):
         response = await edge_client.get(f"/v1/customers/{EDGE}/invoices?limit=0")
         assert response.status == 400
+
+
+def test_a_signed_cursor_must_point_at_an_invoice_of_the_customer(edge_world: World) -> None:
+    """Cursors the server could have signed but never issued: outside the world, or another
+    customer's invoice under the same filters."""
+    api = MetronomeApi(edge_world, Settings.from_world(edge_world))
+    mine = edge_world.customer_by_id[EDGE]
+    theirs = edge_world.by_customer[edge_world.customer_by_id[OTHER]][0]
+    filters = api.invoice_filters(mine, (("limit", "1"),)).filters
+    for position in ((len(edge_world),), (-1,), (theirs,), (0, 0)):
+        cursor = api.codec.encode(position, filters)
+        with pytest.raises(ApiError) as refused:
+            api.invoice_list(mine, [("limit", "1"), ("next_page", cursor)])
+        assert refused.value.status == 400
+        assert refused.value.message == "next_page is not a cursor this server issued"
