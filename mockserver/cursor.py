@@ -13,16 +13,22 @@ import hashlib
 import hmac
 import struct
 from collections.abc import Iterable
+from functools import cache
 
 _MAC_BYTES = 12
 _FILTER_BYTES = 8
-_NUMBER = struct.Struct("<q")
+_NUMBER_BYTES = 8
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
 class CursorError(ValueError):
     """A cursor this server did not issue, or one issued for other filters."""
+
+
+@cache
+def _numbers(count: int) -> struct.Struct:
+    return struct.Struct(f"<{count}q")
 
 
 def _urlsafe(raw: bytes) -> str:
@@ -50,7 +56,7 @@ class CursorCodec:
         return state.digest()
 
     def encode(self, position: tuple[int, ...], filters: bytes) -> str:
-        payload = filters + b"".join(map(_NUMBER.pack, position))
+        payload = filters + _numbers(len(position)).pack(*position)
         return _urlsafe(payload + self._mac(payload))
 
     def decode(self, token: str, filters: bytes) -> tuple[int, ...]:
@@ -59,11 +65,11 @@ class CursorCodec:
         except (binascii.Error, UnicodeEncodeError):
             raise CursorError("is not a cursor this server issued") from None
         numbers = len(raw) - _MAC_BYTES - _FILTER_BYTES
-        if numbers <= 0 or numbers % _NUMBER.size or _urlsafe(raw) != token:
+        if numbers <= 0 or numbers % _NUMBER_BYTES or _urlsafe(raw) != token:
             raise CursorError("is not a cursor this server issued")  # stray or non-canonical characters
         payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
         if not hmac.compare_digest(mac, self._mac(payload)):
             raise CursorError("is not a cursor this server issued")
         if payload[:_FILTER_BYTES] != filters:
             raise CursorError("was issued for different filters; start again without it")
-        return tuple(number for (number,) in _NUMBER.iter_unpack(payload[_FILTER_BYTES:]))
+        return _numbers(numbers // _NUMBER_BYTES).unpack_from(payload, _FILTER_BYTES)

@@ -32,12 +32,13 @@ class Page:
     items: list[int]
     total: int | None = None  # all matches; only offset paging counts them
     has_more: bool = False
+    next_start: int = -1  # keyset paging: the scope position where the next page starts
 
 
 class Plan:
     """A query prepared against the world: its scope, the runs of the scope that can hold a
     match, and what is left to test in each. Prepared once per distinct request (the facades
-    cache plans), so that a page costs a bisection and the items it walks.
+    cache plans), so that a page costs the items it walks.
 
     A world-wide query filtered by status alone is answered from the per-status slices of the
     global ordering instead (see `page_at`).
@@ -76,9 +77,10 @@ class Plan:
                 ]
 
 
-def _checked(plan: Plan, first: int, end: int, limit: int, period: bool) -> list[int]:
-    """The scope's members at positions [first, end), walked in the query's direction, that
-    pass the filters the plan leaves to test; at most `limit` of them (negative: all).
+def _checked(plan: Plan, first: int, end: int, limit: int, period: bool, found: list[int]) -> int:
+    """Add to `found` the scope's members at positions [first, end), walked in the query's
+    direction, that pass the filters the plan leaves to test; at most `limit` of them
+    (negative: all). Returns the position of the last one added, -1 if none.
 
     `period` False says every position lies in the period window. The tests run inline on the
     columns: on a request's hot path that is several times faster than composing one closure
@@ -88,10 +90,11 @@ def _checked(plan: Plan, first: int, end: int, limit: int, period: bool) -> list
     if not plan.tested and not period:
         if limit >= 0:
             first, end = (max(first, end - limit), end) if descending else (first, min(end, first + limit))
-        taken = list(members[first:end])
         if descending:
-            taken.reverse()
-        return taken
+            found += reversed(members[first:end])
+            return first
+        found += members[first:end]
+        return end - 1
     cols = plan.world.cols
     statuses, status_col = query.statuses, cols.status
     kinds, kind_col = query.kinds, cols.kind
@@ -100,7 +103,7 @@ def _checked(plan: Plan, first: int, end: int, limit: int, period: bool) -> list
     low, starts = (query.period_start_from if period else None), cols.period_start
     high, ends = (query.period_end_until if period else None), cols.period_end
     positions = range(end - 1, first - 1, -1) if descending else range(first, end)
-    found: list[int] = []
+    last = -1
     wanted = limit  # counts down to 0; from a negative limit it never gets there
     for position in positions:
         i = members[position]
@@ -117,24 +120,28 @@ def _checked(plan: Plan, first: int, end: int, limit: int, period: bool) -> list
         if high is not None and ends[i] > high:
             continue
         found.append(i)
+        last = position
         wanted -= 1
         if not wanted:
             break
-    return found
+    return last
 
 
-def _walk(plan: Plan, begin: int, stop: int, limit: int = -1) -> list[int]:
+def _walk(plan: Plan, begin: int, stop: int, limit: int = -1) -> tuple[list[int], int]:
     """Matches among the scope's positions [begin, stop), in the query's direction; at most
-    `limit` of them (negative: all)."""
+    `limit` of them (negative: all). Also the position of the last, -1 if there is none."""
     runs = reversed(plan.runs) if plan.query.descending else plan.runs
     found: list[int] = []
+    last = -1
     for first, end, period in runs:
         first, end = max(first, begin), min(end, stop)
         if first < end:
-            found += _checked(plan, first, end, limit - len(found), period)
+            added = _checked(plan, first, end, limit - len(found), period, found)
+            if added >= 0:
+                last = added
             if len(found) == limit:
                 break
-    return found
+    return found, last
 
 
 def _scope(world: World, query: InvoiceQuery) -> Scope:
@@ -148,7 +155,7 @@ def _scope(world: World, query: InvoiceQuery) -> Scope:
 
 def matches(plan: Plan) -> list[int]:
     """Every match, in the query's order."""
-    return _walk(plan, 0, len(plan.scope.members))
+    return _walk(plan, 0, len(plan.scope.members))[0]
 
 
 def page_at(plan: Plan, offset: int, limit: int) -> Page:
@@ -159,22 +166,24 @@ def page_at(plan: Plan, offset: int, limit: int) -> Page:
     return Page(found[offset : offset + limit], total=len(found), has_more=offset + limit < len(found))
 
 
-def page_after(plan: Plan, after: int | None, limit: int) -> Page:
-    """Keyset paging: the `limit` matches that follow invoice `after` in the query's order.
+def page_from(plan: Plan, start: int | None, limit: int) -> Page:
+    """Keyset paging: the first `limit` matches from the scope's position `start` on, in the
+    query's order (`start` None: from the beginning).
 
-    Bisects to `after` in the pre-sorted scope and stops one match past the page, so a scoped
-    query costs O(log n + items walked), not a filter of the whole scope.
+    The walk stops one match past the page; that match's position is where the next page
+    starts (`Page.next_start`), so no page pays for finding its place: a scoped query costs the
+    items it walks, not a filter or a search of the whole scope.
     """
-    members = plan.scope.members
-    begin, stop = 0, len(members)
-    if after is not None:
-        rank = plan.ordering.rank
+    begin, stop = 0, len(plan.scope.members)
+    if start is not None:
         if plan.query.descending:
-            stop = bisect_left(members, rank[after], key=rank.__getitem__)
+            stop = start + 1
         else:
-            begin = bisect_right(members, rank[after], key=rank.__getitem__)
-    items = _walk(plan, begin, stop, limit + 1)
-    return Page(items[:limit], has_more=len(items) > limit)
+            begin = start
+    items, last = _walk(plan, begin, stop, limit + 1)
+    if len(items) > limit:
+        return Page(items[:limit], has_more=True, next_start=last)
+    return Page(items)
 
 
 def _only_statuses(query: InvoiceQuery) -> bool:

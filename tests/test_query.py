@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from mockserver.query import InvoiceQuery, Plan, matches, page_after, page_at
+from mockserver.query import InvoiceQuery, Plan, matches, page_at, page_from
 from mockserver.world import ORDER_KEYS, World
 
 
@@ -52,11 +52,12 @@ def test_scoped_keyset_walk_matches_the_oracle(default_world: World) -> None:
         expected = oracle(default_world, query)
         plan = Plan(default_world, query)
         assert expected == matches(plan)
-        walked, after = [], None
+        walked, start = [], None
         while True:
-            page = page_after(plan, after, 9)
+            page = page_from(plan, start, 9)
             walked += page.items
             if not page.has_more:
                 break
-            after = page.items[-1]
+            start = page.next_start
+            assert plan.scope.members[start] == expected[len(walked)]
         assert walked == expected and len(expected) > 9

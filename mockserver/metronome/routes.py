@@ -14,11 +14,12 @@ from mockserver.metronome import params
 from mockserver.metronome.catalog import CreditTypes
 from mockserver.metronome.errors import ApiError, bad_request, not_found
 from mockserver.metronome.render import Renderer, item_body, list_body
-from mockserver.query import page_after
+from mockserver.query import page_from
 from mockserver.world import World
 
 EMPTY_LIST = list_body([], None)
 PARSED_FILTERS = 4096
+NOT_ISSUED = "next_page is not a cursor this server issued"
 
 
 def cursor_secret(world: World) -> str:
@@ -66,15 +67,11 @@ class MetronomeApi:
             raise not_found(f"customer {text} not found")
         return ordinal
 
-    def cursor_ordinal(self, token: str, filters: bytes, count: int) -> int:
-        """The entity a cursor points after: cursors carry its ordinal, below `count`."""
+    def cursor(self, token: str, filters: bytes) -> tuple[int, ...]:
         try:
-            position = self.codec.decode(token, filters)
+            return self.codec.decode(token, filters)
         except CursorError as exc:
             raise bad_request(f"next_page {exc}") from None
-        if len(position) != 1 or not 0 <= position[0] < count:
-            raise bad_request("next_page is not a cursor this server issued")
-        return position[0]
 
     # invoices
 
@@ -83,22 +80,28 @@ class MetronomeApi:
 
     def invoice_list(self, customer: int, query: Iterable[tuple[str, str]]) -> bytes:
         """One page of a customer's invoices as response bytes; raises ApiError for a bad query."""
-        world = self.world
         cursor, given = params.split_invoice_list(query)
         wanted = self.invoice_filters(customer, given)
-        after = None
-        if cursor is not None:
-            after = self.cursor_ordinal(cursor, wanted.filters, len(world))
-            if world.cols.customer[after] != customer:
-                raise bad_request("next_page is not a cursor this server issued")
+        start = None if cursor is None else self.invoice_cursor_start(cursor, wanted)
         if wanted.matches_nothing:
             return EMPTY_LIST
-        page = page_after(wanted.plan, after, wanted.limit)
+        page = page_from(wanted.plan, start, wanted.limit)
         items = list(map(self.render.encoder(wanted.skip_zero), page.items))
         next_page = None
         if page.has_more:
-            next_page = self.codec.encode((page.items[-1],), wanted.filters)
+            first = wanted.plan.scope.members[page.next_start]
+            next_page = self.codec.encode((first, page.next_start), wanted.filters)
         return list_body(items, next_page)
+
+    def invoice_cursor_start(self, token: str, wanted: params.InvoiceListRequest) -> int:
+        """Where a cursor's page starts in the plan's scope. An invoice cursor holds the next
+        page's first invoice and its place there: the plan follows from the filters the cursor
+        is bound to, so a cursor this server issued names the same invoice at that place."""
+        position = self.cursor(token, wanted.filters)
+        members = wanted.plan.scope.members
+        if len(position) != 2 or not 0 <= position[1] < len(members) or members[position[1]] != position[0]:
+            raise bad_request(NOT_ISSUED)
+        return position[1]
 
     def _invoice_filters(self, customer: int, given: params.Pairs) -> params.InvoiceListRequest:
         return params.parse_invoice_filters(given, self.world, customer, self.credit_types, self.default_sort)
@@ -139,8 +142,11 @@ class MetronomeApi:
             candidates = sorted(o for o in wanted.only if (customers[o].archived_at is not None) == archived)
         start = 0
         if wanted.cursor is not None:
-            after = self.cursor_ordinal(wanted.cursor, wanted.filters, len(world.customers))
-            start = bisect_right(candidates, after)
+            # A customer cursor holds the last customer listed.
+            position = self.cursor(wanted.cursor, wanted.filters)
+            if len(position) != 1 or not 0 <= position[0] < len(world.customers):
+                raise bad_request(NOT_ISSUED)
+            start = bisect_right(candidates, position[0])
         salesforce = wanted.salesforce_ids
         found: list[int] = []
         next_page = None

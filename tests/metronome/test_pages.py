@@ -29,14 +29,25 @@ async def test_repeated_requests_give_the_same_bytes_and_refusals_stay_refusals(
         assert response.status == 400
 
 
-def test_a_signed_cursor_must_point_at_an_invoice_of_the_customer(edge_world: World) -> None:
-    """Cursors the server could have signed but never issued: outside the world, or another
-    customer's invoice under the same filters."""
+def test_a_signed_cursor_must_name_an_invoice_at_its_place_in_the_walk(edge_world: World) -> None:
+    """Cursors the server could have signed but never issued: a place outside the customer's
+    invoices, another customer's invoice, an invoice at another place, a malformed position."""
     api = MetronomeApi(edge_world, Settings.from_world(edge_world))
     mine = edge_world.customer_by_id[EDGE]
+    wanted = api.invoice_filters(mine, (("limit", "1"),))
+    members = wanted.plan.scope.members
     theirs = edge_world.by_customer[edge_world.customer_by_id[OTHER]][0]
-    filters = api.invoice_filters(mine, (("limit", "1"),)).filters
-    for position in ((len(edge_world),), (-1,), (theirs,), (0, 0)):
+    filters = wanted.filters
+    issued = api.codec.encode((members[1], 1), filters)
+    assert api.invoice_list(mine, [("limit", "1"), ("next_page", issued)])  # the genuine article
+    for position in (
+        (members[1], len(members)),
+        (members[1], -1),
+        (theirs, 1),
+        (members[2], 1),
+        (members[1],),
+        (members[1], 1, 0),
+    ):
         cursor = api.codec.encode(position, filters)
         with pytest.raises(ApiError) as refused:
             api.invoice_list(mine, [("limit", "1"), ("next_page", cursor)])
