@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from aiohttp import web
@@ -19,7 +18,6 @@ from mockserver.world import World
 
 EMPTY_LIST = list_body([], None)
 PARSED_FILTERS = 4096
-NOT_ISSUED = "next_page is not a cursor this server issued"
 
 
 def cursor_secret(world: World) -> str:
@@ -67,11 +65,17 @@ class MetronomeApi:
             raise not_found(f"customer {text} not found")
         return ordinal
 
-    def cursor(self, token: str, filters: bytes) -> tuple[int, ...]:
+    def cursor(self, token: str, filters: bytes, walked: Sequence[int]) -> int:
+        """Where a cursor's page starts in `walked`. A cursor holds the next page's first entity
+        and its place in what is walked, which follows from the filters the cursor is bound to:
+        a cursor this server issued names the same entity at that place."""
         try:
-            return self.codec.decode(token, filters)
+            entity, place = self.codec.decode(token, filters)
         except CursorError as exc:
             raise bad_request(f"next_page {exc}") from None
+        if not 0 <= place < len(walked) or walked[place] != entity:
+            raise bad_request("next_page is not a cursor this server issued")
+        return place
 
     # invoices
 
@@ -82,7 +86,7 @@ class MetronomeApi:
         """One page of a customer's invoices as response bytes; raises ApiError for a bad query."""
         cursor, given = params.split_invoice_list(query)
         wanted = self.invoice_filters(customer, given)
-        start = None if cursor is None else self.invoice_cursor_start(cursor, wanted)
+        start = None if cursor is None else self.cursor(cursor, wanted.filters, wanted.plan.scope.members)
         if wanted.matches_nothing:
             return EMPTY_LIST
         page = page_from(wanted.plan, start, wanted.limit)
@@ -90,18 +94,8 @@ class MetronomeApi:
         next_page = None
         if page.has_more:
             first = wanted.plan.scope.members[page.next_start]
-            next_page = self.codec.encode((first, page.next_start), wanted.filters)
+            next_page = self.codec.encode(first, page.next_start, wanted.filters)
         return list_body(items, next_page)
-
-    def invoice_cursor_start(self, token: str, wanted: params.InvoiceListRequest) -> int:
-        """Where a cursor's page starts in the plan's scope. An invoice cursor holds the next
-        page's first invoice and its place there: the plan follows from the filters the cursor
-        is bound to, so a cursor this server issued names the same invoice at that place."""
-        position = self.cursor(token, wanted.filters)
-        members = wanted.plan.scope.members
-        if len(position) != 2 or not 0 <= position[1] < len(members) or members[position[1]] != position[0]:
-            raise bad_request(NOT_ISSUED)
-        return position[1]
 
     def _invoice_filters(self, customer: int, given: params.Pairs) -> params.InvoiceListRequest:
         return params.parse_invoice_filters(given, self.world, customer, self.credit_types, self.default_sort)
@@ -140,13 +134,7 @@ class MetronomeApi:
             archived = wanted.archived
             customers = world.customers
             candidates = sorted(o for o in wanted.only if (customers[o].archived_at is not None) == archived)
-        start = 0
-        if wanted.cursor is not None:
-            # A customer cursor holds the last customer listed.
-            position = self.cursor(wanted.cursor, wanted.filters)
-            if len(position) != 1 or not 0 <= position[0] < len(world.customers):
-                raise bad_request(NOT_ISSUED)
-            start = bisect_right(candidates, position[0])
+        start = 0 if wanted.cursor is None else self.cursor(wanted.cursor, wanted.filters, candidates)
         salesforce = wanted.salesforce_ids
         found: list[int] = []
         next_page = None
@@ -155,7 +143,7 @@ class MetronomeApi:
             if salesforce is not None and world.customers[ordinal].salesforce_account_id not in salesforce:
                 continue
             if len(found) == wanted.limit:
-                next_page = self.codec.encode((found[-1],), wanted.filters)
+                next_page = self.codec.encode(ordinal, index, wanted.filters)
                 break
             found.append(ordinal)
         render = self.render.customer_bytes
