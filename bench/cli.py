@@ -45,8 +45,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--uncached",
         action="store_true",
-        help="give every request a unique parameter the APIs ignore, so that the mock computes each "
-        "response instead of repeating one it answered before (its rendered invoices stay cached)",
+        help="give every request a unique parameter the APIs ignore, so that nothing keyed by the "
+        "request text can answer it (the ceiling drops the parameter)",
     )
     parser.add_argument(
         "--customer",

@@ -15,8 +15,8 @@ class LoadSettings:
 
     With several `rounds`, the mock and its ceiling take turns that many times, each run bounded
     so, and the rounds are combined (see `combine`): a machine whose speed drifts then weighs on
-    both alike. `uncached` makes every request unique (see `NONCE`), so that the mock computes
-    every page instead of repeating one it has answered before.
+    both alike. `uncached` makes every request unique (see `NONCE`), so that nothing keyed by the
+    request text can answer it: it checks that a repeated request buys the mock nothing.
     """
 
     connections: int
@@ -28,8 +28,8 @@ class LoadSettings:
     uncached: bool = False  # every request carries a unique `bench_nonce` parameter
 
 
-# A query parameter neither API knows, so both ignore it; unique per request, it keeps the
-# mock's whole-response caches from answering, and the ceiling drops it before its look-up.
+# A query parameter neither API knows, so both ignore it; unique per request, it keeps any
+# cache keyed by the request text from answering, and the ceiling drops it before its look-up.
 NONCE = "bench_nonce"
 
 
