@@ -59,10 +59,11 @@ class Ordering:
 class Scope:
     """Some invoices in one order, and which of them a period window can hold.
 
-    Invoices in date order have periods in nearly that order. Running maxima and minima of the
-    period bounds are non-decreasing, so bisections find, for any window, the positions that
-    cannot hold a match and the run of positions that surely lies inside the window. Computed
-    on the first windowed query of the scope.
+    Running maxima (from the front) and minima (from the back) of the period bounds are
+    non-decreasing, so bisections find, for any window, the positions that cannot hold a match
+    and the run of positions that surely lies inside the window. That holds in any order; in
+    date order, where periods follow nearly the same order, the spans are tight. Computed on
+    the first windowed query of the scope.
     """
 
     __slots__ = ("_cols", "_envelope", "members")
