@@ -27,7 +27,7 @@ class InvoiceQuery:
     descending: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs twice as much, per page
 class Page:
     items: list[int]
     total: int | None = None  # all matches; only offset paging counts them
