@@ -134,6 +134,15 @@ async def test_a_cursor_survives_another_server_on_the_same_fixture(aiohttp_clie
     assert status == 200 and [i["id"] for i in body["data"]] == [B, C, E]
 
 
+@pytest.mark.parametrize("sort", ["date_asc", "date_desc"])
+async def test_the_page_size_may_change_mid_walk(edge_client, sort) -> None:
+    everything = await ids(edge_client, sort=sort)
+    _, first = await fetch(edge_client, LIST, limit=2, sort=sort)
+    status, rest = await fetch(edge_client, LIST, limit=100, sort=sort, next_page=first["next_page"])
+    assert status == 200 and rest["next_page"] is None
+    assert [i["id"] for i in first["data"] + rest["data"]] == everything
+
+
 async def _first_cursor(client, **query: Any) -> str:
     _, body = await fetch(client, LIST, limit=2, **query)
     return body["next_page"]
