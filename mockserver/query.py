@@ -1,8 +1,10 @@
 """Filter, order and page invoices: API-agnostic, so both facades share one set of semantics.
 
-Scoped queries (a customer or a contract) walk that scope's pre-sorted invoices, so their cost
-follows the scope, not the world. World-wide queries filtered only by status use the per-status
-slices of a global ordering and find a page by rank selection: O(log^2 n + page).
+A query is prepared once into a `Plan`. Scoped queries (a customer or a contract) walk that
+scope's pre-sorted invoices, narrowed to the span a period window can hold, and a keyset page
+starts where the previous one said it would: their cost follows the page, not the scope or the
+world. World-wide queries filtered only by status use the per-status slices of a global
+ordering and find a page by rank selection: O(log^2 n + page), no search on a first page.
 """
 
 from __future__ import annotations
