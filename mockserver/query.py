@@ -46,7 +46,7 @@ class Plan:
     global ordering instead (see `page_at`).
     """
 
-    __slots__ = ("ordering", "query", "runs", "scope", "slices", "tested", "world")
+    __slots__ = ("customer", "ordering", "query", "runs", "scope", "slices", "tested", "world")
 
     def __init__(self, world: World, query: InvoiceQuery) -> None:
         self.world, self.query = world, query
@@ -62,12 +62,8 @@ class Plan:
             if run[0] < run[1]
         )
         # A contract's scope leaves the customer to test; a customer's scope, nothing.
-        self.tested = (
-            query.statuses is not None
-            or query.kinds is not None
-            or query.currencies is not None
-            or (query.contract is not None and query.customer is not None)
-        )
+        self.customer = query.customer if query.contract is not None else None
+        self.tested = not (query.statuses is query.kinds is query.currencies is self.customer is None)
         self.slices: list[Sequence[int]] | None = None
         if _only_statuses(query):
             if query.statuses is None:
@@ -101,7 +97,7 @@ def _checked(plan: Plan, first: int, end: int, limit: int, period: bool, found: 
     statuses, status_col = query.statuses, cols.status
     kinds, kind_col = query.kinds, cols.kind
     currencies, currency_col = query.currencies, cols.currency
-    customer, customer_col = (query.customer if query.contract is not None else None), cols.customer
+    customer, customer_col = plan.customer, cols.customer
     low, starts = (query.period_start_from if period else None), cols.period_start
     high, ends = (query.period_end_until if period else None), cols.period_end
     positions = range(end - 1, first - 1, -1) if descending else range(first, end)

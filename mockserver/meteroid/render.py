@@ -9,9 +9,10 @@ invoice `tax_inclusive` and `custom_properties`, transaction `amount_refunded` a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
+
+import orjson
 
 from mockserver import clock
 from mockserver.fixture import PAYMENT_STATUSES, STATUSES, Address
@@ -173,6 +174,6 @@ def customer(value: Customer, customer_id: str, invoicing_entity_id: str) -> dic
     }
 
 
-def list_body(items: list[bytes], meta: dict[str, int], dumps: Callable[[Any], bytes]) -> bytes:
+def list_body(items: list[bytes], meta: dict[str, int]) -> bytes:
     """`{"data": [...], "pagination_meta": {...}}` around items already encoded."""
-    return wrapped_join(b'{"data":[', items, b'],"pagination_meta":' + dumps(meta) + b"}")
+    return wrapped_join(b'{"data":[', items, b'],"pagination_meta":' + orjson.dumps(meta) + b"}")

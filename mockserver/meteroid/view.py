@@ -10,8 +10,6 @@ import uuid
 import weakref
 from functools import lru_cache
 
-import orjson
-
 from mockserver.ids import derive_uuid, from_base62_id, to_base62_id
 from mockserver.jsonbytes import dumps_kept
 from mockserver.meteroid import render
@@ -110,7 +108,7 @@ class MeteroidView:
         else:
             found = page_at(plan, paging.offset, paging.per_page)
             items, total = found.items, found.total or 0
-        return render.list_body(list(map(self.invoice_bytes, items)), paging.meta(total), orjson.dumps)
+        return render.list_body(list(map(self.invoice_bytes, items)), paging.meta(total))
 
     # customers
 
@@ -148,5 +146,4 @@ class MeteroidView:
             window = ordered[max(high - paging.per_page, 0) : high][::-1]
         else:
             window = ordered[paging.offset : paging.offset + paging.per_page]
-        encode = self.customer_bytes
-        return render.list_body([encode(i) for i in window], paging.meta(total), orjson.dumps)
+        return render.list_body(list(map(self.customer_bytes, window)), paging.meta(total))

@@ -1,8 +1,7 @@
 """Metronome-style API facade: customers and their invoices, as the official SDK expects them.
 
 Laid out side by side: `params` (query parsing), `catalog` (enum spelling), `render` (wire
-format, pre-encoded), `pages` (answered list responses), `errors` (the API's error shape) and
-`routes` (handlers).
+format, pre-encoded), `errors` (the API's error shape) and `routes` (handlers).
 """
 
 from __future__ import annotations

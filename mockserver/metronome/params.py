@@ -145,8 +145,7 @@ def cursor_text(text: str | None) -> str | None:
 class InvoiceListRequest:
     """Everything of a list request but its cursor: a walk sends the same on every page."""
 
-    query: InvoiceQuery
-    plan: Plan
+    plan: Plan  # `plan.query` is the neutral query
     limit: int
     skip_zero: bool
     filters: bytes  # checksum a cursor is bound to
@@ -157,17 +156,6 @@ def split_invoice_list(query: Iterable[tuple[str, str]]) -> tuple[str | None, Pa
     """The cursor, and the other known parameters as they came (the key a parse is cached by)."""
     given = collect(query, INVOICE_LIST_PARAMS)
     return cursor_text(given.pop("next_page", None)), tuple(given.items())
-
-
-def parse_invoice_list(
-    query: Iterable[tuple[str, str]],
-    world: World,
-    customer: int,
-    credit_types: CreditTypes,
-    default_sort: str,
-) -> tuple[str | None, InvoiceListRequest]:
-    cursor, given = split_invoice_list(query)
-    return cursor, parse_invoice_filters(given, world, customer, credit_types, default_sort)
 
 
 def parse_invoice_filters(
@@ -230,8 +218,7 @@ def parse_invoice_filters(
         bound.append(("ending_before", str(fields["period_end_until"])))
 
     return InvoiceListRequest(
-        query=(query := InvoiceQuery(**fields)),
-        plan=Plan(world, query),
+        plan=Plan(world, InvoiceQuery(**fields)),
         limit=limit,
         skip_zero=skip_zero,
         filters=CursorCodec.filters_digest(bound),

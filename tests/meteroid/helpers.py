@@ -17,19 +17,12 @@ from mockserver.fixture import PAYMENT_STATUSES, STATUSES
 from mockserver.ids import from_base62_id
 from mockserver.world import World
 from tests.meteroid import schemas as S
+from tests.properties import oracle
 from tests.support import FIXTURES, TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ALIASES_FIXTURE = FIXTURES.parent / "tests" / "meteroid" / "fixtures" / "aliases.yaml"
-ORDER_COLUMNS = (
-    "created_at",
-    "invoice_number",
-    "customer_name",
-    "amount",
-    "invoice_date",
-    "status",
-    "payment_status",
-)
+ORDER_COLUMNS = oracle.METEROID_COLUMNS
 PLAIN_PREFIX = "Failed to deserialize query string: "
 
 

@@ -15,14 +15,16 @@ MAIN_CONTRACT = "c0000000-0000-4000-8000-000000000001"
 OTHER_CONTRACT = "c0000000-0000-4000-8000-000000000003"
 
 
-def parse_with_cursor(world: World, customer: str = EDGE, default_sort: str = "date_asc", **query: str):
-    return params.parse_invoice_list(
-        list(query.items()),
-        world,
-        world.customer_by_id[customer],
-        CreditTypes(world.currencies),
-        default_sort,
+def parse_pairs(pairs, world: World, customer: int, default_sort: str = "date_asc"):
+    """A list request's cursor and the rest parsed, as the route does it."""
+    cursor, given = params.split_invoice_list(pairs)
+    return cursor, params.parse_invoice_filters(
+        given, world, customer, CreditTypes(world.currencies), default_sort
     )
+
+
+def parse_with_cursor(world: World, customer: str = EDGE, default_sort: str = "date_asc", **query: str):
+    return parse_pairs(list(query.items()), world, world.customer_by_id[customer], default_sort)
 
 
 def parse(world: World, customer: str = EDGE, default_sort: str = "date_asc", **query: str):
@@ -88,18 +90,18 @@ def test_malformed_timestamps_are_refused_naming_the_parameter(text) -> None:
 
 def test_inclusive_start_rounds_up_and_exclusive_end_rounds_down(edge_world: World) -> None:
     request = parse(edge_world, starting_on="2024-01-01T00:00:00.5Z", ending_before="2024-02-01T00:00:00.5Z")
-    assert request.query.period_start_from == 1704067201
-    assert request.query.period_end_until == 1706745600
+    assert request.plan.query.period_start_from == 1704067201
+    assert request.plan.query.period_end_until == 1706745600
 
 
 def test_status_and_type_map_onto_neutral_codes(edge_world: World) -> None:
     # finalized and uncollectible are both FINALIZED upstream
-    assert parse(edge_world, status="FINALIZED").query.statuses == frozenset({1, 2})
-    assert parse(edge_world, status="DRAFT").query.statuses == frozenset({0})
-    assert parse(edge_world, status="VOID").query.statuses == frozenset({3})
-    assert parse(edge_world, type="USAGE").query.kinds == frozenset({0, 5})
-    assert parse(edge_world, type="USAGE_CONSOLIDATED").query.kinds == frozenset({1})
-    assert parse(edge_world, type="SCHEDULED").query.kinds == frozenset({2, 3, 4})
+    assert parse(edge_world, status="FINALIZED").plan.query.statuses == frozenset({1, 2})
+    assert parse(edge_world, status="DRAFT").plan.query.statuses == frozenset({0})
+    assert parse(edge_world, status="VOID").plan.query.statuses == frozenset({3})
+    assert parse(edge_world, type="USAGE").plan.query.kinds == frozenset({0, 5})
+    assert parse(edge_world, type="USAGE_CONSOLIDATED").plan.query.kinds == frozenset({1})
+    assert parse(edge_world, type="SCHEDULED").plan.query.kinds == frozenset({2, 3, 4})
 
 
 @pytest.mark.parametrize(
@@ -117,23 +119,23 @@ def test_unknown_enum_values_are_refused_naming_the_allowed_ones(edge_world, nam
 
 
 def test_sort_defaults_to_the_setting(edge_world: World) -> None:
-    assert parse(edge_world).query.descending is False
-    assert parse(edge_world, default_sort="date_desc").query.descending is True
-    assert parse(edge_world, default_sort="date_desc", sort="date_asc").query.descending is False
+    assert parse(edge_world).plan.query.descending is False
+    assert parse(edge_world, default_sort="date_desc").plan.query.descending is True
+    assert parse(edge_world, default_sort="date_desc", sort="date_asc").plan.query.descending is False
 
 
 def test_credit_type_id_selects_currencies_and_an_unknown_one_selects_none(edge_world: World) -> None:
     usd = edge_world.currencies.index("USD")
-    assert parse(edge_world, credit_type_id=credit_type_id("USD")).query.currencies == frozenset({usd})
+    assert parse(edge_world, credit_type_id=credit_type_id("USD")).plan.query.currencies == frozenset({usd})
     unknown = parse(edge_world, credit_type_id="00000000-0000-4000-8000-000000000000")
-    assert unknown.query.currencies == frozenset()
+    assert unknown.plan.query.currencies == frozenset()
     message = refusal(lambda: parse(edge_world, credit_type_id="USD"))
     assert message == "credit_type_id must be a UUID, got 'USD'"
 
 
 def test_contract_id_of_another_customer_matches_nothing(edge_world: World) -> None:
     own = parse(edge_world, contract_id=MAIN_CONTRACT)
-    assert own.query.contract == edge_world.contract_by_id[MAIN_CONTRACT] and not own.matches_nothing
+    assert own.plan.query.contract == edge_world.contract_by_id[MAIN_CONTRACT] and not own.matches_nothing
     assert parse(edge_world, contract_id=OTHER_CONTRACT).matches_nothing
     assert parse(edge_world, contract_id="00000000-0000-4000-8000-000000000000").matches_nothing
     assert refusal(lambda: parse(edge_world, contract_id="main")).startswith("contract_id must be a UUID")
@@ -141,7 +143,7 @@ def test_contract_id_of_another_customer_matches_nothing(edge_world: World) -> N
 
 def test_a_parameter_given_twice_is_refused(edge_world: World) -> None:
     pairs = [("status", "DRAFT"), ("status", "VOID")]
-    message = refusal(lambda: params.parse_invoice_list(pairs, edge_world, 0, CreditTypes([]), "date_asc"))
+    message = refusal(lambda: parse_pairs(pairs, edge_world, 0))
     assert message == "status was given more than once; give it at most once"
 
 

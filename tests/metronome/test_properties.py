@@ -17,6 +17,7 @@ from mockserver.metronome.errors import ApiError
 from mockserver.metronome.routes import MetronomeApi
 from mockserver.query import InvoiceQuery, Plan, page_from
 from mockserver.world import World
+from tests.properties import oracle
 
 STATUS = {"DRAFT": {"draft"}, "FINALIZED": {"finalized", "uncollectible"}, "VOID": {"void"}}
 TYPE = {
@@ -169,24 +170,10 @@ def test_a_page_is_the_next_matches_from_its_start(
         assert plan.scope.members[page.next_start] == wanted[limit]
 
 
-LIST_PARAMS = [
-    "limit",
-    "next_page",
-    "status",
-    "type",
-    "sort",
-    "credit_type_id",
-    "contract_id",
-    "starting_on",
-    "ending_before",
-    "skip_zero_qty_line_items",
-    "include_historical_commit_invoices",
-    "webhook_notification_id",
-]
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(pairs=st.lists(st.tuples(st.sampled_from(LIST_PARAMS), st.text(max_size=40)), max_size=4))
+@given(
+    pairs=st.lists(st.tuples(st.sampled_from(oracle.METRONOME_LIST_PARAMS), st.text(max_size=40)), max_size=4)
+)
 def test_any_query_is_answered_or_refused_with_400(api: MetronomeApi, pairs) -> None:
     try:
         body = orjson.loads(api.invoice_list(3, pairs))

@@ -104,6 +104,21 @@ METEROID_STATUS = {
 # Enum columns sort in the order the reference lists their values.
 STATUS_ORDER = ("draft", "finalized", "uncollectible", "void")
 PAYMENT_STATUS_ORDER = ("unpaid", "partially_paid", "paid", "errored", "processing")
+# The Metronome invoice list's documented query parameters.
+METRONOME_LIST_PARAMS = (
+    "limit",
+    "next_page",
+    "status",
+    "type",
+    "sort",
+    "credit_type_id",
+    "contract_id",
+    "starting_on",
+    "ending_before",
+    "skip_zero_qty_line_items",
+    "include_historical_commit_invoices",
+    "webhook_notification_id",
+)
 METEROID_COLUMNS = (
     "created_at",
     "invoice_number",

@@ -14,20 +14,6 @@ from tests.properties import oracle
 from tests.properties import strategies as S
 from tests.properties.harness import Api, Reply, encode, metronome_path, metronome_walk
 
-LIST_PARAMS = (
-    "limit",
-    "next_page",
-    "status",
-    "type",
-    "sort",
-    "credit_type_id",
-    "contract_id",
-    "starting_on",
-    "ending_before",
-    "skip_zero_qty_line_items",
-    "include_historical_commit_invoices",
-    "webhook_notification_id",
-)
 BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
@@ -350,7 +336,7 @@ def test_junk_in_any_parameter_gets_a_metronome_error_never_a_5xx(servers, data)
     case = data.draw(S.worlds(), label="world")
     world, api = case.world, servers.api(case.world)
     customer = data.draw(S.metronome_customers(world), label="customer")
-    pairs = data.draw(S.junk_pairs(LIST_PARAMS), label="query")
+    pairs = data.draw(S.junk_pairs(oracle.METRONOME_LIST_PARAMS), label="query")
     raw = data.draw(S.raw_junk, label="raw query")
     for reply in (api.get(metronome_path(customer), pairs), api.get(metronome_path(customer), raw)):
         event(f"list: {reply.status}")
