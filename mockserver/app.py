@@ -1,6 +1,11 @@
 """The application shell the facades plug into: auth, CORS, errors and health, once for all.
 
-The shell never imports a facade; each facade hands it routes and its own error shape.
+The shell never imports a facade; each facade hands it routes and its own error shape. The
+shell guards each route as it is added instead of running as a middleware: an aiohttp
+middleware chain adds a few calls to every request, several percent of a page's cost, and
+guarding at registration gives the same single layer for nothing. What no route matches (an
+unknown path, another method, a CORS preflight) is answered by fallback routes in the shape of
+the facade whose prefix it falls under.
 """
 
 from __future__ import annotations
@@ -23,7 +28,6 @@ from mockserver.world import World
 log = logging.getLogger("mockserver")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True)
@@ -80,11 +84,11 @@ def _plain_error(status: int, message: str) -> web.Response:
 
 
 def _preflight(request: web.Request) -> web.Response:
-    response = web.Response(status=204)
+    headers = CIMultiDict(_CORS_HEADERS)
     requested = request.headers.get("Access-Control-Request-Headers")
     if requested:
-        response.headers["Access-Control-Allow-Headers"] = requested
-    return response
+        headers["Access-Control-Allow-Headers"] = requested
+    return web.Response(status=204, headers=headers)
 
 
 def authorized(header: str, accepted: frozenset[str]) -> bool:
@@ -96,55 +100,72 @@ def authorized(header: str, accepted: frozenset[str]) -> bool:
     return not accepted or token in accepted
 
 
-def shell_middleware(facades: Sequence[Facade], settings: Settings) -> Middleware:
-    """CORS, bearer auth and errors around every route, in one layer (each layer costs a call).
+class Shell:
+    """CORS, bearer auth and errors around every route, in one layer per route.
 
     Browser front-ends call the mock directly: preflights are answered and every response is
     labelled. A facade's routes need a bearer token. Every failure leaves in the emulated API's
     own error shape: a route refuses a request by raising, and its facade names the answer;
-    tracebacks stay in the log. What the layer needs is bound here, once.
+    tracebacks stay in the log.
     """
-    prefixes = tuple((facade.prefix, facade) for facade in facades)
-    cors_marker = _CORS_HEADERS[0][0]
-    tokens = settings.tokens
-    # Clients send the same header on every request: decide once per distinct header.
-    accepts = lru_cache(maxsize=256)(lambda header: authorized(header, tokens))
 
-    @web.middleware
-    async def shell(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-            response: web.StreamResponse = _preflight(request)
-        else:
-            path = request.path
-            facade = None
-            for prefix, candidate in prefixes:
-                if path.startswith(prefix):
-                    facade = candidate
-                    break
+    def __init__(self, settings: Settings) -> None:
+        tokens = settings.tokens
+        # Clients send the same header on every request: decide once per distinct header.
+        self.accepts = lru_cache(maxsize=256)(lambda header: authorized(header, tokens))
+
+    def guard(self, facade: Facade | None, handler: Handler) -> Handler:
+        """`handler` behind the facade's token check and error shape (None: no token, plain errors)."""
+        accepts = self.accepts
+        cors_marker = _CORS_HEADERS[0][0]
+
+        async def guarded(request: web.Request) -> web.StreamResponse:
             try:
                 if facade is not None and not accepts(request.headers.get("Authorization", "")):
-                    response = facade.unauthorized()
+                    response: web.StreamResponse = facade.unauthorized()
                 else:
                     response = await handler(request)
             except web.HTTPException as exc:
                 if exc.status < 400:
                     raise
-                message = f"{exc.reason}: {request.method} {path}"
-                response = facade.error(exc.status, message) if facade else _plain_error(exc.status, message)
+                response = _error(facade, exc.status, f"{exc.reason}: {request.method} {request.path}")
+                if "Allow" in exc.headers:
+                    response.headers["Allow"] = exc.headers["Allow"]
             except Exception as exc:
-                refused = facade.rejection(exc) if facade else None
+                refused = facade.rejection(exc) if facade is not None else None
                 if refused is None:
                     log.exception("unhandled error on %s %s", request.method, request.path_qs)
-                    message = "internal error"
-                    refused = facade.error(500, message) if facade else _plain_error(500, message)
+                    refused = _error(facade, 500, "internal error")
                 response = refused
-        headers = response.headers
-        if cors_marker not in headers:  # `json_response` answers carry them already
-            for name, value in _CORS_HEADERS:
-                headers.setdefault(name, value)
-        return response
+            headers = response.headers
+            if cors_marker not in headers:  # `json_response` answers carry them already
+                for name, value in _CORS_HEADERS:
+                    headers.setdefault(name, value)
+            return response
 
-    return shell
+        return guarded
+
+    def fallback(self, facade: Facade | None, allowed: Sequence[str] | None) -> Handler:
+        """What answers a request no route takes: a CORS preflight, else 405 on a known path
+        (`allowed` its methods), else 404."""
+
+        async def unmatched(request: web.Request) -> web.StreamResponse:
+            if allowed is None:
+                raise web.HTTPNotFound()
+            raise web.HTTPMethodNotAllowed(request.method, allowed)
+
+        guarded = self.guard(facade, unmatched)
+
+        async def answer(request: web.Request) -> web.StreamResponse:
+            if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+                return _preflight(request)
+            return await guarded(request)
+
+        return answer
+
+
+def _error(facade: Facade | None, status: int, message: str) -> web.Response:
+    return facade.error(status, message) if facade is not None else _plain_error(status, message)
 
 
 def health_body(world: World, settings: Settings) -> bytes:
@@ -169,15 +190,32 @@ def health_body(world: World, settings: Settings) -> bytes:
 def create_app(world: World, facades: Sequence[Facade], settings: Settings | None = None) -> web.Application:
     """The application factory: one world, any number of facades, shared cross-cutting concerns."""
     settings = settings or Settings.from_world(world)
-    app = web.Application(middlewares=[shell_middleware(facades, settings)])
+    app = web.Application()
     app[WORLD] = world
     app[SETTINGS] = settings
+    shell = Shell(settings)
+    router = app.router
     health = health_body(world, settings)
 
     async def report_health(request: web.Request) -> web.Response:
         return json_response(health)
 
-    app.router.add_get("/_mock/health", report_health)
+    _add_fallback(shell, None, router.add_get("/_mock/health", shell.guard(None, report_health)).resource)
     for facade in facades:
-        app.router.add_routes(list(facade.routes(world, settings)))
+        resources: dict[str, web.AbstractResource] = {}
+        for route in facade.routes(world, settings):
+            guarded = web.RouteDef(route.method, route.path, shell.guard(facade, route.handler), route.kwargs)
+            for added in guarded.register(router):
+                resources[added.resource.canonical] = added.resource
+        for resource in resources.values():
+            _add_fallback(shell, facade, resource)
+        router.add_route("*", facade.prefix + "{tail:.*}", shell.fallback(facade, None))
+    router.add_route("*", "/{tail:.*}", shell.fallback(None, None))
     return app
+
+
+def _add_fallback(shell: Shell, facade: Facade | None, resource: web.AbstractResource | None) -> None:
+    """Any other method on a route's path: 405 naming the methods it has, or a preflight."""
+    assert isinstance(resource, web.Resource)
+    allowed = sorted({route.method for route in resource})
+    resource.add_route("*", shell.fallback(facade, allowed))

@@ -90,6 +90,28 @@ async def test_wrong_method_gets_405_in_the_facade_shape(client) -> None:
     response = await client.post("/echo/ok", headers=AUTH)
     assert response.status == 405
     assert "echo_error" in await response.json()
+    assert response.headers["Allow"] == "GET,HEAD"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+async def test_unknown_route_under_a_facade_still_needs_a_token(client) -> None:
+    response = await client.get("/echo/nothing-here")
+    assert response.status == 401
+    assert await response.json() == {"echo_error": "who are you"}
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+async def test_outside_every_facade_errors_are_plain_json(client, method) -> None:
+    response = await client.request(method, "/nowhere/at/all")
+    assert response.status == 404
+    assert (await response.json())["message"] == f"Not Found: {method} /nowhere/at/all"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+async def test_health_takes_only_get(client) -> None:
+    response = await client.post("/_mock/health")
+    assert response.status == 405
+    assert (await response.json())["message"].startswith("Method Not Allowed")
 
 
 async def test_a_crash_becomes_a_500_without_a_traceback(client) -> None:
@@ -120,6 +142,14 @@ async def test_cors_preflight_allows_the_authorization_header(client) -> None:
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "authorization" in response.headers["Access-Control-Allow-Headers"].lower()
     assert "GET" in response.headers["Access-Control-Allow-Methods"]
+
+
+@pytest.mark.parametrize("path", ["/echo/nothing-here", "/nowhere", "/_mock/health"])
+async def test_cors_preflight_is_answered_on_any_path(client, path) -> None:
+    headers = {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"}
+    response = await client.options(path, headers=headers)
+    assert response.status == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
 async def test_every_response_carries_cors_headers_even_errors(client) -> None:
