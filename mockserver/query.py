@@ -46,7 +46,7 @@ class Plan:
     global ordering instead (see `page_at`).
     """
 
-    __slots__ = ("customer", "ordering", "query", "runs", "scope", "slices", "tested", "world")
+    __slots__ = ("customer", "ordering", "query", "runs", "scope", "slices", "sure", "tested", "world")
 
     def __init__(self, world: World, query: InvoiceQuery) -> None:
         self.world, self.query = world, query
@@ -64,6 +64,8 @@ class Plan:
         # A contract's scope leaves the customer to test; a customer's scope, nothing.
         self.customer = query.customer if query.contract is not None else None
         self.tested = not (query.statuses is query.kinds is query.currencies is self.customer is None)
+        # The positions that match with nothing to test, if any: a page inside it is a slice.
+        self.sure = (0, 0) if self.tested else (cut, sure_end)
         self.slices: list[Sequence[int]] | None = None
         if _only_statuses(query):
             if query.statuses is None:
@@ -172,12 +174,25 @@ def page_from(plan: Plan, start: int | None, limit: int) -> Page:
     starts (`Page.next_start`), so no page pays for finding its place: a scoped query costs the
     items it walks, not a filter or a search of the whole scope.
     """
-    begin, stop = 0, len(plan.scope.members)
-    if start is not None:
-        if plan.query.descending:
+    members = plan.scope.members
+    begin, stop = 0, len(members)
+    sure_begin, sure_end = plan.sure
+    if plan.query.descending:
+        if start is not None:
             stop = start + 1
-        else:
+        elif plan.runs:
+            stop = plan.runs[-1][1]
+        if sure_begin + limit < stop <= sure_end:  # the page and the next match are sure
+            items = list(members[stop - limit : stop])
+            items.reverse()
+            return Page(items, has_more=True, next_start=stop - limit - 1)
+    else:
+        if start is not None:
             begin = start
+        elif plan.runs:
+            begin = plan.runs[0][0]
+        if sure_begin <= begin < sure_end - limit:
+            return Page(list(members[begin : begin + limit]), has_more=True, next_start=begin + limit)
     items, last = _walk(plan, begin, stop, limit + 1)
     if len(items) > limit:
         return Page(items[:limit], has_more=True, next_start=last)
