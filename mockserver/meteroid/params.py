@@ -18,8 +18,6 @@ from mockserver.ids import from_base62_id
 from mockserver.meteroid.dialect import Dialect
 from mockserver.meteroid.errors import ApiError, QueryStringError, QueryValidationError
 
-Pairs = tuple[tuple[str, str], ...]
-
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 100
 _U32_MAX = 2**32 - 1
@@ -78,11 +76,6 @@ class CustomerList:
     archived: bool
     order: str  # one of CUSTOMER_ORDER
     descending: bool
-
-
-def known(query: MultiMapping[str], names: frozenset[str]) -> Pairs:
-    """The parameters among `names`, in order, repeats kept: all a parse reads of a query."""
-    return tuple((name, value) for name, value in query.items() if name in names)
 
 
 def _last(query: MultiMapping[str], name: str) -> str | None:

@@ -12,6 +12,7 @@ from mockserver.meteroid import params
 from mockserver.meteroid.errors import not_found
 from mockserver.meteroid.view import MeteroidView
 from mockserver.query import InvoiceQuery, Plan
+from mockserver.querystring import Pairs, known_pairs
 
 PARSED_QUERIES = 4096
 
@@ -39,14 +40,14 @@ def invoice_query(view: MeteroidView, request: params.InvoiceList) -> InvoiceQue
 
 def build_routes(view: MeteroidView) -> list[web.RouteDef]:
     @lru_cache(maxsize=PARSED_QUERIES)
-    def parse_invoice_list(pairs: params.Pairs) -> tuple[Plan | None, params.Paging]:
+    def parse_invoice_list(pairs: Pairs) -> tuple[Plan | None, params.Paging]:
         """Cached by the known parameters as sent: clients repeat their filters page after page."""
         parsed = params.invoice_list(MultiDict(pairs), view.dialect)
         query = invoice_query(view, parsed)
         return (None if query is None else Plan(view.world, query)), parsed.paging
 
     async def list_invoices(request: web.Request) -> web.Response:
-        plan, paging = parse_invoice_list(params.known(request.query, params.INVOICE_LIST_PARAMS))
+        plan, paging = parse_invoice_list(known_pairs(request.rel_url, params.INVOICE_LIST_PARAMS))
         return json_response(view.invoice_page(plan, paging))
 
     async def get_invoice(request: web.Request) -> web.Response:

@@ -26,9 +26,8 @@ from mockserver.metronome.catalog import (
 )
 from mockserver.metronome.errors import bad_request
 from mockserver.query import InvoiceQuery, Plan
+from mockserver.querystring import Pairs
 from mockserver.world import World
-
-Pairs = tuple[tuple[str, str], ...]
 
 MIN_LIMIT, MAX_LIMIT, DEFAULT_LIMIT = 1, 100, 25
 MAX_LIST_IDS = 100

@@ -14,6 +14,7 @@ from mockserver.metronome.catalog import CreditTypes
 from mockserver.metronome.errors import ApiError, bad_request, not_found
 from mockserver.metronome.render import Renderer, item_body, list_body
 from mockserver.query import page_from
+from mockserver.querystring import Pairs, known_pairs
 from mockserver.world import World
 
 EMPTY_LIST = list_body([], None)
@@ -80,7 +81,11 @@ class MetronomeApi:
     # invoices
 
     async def list_invoices(self, request: web.Request) -> web.Response:
-        return json_response(self.invoice_list(self.customer(request), request.query.items()))
+        return json_response(
+            self.invoice_list(
+                self.customer(request), known_pairs(request.rel_url, params.INVOICE_LIST_PARAMS)
+            )
+        )
 
     def invoice_list(self, customer: int, query: Iterable[tuple[str, str]]) -> bytes:
         """One page of a customer's invoices as response bytes; raises ApiError for a bad query."""
@@ -97,7 +102,7 @@ class MetronomeApi:
             next_page = self.codec.encode(first, page.next_start, wanted.filters)
         return list_body(items, next_page)
 
-    def _invoice_filters(self, customer: int, given: params.Pairs) -> params.InvoiceListRequest:
+    def _invoice_filters(self, customer: int, given: Pairs) -> params.InvoiceListRequest:
         return params.parse_invoice_filters(given, self.world, customer, self.credit_types, self.default_sort)
 
     async def get_invoice(self, request: web.Request) -> web.Response:
