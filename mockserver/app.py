@@ -63,6 +63,9 @@ class Facade(Protocol):
 
 
 WORLD = web.AppKey("world", World)
+
+# The rest of any path, newlines included (a decoded path may hold any character).
+_ANY_TAIL = r"{tail:[\s\S]*}"
 SETTINGS = web.AppKey("settings", Settings)
 
 _CORS_HEADERS = (
@@ -209,8 +212,8 @@ def create_app(world: World, facades: Sequence[Facade], settings: Settings | Non
                 resources[added.resource.canonical] = added.resource
         for resource in resources.values():
             _add_fallback(shell, facade, resource)
-        router.add_route("*", facade.prefix + "{tail:.*}", shell.fallback(facade, None))
-    router.add_route("*", "/{tail:.*}", shell.fallback(None, None))
+        router.add_route("*", facade.prefix + _ANY_TAIL, shell.fallback(facade, None))
+    router.add_route("*", "/" + _ANY_TAIL, shell.fallback(None, None))
     return app
 
 

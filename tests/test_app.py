@@ -156,3 +156,9 @@ async def test_every_response_carries_cors_headers_even_errors(client) -> None:
     for path, headers in (("/echo/ok", AUTH), ("/echo/ok", {}), ("/echo/boom", AUTH), ("/echo/refuse", AUTH)):
         response = await client.get(path, headers=headers)
         assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("path", ["/echo/%0A%7B", "/%0A", "/echo/a%0Ab/c"])
+async def test_paths_with_any_character_get_json_errors(client, path) -> None:
+    response = await client.get(path, headers=AUTH)
+    assert response.status == 404 and response.content_type == "application/json"
