@@ -20,7 +20,9 @@ _FILTER_BYTES = 8
 _PAIR = struct.Struct("<qq")
 _TOKEN_LENGTH = (_FILTER_BYTES + _PAIR.size + _MAC_BYTES) * 4 // 3  # a multiple of 3 bytes: no padding
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
-_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+# Back to the standard alphabet; the standard alphabet's own "+" and "/" become a character
+# strict decoding refuses, so that the only spelling of a cursor is the one issued.
+_FROM_URLSAFE = bytes.maketrans(b"-_+/", b"+/!!")
 
 
 class CursorError(ValueError):
@@ -41,29 +43,25 @@ class CursorCodec:
         canonical = "&".join(f"{k}={v}" for k, v in sorted(pairs))
         return hashlib.blake2b(canonical.encode(), digest_size=_FILTER_BYTES).digest()
 
-    def _mac(self, payload: bytes) -> bytes:
-        state = self._keyed.copy()
-        state.update(payload)
-        return state.digest()
-
     def encode(self, entity: int, place: int, filters: bytes) -> str:
         payload = filters + _PAIR.pack(entity, place)
-        raw = payload + self._mac(payload)
+        state = self._keyed.copy()
+        state.update(payload)
+        raw = payload + state.digest()
         return binascii.b2a_base64(raw, newline=False).translate(_TO_URLSAFE).decode()
 
     def decode(self, token: str, filters: bytes) -> tuple[int, int]:
         """(entity, place) of a cursor this codec issued for `filters`; CursorError otherwise."""
-        # Standard-alphabet characters would decode too: refusing them, and strict decoding of
-        # whole 4-character groups, leaves exactly one spelling per cursor.
-        if len(token) != _TOKEN_LENGTH or "+" in token or "/" in token:
+        if len(token) != _TOKEN_LENGTH:
             raise CursorError("is not a cursor this server issued")
         try:
             raw = binascii.a2b_base64(token.encode().translate(_FROM_URLSAFE), strict_mode=True)
         except (binascii.Error, UnicodeEncodeError):
             raise CursorError("is not a cursor this server issued") from None
-        payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        state = self._keyed.copy()
+        state.update(raw[:-_MAC_BYTES])
+        if not hmac.compare_digest(raw[-_MAC_BYTES:], state.digest()):
             raise CursorError("is not a cursor this server issued")
-        if payload[:_FILTER_BYTES] != filters:
+        if raw[:_FILTER_BYTES] != filters:
             raise CursorError("was issued for different filters; start again without it")
-        return _PAIR.unpack_from(payload, _FILTER_BYTES)
+        return _PAIR.unpack_from(raw, _FILTER_BYTES)

@@ -19,13 +19,13 @@ def dumps_kept(value: Any) -> bytes:
 
 def wrapped_join(head: bytes, items: list[bytes], tail: bytes) -> bytes:
     """`head`, the items comma-separated, then `tail`: a list response around pre-encoded items.
+    `items` is used up (its first and last entries are replaced).
 
     Only the first and last items are copied twice (to attach `head` and `tail`); joining the
     items and then the envelope would copy the whole page twice.
     """
     if not items:
         return head + tail
-    parts = list(items)
-    parts[0] = head + parts[0]
-    parts[-1] += tail
-    return b",".join(parts)
+    items[0] = head + items[0]
+    items[-1] += tail
+    return b",".join(items)
