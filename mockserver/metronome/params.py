@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote
@@ -61,15 +60,16 @@ _SPACED_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\
 # --- single values ------------------------------------------------------------------------------
 
 
-def collect(query: Iterable[tuple[str, str]], known: frozenset[str]) -> dict[str, str]:
-    """The known parameters, each at most once; unknown ones are ignored, as the API does."""
-    found: dict[str, str] = {}
-    for key, value in query:
-        if key in known:
-            if key in found:
-                raise bad_request(f"{key} was given more than once; give it at most once")
-            found[key] = value
-    return found
+def once(pairs: Pairs) -> dict[str, str]:
+    """The known parameters (see `known_pairs`) by name: the API takes each at most once."""
+    given = dict(pairs)
+    if len(given) < len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise bad_request(f"{name} was given more than once; give it at most once")
+            seen.add(name)
+    return given
 
 
 def parse_limit(text: str | None) -> int:
@@ -151,9 +151,9 @@ class InvoiceListRequest:
     matches_nothing: bool = False
 
 
-def split_invoice_list(query: Iterable[tuple[str, str]]) -> tuple[str | None, Pairs]:
+def split_invoice_list(pairs: Pairs) -> tuple[str | None, Pairs]:
     """The cursor, and the other known parameters as they came (the key a parse is cached by)."""
-    given = collect(query, INVOICE_LIST_PARAMS)
+    given = once(pairs)
     return cursor_text(given.pop("next_page", None)), tuple(given.items())
 
 
@@ -225,9 +225,9 @@ def parse_invoice_filters(
     )
 
 
-def parse_invoice_get(query: Iterable[tuple[str, str]]) -> bool:
+def parse_invoice_get(pairs: Pairs) -> bool:
     """Whether zero-quantity line items are left out."""
-    given = collect(query, INVOICE_GET_PARAMS)
+    given = once(pairs)
     return parse_bool("skip_zero_qty_line_items", given.get("skip_zero_qty_line_items"))
 
 
@@ -244,8 +244,8 @@ class CustomerListRequest:
     filters: bytes
 
 
-def parse_customer_list(query: Iterable[tuple[str, str]], world: World) -> CustomerListRequest:
-    given = collect(query, CUSTOMER_LIST_PARAMS)
+def parse_customer_list(pairs: Pairs, world: World) -> CustomerListRequest:
+    given = once(pairs)
     limit = parse_limit(given.get("limit"))
     archived = parse_bool("only_archived", given.get("only_archived"))
     bound: list[tuple[str, str]] = [("endpoint", "customers"), ("only_archived", str(archived))]

@@ -28,8 +28,7 @@ CACHE_SIZE = 65_536
 
 _DATA_OPEN = b'{"data":'
 _LIST_OPEN = b'{"data":['
-_LIST_NEXT = b'],"next_page":'
-_NULL = b"null"
+_LAST_PAGE = b'],"next_page":null}'
 
 
 def number(text: str) -> int | float:
@@ -43,8 +42,9 @@ def is_zero(text: str) -> bool:
 
 
 def list_body(items: list[bytes], next_page: str | None) -> bytes:
-    cursor = _NULL if next_page is None else b'"' + next_page.encode() + b'"'
-    return wrapped_join(_LIST_OPEN, items, _LIST_NEXT + cursor + b"}")
+    """The list envelope around pre-encoded items (used up); a cursor needs no JSON escaping."""
+    tail = _LAST_PAGE if next_page is None else b'],"next_page":"' + next_page.encode() + b'"}'
+    return wrapped_join(_LIST_OPEN, items, tail)
 
 
 def item_body(item: bytes) -> bytes:

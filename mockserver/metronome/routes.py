@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 
 from aiohttp import web
@@ -87,7 +87,7 @@ class MetronomeApi:
             )
         )
 
-    def invoice_list(self, customer: int, query: Iterable[tuple[str, str]]) -> bytes:
+    def invoice_list(self, customer: int, query: Pairs) -> bytes:
         """One page of a customer's invoices as response bytes; raises ApiError for a bad query."""
         cursor, given = params.split_invoice_list(query)
         wanted = self.invoice_filters(customer, given)
@@ -108,7 +108,7 @@ class MetronomeApi:
     async def get_invoice(self, request: web.Request) -> web.Response:
         customer = self.customer(request)
         text = request.match_info["invoice_id"]
-        skip_zero = params.parse_invoice_get(request.query.items())
+        skip_zero = params.parse_invoice_get(known_pairs(request.rel_url, params.INVOICE_GET_PARAMS))
         ordinal = _by_uuid(self.world.invoice_by_id, "invoice_id", text)
         if ordinal is None or self.world.cols.customer[ordinal] != customer:
             raise not_found(f"invoice {text} not found for customer {self.world.customers[customer].id}")
@@ -128,9 +128,9 @@ class MetronomeApi:
         return json_response(item_body(self.render.customer_bytes(self.customer(request))))
 
     async def list_customers(self, request: web.Request) -> web.Response:
-        return json_response(self.customer_list(request.query.items()))
+        return json_response(self.customer_list(known_pairs(request.rel_url, params.CUSTOMER_LIST_PARAMS)))
 
-    def customer_list(self, query: Iterable[tuple[str, str]]) -> bytes:
+    def customer_list(self, query: Pairs) -> bytes:
         world = self.world
         wanted = params.parse_customer_list(query, world)
         if wanted.only is None:
