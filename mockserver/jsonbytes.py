@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -29,3 +31,33 @@ def wrapped_join(head: bytes, items: list[bytes], tail: bytes) -> bytes:
     items[0] = head + items[0]
     items[-1] += tail
     return b",".join(items)
+
+
+class Run:
+    """Encoded items back to back, comma-separated: consecutive items are one slice of it.
+
+    A list response of consecutive items is then one join of three parts, instead of a lookup
+    per item and a join of them all.
+    """
+
+    __slots__ = ("_data", "_offsets")
+
+    def __init__(self, items: Iterable[bytes]) -> None:
+        parts = list(items)
+        offsets = array("q", [0])
+        end = 0
+        for part in parts:
+            end += len(part) + 1
+            offsets.append(end)
+        self._data = memoryview(b",".join(parts) + b",")
+        self._offsets = offsets
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def wrapped(self, head: bytes, first: int, end: int, tail: bytes) -> bytes:
+        """`head`, items [first, end) comma-separated, then `tail` (see `wrapped_join`)."""
+        if first >= end:
+            return head + tail
+        offsets = self._offsets
+        return b"".join((head, self._data[offsets[first] : offsets[end] - 1], tail))

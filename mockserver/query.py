@@ -35,6 +35,9 @@ class Page:
     total: int | None = None  # all matches; only offset paging counts them
     has_more: bool = False
     next_start: int = -1  # keyset paging: the scope position where the next page starts
+    # The scope positions [first, end) the page is made of, when they are consecutive: in the
+    # query's direction, so a descending page is them in reverse.
+    span: tuple[int, int] | None = None
 
 
 class Plan:
@@ -185,14 +188,15 @@ def page_from(plan: Plan, start: int | None, limit: int) -> Page:
         if sure_begin + limit < stop <= sure_end:  # the page and the next match are sure
             items = list(members[stop - limit : stop])
             items.reverse()
-            return Page(items, has_more=True, next_start=stop - limit - 1)
+            return Page(items, has_more=True, next_start=stop - limit - 1, span=(stop - limit, stop))
     else:
         if start is not None:
             begin = start
         elif plan.runs:
             begin = plan.runs[0][0]
         if sure_begin <= begin < sure_end - limit:
-            return Page(list(members[begin : begin + limit]), has_more=True, next_start=begin + limit)
+            end = begin + limit
+            return Page(list(members[begin:end]), has_more=True, next_start=end, span=(begin, end))
     items, last = _walk(plan, begin, stop, limit + 1)
     if len(items) > limit:
         return Page(items[:limit], has_more=True, next_start=last)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from mockserver import clock
-from mockserver.jsonbytes import dumps_kept, wrapped_join
+from mockserver.jsonbytes import Run, dumps_kept, wrapped_join
 from mockserver.metronome.catalog import (
     COMMIT_TYPE,
     LINE_TYPE,
@@ -22,9 +22,13 @@ from mockserver.metronome.catalog import (
     CreditTypes,
 )
 from mockserver.model import Customer, Invoice, Line
-from mockserver.world import World
+from mockserver.world import Scope, World
 
 CACHE_SIZE = 65_536
+# Scopes whose invoices are also kept back to back, and the largest scope kept so: at most
+# some 1,000 customers' invoices, whatever the size of the world.
+RUN_CACHE_SIZE = 1024
+RUN_MAX_MEMBERS = 2048
 
 _DATA_OPEN = b'{"data":'
 _LIST_OPEN = b'{"data":['
@@ -41,10 +45,14 @@ def is_zero(text: str) -> bool:
     return Fraction(text) == 0
 
 
+def _list_tail(next_page: str | None) -> bytes:
+    """What follows a list's items; a cursor needs no JSON escaping."""
+    return _LAST_PAGE if next_page is None else b'],"next_page":"' + next_page.encode() + b'"}'
+
+
 def list_body(items: list[bytes], next_page: str | None) -> bytes:
-    """The list envelope around pre-encoded items (used up); a cursor needs no JSON escaping."""
-    tail = _LAST_PAGE if next_page is None else b'],"next_page":"' + next_page.encode() + b'"}'
-    return wrapped_join(_LIST_OPEN, items, tail)
+    """The list envelope around pre-encoded items (used up)."""
+    return wrapped_join(_LIST_OPEN, items, _list_tail(next_page))
 
 
 def item_body(item: bytes) -> bytes:
@@ -59,6 +67,7 @@ class Renderer:
         self._whole = lru_cache(maxsize=CACHE_SIZE)(self._whole_bytes)
         self._skipping = lru_cache(maxsize=CACHE_SIZE)(self._skipping_bytes)
         self.customer_bytes = lru_cache(maxsize=CACHE_SIZE)(self._customer_bytes)
+        self._runs = lru_cache(maxsize=RUN_CACHE_SIZE)(self._run)
 
     # invoices
 
@@ -68,6 +77,25 @@ class Renderer:
 
     def invoice_bytes(self, ordinal: int, skip_zero: bool) -> bytes:
         return self.encoder(skip_zero)(ordinal)
+
+    def span_body(
+        self, scope: Scope, span: tuple[int, int], skip_zero: bool, descending: bool, next_page: str | None
+    ) -> bytes | None:
+        """The list response of the scope's positions [first, end), in the query's direction,
+        sliced from the scope's invoices kept back to back; None for a scope too large to keep."""
+        run = self._runs(scope, skip_zero, descending)
+        if run is None:
+            return None
+        first, end = span
+        if descending:  # the run holds the scope reversed
+            first, end = len(run) - end, len(run) - first
+        return run.wrapped(_LIST_OPEN, first, end, _list_tail(next_page))
+
+    def _run(self, scope: Scope, skip_zero: bool, descending: bool) -> Run | None:
+        members = scope.members
+        if len(members) > RUN_MAX_MEMBERS:
+            return None
+        return Run(map(self.encoder(skip_zero), reversed(members) if descending else members))
 
     def _whole_bytes(self, ordinal: int) -> bytes:
         return dumps_kept(self.invoice(self.world.invoice(ordinal)))

@@ -91,16 +91,22 @@ class MetronomeApi:
         """One page of a customer's invoices as response bytes; raises ApiError for a bad query."""
         cursor, given = params.split_invoice_list(query)
         wanted = self.invoice_filters(customer, given)
-        start = None if cursor is None else self.cursor(cursor, wanted.filters, wanted.plan.scope.members)
+        plan = wanted.plan
+        members = plan.scope.members
+        start = None if cursor is None else self.cursor(cursor, wanted.filters, members)
         if wanted.matches_nothing:
             return EMPTY_LIST
-        page = page_from(wanted.plan, start, wanted.limit)
-        items = list(map(self.render.encoder(wanted.skip_zero), page.items))
+        page = page_from(plan, start, wanted.limit)
         next_page = None
         if page.has_more:
-            first = wanted.plan.scope.members[page.next_start]
-            next_page = self.codec.encode(first, page.next_start, wanted.filters)
-        return list_body(items, next_page)
+            next_page = self.codec.encode(members[page.next_start], page.next_start, wanted.filters)
+        if page.span is not None:
+            body = self.render.span_body(
+                plan.scope, page.span, wanted.skip_zero, plan.query.descending, next_page
+            )
+            if body is not None:
+                return body
+        return list_body(list(map(self.render.encoder(wanted.skip_zero), page.items)), next_page)
 
     def _invoice_filters(self, customer: int, given: Pairs) -> params.InvoiceListRequest:
         return params.parse_invoice_filters(given, self.world, customer, self.credit_types, self.default_sort)

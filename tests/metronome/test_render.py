@@ -276,3 +276,19 @@ def test_the_field_check_itself_sees_invented_fields_at_any_depth() -> None:
         "line_items[0].amount_due",
         "external_invoice.tax.vat",
     ]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("skip_zero", [False, True])
+def test_a_span_of_a_scope_renders_as_its_invoices_one_by_one(
+    default_world: World, renderer: Renderer, skip_zero: bool, descending: bool
+) -> None:
+    scope = default_world.scope("customer", 0, "issued_at")
+    size = len(scope.members)
+    encode = renderer.encoder(skip_zero)
+    for first, end in [(0, 0), (0, 1), (0, size), (3, 28), (size - 5, size)]:
+        ordinals = list(scope.members[first:end])
+        if descending:
+            ordinals.reverse()
+        expected = list_body([encode(o) for o in ordinals], "c")
+        assert renderer.span_body(scope, (first, end), skip_zero, descending, "c") == expected

@@ -1,0 +1,25 @@
+"""List bodies around pre-encoded items: by item, or sliced from items kept back to back."""
+
+from __future__ import annotations
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mockserver.jsonbytes import Run, wrapped_join
+
+_ITEMS = st.lists(
+    st.dictionaries(st.text(max_size=3), st.integers(-(2**53), 2**53), max_size=3).map(orjson.dumps),
+    max_size=12,
+)
+
+
+@given(_ITEMS, st.data())
+def test_a_slice_of_a_run_is_the_join_of_those_items(items: list[bytes], data) -> None:
+    first = data.draw(st.integers(0, len(items)), label="first")
+    end = data.draw(st.integers(first, len(items)), label="end")
+    run = Run(items)
+    body = run.wrapped(b'{"data":[', first, end, b"]}")
+    assert len(run) == len(items)
+    assert body == wrapped_join(b'{"data":[', items[first:end], b"]}")
+    assert orjson.loads(body) == {"data": [orjson.loads(item) for item in items[first:end]]}
