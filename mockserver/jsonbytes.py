@@ -34,11 +34,7 @@ def wrapped_join(head: bytes, items: list[bytes], tail: bytes) -> bytes:
 
 
 class Run:
-    """Encoded items back to back, comma-separated: consecutive items are one slice of it.
-
-    A list response of consecutive items is then one join of three parts, instead of a lookup
-    per item and a join of them all.
-    """
+    """Encoded items back to back, comma-separated: consecutive items are one slice of it."""
 
     __slots__ = ("_data", "_offsets")
 
@@ -55,9 +51,7 @@ class Run:
     def __len__(self) -> int:
         return len(self._offsets) - 1
 
-    def wrapped(self, head: bytes, first: int, end: int, tail: bytes) -> bytes:
-        """`head`, items [first, end) comma-separated, then `tail` (see `wrapped_join`)."""
-        if first >= end:
-            return head + tail
+    def slice(self, first: int, end: int) -> memoryview:
+        """Items [first, end) comma-separated (first < end), to be joined without a copy."""
         offsets = self._offsets
-        return b"".join((head, self._data[offsets[first] : offsets[end] - 1], tail))
+        return self._data[offsets[first] : offsets[end] - 1]

@@ -25,10 +25,11 @@ from mockserver.model import Customer, Invoice, Line
 from mockserver.world import Scope, World
 
 CACHE_SIZE = 65_536
-# Scopes whose invoices are also kept back to back, and the largest scope kept so: at most
-# some 1,000 customers' invoices, whatever the size of the world.
-RUN_CACHE_SIZE = 1024
-RUN_MAX_MEMBERS = 2048
+# Runs of BLOCK consecutive invoices of a scope, kept back to back: a page of consecutive
+# positions is a slice or two of them. A block costs no more to build than the invoices a page
+# renders anyway, and BLOCKS of them hold about as many invoices as each item cache.
+BLOCK = 32
+BLOCKS = CACHE_SIZE // BLOCK
 
 _DATA_OPEN = b'{"data":'
 _LIST_OPEN = b'{"data":['
@@ -67,7 +68,7 @@ class Renderer:
         self._whole = lru_cache(maxsize=CACHE_SIZE)(self._whole_bytes)
         self._skipping = lru_cache(maxsize=CACHE_SIZE)(self._skipping_bytes)
         self.customer_bytes = lru_cache(maxsize=CACHE_SIZE)(self._customer_bytes)
-        self._runs = lru_cache(maxsize=RUN_CACHE_SIZE)(self._run)
+        self._block = lru_cache(maxsize=BLOCKS)(self._build_block)
 
     # invoices
 
@@ -80,22 +81,35 @@ class Renderer:
 
     def span_body(
         self, scope: Scope, span: tuple[int, int], skip_zero: bool, descending: bool, next_page: str | None
-    ) -> bytes | None:
+    ) -> bytes:
         """The list response of the scope's positions [first, end), in the query's direction,
-        sliced from the scope's invoices kept back to back; None for a scope too large to keep."""
-        run = self._runs(scope, skip_zero, descending)
-        if run is None:
-            return None
+        sliced from blocks of consecutive invoices (counted in that direction)."""
         first, end = span
-        if descending:  # the run holds the scope reversed
-            first, end = len(run) - end, len(run) - first
-        return run.wrapped(_LIST_OPEN, first, end, _list_tail(next_page))
+        if first >= end:
+            return _LIST_OPEN + _list_tail(next_page)
+        if descending:
+            size = len(scope.members)
+            first, end = size - end, size - first
+        block, last = first // BLOCK, (end - 1) // BLOCK
+        base = block * BLOCK
+        if block == last:  # the usual case: one slice
+            run = self._block(scope, skip_zero, descending, block)
+            return b"".join((_LIST_OPEN, run.slice(first - base, end - base), _list_tail(next_page)))
+        parts = [_LIST_OPEN, self._block(scope, skip_zero, descending, block).slice(first - base, BLOCK)]
+        for later in range(block + 1, last + 1):  # every block before the last one is full
+            run = self._block(scope, skip_zero, descending, later)
+            parts += (b",", run.slice(0, min(end - later * BLOCK, BLOCK)))
+        parts.append(_list_tail(next_page))
+        return b"".join(parts)
 
-    def _run(self, scope: Scope, skip_zero: bool, descending: bool) -> Run | None:
+    def _build_block(self, scope: Scope, skip_zero: bool, descending: bool, block: int) -> Run:
         members = scope.members
-        if len(members) > RUN_MAX_MEMBERS:
-            return None
-        return Run(map(self.encoder(skip_zero), reversed(members) if descending else members))
+        if descending:
+            stop = len(members) - block * BLOCK
+            ordinals = members[max(stop - BLOCK, 0) : stop][::-1]
+        else:
+            ordinals = members[block * BLOCK : (block + 1) * BLOCK]
+        return Run(map(self.encoder(skip_zero), ordinals))
 
     def _whole_bytes(self, ordinal: int) -> bytes:
         return dumps_kept(self.invoice(self.world.invoice(ordinal)))

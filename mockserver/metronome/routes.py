@@ -101,11 +101,9 @@ class MetronomeApi:
         if page.has_more:
             next_page = self.codec.encode(members[page.next_start], page.next_start, wanted.filters)
         if page.span is not None:
-            body = self.render.span_body(
+            return self.render.span_body(
                 plan.scope, page.span, wanted.skip_zero, plan.query.descending, next_page
             )
-            if body is not None:
-                return body
         return list_body(list(map(self.render.encoder(wanted.skip_zero), page.items)), next_page)
 
     def _invoice_filters(self, customer: int, given: Pairs) -> params.InvoiceListRequest:
