@@ -177,30 +177,50 @@ def page_from(plan: Plan, start: int | None, limit: int) -> Page:
     starts (`Page.next_start`), so no page pays for finding its place: a scoped query costs the
     items it walks, not a filter or a search of the whole scope.
     """
-    members = plan.scope.members
-    begin, stop = 0, len(members)
-    sure_begin, sure_end = plan.sure
+    begin, stop = 0, len(plan.scope.members)
     if plan.query.descending:
         if start is not None:
             stop = start + 1
         elif plan.runs:
             stop = plan.runs[-1][1]
-        if sure_begin + limit < stop <= sure_end:  # the page and the next match are sure
-            items = list(members[stop - limit : stop])
-            items.reverse()
-            return Page(items, has_more=True, next_start=stop - limit - 1, span=(stop - limit, stop))
-    else:
-        if start is not None:
-            begin = start
-        elif plan.runs:
-            begin = plan.runs[0][0]
-        if sure_begin <= begin < sure_end - limit:
-            end = begin + limit
-            return Page(list(members[begin:end]), has_more=True, next_start=end, span=(begin, end))
+    elif start is not None:
+        begin = start
+    elif plan.runs:
+        begin = plan.runs[0][0]
+    page = _sure_page(plan, begin, stop, limit)
+    if page is not None:
+        return page
     items, last = _walk(plan, begin, stop, limit + 1)
     if len(items) > limit:
         return Page(items[:limit], has_more=True, next_start=last)
     return Page(items)
+
+
+def _sure_page(plan: Plan, begin: int, stop: int, limit: int) -> Page | None:
+    """The page from `begin` up (descending: from `stop` down) when it is a slice of the run
+    where every position matches: the page and the next match lie in it, or the page ends the
+    matches. None otherwise."""
+    sure_begin, sure_end = plan.sure
+    members = plan.scope.members
+    if plan.query.descending:
+        if not sure_begin < stop <= sure_end:
+            return None
+        first = stop - limit
+        if first > sure_begin:  # the next match, at first - 1, is in the run too
+            return Page(
+                list(members[first:stop])[::-1], has_more=True, next_start=first - 1, span=(first, stop)
+            )
+        if sure_begin == plan.runs[0][0]:  # nothing before the run can match: the last page
+            return Page(list(members[sure_begin:stop])[::-1], span=(sure_begin, stop))
+        return None
+    if not sure_begin <= begin < sure_end:
+        return None
+    end = begin + limit
+    if end < sure_end:
+        return Page(list(members[begin:end]), has_more=True, next_start=end, span=(begin, end))
+    if sure_end == plan.runs[-1][1]:  # nothing after the run can match: the last page
+        return Page(list(members[begin:sure_end]), span=(begin, sure_end))
+    return None
 
 
 def _only_statuses(query: InvoiceQuery) -> bool:
