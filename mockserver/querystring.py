@@ -1,13 +1,16 @@
 """A request's query string, read for the parameters an endpoint knows and nothing else.
 
 Clients add parameters of their own (cache busters, tracing ids) and the emulated APIs ignore
-them, so they are dropped before anything is decoded or stored. The values are those yarl
-decodes; a query with nothing to decode is split directly, without building a multidict.
+them, so they are dropped here and never reach a parse or a cache key. The values are those
+yarl decodes; a query with nothing to decode is split directly, without building a multidict.
 """
 
 from __future__ import annotations
 
-from yarl import URL
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from yarl import URL
 
 Pairs = tuple[tuple[str, str], ...]
 

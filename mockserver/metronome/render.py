@@ -1,7 +1,8 @@
 """Invoices and customers in Metronome's wire format, encoded once and kept as bytes.
 
 Only fields of the upstream schema are emitted. A list response is the envelope joined around
-pre-encoded items, so a page costs a lookup per item and one join.
+pre-encoded items: a page of consecutive invoices costs a slice of a block of them, any other
+page a lookup per item and one join.
 """
 
 from __future__ import annotations
