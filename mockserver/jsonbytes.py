@@ -48,9 +48,6 @@ class Run:
         self._data = memoryview(b",".join(parts) + b",")
         self._offsets = offsets
 
-    def __len__(self) -> int:
-        return len(self._offsets) - 1
-
     def slice(self, first: int, end: int) -> memoryview:
         """Items [first, end) comma-separated (first < end), to be joined without a copy."""
         offsets = self._offsets

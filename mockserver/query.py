@@ -35,8 +35,8 @@ class Page:
     total: int | None = None  # all matches; only offset paging counts them
     has_more: bool = False
     next_start: int = -1  # keyset paging: the scope position where the next page starts
-    # The scope positions [first, end) the page is made of, when they are consecutive: in the
-    # query's direction, so a descending page is them in reverse.
+    # The scope positions [first, end) a non-empty page is made of, when they are consecutive:
+    # in the query's direction, so a descending page is them in reverse.
     span: tuple[int, int] | None = None
 
 

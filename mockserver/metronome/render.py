@@ -83,11 +83,9 @@ class Renderer:
     def span_body(
         self, scope: Scope, span: tuple[int, int], skip_zero: bool, descending: bool, next_page: str | None
     ) -> bytes:
-        """The list response of the scope's positions [first, end), in the query's direction,
-        sliced from blocks of consecutive invoices (counted in that direction)."""
+        """The list response of the scope's positions [first, end) (not empty), in the query's
+        direction, sliced from blocks of consecutive invoices (counted in that direction)."""
         first, end = span
-        if first >= end:
-            return _LIST_OPEN + _list_tail(next_page)
         if descending:
             size = len(scope.members)
             first, end = size - end, size - first
