@@ -11,11 +11,11 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from mockserver.app import Settings
-from mockserver.export import canonical_json
-from mockserver.fixture import DIALECTS, KINDS, STATUSES, Fixture, FixtureError, load_fixture
+from mockserver.generation.export import canonical_json
+from mockserver.generation.fixture import DIALECTS, KINDS, STATUSES, Fixture, FixtureError, load_fixture
 from mockserver.progress import log_line, terminal_progress
-from mockserver.world import World
+from mockserver.shell.app import Settings
+from mockserver.world.state import World
 
 _PROGRESS_FROM = 10_000  # invoices: below this, generation is too quick for a bar to help
 
@@ -79,7 +79,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise SystemExit("mockserver serve: --workers must be at least 1")
     world = _load(args.fixtures, warm=True)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
-    from mockserver.server import serve
+    from mockserver.shell.server import serve
 
     return serve(
         world,

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from mockserver.fixture import load_fixture
-from mockserver.world import World
+from mockserver.generation.fixture import load_fixture
+from mockserver.world.state import World
 from tests.support import running_server
 
 

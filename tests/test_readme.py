@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from mockserver.fixture import parse_fixture
-from mockserver.world import World
+from mockserver.generation.fixture import parse_fixture
+from mockserver.world.state import World
 from tests.support import ROOT
 
 BLOCKS = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)

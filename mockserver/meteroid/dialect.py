@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mockserver import clock
-from mockserver.fixture import KINDS, PAYMENT_METHODS, PAYMENT_STATUSES, STATUSES
+from mockserver.generation.fixture import KINDS, PAYMENT_METHODS, PAYMENT_STATUSES, STATUSES
+from mockserver.world import clock
 
 # Neutral value -> the documented (PascalCase) spelling; the upstream one is derived from it.
 _STATUS = {"draft": "Draft", "finalized": "Finalized", "uncollectible": "Uncollectible", "void": "Void"}

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from multidict import MultiMapping
 
-from mockserver.ids import from_base62_id
 from mockserver.meteroid.dialect import Dialect
 from mockserver.meteroid.errors import ApiError, QueryStringError, QueryValidationError
+from mockserver.world.ids import from_base62_id
 
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 100

@@ -7,12 +7,12 @@ from functools import lru_cache
 from aiohttp import web
 from multidict import MultiDict
 
-from mockserver.app import json_response
 from mockserver.meteroid import params
 from mockserver.meteroid.errors import not_found
 from mockserver.meteroid.view import MeteroidView
-from mockserver.query import InvoiceQuery, Plan
-from mockserver.querystring import Pairs, known_pairs
+from mockserver.shell.app import json_response
+from mockserver.shell.querystring import Pairs, known_pairs
+from mockserver.world.query import InvoiceQuery, Plan
 
 PARSED_QUERIES = 4096
 

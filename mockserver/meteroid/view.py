@@ -10,13 +10,13 @@ import uuid
 import weakref
 from functools import lru_cache
 
-from mockserver.ids import derive_uuid, from_base62_id, to_base62_id
-from mockserver.jsonbytes import dumps_kept
 from mockserver.meteroid import render
 from mockserver.meteroid.dialect import Dialect, dialect
 from mockserver.meteroid.params import CustomerList, Paging
-from mockserver.query import Plan, page_at
-from mockserver.world import World
+from mockserver.shell.jsonbytes import dumps_kept
+from mockserver.world.ids import derive_uuid, from_base62_id, to_base62_id
+from mockserver.world.query import Plan, page_at
+from mockserver.world.state import World
 
 CACHE_SIZE = 65_536
 

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote
 
-from mockserver import clock
-from mockserver.cursor import CursorCodec
 from mockserver.metronome.catalog import (
     SORT_VALUES,
     STATUS_CODES,
@@ -24,9 +22,11 @@ from mockserver.metronome.catalog import (
     CreditTypes,
 )
 from mockserver.metronome.errors import bad_request
-from mockserver.query import InvoiceQuery, Plan
-from mockserver.querystring import Pairs
-from mockserver.world import World
+from mockserver.shell.cursor import CursorCodec
+from mockserver.shell.querystring import Pairs
+from mockserver.world import clock
+from mockserver.world.query import InvoiceQuery, Plan
+from mockserver.world.state import World
 
 MIN_LIMIT, MAX_LIMIT, DEFAULT_LIMIT = 1, 100, 25
 MAX_LIST_IDS = 100

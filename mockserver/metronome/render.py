@@ -12,8 +12,6 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from mockserver import clock
-from mockserver.jsonbytes import Run, dumps_kept, wrapped_join
 from mockserver.metronome.catalog import (
     COMMIT_TYPE,
     LINE_TYPE,
@@ -22,8 +20,10 @@ from mockserver.metronome.catalog import (
     TYPE_NAME,
     CreditTypes,
 )
-from mockserver.model import Customer, Invoice, Line
-from mockserver.world import Scope, World
+from mockserver.shell.jsonbytes import Run, dumps_kept, wrapped_join
+from mockserver.world import clock
+from mockserver.world.model import Customer, Invoice, Line
+from mockserver.world.state import Scope, World
 
 CACHE_SIZE = 65_536
 # Runs of BLOCK consecutive invoices of a scope, kept back to back: a page of consecutive

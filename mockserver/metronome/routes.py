@@ -7,15 +7,15 @@ from functools import lru_cache
 
 from aiohttp import web
 
-from mockserver.app import Settings, json_response
-from mockserver.cursor import CursorCodec, CursorError
 from mockserver.metronome import params
 from mockserver.metronome.catalog import CreditTypes
 from mockserver.metronome.errors import ApiError, bad_request, not_found
 from mockserver.metronome.render import Renderer, item_body, list_body
-from mockserver.query import page_from
-from mockserver.querystring import Pairs, known_pairs
-from mockserver.world import World
+from mockserver.shell.app import Settings, json_response
+from mockserver.shell.cursor import CursorCodec, CursorError
+from mockserver.shell.querystring import Pairs, known_pairs
+from mockserver.world.query import page_from
+from mockserver.world.state import World
 
 EMPTY_LIST = list_body([], None)
 PARSED_FILTERS = 4096

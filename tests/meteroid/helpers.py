@@ -12,10 +12,10 @@ from typing import Any
 
 import orjson
 
-from mockserver import clock
-from mockserver.fixture import PAYMENT_STATUSES, STATUSES
-from mockserver.ids import from_base62_id
-from mockserver.world import World
+from mockserver.generation.fixture import PAYMENT_STATUSES, STATUSES
+from mockserver.world import clock
+from mockserver.world.ids import from_base62_id
+from mockserver.world.state import World
 from tests.meteroid import schemas as S
 from tests.properties import oracle
 from tests.support import FIXTURES, TOKEN

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.ids import to_base62_id
+from mockserver.world.ids import to_base62_id
 from tests.meteroid.helpers import PLAIN_PREFIX, expected_customers, fetch, uuid_of, walk
 
 CUSTOMERS = "/api/v1/customers"

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockserver.ids import to_base62_id
 from mockserver.meteroid.dialect import DIALECTS
+from mockserver.world.ids import to_base62_id
 from tests.meteroid.helpers import (
     ORDER_COLUMNS,
     PLAIN_PREFIX,

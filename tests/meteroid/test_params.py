@@ -6,14 +6,14 @@ import orjson
 import pytest
 from multidict import MultiDict
 
-from mockserver.app import Settings
-from mockserver.fixture import load_fixture
+from mockserver.generation.fixture import load_fixture
 from mockserver.meteroid import MeteroidFacade
 from mockserver.meteroid import params as P
 from mockserver.meteroid.dialect import DIALECTS, dialect, screaming_snake
 from mockserver.meteroid.errors import ApiError, QueryStringError, QueryValidationError
-from mockserver.server import build_app
-from mockserver.world import World
+from mockserver.shell.app import Settings
+from mockserver.shell.server import build_app
+from mockserver.world.state import World
 from tests.meteroid.helpers import AUTH, check_error, check_list
 
 UPSTREAM, DOCUMENTED = DIALECTS["upstream"], DIALECTS["documented"]

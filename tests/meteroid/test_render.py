@@ -8,15 +8,15 @@ import orjson
 import pytest
 from meteroid import models as sdk
 
-from mockserver import clock
-from mockserver.app import Settings
-from mockserver.fixture import load_fixture
-from mockserver.ids import to_base62_id
+from mockserver.generation.fixture import load_fixture
 from mockserver.meteroid.params import Paging
 from mockserver.meteroid.view import MeteroidView, view_of
-from mockserver.query import InvoiceQuery, Plan
-from mockserver.server import build_app
-from mockserver.world import World
+from mockserver.shell.app import Settings
+from mockserver.shell.server import build_app
+from mockserver.world import clock
+from mockserver.world.ids import to_base62_id
+from mockserver.world.query import InvoiceQuery, Plan
+from mockserver.world.state import World
 from tests.meteroid.helpers import AUTH, check_item, check_list, uuid_of
 
 PINNED_INVOICE = "9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f"

@@ -9,7 +9,7 @@ from meteroid import AsyncMeteroid, Meteroid
 from meteroid.errors import AuthenticationError, BadRequestError, NotFoundError
 from meteroid.models import InvoiceStatus, RestErrorResponse
 
-from mockserver.ids import to_base62_id
+from mockserver.world.ids import to_base62_id
 from tests.meteroid.helpers import expected_customers, expected_ids, uuid_of
 from tests.support import TOKEN, running_server
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from metronome import Metronome
 
-from mockserver.app import Settings
-from mockserver.server import build_app
-from mockserver.world import World
+from mockserver.shell.app import Settings
+from mockserver.shell.server import build_app
+from mockserver.world.state import World
 from tests.support import TOKEN, running_server
 
 EDGES = Path(__file__).parent / "fixtures" / "edges.yaml"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from mockserver import clock
-from mockserver.world import World
+from mockserver.world import clock
+from mockserver.world.state import World
 
 EDGE = "e0000000-0000-4000-8000-000000000001"
 OTHER = "e0000000-0000-4000-8000-000000000002"

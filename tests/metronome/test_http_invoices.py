@@ -8,8 +8,8 @@ import pytest
 from yarl import URL
 
 from mockserver.metronome.catalog import credit_type_id
-from mockserver.server import build_app
-from mockserver.world import World
+from mockserver.shell.server import build_app
+from mockserver.world.state import World
 from tests.metronome.conftest import AUTH
 
 EDGE = "e0000000-0000-4000-8000-000000000001"
@@ -75,7 +75,7 @@ async def test_date_desc_is_the_exact_reverse(edge_client, drafts) -> None:
 
 
 async def test_a_fixture_may_switch_the_default_sort(aiohttp_client, edge_world, drafts) -> None:
-    from mockserver.app import Settings
+    from mockserver.shell.app import Settings
 
     settings = Settings(default_sort="date_desc")
     client = await aiohttp_client(build_app(edge_world, settings), headers=AUTH)

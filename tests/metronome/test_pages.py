@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.app import Settings
 from mockserver.metronome import params
 from mockserver.metronome.errors import ApiError
 from mockserver.metronome.routes import MetronomeApi
-from mockserver.world import World
+from mockserver.shell.app import Settings
+from mockserver.world.state import World
 
 EDGE = "e0000000-0000-4000-8000-000000000001"
 OTHER = "e0000000-0000-4000-8000-000000000002"

@@ -7,7 +7,7 @@ import pytest
 from mockserver.metronome import params
 from mockserver.metronome.catalog import CreditTypes, credit_type_id
 from mockserver.metronome.errors import ApiError
-from mockserver.world import World
+from mockserver.world.state import World
 
 EDGE = "e0000000-0000-4000-8000-000000000001"
 OTHER = "e0000000-0000-4000-8000-000000000002"

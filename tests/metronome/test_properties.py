@@ -10,13 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockserver.app import Settings
-from mockserver.fixture import KINDS, STATUSES
-from mockserver.ids import derive_uuid
+from mockserver.generation.fixture import KINDS, STATUSES
 from mockserver.metronome.errors import ApiError
 from mockserver.metronome.routes import MetronomeApi
-from mockserver.query import InvoiceQuery, Plan, page_from
-from mockserver.world import World
+from mockserver.shell.app import Settings
+from mockserver.world.ids import derive_uuid
+from mockserver.world.query import InvoiceQuery, Plan, page_from
+from mockserver.world.state import World
 from tests.properties import oracle
 
 STATUS = {"DRAFT": {"draft"}, "FINALIZED": {"finalized", "uncollectible"}, "VOID": {"void"}}

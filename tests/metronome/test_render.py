@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from mockserver.metronome.catalog import CreditTypes
 from mockserver.metronome.render import Renderer, list_body
-from mockserver.world import World
+from mockserver.world.state import World
 
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 # Written out independently of the facade's own tables.

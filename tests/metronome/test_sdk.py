@@ -8,7 +8,7 @@ import metronome
 import pytest
 from metronome import Metronome
 
-from mockserver.world import World
+from mockserver.world.state import World
 from tests.metronome.conftest import EDGES
 from tests.support import TOKEN, running_server
 

@@ -18,9 +18,9 @@ import orjson
 from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
-from mockserver.app import Settings
-from mockserver.server import build_app
-from mockserver.world import World
+from mockserver.shell.app import Settings
+from mockserver.shell.server import build_app
+from mockserver.world.state import World
 
 TOKEN = "property-token"
 KEEP_SERVERS = 6

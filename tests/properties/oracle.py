@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
-from mockserver.ids import from_base62_id, to_base62_id
 from mockserver.metronome.catalog import credit_type_id
-from mockserver.model import Customer, Invoice
-from mockserver.world import World
+from mockserver.world.ids import from_base62_id, to_base62_id
+from mockserver.world.model import Customer, Invoice
+from mockserver.world.state import World
 
 # --- Metronome ----------------------------------------------------------------------------------
 

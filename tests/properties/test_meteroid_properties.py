@@ -9,7 +9,7 @@ import orjson
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from mockserver.ids import from_base62_id
+from mockserver.world.ids import from_base62_id
 from tests.properties import oracle
 from tests.properties import strategies as S
 from tests.properties.harness import METEROID_INVOICES, Reply, encode, meteroid_walk

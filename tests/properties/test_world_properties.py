@@ -13,7 +13,7 @@ import yaml
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from mockserver.fixture import FixtureError, parse_fixture
+from mockserver.generation.fixture import FixtureError, parse_fixture
 from mockserver.metronome.catalog import credit_type_id
 from tests.properties import oracle
 from tests.properties import strategies as S

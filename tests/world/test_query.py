@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from mockserver.query import InvoiceQuery, Plan, matches, page_at, page_from
-from mockserver.world import ORDER_KEYS, World
+from mockserver.world.query import InvoiceQuery, Plan, matches, page_at, page_from
+from mockserver.world.state import ORDER_KEYS, World
 
 
 def oracle(world: World, query: InvoiceQuery) -> list[int]:

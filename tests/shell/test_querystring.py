@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-from mockserver.querystring import known_pairs
+from mockserver.shell.querystring import known_pairs
 
 NAMES = frozenset({"limit", "next_page", "status", "a b", "ü"})
 _PIECES = st.sampled_from(

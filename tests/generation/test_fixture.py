@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from mockserver.fixture import FixtureError, load_fixture, parse_fixture
-from mockserver.world import World
+from mockserver.generation.fixture import FixtureError, load_fixture, parse_fixture
+from mockserver.world.state import World
 
 CUSTOMER = "customers:\n  - name: Acme\n    alias: acme\n"
 CONTRACT_ID = "3d8e1f20-5b6c-4d7e-9f80-a1b2c3d4e5f6"

@@ -7,8 +7,8 @@ from typing import Any
 
 import orjson
 
-from mockserver.model import Contract, Customer, Invoice
-from mockserver.world import World
+from mockserver.world.model import Contract, Customer, Invoice
+from mockserver.world.state import World
 
 
 def _customer(customer: Customer) -> dict[str, Any]:

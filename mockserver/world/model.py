@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mockserver.fixture import Address, BillingProvider, Profile
+from mockserver.generation.fixture import Address, BillingProvider, Profile
 
 
 @dataclass(frozen=True, slots=True)

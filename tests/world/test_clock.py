@@ -1,6 +1,6 @@
 import pytest
 
-from mockserver.clock import Instant, add_months, format_naive, format_z, parse_timestamp
+from mockserver.world.clock import Instant, add_months, format_naive, format_z, parse_timestamp
 
 JAN1 = 1_704_067_200  # 2024-01-01T00:00:00Z
 

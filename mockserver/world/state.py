@@ -11,11 +11,11 @@ from pathlib import Path
 
 from faker import Faker
 
-from mockserver import clock
-from mockserver.fixture import STATUSES, Fixture, load_fixture
-from mockserver.generator import Generated, Generator, InvoiceColumns, Progress
-from mockserver.invoice_body import build_invoice
-from mockserver.model import Contract, Customer, Invoice
+from mockserver.generation.fixture import STATUSES, Fixture, load_fixture
+from mockserver.generation.generator import Generated, Generator, InvoiceColumns, Progress
+from mockserver.generation.invoice_body import build_invoice
+from mockserver.world import clock
+from mockserver.world.model import Contract, Customer, Invoice
 
 ORDER_KEYS = (
     "issued_at",

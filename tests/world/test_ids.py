@@ -3,7 +3,7 @@ import uuid
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.ids import derive_uuid, from_base62_id, to_base62_id
+from mockserver.world.ids import derive_uuid, from_base62_id, to_base62_id
 
 
 def test_the_seed_example_id_is_the_all_ones_uuid() -> None:

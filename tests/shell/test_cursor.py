@@ -2,7 +2,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from mockserver.cursor import CursorCodec, CursorError
+from mockserver.shell.cursor import CursorCodec, CursorError
 
 FILTERS = CursorCodec.filters_digest([("status", "DRAFT"), ("sort", "date_asc")])
 

@@ -12,10 +12,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.export import canonical_json, world_document
-from mockserver.fixture import parse_fixture
-from mockserver.model import Invoice
-from mockserver.world import World
+from mockserver.generation.export import canonical_json, world_document
+from mockserver.generation.fixture import parse_fixture
+from mockserver.world.model import Invoice
+from mockserver.world.state import World
 from tests.support import FIXTURES
 
 # The default world's canonical bytes. A change here means every user's data changes: make it on

@@ -24,10 +24,10 @@ from typing import TextIO
 
 from aiohttp import web
 
-from mockserver.app import Settings, create_app
 from mockserver.meteroid import MeteroidFacade
 from mockserver.metronome import MetronomeFacade
-from mockserver.world import World
+from mockserver.shell.app import Settings, create_app
+from mockserver.world.state import World
 
 ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
 BACKLOG = 2048

@@ -12,11 +12,11 @@ from fractions import Fraction
 
 from faker import Faker
 
-from mockserver import clock
-from mockserver.fixture import KINDS, PAYMENT_STATUSES, STATUSES, InvoiceSpec, LineSpec
-from mockserver.generator import InvoiceColumns, weighted
-from mockserver.ids import derive_int, derive_uuid
-from mockserver.model import (
+from mockserver.generation.fixture import KINDS, PAYMENT_STATUSES, STATUSES, InvoiceSpec, LineSpec
+from mockserver.generation.generator import InvoiceColumns, weighted
+from mockserver.world import clock
+from mockserver.world.ids import derive_int, derive_uuid
+from mockserver.world.model import (
     Contract,
     Coupon,
     CreditApplication,
@@ -27,7 +27,7 @@ from mockserver.model import (
     Payment,
     Tier,
 )
-from mockserver.money import decimal_text, line_total
+from mockserver.world.money import decimal_text, line_total
 
 _PRODUCTS = (
     ("API calls", "Requests to the public API"),

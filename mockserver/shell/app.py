@@ -21,9 +21,9 @@ import orjson
 from aiohttp import web
 from multidict import CIMultiDict
 
-from mockserver import clock
-from mockserver.fixture import STATUSES
-from mockserver.world import World
+from mockserver.generation.fixture import STATUSES
+from mockserver.world import clock
+from mockserver.world.state import World
 
 log = logging.getLogger("mockserver")
 

@@ -6,7 +6,7 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.jsonbytes import Run, wrapped_join
+from mockserver.shell.jsonbytes import Run, wrapped_join
 
 _ITEMS = st.lists(
     st.dictionaries(st.text(max_size=3), st.integers(-(2**53), 2**53), max_size=3).map(orjson.dumps),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.world import World
+from mockserver.world.state import World
 from tests.support import TOKEN, running_server
 
 UMBRELLA = "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f"  # several hundred invoices in the default world

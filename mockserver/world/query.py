@@ -13,7 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mockserver.world import Scope, World
+from mockserver.world.state import Scope, World
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,7 @@ from fractions import Fraction
 
 from faker import Faker
 
-from mockserver import clock
-from mockserver.fixture import (
+from mockserver.generation.fixture import (
     KINDS,
     PAYMENT_STATUSES,
     STATUSES,
@@ -29,9 +28,10 @@ from mockserver.fixture import (
     InvoiceSpec,
     Profile,
 )
-from mockserver.ids import derive_int, derive_uuid
-from mockserver.model import Contract, Customer
-from mockserver.money import line_total, round_half_up
+from mockserver.world import clock
+from mockserver.world.ids import derive_int, derive_uuid
+from mockserver.world.model import Contract, Customer
+from mockserver.world.money import line_total, round_half_up
 
 Progress = Callable[[int, int], None]
 

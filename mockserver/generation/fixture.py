@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from mockserver import clock
+from mockserver.world import clock
 
 STATUSES = ("draft", "finalized", "uncollectible", "void")
 PAST_STATUSES = ("finalized", "uncollectible")
@@ -254,7 +254,7 @@ def _default_fixture_text() -> str:
     try:
         return (resources.files("mockserver.fixtures") / "default.yaml").read_text(encoding="utf-8")
     except ModuleNotFoundError:  # a source checkout or an editable install
-        source = Path(__file__).resolve().parent.parent / "fixtures" / "default.yaml"
+        source = Path(__file__).resolve().parents[2] / "fixtures" / "default.yaml"
         return source.read_text(encoding="utf-8")
 
 

@@ -6,8 +6,8 @@ import orjson
 import pytest
 from aiohttp import web
 
-from mockserver.app import Settings, create_app, json_response
-from mockserver.world import World
+from mockserver.shell.app import Settings, create_app, json_response
+from mockserver.world.state import World
 
 
 class EchoFacade:

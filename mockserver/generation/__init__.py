@@ -1,0 +1,1 @@
+"""From a fixture file to a generated world: validation, the seeded generator, invoice bodies."""
