@@ -54,6 +54,7 @@ _PLAN_NAMES = ("Starter", "Growth", "Pro", "Scale", "Enterprise", "Usage-based")
 _SEGMENTS = ("startup", "mid-market", "enterprise", "public-sector")
 _SCHEDULED_FEES = (4_900, 9_900, 19_900, 49_900, 99_900, 249_900)
 _THRESHOLDS = (10_000, 25_000, 50_000, 100_000)
+_COUPON_PERCENTS = (5, 10, 15, 20)
 STATUS_CODE = {name: code for code, name in enumerate(STATUSES)}
 KIND_CODE = {name: code for code, name in enumerate(KINDS)}
 PAYMENT_CODE = {name: code for code, name in enumerate(PAYMENT_STATUSES)}
@@ -68,6 +69,50 @@ def weighted(rng: random.Random, weights: Sequence[tuple[str, float]]) -> str:
         if point < 0:
             return value
     return weights[-1][0]
+
+
+def base_amount(rng: random.Random, kind: str) -> int:
+    """A whole period's subtotal for an invoice of `kind`, in minor units."""
+    if kind == "scheduled":
+        return rng.choice(_SCHEDULED_FEES)
+    if kind == "usage_threshold":
+        return rng.choice(_THRESHOLDS)
+    if kind == "adjustment":
+        return rng.randrange(500, 20_000)
+    if kind == "one_off":
+        return rng.randrange(1_000, 200_000)
+    scale = 3 if kind == "usage_consolidated" else 1
+    return int(rng.lognormvariate(10.5, 0.8)) * scale
+
+
+def month_to_date(planned: int, start: int, end: int, now: int) -> int:
+    """What a draft shows at `now`: the share of its period's subtotal already run up."""
+    return planned * (min(max(now, start), end) - start) // (end - start)
+
+
+def priced(subtotal: int, rate: Fraction, exempt: bool, coupon_pct: int, grant: int) -> tuple[int, int, int]:
+    """(tax, coupons, credits) of a subtotal: coupons take their percentage of it, and credits
+    apply up to the grant without taking the total below zero."""
+    tax = 0 if exempt else round_half_up(subtotal * rate)
+    coupons = subtotal * coupon_pct // 100
+    credits = min(subtotal + tax - coupons, grant) if grant else 0
+    return tax, coupons, credits
+
+
+def draw_payment(
+    rng: random.Random, profile: Profile, status: str, total: int, pinned: str | None
+) -> tuple[str, int]:
+    """(payment status, amount paid) of an invoice, drawn from the customer's payment profile."""
+    if status in ("draft", "void"):
+        return pinned or "unpaid", 0
+    if status == "uncollectible":
+        return pinned or "errored", 0
+    choice = pinned or ("paid" if total == 0 else weighted(rng, profile.payments))
+    if choice == "paid":
+        return choice, total
+    if choice == "partially_paid":
+        return choice, total * rng.randrange(20, 81) // 100 if total > 1 else 0
+    return choice, 0
 
 
 @dataclass
@@ -92,9 +137,24 @@ class InvoiceColumns:
     paid: array = field(default_factory=lambda: array("q"))
     payment_status: array = field(default_factory=lambda: array("b"))
     tax_exempt: array = field(default_factory=lambda: array("b"))
+    # What the billing lifecycle needs to price a period again as time moves: the whole
+    # period's subtotal, the coupon's percentage (0: none; -1: amounts fixed by the fixture)
+    # and the credit grant drawn (0: none).
+    planned: array = field(default_factory=lambda: array("q"))
+    coupon_pct: array = field(default_factory=lambda: array("b"))
+    credit_grant: array = field(default_factory=lambda: array("q"))
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def copy(self) -> InvoiceColumns:
+        """An independent copy: the live world writes to it and keeps the original for reset."""
+        return InvoiceColumns(
+            **{
+                name: list(value) if name == "ids" else array(value.typecode, value)
+                for name, value in self.__dict__.items()
+            }
+        )
 
     def total(self, i: int) -> int:
         return self.subtotal[i] + self.tax[i] - self.credits[i] - self.coupons[i]
@@ -262,6 +322,9 @@ class _Row:
     paid: int
     payment_status: str
     tax_exempt: bool
+    planned: int
+    coupon_pct: int
+    credit_grant: int
     spec: InvoiceSpec | None = None
 
 
@@ -305,15 +368,12 @@ class _InvoiceHistory:
             status = "void"
         else:
             status = weighted(rng, profile.status_mix)
-        subtotal = self.base_amount(kind)
-        if status == "draft":
-            subtotal = subtotal * (self.now - start) // (end - start)
+        planned = base_amount(rng, kind)
+        subtotal = month_to_date(planned, start, end, self.now) if status == "draft" else planned
         exempt = rng.random() < profile.tax_exempt_share
-        coupons = subtotal * rng.choice((5, 10, 15, 20)) // 100 if rng.random() < profile.coupons_share else 0
-        tax = 0 if exempt else round_half_up(subtotal * self.rate)
-        credits = 0
-        if rng.random() < profile.credits_share:
-            credits = min(subtotal + tax - coupons, rng.randrange(1_000, 50_000))
+        pct = rng.choice(_COUPON_PERCENTS) if rng.random() < profile.coupons_share else 0
+        grant = rng.randrange(1_000, 50_000) if rng.random() < profile.credits_share else 0
+        tax, coupons, credits = priced(subtotal, self.rate, exempt, pct, grant)
         total = subtotal + tax - credits - coupons
         payment_status, paid = self.payment(status, total, None)
         return _Row(
@@ -333,32 +393,13 @@ class _InvoiceHistory:
             paid=paid,
             payment_status=payment_status,
             tax_exempt=exempt,
+            planned=planned,
+            coupon_pct=pct,
+            credit_grant=grant,
         )
 
-    def base_amount(self, kind: str) -> int:
-        rng = self.rng
-        if kind == "scheduled":
-            return rng.choice(_SCHEDULED_FEES)
-        if kind == "usage_threshold":
-            return rng.choice(_THRESHOLDS)
-        if kind == "adjustment":
-            return rng.randrange(500, 20_000)
-        if kind == "one_off":
-            return rng.randrange(1_000, 200_000)
-        scale = 3 if kind == "usage_consolidated" else 1
-        return int(rng.lognormvariate(10.5, 0.8)) * scale
-
     def payment(self, status: str, total: int, pinned: str | None) -> tuple[str, int]:
-        if status in ("draft", "void"):
-            return pinned or "unpaid", 0
-        if status == "uncollectible":
-            return pinned or "errored", 0
-        choice = pinned or ("paid" if total == 0 else weighted(self.rng, self.profile.payments))
-        if choice == "paid":
-            return choice, total
-        if choice == "partially_paid":
-            return choice, total * self.rng.randrange(20, 81) // 100 if total > 1 else 0
-        return choice, 0
+        return draw_payment(self.rng, self.profile, status, total, pinned)
 
     def pinned_row(self, index: int, spec: InvoiceSpec) -> _Row:
         gen, rng = self.gen, self.rng
@@ -372,7 +413,7 @@ class _InvoiceHistory:
         if spec.line_items is not None:
             subtotal = sum(line_total(line.quantity, line.unit_price) for line in spec.line_items)
         else:
-            subtotal = self.base_amount(kind)
+            subtotal = base_amount(rng, kind)
         rate = Fraction(spec.tax_rate) if spec.tax_rate is not None else self.rate
         tax = round_half_up(subtotal * rate)
         coupons = spec.coupons or 0
@@ -402,6 +443,9 @@ class _InvoiceHistory:
             paid=paid,
             payment_status=payment_status,
             tax_exempt=spec.tax_rate is not None and rate == 0,
+            planned=subtotal,
+            coupon_pct=-1,
+            credit_grant=0,
             spec=spec,
         )
 
@@ -456,6 +500,9 @@ class _InvoiceHistory:
         cols.paid.append(row.paid)
         cols.payment_status.append(PAYMENT_CODE[row.payment_status])
         cols.tax_exempt.append(row.tax_exempt)
+        cols.planned.append(row.planned)
+        cols.coupon_pct.append(row.coupon_pct)
+        cols.credit_grant.append(row.credit_grant)
 
 
 def _slug(name: str) -> str:

@@ -3,14 +3,12 @@
 A query is prepared once into a `Plan`. Scoped queries (a customer or a contract) walk that
 scope's pre-sorted invoices, narrowed to the span a period window can hold, and a keyset page
 starts where the previous one said it would: their cost follows the page, not the scope or the
-world. World-wide queries filtered only by status use the per-status slices of a global
-ordering and find a page by rank selection: O(log^2 n + page), no search on a first page.
+world. World-wide queries filtered only by status page a world-wide ordering by its per-status
+slices (see `ordering`): O(log^2 n + page), no search on a first page, changes included.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mockserver.world.state import Scope, World
@@ -49,11 +47,18 @@ class Plan:
     global ordering instead (see `page_at`).
     """
 
-    __slots__ = ("customer", "ordering", "query", "runs", "scope", "slices", "sure", "tested", "world")
+    __slots__ = ("customer", "ordering", "query", "runs", "scope", "statuses", "sure", "tested", "world")
 
     def __init__(self, world: World, query: InvoiceQuery) -> None:
         self.world, self.query = world, query
         self.ordering = world.ordering(query.order)
+        # A world-wide query filtered by status alone pages the ordering itself.
+        self.statuses: tuple[int, ...] | None = None
+        if _only_statuses(query):
+            self.statuses = tuple(sorted(query.statuses)) if query.statuses is not None else None
+            self.scope = None
+            self.runs, self.customer, self.tested, self.sure = (), None, False, (0, 0)
+            return
         self.scope = scope = _scope(world, query)
         low, sure_begin, sure_stop, high = scope.span(query.period_start_from, query.period_end_until)
         cut = min(max(sure_begin, low), high)
@@ -69,16 +74,6 @@ class Plan:
         self.tested = not (query.statuses is query.kinds is query.currencies is self.customer is None)
         # The positions that match with nothing to test, if any: a page inside it is a slice.
         self.sure = (0, 0) if self.tested else (cut, sure_end)
-        self.slices: list[Sequence[int]] | None = None
-        if _only_statuses(query):
-            if query.statuses is None:
-                self.slices = [self.ordering.order_ranks]
-            else:
-                by_status = self.ordering.by_status
-                self.slices = [
-                    by_status[s] for s in sorted(query.statuses) if s < len(by_status) and by_status[s]
-                ]
-
 
 def _checked(plan: Plan, first: int, end: int, limit: int, period: bool, found: list[int]) -> int:
     """Add to `found` the scope's members at positions [first, end), walked in the query's
@@ -158,13 +153,16 @@ def _scope(world: World, query: InvoiceQuery) -> Scope:
 
 def matches(plan: Plan) -> list[int]:
     """Every match, in the query's order."""
+    if plan.scope is None:
+        return plan.ordering.page(plan.statuses, 0, len(plan.world), plan.query.descending)[0]
     return _walk(plan, 0, len(plan.scope.members))[0]
 
 
 def page_at(plan: Plan, offset: int, limit: int) -> Page:
     """Offset paging, with the total count of matches."""
-    if plan.slices is not None:
-        return _status_page(plan, plan.slices, offset, limit)
+    if plan.scope is None:
+        items, total = plan.ordering.page(plan.statuses, offset, limit, plan.query.descending)
+        return Page(items, total=total, has_more=offset + limit < total)
     found = matches(plan)
     return Page(found[offset : offset + limit], total=len(found), has_more=offset + limit < len(found))
 
@@ -232,67 +230,3 @@ def _only_statuses(query: InvoiceQuery) -> bool:
         and query.period_start_from is None
         and query.period_end_until is None
     )
-
-
-def _status_page(plan: Plan, slices: list[Sequence[int]], offset: int, limit: int) -> Page:
-    """A page of a world-wide query filtered by status alone: positions of the global order
-    picked from the per-status slices, with no walk over the invoices before the page."""
-    total = sum(map(len, slices))
-    descending = plan.query.descending
-    if descending:
-        low, high = max(total - offset - limit, 0), total - offset
-    else:
-        low, high = offset, min(offset + limit, total)
-    if low >= high:
-        return Page([], total=total, has_more=False)
-    if len(slices) == 1:
-        ranks: Sequence[int] = slices[0][low:high]
-    else:
-        ranks = _merged(slices, low, high, len(plan.world), from_top=descending)
-    order = plan.ordering.order
-    items = [order[rank] for rank in ranks]
-    if descending:
-        items.reverse()
-    return Page(items, total=total, has_more=offset + limit < total)
-
-
-def _merged(slices: list[Sequence[int]], low: int, high: int, size: int, from_top: bool) -> list[int]:
-    """Positions [low, high) of the merge of sorted, disjoint slices, without merging the rest.
-
-    Each slice is cut where the merge's position `low` (or, `from_top`, `high`) falls, which
-    needs no search on a first page, and only the `high - low` ranks of each slice on the
-    page's side of the cut are sorted together.
-    """
-    count = high - low
-    ranks: list[int] = []
-    if from_top:
-        for ranked, cut in zip(slices, _cuts(slices, high, size), strict=True):
-            ranks += ranked[max(cut - count, 0) : cut]
-        ranks.sort()
-        return ranks[-count:]
-    for ranked, cut in zip(slices, _cuts(slices, low, size), strict=True):
-        ranks += ranked[cut : cut + count]
-    ranks.sort()
-    return ranks[:count]
-
-
-def _cuts(slices: list[Sequence[int]], position: int, size: int) -> list[int]:
-    """Per slice, how many of its ranks come before the merge's `position`."""
-    if position == 0:
-        return [0] * len(slices)
-    if position == sum(map(len, slices)):
-        return list(map(len, slices))
-    rank = _nth_rank(slices, position, size)
-    return [bisect_left(s, rank) for s in slices]
-
-
-def _nth_rank(slices: list[Sequence[int]], n: int, size: int) -> int:
-    """The n-th smallest rank (0-based) across sorted slices, by binary search on rank."""
-    low, high = 0, size - 1
-    while low < high:
-        middle = (low + high) // 2
-        if sum(bisect_right(s, middle) for s in slices) > n:
-            high = middle
-        else:
-            low = middle + 1
-    return low

@@ -1,21 +1,31 @@
-"""The one world both facades serve: entities, lookups and orderings, all built once at load."""
+"""The one world both facades serve: entities, lookups and orderings, built once at load and
+kept up to date as changes are applied.
+
+The fixture's world is generated once. A change writes the invoices it touches (and adds
+new ones) through `World.changing`; orderings follow the invoices touched (see `ordering`),
+the scopes holding them are dropped to be sorted again on their next read, and each touched
+invoice gets a new *token*, the key of every cache of its body or bytes, so that nothing
+cached for an earlier state is ever served. Reset writes the fixture's columns back.
+"""
 
 from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from itertools import accumulate, compress, groupby
 from pathlib import Path
 
 from faker import Faker
 
-from mockserver.generation.fixture import STATUSES, Fixture, load_fixture
+from mockserver.generation.fixture import PAYMENT_STATUSES, STATUSES, Fixture, load_fixture
 from mockserver.generation.generator import Generated, Generator, InvoiceColumns, Progress
 from mockserver.generation.invoice_body import build_invoice
 from mockserver.world import clock
 from mockserver.world.model import Contract, Customer, Invoice
+from mockserver.world.ordering import Ordering
 
 ORDER_KEYS = (
     "issued_at",
@@ -27,33 +37,24 @@ ORDER_KEYS = (
     "status",
     "payment_status",
 )
+# The invoice columns each ordering's key reads: a change to none of them leaves its place.
+KEY_COLUMNS = {
+    "issued_at": frozenset({"issued_at"}),
+    "created_at": frozenset({"created_at"}),
+    "number": frozenset({"seq"}),
+    "customer_name": frozenset(),
+    "invoice_date": frozenset({"issued_at"}),
+    "status": frozenset({"status"}),
+    "payment_status": frozenset({"payment_status"}),
+    "total": frozenset({"subtotal", "tax", "credits", "coupons"}),
+}
+_DRAFT = STATUSES.index("draft")
+_PROCESSING = PAYMENT_STATUSES.index("processing")
 
 
 def index_code(size: int) -> str:
     """The array type code of ordinals and positions in a world of `size` invoices."""
     return "i" if size < 2**31 else "q"
-
-
-class Ordering:
-    """One total order of every invoice by (key, id), and per-status slices of it.
-
-    `rank[i]` is invoice i's position; sorting any subset by rank sorts it by (key, id).
-    Everything is a compact array: no int object per invoice, nothing a forked worker's
-    reference counting would copy.
-    """
-
-    def __init__(self, order: Sequence[int], statuses: array, status_count: int) -> None:
-        size = len(order)
-        code = index_code(size)
-        self.order = array(code, order)
-        self.order_ranks = range(size)
-        self.rank = rank = array(code, bytes(self.order.itemsize * size))
-        for position, ordinal in enumerate(self.order):
-            rank[ordinal] = position
-        in_order = array("b", map(statuses.__getitem__, self.order))
-        self.by_status = [
-            array(code, compress(range(size), map(status.__eq__, in_order))) for status in range(status_count)
-        ]
 
 
 class Scope:
@@ -143,10 +144,25 @@ class World:
         self.by_customer: list[array] = _groups(self.cols.customer, len(self.customers), self._code)
         self.by_contract: list[array] = _groups(self.cols.contract, len(self.contracts), self._code)
         self._orderings: dict[str, Ordering] = {}
+        self._fixture_orderings: set[str] = set()  # built on the fixture's world: reset keeps them
         self._by_id: Sequence[int] | None = None
         self._scopes: dict[tuple[str | None, int, str], Scope] = {}
         self._faker = Faker("en_US")
-        self.invoice = lru_cache(maxsize=8192)(self._build)
+        self._body = lru_cache(maxsize=8192)(self._build)
+        # The living part: what changed since the fixture's world, and the keys caches use.
+        self.base_size = size
+        self.seq = 0  # the sequence number of the last change applied
+        self.tokens = array("q", range(size))
+        self._next_token = size
+        self._token_ordinal: dict[int, int] = {}
+        self.as_of: dict[int, int] = {}  # when a changed invoice was last written
+        self.touched: set[int] = set()  # invoices changed or added since the fixture's world
+        self._fixture_cols: InvoiceColumns | None = None  # the fixture's columns, once written to
+        self.customer_version = [0] * len(self.customers)
+        self.status_counts = [0] * len(STATUSES)
+        for code in self.cols.status:
+            self.status_counts[code] += 1
+        self.drafts, self.processing = self._lifecycle_sets()
 
     @classmethod
     def load(cls, path: str | Path | None = None, progress: Progress | None = None) -> World:
@@ -163,13 +179,21 @@ class World:
 
     # entities
 
-    def _build(self, ordinal: int) -> Invoice:
+    def invoice(self, ordinal: int) -> Invoice:
+        """The invoice as it is now (its body is cached by its token)."""
+        return self._body(self.tokens[ordinal])
+
+    def ordinal_of(self, token: int) -> int:
+        return token if token < self.base_size and self.tokens[token] == token else self._token_ordinal[token]
+
+    def _build(self, token: int) -> Invoice:
+        ordinal = self.ordinal_of(token)
         cols = self.cols
         customer = self.customers[cols.customer[ordinal]]
         contract = self.contracts[cols.contract[ordinal]] if cols.contract[ordinal] >= 0 else None
         return build_invoice(
             self.seed,
-            self.now,
+            self.as_of.get(ordinal, self.fixture.now),
             ordinal,
             cols,
             customer,
@@ -188,25 +212,33 @@ class World:
     def total(self, ordinal: int) -> int:
         return self.cols.total(ordinal)
 
+    def _lifecycle_sets(self) -> tuple[set[int], set[int]]:
+        """The open drafts and the invoices whose payment is processing: what a clock advance
+        finalizes and settles."""
+        cols = self.cols
+        drafts = set(compress(range(len(cols)), map(_DRAFT.__eq__, cols.status)))
+        processing = set(compress(range(len(cols)), map(_PROCESSING.__eq__, cols.payment_status)))
+        return drafts, processing
+
     # orderings
 
-    def sort_key(self, key: str) -> Callable[[int], object]:
-        cols = self.cols
+    def sort_value(self, key: str) -> Callable[[int], object]:
+        """An invoice's value of an ordering key, read from the current columns."""
         if key == "customer_name":
-            return lambda i: self.customers[cols.customer[i]].name
+            return lambda i: self.customers[self.cols.customer[i]].name
         if key == "number":
             return self.number
         if key == "total":
-            return cols.total
+            return self.total
         if key == "invoice_date":
-            return lambda i: clock.day_floor(cols.issued_at[i])
-        column = {
-            "issued_at": cols.issued_at,
-            "created_at": cols.created_at,
-            "status": cols.status,
-            "payment_status": cols.payment_status,
-        }[key]
-        return column.__getitem__
+            return lambda i: clock.day_floor(self.cols.issued_at[i])
+        column = key
+        return lambda i: getattr(self.cols, column)[i]
+
+    def sort_key(self, key: str) -> Callable[[int], tuple]:
+        """(value, id): the total order of an ordering key, ties broken by id."""
+        value = self.sort_value(key)
+        return lambda i: (value(i), self.cols.ids[i])
 
     def ordering(self, key: str) -> Ordering:
         if key not in self._orderings:
@@ -221,7 +253,11 @@ class World:
             else:
                 # A stable sort over the id order breaks ties by id without building tuples.
                 order = sorted(by_id, key=values.__getitem__)
-            self._orderings[key] = Ordering(order, self.cols.status, len(STATUSES))
+            if not self.touched:
+                self._fixture_orderings.add(key)
+            self._orderings[key] = Ordering(
+                order, self.cols.status, len(STATUSES), self.sort_key(key), self._code
+            )
         return self._orderings[key]
 
     def _values(self, key: str):
@@ -234,26 +270,31 @@ class World:
         }.get(key)
         if column is not None:
             return column
-        value = self.sort_key(key)
+        value = self.sort_value(key)
         return [value(i) for i in range(len(cols))]
 
     def _id_order(self) -> Sequence[int]:
-        if self._by_id is None:
+        if self._by_id is None or len(self._by_id) != len(self.cols):
             self._by_id = sorted(range(len(self.cols)), key=self.cols.ids.__getitem__)
         return self._by_id
 
     def scope(self, kind: str | None, index: int, key: str) -> Scope:
         """A customer's or contract's invoices (`kind` None: all of them) in (key, id) order,
-        computed once per scope."""
+        computed once per scope and again after a change touches it."""
         cache_key = (kind, index, key)
         found = self._scopes.get(cache_key)
         if found is None:
             ordering = self.ordering(key)
             if kind is None:
-                members: Sequence[int] = ordering.order
+                members: Sequence[int] = (
+                    array(self._code, ordering.live()) if ordering.changed else ordering.order
+                )
             else:
                 group = self.by_customer[index] if kind == "customer" else self.by_contract[index]
-                members = array(self._code, sorted(group, key=ordering.rank.__getitem__))
+                if ordering.changed:
+                    members = array(self._code, sorted(group, key=ordering.sort_key))
+                else:
+                    members = array(self._code, sorted(group, key=ordering.rank.__getitem__))
             found = self._scopes[cache_key] = Scope(members, self.cols)
         return found
 
@@ -266,3 +307,131 @@ class World:
         if isinstance(self._by_id, list):
             # A list sorts fastest while orderings are built; an array holds it in a fraction.
             self._by_id = array(self._code, self._by_id)
+
+    # changes
+
+    @contextmanager
+    def changing(self, as_of: int) -> Iterator[Changing]:
+        """Write invoices for one change; orderings, scopes and tokens follow when it closes."""
+        if self._fixture_cols is None:
+            self._fixture_cols = self.cols.copy()
+        change = Changing(self)
+        yield change
+        self._commit(change, as_of)
+
+    def _commit(self, change: Changing, as_of: int) -> None:
+        written = change.written
+        touched_customers = set()
+        for ordinal in written:
+            token = self._next_token
+            self._next_token += 1
+            self._token_ordinal.pop(self.tokens[ordinal], None)
+            self.tokens[ordinal] = token
+            self._token_ordinal[token] = ordinal
+            self.as_of[ordinal] = as_of
+            touched_customers.add(self.cols.customer[ordinal])
+        self.touched |= written.keys()
+        for key, ordering in self._orderings.items():
+            columns = KEY_COLUMNS[key] | {"status"}
+            ordering.follow(
+                (
+                    ordinal,
+                    self.cols.status[ordinal],
+                    ordinal >= ordering.size or bool(fields & KEY_COLUMNS[key]),
+                )
+                for ordinal, fields in written.items()
+                if ordinal >= ordering.size or fields & columns
+            )
+        contracts = {self.cols.contract[o] for o in written} - {-1}
+        for customer in touched_customers:
+            self.customer_version[customer] += 1
+        stale = [
+            k
+            for k in self._scopes
+            if k[0] is None
+            or (k[0] == "customer" and k[1] in touched_customers)
+            or (k[0] == "contract" and k[1] in contracts)
+        ]
+        for k in stale:
+            del self._scopes[k]
+
+    def reset(self) -> None:
+        """Back to the fixture's world: its clock, columns, orderings and scopes."""
+        self.now = self.fixture.now
+        if not self.touched:
+            return
+        for ordinal in self.touched:
+            if ordinal < self.base_size:
+                self.tokens[ordinal] = ordinal
+            else:
+                del self.invoice_by_id[self.cols.ids[ordinal]]
+        del self.tokens[self.base_size :]
+        original = self._fixture_cols
+        assert original is not None
+        for name, column in original.__dict__.items():
+            getattr(self.cols, name)[:] = column
+        self._token_ordinal.clear()
+        self.as_of.clear()
+        for groups in (self.by_customer, self.by_contract):
+            for group in groups:
+                if group and group[-1] >= self.base_size:
+                    del group[bisect_left(group, self.base_size) :]
+        for customer in {self.cols.customer[o] for o in self.touched if o < self.base_size}:
+            self.customer_version[customer] += 1
+        self.touched.clear()
+        self._orderings = {k: o for k, o in self._orderings.items() if k in self._fixture_orderings}
+        for ordering in self._orderings.values():
+            ordering.reset()
+        self._scopes.clear()
+        self.status_counts = [0] * len(STATUSES)
+        for code in self.cols.status:
+            self.status_counts[code] += 1
+        self.drafts, self.processing = self._lifecycle_sets()
+
+
+class Changing:
+    """The invoices one change writes and adds, gathered so that the indexes follow once."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.written: dict[int, set[str]] = {}
+
+    def set(self, ordinal: int, **values: int) -> None:
+        """Write columns of an existing invoice."""
+        world, cols = self.world, self.world.cols
+        status = values.get("status")
+        if status is not None and status != cols.status[ordinal]:
+            self._count(cols.status[ordinal], -1, ordinal)
+            self._count(status, 1, ordinal)
+        payment = values.get("payment_status")
+        if payment is not None:
+            (world.processing.add if payment == _PROCESSING else world.processing.discard)(ordinal)
+        for name, value in values.items():
+            getattr(cols, name)[ordinal] = value
+        self.written.setdefault(ordinal, set()).update(values)
+
+    def add(self, invoice_id: str, **values: int) -> int:
+        """A new invoice: every column but `ids` given by name. Returns its ordinal."""
+        world, cols = self.world, self.world.cols
+        ordinal = len(cols)
+        cols.ids.append(invoice_id)
+        for name, value in values.items():
+            getattr(cols, name).append(value)
+        if len(values) + 1 != len(cols.__dict__):
+            raise ValueError(f"a new invoice needs every column; got {sorted(values)}")
+        world.invoice_by_id[invoice_id] = ordinal
+        world.tokens.append(-1)
+        world.by_customer[values["customer"]].append(ordinal)
+        if values["contract"] >= 0:
+            world.by_contract[values["contract"]].append(ordinal)
+        self._count(values["status"], 1, ordinal)
+        if values["payment_status"] == _PROCESSING:
+            world.processing.add(ordinal)
+        self.written[ordinal] = set(values)
+        return ordinal
+
+    def _count(self, status: int, delta: int, ordinal: int) -> None:
+        world = self.world
+        world.status_counts[status] += delta
+        if status == _DRAFT:
+            (world.drafts.add if delta > 0 else world.drafts.discard)(ordinal)

@@ -1,0 +1,276 @@
+"""World-wide orderings of invoices that stay correct as the world changes, without a rebuild.
+
+An ordering is built once from the invoices at hand (its *base*: every invoice by (key, id),
+with per-status slices of ranks) and then follows changes as a small overlay:
+
+- a changed invoice's base rank becomes *dead* (skipped wherever it is read);
+- its current place is an *entry* of the overlay, `(p, 0, key, ordinal)` with `p` the number
+  of base ranks whose key is below its own. An entry sorts just before base rank `p`, and
+  entries that share a `p` sort by key, so base ranks (as `(rank, 1, ...)`) and entries merge
+  into one order by plain tuple comparison.
+
+A change costs a binary search of the base per invoice and ordering it touches. While nothing
+in the statuses a page asks for has changed, the page is read from the base slices alone, as
+before any change; otherwise the page is a merge of the few base ranks and entries around it.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from itertools import compress
+from operator import itemgetter
+
+_P = itemgetter(0)
+
+
+class _Top:
+    """Above every key: where a search of the base runs past its last live rank."""
+
+    def __lt__(self, other: object) -> bool:
+        return False
+
+    def __gt__(self, other: object) -> bool:
+        return True
+
+
+_TOP = _Top()
+
+
+class Ordering:
+    """Every invoice in (key, id) order, its per-status slices, and the changes since it was built."""
+
+    def __init__(
+        self,
+        order: Sequence[int],
+        statuses: array,
+        status_count: int,
+        sort_key: Callable[[int], tuple],
+        code: str,
+    ) -> None:
+        size = len(order)
+        self.size = size
+        self.sort_key = sort_key
+        self.order = array(code, order)
+        self.rank = rank = array(code, bytes(self.order.itemsize * size))
+        for position, ordinal in enumerate(self.order):
+            rank[ordinal] = position
+        self.base_status = array("b", map(statuses.__getitem__, self.order))
+        self.by_status = [
+            array(code, compress(range(size), map(status.__eq__, self.base_status)))
+            for status in range(status_count)
+        ]
+        self._reset_overlay()
+
+    def _reset_overlay(self) -> None:
+        self.dead: set[int] = set()
+        self.dead_by_status: list[list[int]] = [[] for _ in self.by_status]
+        self.entries: list[list[tuple]] = [[] for _ in self.by_status]
+        self.entry_of: dict[int, tuple[int, tuple]] = {}
+
+    def reset(self) -> None:
+        """Back to the invoices it was built from."""
+        self._reset_overlay()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.entry_of)
+
+    # changes
+
+    def follow(self, touched: Iterable[tuple[int, int, bool]]) -> None:
+        """Take in changed or new invoices: (ordinal, current status, whether its key may have
+        moved). Invoices are read through `sort_key` as they are now."""
+        removed: dict[int, set[int]] = {}
+        added: dict[int, list[tuple]] = {}
+        dead_added: dict[int, list[int]] = {}
+        for ordinal, status, moved in touched:
+            key = self.sort_key(ordinal)
+            previous = self.entry_of.get(ordinal)
+            if previous is not None:
+                removed.setdefault(previous[0], set()).add(ordinal)
+                place = previous[1][0] if previous[1][2] == key else self._place(key)
+            elif ordinal < self.size:
+                rank = self.rank[ordinal]
+                self.dead.add(rank)
+                dead_added.setdefault(self.base_status[rank], []).append(rank)
+                place = self._place(key) if moved else rank
+            else:
+                place = self._place(key)
+            entry = (place, 0, key, ordinal)
+            self.entry_of[ordinal] = (status, entry)
+            added.setdefault(status, []).append(entry)
+        for status, ranks in dead_added.items():
+            self.dead_by_status[status] = sorted(self.dead_by_status[status] + ranks)
+        for status in removed.keys() | added.keys():
+            gone = removed.get(status, ())
+            kept = (
+                [entry for entry in self.entries[status] if entry[3] not in gone]
+                if gone
+                else self.entries[status]
+            )
+            self.entries[status] = sorted(kept + added.get(status, []))
+
+    def _place(self, key: tuple) -> int:
+        """How many base ranks hold a key below `key`, counting dead ranks by the next live one."""
+        dead, order, sort_key, size = self.dead, self.order, self.sort_key, self.size
+
+        def live_key(position: int) -> object:
+            while position in dead:
+                position += 1
+            return _TOP if position >= size else sort_key(order[position])
+
+        return bisect_left(range(size), key, key=live_key)
+
+    # reading
+
+    def count(self, statuses: Sequence[int] | None) -> int:
+        total = 0
+        for status in self._statuses(statuses):
+            total += (
+                len(self.by_status[status]) - len(self.dead_by_status[status]) + len(self.entries[status])
+            )
+        return total
+
+    def _statuses(self, statuses: Sequence[int] | None) -> Sequence[int]:
+        return range(len(self.by_status)) if statuses is None else statuses
+
+    def page(
+        self, statuses: Sequence[int] | None, offset: int, limit: int, descending: bool
+    ) -> tuple[list[int], int]:
+        """The ordinals at positions [offset, offset + limit) of the invoices whose status is in
+        `statuses` (None: all), counted in the query's direction; and how many there are."""
+        chosen = [s for s in self._statuses(statuses) if s < len(self.by_status)]
+        total = self.count(chosen)
+        if descending:
+            low, high = max(total - offset - limit, 0), total - offset
+        else:
+            low, high = offset, min(offset + limit, total)
+        if low >= high:
+            return [], total
+        if not any(self.dead_by_status[s] or self.entries[s] for s in chosen):
+            slices: list[Sequence[int]] = (
+                [range(self.size)]
+                if statuses is None
+                else [self.by_status[s] for s in chosen if self.by_status[s]]
+            )
+            ranks = (
+                slices[0][low:high] if len(slices) == 1 else _merged(slices, low, high, self.size, descending)
+            )
+            items = [self.order[rank] for rank in ranks]
+        elif descending and high == total:
+            items = self._top(chosen, high - low)
+        else:
+            items = self._window(chosen, low, high)
+        if descending:
+            items.reverse()
+        return items, total
+
+    def live(self) -> list[int]:
+        """Every invoice in order: what a scan of the whole world walks."""
+        return (
+            self._window(range(len(self.by_status)), 0, self.count(None))
+            if self.changed
+            else list(self.order)
+        )
+
+    def _count_before(self, statuses: Sequence[int], place: int) -> int:
+        """How many live invoices of `statuses` sort before base rank `place`'s entries."""
+        total = 0
+        for s in statuses:
+            total += bisect_left(self.by_status[s], place) - bisect_left(self.dead_by_status[s], place)
+            total += bisect_left(self.entries[s], place, key=_P)
+        return total
+
+    def _window(self, statuses: Sequence[int], low: int, high: int) -> list[int]:
+        """Positions [low, high) of the merge of base slices and entries, ascending."""
+        place = 0
+        if low:
+            first, last = 0, self.size  # the last place with at most `low` invoices before it
+            while first < last:
+                middle = (first + last + 1) // 2
+                if self._count_before(statuses, middle) <= low:
+                    first = middle
+                else:
+                    last = middle - 1
+            place = first
+        skip = low - self._count_before(statuses, place) if low else 0
+        need = skip + high - low
+        dead, order = self.dead, self.order
+        found: list[tuple] = []
+        for s in statuses:
+            ranks = self.by_status[s]
+            index, taken = bisect_left(ranks, place), 0
+            while taken < need and index < len(ranks):
+                chunk = ranks[index : index + need - taken]
+                index += len(chunk)
+                for rank in chunk:
+                    if rank not in dead:
+                        found.append((rank, 1, None, order[rank]))
+                        taken += 1
+            entries = self.entries[s]
+            start = bisect_left(entries, place, key=_P)
+            found += entries[start : start + need]
+        found.sort()
+        return [item[3] for item in found[skip:need]]
+
+    def _top(self, statuses: Sequence[int], count: int) -> list[int]:
+        """The last `count` positions of the merge, ascending."""
+        dead, order = self.dead, self.order
+        found: list[tuple] = []
+        for s in statuses:
+            ranks = self.by_status[s]
+            index, taken = len(ranks), 0
+            while taken < count and index > 0:
+                chunk = ranks[max(index - (count - taken), 0) : index]
+                index -= len(chunk)
+                for rank in reversed(chunk):
+                    if rank not in dead:
+                        found.append((rank, 1, None, order[rank]))
+                        taken += 1
+            found += self.entries[s][-count:]
+        found.sort()
+        return [item[3] for item in found[-count:]]
+
+
+def _merged(slices: list[Sequence[int]], low: int, high: int, size: int, from_top: bool) -> list[int]:
+    """Positions [low, high) of the merge of sorted, disjoint slices, without merging the rest.
+
+    Each slice is cut where the merge's position `low` (or, `from_top`, `high`) falls, which
+    needs no search on a first page, and only the `high - low` ranks of each slice on the
+    page's side of the cut are sorted together.
+    """
+    count = high - low
+    ranks: list[int] = []
+    if from_top:
+        for ranked, cut in zip(slices, _cuts(slices, high, size), strict=True):
+            ranks += ranked[max(cut - count, 0) : cut]
+        ranks.sort()
+        return ranks[-count:]
+    for ranked, cut in zip(slices, _cuts(slices, low, size), strict=True):
+        ranks += ranked[cut : cut + count]
+    ranks.sort()
+    return ranks[:count]
+
+
+def _cuts(slices: list[Sequence[int]], position: int, size: int) -> list[int]:
+    """Per slice, how many of its ranks come before the merge's `position`."""
+    if position == 0:
+        return [0] * len(slices)
+    if position == sum(map(len, slices)):
+        return list(map(len, slices))
+    rank = _nth_rank(slices, position, size)
+    return [bisect_left(s, rank) for s in slices]
+
+
+def _nth_rank(slices: list[Sequence[int]], n: int, size: int) -> int:
+    """The n-th smallest rank (0-based) across sorted slices, by binary search on rank."""
+    low, high = 0, size - 1
+    while low < high:
+        middle = (low + high) // 2
+        if sum(bisect_right(s, middle) for s in slices) > n:
+            high = middle
+        else:
+            low = middle + 1
+    return low
