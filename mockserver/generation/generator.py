@@ -54,7 +54,7 @@ _PLAN_NAMES = ("Starter", "Growth", "Pro", "Scale", "Enterprise", "Usage-based")
 _SEGMENTS = ("startup", "mid-market", "enterprise", "public-sector")
 _SCHEDULED_FEES = (4_900, 9_900, 19_900, 49_900, 99_900, 249_900)
 _THRESHOLDS = (10_000, 25_000, 50_000, 100_000)
-_COUPON_PERCENTS = (5, 10, 15, 20)
+COUPON_PERCENTS = (5, 10, 15, 20)
 STATUS_CODE = {name: code for code, name in enumerate(STATUSES)}
 KIND_CODE = {name: code for code, name in enumerate(KINDS)}
 PAYMENT_CODE = {name: code for code, name in enumerate(PAYMENT_STATUSES)}
@@ -371,7 +371,7 @@ class _InvoiceHistory:
         planned = base_amount(rng, kind)
         subtotal = month_to_date(planned, start, end, self.now) if status == "draft" else planned
         exempt = rng.random() < profile.tax_exempt_share
-        pct = rng.choice(_COUPON_PERCENTS) if rng.random() < profile.coupons_share else 0
+        pct = rng.choice(COUPON_PERCENTS) if rng.random() < profile.coupons_share else 0
         grant = rng.randrange(1_000, 50_000) if rng.random() < profile.credits_share else 0
         tax, coupons, credits = priced(subtotal, self.rate, exempt, pct, grant)
         total = subtotal + tax - credits - coupons

@@ -40,14 +40,17 @@ def invoice_query(view: MeteroidView, request: params.InvoiceList) -> InvoiceQue
 
 def build_routes(view: MeteroidView) -> list[web.RouteDef]:
     @lru_cache(maxsize=PARSED_QUERIES)
-    def parse_invoice_list(pairs: Pairs) -> tuple[Plan | None, params.Paging]:
-        """Cached by the known parameters as sent: clients repeat their filters page after page."""
+    def parse_invoice_list(pairs: Pairs, seq: int) -> tuple[Plan | None, params.Paging]:
+        """Cached by the known parameters as sent (clients repeat their filters page after
+        page) and by the world's last change, after which a plan is made again."""
         parsed = params.invoice_list(MultiDict(pairs), view.dialect)
         query = invoice_query(view, parsed)
         return (None if query is None else Plan(view.world, query)), parsed.paging
 
     async def list_invoices(request: web.Request) -> web.Response:
-        plan, paging = parse_invoice_list(known_pairs(request.rel_url, params.INVOICE_LIST_PARAMS))
+        plan, paging = parse_invoice_list(
+            known_pairs(request.rel_url, params.INVOICE_LIST_PARAMS), view.world.seq
+        )
         return json_response(view.invoice_page(plan, paging))
 
     async def get_invoice(request: web.Request) -> web.Response:

@@ -53,7 +53,7 @@ class MeteroidView:
             "ive_", derive_uuid(world.seed, "meteroid", "invoicing-entity")
         )
         self._customer_orders: dict[tuple[str, bool], list[int]] = {}
-        self.invoice_bytes = lru_cache(maxsize=CACHE_SIZE)(self._invoice_bytes)
+        self._token_bytes = lru_cache(maxsize=CACHE_SIZE)(self._render_invoice)
         self.invoice_ordinal = lru_cache(maxsize=CACHE_SIZE)(self._invoice_ordinal)
         self.customer_bytes = lru_cache(maxsize=CACHE_SIZE)(self._customer_bytes)
 
@@ -89,8 +89,13 @@ class MeteroidView:
 
     # invoices
 
-    def _invoice_bytes(self, ordinal: int) -> bytes:
+    def invoice_bytes(self, ordinal: int) -> bytes:
+        """An invoice's bytes, cached by its token: a change that writes it gives it a new one."""
+        return self._token_bytes(self.world.tokens[ordinal])
+
+    def _render_invoice(self, token: int) -> bytes:
         world = self.world
+        ordinal = world.ordinal_of(token)
         doc = render.invoice(
             world.seed,
             world.invoice(ordinal),
@@ -108,7 +113,10 @@ class MeteroidView:
         else:
             found = page_at(plan, paging.offset, paging.per_page)
             items, total = found.items, found.total or 0
-        return render.list_body(list(map(self.invoice_bytes, items)), paging.meta(total))
+        tokens = self.world.tokens
+        return render.list_body(
+            list(map(self._token_bytes, map(tokens.__getitem__, items))), paging.meta(total)
+        )
 
     # customers
 

@@ -7,7 +7,7 @@ page a lookup per item and one join.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -73,12 +73,15 @@ class Renderer:
 
     # invoices
 
-    def encoder(self, skip_zero: bool) -> Callable[[int], bytes]:
-        """Invoice ordinal -> its bytes, with or without zero-quantity line items."""
-        return self._skipping if skip_zero else self._whole
+    def items(self, ordinals: Sequence[int], skip_zero: bool) -> list[bytes]:
+        """The invoices' bytes, with or without zero-quantity line items. Cached by token: an
+        invoice gets a new one whenever a change writes it."""
+        return list(
+            map(self._skipping if skip_zero else self._whole, map(self.world.tokens.__getitem__, ordinals))
+        )
 
     def invoice_bytes(self, ordinal: int, skip_zero: bool) -> bytes:
-        return self.encoder(skip_zero)(ordinal)
+        return self.items((ordinal,), skip_zero)[0]
 
     def span_body(
         self, scope: Scope, span: tuple[int, int], skip_zero: bool, descending: bool, next_page: str | None
@@ -108,15 +111,15 @@ class Renderer:
             ordinals = members[max(stop - BLOCK, 0) : stop][::-1]
         else:
             ordinals = members[block * BLOCK : (block + 1) * BLOCK]
-        return Run(map(self.encoder(skip_zero), ordinals))
+        return Run(self.items(ordinals, skip_zero))
 
-    def _whole_bytes(self, ordinal: int) -> bytes:
-        return dumps_kept(self.invoice(self.world.invoice(ordinal)))
+    def _whole_bytes(self, token: int) -> bytes:
+        return dumps_kept(self.invoice(self.world.invoice(self.world.ordinal_of(token))))
 
-    def _skipping_bytes(self, ordinal: int) -> bytes:
-        invoice = self.world.invoice(ordinal)
+    def _skipping_bytes(self, token: int) -> bytes:
+        invoice = self.world.invoice(self.world.ordinal_of(token))
         if not any(is_zero(line.quantity) for line in invoice.lines):
-            return self._whole(ordinal)
+            return self._whole(token)
         return dumps_kept(self.invoice(invoice, skip_zero=True))
 
     def invoice(self, invoice: Invoice, skip_zero: bool = False) -> dict[str, Any]:

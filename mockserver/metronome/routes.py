@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from aiohttp import web
@@ -66,17 +67,31 @@ class MetronomeApi:
             raise not_found(f"customer {text} not found")
         return ordinal
 
-    def cursor(self, token: str, filters: bytes, walked: Sequence[int]) -> int:
+    def cursor(
+        self,
+        token: str,
+        filters: bytes,
+        walked: Sequence[int],
+        key: Callable[[int], tuple] | None = None,
+        descending: bool = False,
+    ) -> int:
         """Where a cursor's page starts in `walked`. A cursor holds the next page's first entity
-        and its place in what is walked, which follows from the filters the cursor is bound to:
-        a cursor this server issued names the same entity at that place."""
+        and its place in what is walked. Unless the world changed since, the entity is still at
+        that place; otherwise its place is found again by its sort `key` (which no change
+        moves), so that what was there before and after is walked once, in order."""
         try:
             entity, place = self.codec.decode(token, filters)
         except CursorError as exc:
             raise bad_request(f"next_page {exc}") from None
-        if not 0 <= place < len(walked) or walked[place] != entity:
-            raise bad_request("next_page is not a cursor this server issued")
-        return place
+        if 0 <= place < len(walked) and walked[place] == entity:
+            return place
+        if key is None or not 0 <= entity < len(self.world):
+            raise bad_request(
+                "next_page points at something this world no longer holds; start again without it"
+            )
+        place = bisect_left(walked, key(entity), key=key)
+        found = place < len(walked) and walked[place] == entity
+        return place if found or not descending else place - 1
 
     # invoices
 
@@ -90,10 +105,13 @@ class MetronomeApi:
     def invoice_list(self, customer: int, query: Pairs) -> bytes:
         """One page of a customer's invoices as response bytes; raises ApiError for a bad query."""
         cursor, given = params.split_invoice_list(query)
-        wanted = self.invoice_filters(customer, given)
+        wanted = self.invoice_filters(customer, self.world.customer_version[customer], given)
         plan = wanted.plan
         members = plan.scope.members
-        start = None if cursor is None else self.cursor(cursor, wanted.filters, members)
+        start = None
+        if cursor is not None:
+            key = plan.ordering.sort_key
+            start = self.cursor(cursor, wanted.filters, members, key, plan.query.descending)
         if wanted.matches_nothing:
             return EMPTY_LIST
         page = page_from(plan, start, wanted.limit)
@@ -104,9 +122,10 @@ class MetronomeApi:
             return self.render.span_body(
                 plan.scope, page.span, wanted.skip_zero, plan.query.descending, next_page
             )
-        return list_body(list(map(self.render.encoder(wanted.skip_zero), page.items)), next_page)
+        return list_body(self.render.items(page.items, wanted.skip_zero), next_page)
 
-    def _invoice_filters(self, customer: int, given: Pairs) -> params.InvoiceListRequest:
+    def _invoice_filters(self, customer: int, version: int, given: Pairs) -> params.InvoiceListRequest:
+        """Cached by the customer's version too: a change to its invoices sorts its scopes again."""
         return params.parse_invoice_filters(given, self.world, customer, self.credit_types, self.default_sort)
 
     async def get_invoice(self, request: web.Request) -> web.Response:

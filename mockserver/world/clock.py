@@ -97,3 +97,31 @@ def from_date(value: date) -> int:
 
 def day_floor(ts: int) -> int:
     return ts - ts % DAY
+
+
+_DURATION = re.compile(
+    r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
+)
+
+
+def add_duration(ts: int, text: str) -> int:
+    """`ts` moved forward by an ISO 8601 duration such as `P1M`, `P2W`, `P1DT12H` or `PT90S`.
+
+    Years and months are calendar steps (31 January plus one month is the last day of
+    February), the rest exact seconds. Raises ValueError naming what is wrong.
+    """
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not an ISO 8601 duration such as P1M, P7D or PT1H")
+    years, months, weeks, days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    moment = to_datetime(ts)
+    index = moment.year * 12 + moment.month - 1 + years * 12 + months
+    year, month = divmod(index, 12)
+    if year > 9999:
+        raise ValueError(f"{text!r} moves the clock past the year 9999")
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    stepped = calendar.timegm((year, month + 1, day, moment.hour, moment.minute, moment.second))
+    return stepped + (((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+LATEST = calendar.timegm((9999, 12, 31, 23, 59, 59))  # the last second an RFC 3339 time can name

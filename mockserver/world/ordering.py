@@ -3,9 +3,10 @@
 An ordering is built once from the invoices at hand (its *base*: every invoice by (key, id),
 with per-status slices of ranks) and then follows changes as a small overlay:
 
-- a changed invoice's base rank becomes *dead* (skipped wherever it is read);
+- a changed invoice's base rank becomes *dead* (skipped wherever it is read), its key as it
+  was kept (*frozen*) for as long as the base is searched;
 - its current place is an *entry* of the overlay, `(p, 0, key, ordinal)` with `p` the number
-  of base ranks whose key is below its own. An entry sorts just before base rank `p`, and
+  of base ranks whose base key is below its own. An entry sorts just before base rank `p`, and
   entries that share a `p` sort by key, so base ranks (as `(rank, 1, ...)`) and entries merge
   into one order by plain tuple comparison.
 
@@ -23,19 +24,6 @@ from itertools import compress
 from operator import itemgetter
 
 _P = itemgetter(0)
-
-
-class _Top:
-    """Above every key: where a search of the base runs past its last live rank."""
-
-    def __lt__(self, other: object) -> bool:
-        return False
-
-    def __gt__(self, other: object) -> bool:
-        return True
-
-
-_TOP = _Top()
 
 
 class Ordering:
@@ -68,6 +56,7 @@ class Ordering:
         self.dead_by_status: list[list[int]] = [[] for _ in self.by_status]
         self.entries: list[list[tuple]] = [[] for _ in self.by_status]
         self.entry_of: dict[int, tuple[int, tuple]] = {}
+        self.frozen: dict[int, tuple] = {}  # base rank -> its key before a change moved it
 
     def reset(self) -> None:
         """Back to the invoices it was built from."""
@@ -79,9 +68,15 @@ class Ordering:
 
     # changes
 
+    def freeze(self, ordinal: int) -> None:
+        """Keep an invoice's base key before a change writes what it is made of."""
+        if ordinal < self.size:
+            self.frozen.setdefault(self.rank[ordinal], self.sort_key(ordinal))
+
     def follow(self, touched: Iterable[tuple[int, int, bool]]) -> None:
         """Take in changed or new invoices: (ordinal, current status, whether its key may have
-        moved). Invoices are read through `sort_key` as they are now."""
+        moved). Invoices are read through `sort_key` as they are now; a moved one was frozen
+        before it was written."""
         removed: dict[int, set[int]] = {}
         added: dict[int, list[tuple]] = {}
         dead_added: dict[int, list[int]] = {}
@@ -113,15 +108,14 @@ class Ordering:
             self.entries[status] = sorted(kept + added.get(status, []))
 
     def _place(self, key: tuple) -> int:
-        """How many base ranks hold a key below `key`, counting dead ranks by the next live one."""
-        dead, order, sort_key, size = self.dead, self.order, self.sort_key, self.size
+        """How many base ranks hold a key below `key`, each as it was when the base was built."""
+        frozen, order, sort_key = self.frozen, self.order, self.sort_key
 
-        def live_key(position: int) -> object:
-            while position in dead:
-                position += 1
-            return _TOP if position >= size else sort_key(order[position])
+        def base_key(position: int) -> tuple:
+            found = frozen.get(position)
+            return sort_key(order[position]) if found is None else found
 
-        return bisect_left(range(size), key, key=live_key)
+        return bisect_left(range(self.size), key, key=base_key)
 
     # reading
 

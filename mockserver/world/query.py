@@ -75,6 +75,7 @@ class Plan:
         # The positions that match with nothing to test, if any: a page inside it is a slice.
         self.sure = (0, 0) if self.tested else (cut, sure_end)
 
+
 def _checked(plan: Plan, first: int, end: int, limit: int, period: bool, found: list[int]) -> int:
     """Add to `found` the scope's members at positions [first, end), walked in the query's
     direction, that pass the filters the plan leaves to test; at most `limit` of them

@@ -403,6 +403,9 @@ class Changing:
         if status is not None and status != cols.status[ordinal]:
             self._count(cols.status[ordinal], -1, ordinal)
             self._count(status, 1, ordinal)
+        for key, ordering in world._orderings.items():
+            if not KEY_COLUMNS[key].isdisjoint(values):
+                ordering.freeze(ordinal)
         payment = values.get("payment_status")
         if payment is not None:
             (world.processing.add if payment == _PROCESSING else world.processing.discard)(ordinal)

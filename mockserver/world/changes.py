@@ -1,0 +1,115 @@
+"""Changes as values: what each kind of change takes, how it is checked, and how it is applied.
+
+A change is accepted only once its arguments are checked against the world as it stands, and
+is logged in its resolved form (a clock advance by `P1M` is logged as the time it moved to),
+so that applying the log again, in any process, reaches the same world byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from mockserver.world import clock, lifecycle
+from mockserver.world.state import World
+
+Args = dict[str, Any]
+
+
+class ChangeError(ValueError):
+    """A change that cannot be accepted; the message names what was wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    seq: int
+    kind: str
+    args: Args
+
+    def line(self) -> bytes:
+        """The change as one JSON line (keys sorted, so the same change is the same bytes)."""
+        return orjson.dumps({"seq": self.seq, "kind": self.kind, **self.args}, option=orjson.OPT_SORT_KEYS)
+
+    @classmethod
+    def from_line(cls, line: bytes) -> Change:
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise ChangeError(f"not JSON ({exc})") from None
+        if not isinstance(value, dict):
+            raise ChangeError("a change is a JSON object")
+        seq, kind = value.pop("seq", None), value.pop("kind", None)
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise ChangeError("seq must be a positive integer")
+        if kind not in KINDS:
+            raise ChangeError(f"kind must be one of {', '.join(sorted(KINDS))}, got {kind!r}")
+        return cls(seq, kind, value)
+
+
+def _only(args: Args, allowed: set[str], what: str) -> None:
+    unknown = sorted(set(args) - allowed)
+    if unknown:
+        expected = ", ".join(sorted(allowed)) or "nothing"
+        raise ChangeError(f"{what}: unknown field {unknown[0]!r}; expected {expected}")
+
+
+def _clock(world: World, args: Args) -> Args:
+    """`{"advance": "<ISO 8601 duration>"}` or `{"to": "<RFC 3339>"}` -> `{"to": <RFC 3339 Z>}`."""
+    _only(args, {"advance", "to"}, "clock")
+    if len(args) != 1:
+        raise ChangeError(
+            'clock: give exactly one of "advance" (an ISO 8601 duration) or "to" (an RFC 3339 time)'
+        )
+    ((name, value),) = args.items()
+    if not isinstance(value, str):
+        raise ChangeError(f"clock: {name} must be a string, got {orjson.dumps(value).decode()}")
+    try:
+        to = clock.add_duration(world.now, value) if name == "advance" else clock.parse_timestamp(value).floor
+    except (ValueError, OverflowError) as exc:
+        raise ChangeError(f"clock: {name}: {exc}") from None
+    if to <= world.now:
+        raise ChangeError(
+            f"clock: the clock only moves forward; it is {clock.format_z(world.now)} and "
+            f"{value!r} is not later"
+        )
+    if to > clock.LATEST:
+        raise ChangeError(f"clock: {name}: {value!r} is past the year 9999")
+    return {"to": clock.format_z(to)}
+
+
+def _apply_clock(world: World, args: Args) -> Args:
+    previous = world.now
+    counts = lifecycle.advance(world, clock.parse_timestamp(args["to"]).floor)
+    return {"previous": clock.format_z(previous), "now": clock.format_z(world.now), "changed": counts}
+
+
+def _reset(world: World, args: Args) -> Args:
+    _only(args, set(), "reset")
+    return {}
+
+
+def _apply_reset(world: World, args: Args) -> Args:
+    world.reset()
+    return {"now": clock.format_z(world.now)}
+
+
+# kind -> (check the arguments against the world and resolve them, apply them)
+KINDS: dict[str, tuple[Callable[[World, Args], Args], Callable[[World, Args], Args]]] = {
+    "clock": (_clock, _apply_clock),
+    "reset": (_reset, _apply_reset),
+}
+
+
+def resolve(world: World, kind: str, args: Args) -> Args:
+    """The arguments of a change of `kind` as they will be logged; ChangeError if refused."""
+    return KINDS[kind][0](world, args)
+
+
+def apply(world: World, change: Change) -> Args:
+    """Apply a change already resolved; returns what it did."""
+    result = KINDS[change.kind][1](world, change.args)
+    world.seq = change.seq
+    return result

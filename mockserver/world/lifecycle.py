@@ -1,0 +1,159 @@
+"""The billing lifecycle: what moving the world's clock forward does to its invoices.
+
+Period ends are met in time order: the open draft is finalized (its whole period priced, a
+payment outcome drawn from the customer's profile as the generator draws one) and its
+contract's next period opens as a new draft. Payments still processing settle once their
+settlement time has passed, and every open draft then shows its month-to-date spend at the
+new time. Every draw comes from a seed of its own (the invoice id, or the contract and the
+period), so applying the same advance gives the same world in any process.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+from heapq import heapify, heappop, heappush
+
+from mockserver.generation.generator import (
+    COUPON_PERCENTS,
+    KIND_CODE,
+    PAYMENT_CODE,
+    STATUS_CODE,
+    base_amount,
+    draw_payment,
+    month_to_date,
+    priced,
+    weighted,
+)
+from mockserver.world import clock
+from mockserver.world.ids import derive_int, derive_uuid
+from mockserver.world.state import Changing, World
+
+SETTLEMENT = (3_600, 5 * clock.DAY)  # a processing payment settles this long after issue, at most
+
+
+def advance(world: World, to: int) -> dict[str, int]:
+    """Run the lifecycle from the world's clock up to `to` (later than it); counts of what changed."""
+    counts = {"finalized": 0, "opened": 0, "settled": 0, "drafts_updated": 0}
+    cols = world.cols
+    with world.changing(to) as change:
+        due = [(cols.period_end[o], o) for o in world.drafts if cols.period_end[o] <= to]
+        heapify(due)
+        while due:
+            _, ordinal = heappop(due)
+            _finalize(world, change, ordinal)
+            counts["finalized"] += 1
+            opened = _open_next(world, change, ordinal, to)
+            if opened is not None:
+                counts["opened"] += 1
+                if cols.period_end[opened] <= to:
+                    heappush(due, (cols.period_end[opened], opened))
+        for ordinal in sorted(world.processing):
+            if cols.issued_at[ordinal] + _settlement_delay(world, ordinal) <= to:
+                change.set(ordinal, payment_status=PAYMENT_CODE["paid"], paid=cols.total(ordinal))
+                counts["settled"] += 1
+        for ordinal in sorted(world.drafts):
+            if _repriced(world, change, ordinal, to):
+                counts["drafts_updated"] += 1
+    world.now = to
+    return counts
+
+
+def _priced_by_period(world: World, ordinal: int) -> bool:
+    """Generated invoices are priced from their period's draws; the fixture's keep its amounts."""
+    return world.cols.coupon_pct[ordinal] >= 0 and ordinal not in world.pinned
+
+
+def _amounts(world: World, ordinal: int, subtotal: int) -> dict[str, int]:
+    cols = world.cols
+    customer = world.customers[cols.customer[ordinal]]
+    tax, coupons, credits = priced(
+        subtotal,
+        Fraction(customer.tax_rate),
+        bool(cols.tax_exempt[ordinal]),
+        cols.coupon_pct[ordinal],
+        cols.credit_grant[ordinal],
+    )
+    return {"subtotal": subtotal, "tax": tax, "coupons": coupons, "credits": credits}
+
+
+def _finalize(world: World, change: Changing, ordinal: int) -> None:
+    cols = world.cols
+    amounts = (
+        _amounts(world, ordinal, cols.planned[ordinal])
+        if _priced_by_period(world, ordinal)
+        else {"subtotal": cols.subtotal[ordinal]}
+    )
+    change.set(ordinal, status=STATUS_CODE["finalized"], **amounts)
+    customer = world.customers[cols.customer[ordinal]]
+    rng = random.Random(derive_int(world.seed, "finalize", cols.ids[ordinal]))
+    payment, paid = draw_payment(rng, customer.profile, "finalized", cols.total(ordinal), None)
+    change.set(ordinal, payment_status=PAYMENT_CODE[payment], paid=paid)
+
+
+def _open_next(world: World, change: Changing, ordinal: int, now: int) -> int | None:
+    """The draft of the period after `ordinal`'s, for its contract, unless the contract or the
+    customer has ended by then or that period has an invoice already."""
+    cols = world.cols
+    if cols.contract[ordinal] < 0:
+        return None
+    contract = world.contracts[cols.contract[ordinal]]
+    customer = world.customers[contract.customer]
+    start = cols.period_end[ordinal]
+    if any(end is not None and start >= end for end in (contract.ends_at, customer.archived_at)):
+        return None
+    invoice_id = derive_uuid(world.seed, "invoice", contract.id, start)
+    if invoice_id in world.invoice_by_id:
+        return None
+    end = clock.add_months(start, 1)
+    profile = customer.profile
+    rng = random.Random(derive_int(world.seed, "period", invoice_id))
+    kind = weighted(rng, profile.type_mix)
+    planned = base_amount(rng, kind)
+    exempt = rng.random() < profile.tax_exempt_share
+    pct = rng.choice(COUPON_PERCENTS) if rng.random() < profile.coupons_share else 0
+    grant = rng.randrange(1_000, 50_000) if rng.random() < profile.credits_share else 0
+    created = min(start + rng.randrange(0, 3_600), now)
+    opened = change.add(
+        invoice_id,
+        customer=customer.ordinal,
+        contract=contract.ordinal,
+        seq=len(world.by_customer[customer.ordinal]),
+        status=STATUS_CODE["draft"],
+        kind=KIND_CODE[kind],
+        currency=world.currencies.index(customer.currency),
+        period_start=start,
+        period_end=end,
+        issued_at=end,
+        created_at=created,
+        subtotal=0,
+        tax=0,
+        credits=0,
+        coupons=0,
+        paid=0,
+        payment_status=PAYMENT_CODE["unpaid"],
+        tax_exempt=exempt,
+        planned=planned,
+        coupon_pct=pct,
+        credit_grant=grant,
+    )
+    _repriced(world, change, opened, now)
+    return opened
+
+
+def _repriced(world: World, change: Changing, ordinal: int, now: int) -> bool:
+    """Show a draft's month-to-date spend at `now`; whether anything changed."""
+    if not _priced_by_period(world, ordinal):
+        return False
+    cols = world.cols
+    subtotal = month_to_date(cols.planned[ordinal], cols.period_start[ordinal], cols.period_end[ordinal], now)
+    amounts = _amounts(world, ordinal, subtotal)
+    if all(getattr(cols, name)[ordinal] == value for name, value in amounts.items()):
+        return False
+    change.set(ordinal, **amounts)
+    return True
+
+
+def _settlement_delay(world: World, ordinal: int) -> int:
+    low, high = SETTLEMENT
+    return low + derive_int(world.seed, "settle", world.cols.ids[ordinal]) % (high - low)
