@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -15,7 +16,9 @@ from mockserver.generation.export import canonical_json
 from mockserver.generation.fixture import DIALECTS, KINDS, STATUSES, Fixture, FixtureError, load_fixture
 from mockserver.progress import log_line, terminal_progress
 from mockserver.shell.app import Settings
+from mockserver.world.log import FileLog, LogError
 from mockserver.world.state import World
+from mockserver.world.timeline import Timeline
 
 _PROGRESS_FROM = 10_000  # invoices: below this, generation is too quick for a bar to help
 
@@ -41,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
         "--dialect", choices=DIALECTS, help="Meteroid enum/datetime spelling (default: fixture's)"
     )
     serve.add_argument("--quiet", action="store_true", help="no per-request access log")
+    serve.add_argument(
+        "--changes",
+        metavar="FILE",
+        help="replay the changes in FILE (JSON lines, as GET /_mock/changes exports them) at start, "
+        "then append every change accepted",
+    )
 
     generate = commands.add_parser("generate", help="write the world as canonical JSON")
     generate.add_argument("path", metavar="PATH", help="fixture file")
@@ -81,14 +90,28 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     from mockserver.shell.server import serve
 
-    return serve(
-        world,
-        Settings.from_world(world, args.dialect),
-        args.host,
-        args.port,
-        args.workers,
-        not args.quiet,
-    )
+    with tempfile.TemporaryDirectory(prefix="mockserver-") as scratch:
+        return serve(
+            world,
+            Settings.from_world(world, args.dialect),
+            args.host,
+            args.port,
+            args.workers,
+            not args.quiet,
+            timeline=_timeline(world, args.changes, args.workers, Path(scratch)),
+        )
+
+
+def _timeline(world: World, changes: str | None, workers: int, scratch: Path) -> Timeline:
+    """The world's timeline: replayed from `changes` and appended to it, if given; shared
+    through a file by several workers; else kept in memory."""
+    if changes is not None:
+        timeline = Timeline(world, FileLog(changes, shared=workers > 1))
+        timeline.catch_up()
+        return timeline
+    if workers > 1:
+        return Timeline(world, FileLog(scratch / "changes.jsonl", shared=True))
+    return Timeline(world)
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -126,6 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handlers[args.command](args)
     except FixtureError as exc:
         print(f"mockserver: invalid fixture: {exc}", file=sys.stderr)
+        return 2
+    except LogError as exc:
+        print(f"mockserver: cannot replay the changes: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

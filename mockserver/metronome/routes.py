@@ -77,17 +77,20 @@ class MetronomeApi:
     ) -> int:
         """Where a cursor's page starts in `walked`. A cursor holds the next page's first entity
         and its place in what is walked. Unless the world changed since, the entity is still at
-        that place; otherwise its place is found again by its sort `key` (which no change
-        moves), so that what was there before and after is walked once, in order."""
+        that place (else the cursor was not issued here); in a changed world its place is found
+        again by its sort `key` (which no change moves), so that what was there before and
+        after is walked once, in order."""
         try:
             entity, place = self.codec.decode(token, filters)
         except CursorError as exc:
             raise bad_request(f"next_page {exc}") from None
         if 0 <= place < len(walked) and walked[place] == entity:
             return place
-        if key is None or not 0 <= entity < len(self.world):
+        if key is None or not self.world.touched:
+            raise bad_request("next_page is not a cursor this server issued")
+        if not 0 <= entity < len(self.world):
             raise bad_request(
-                "next_page points at something this world no longer holds; start again without it"
+                "next_page points at an invoice this world no longer holds; start again without it"
             )
         place = bisect_left(walked, key(entity), key=key)
         found = place < len(walked) and walked[place] == entity

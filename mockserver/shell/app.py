@@ -1,4 +1,4 @@
-"""The application shell the facades plug into: auth, CORS, errors and health, once for all.
+"""The application shell the facades and the control plane plug into: auth, CORS and errors.
 
 The shell never imports a facade; each facade hands it routes and its own error shape. The
 shell guards each route as it is added instead of running as a middleware: an aiohttp
@@ -11,7 +11,6 @@ the facade whose prefix it falls under.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,8 +20,6 @@ import orjson
 from aiohttp import web
 from multidict import CIMultiDict
 
-from mockserver.generation.fixture import STATUSES
-from mockserver.world import clock
 from mockserver.world.state import World
 
 log = logging.getLogger("mockserver")
@@ -70,7 +67,7 @@ SETTINGS = web.AppKey("settings", Settings)
 
 _CORS_HEADERS = (
     ("Access-Control-Allow-Origin", "*"),
-    ("Access-Control-Allow-Methods", "GET, OPTIONS"),
+    ("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"),
     ("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept"),
     ("Access-Control-Max-Age", "600"),
 )
@@ -82,7 +79,8 @@ def json_response(payload: bytes, status: int = 200) -> web.Response:
     return web.Response(body=payload, status=status, headers=_JSON_HEADERS)
 
 
-def _plain_error(status: int, message: str) -> web.Response:
+def plain_error(status: int, message: str) -> web.Response:
+    """The shell's own error shape, for routes of no emulated API."""
     return json_response(orjson.dumps({"message": message}), status)
 
 
@@ -112,18 +110,21 @@ class Shell:
     tracebacks stay in the log.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, before: Callable[[], None] | None = None) -> None:
+        self.before = before
         tokens = settings.tokens
         # Clients send the same header on every request: decide once per distinct header.
         self.accepts = lru_cache(maxsize=256)(lambda header: authorized(header, tokens))
 
     def guard(self, facade: Facade | None, handler: Handler) -> Handler:
         """`handler` behind the facade's token check and error shape (None: no token, plain errors)."""
-        accepts = self.accepts
+        accepts, before = self.accepts, self.before
         cors_marker = _CORS_HEADERS[0][0]
 
         async def guarded(request: web.Request) -> web.StreamResponse:
             try:
+                if before is not None:
+                    before()
                 if facade is not None and not accepts(request.headers.get("Authorization", "")):
                     response: web.StreamResponse = facade.unauthorized()
                 else:
@@ -168,53 +169,44 @@ class Shell:
 
 
 def _error(facade: Facade | None, status: int, message: str) -> web.Response:
-    return facade.error(status, message) if facade is not None else _plain_error(status, message)
+    return facade.error(status, message) if facade is not None else plain_error(status, message)
 
 
-def health_body(world: World, settings: Settings) -> bytes:
-    """What `/_mock/health` answers: the world never changes, so it is encoded once."""
-    counted = Counter(world.cols.status)
-    body = {
-        "status": "ok",
-        "fixture": world.fixture.name,
-        "seed": world.seed,
-        "now": clock.format_z(world.now),
-        "dialect": settings.dialect,
-        "counts": {
-            "customers": len(world.customers),
-            "contracts": len(world.contracts),
-            "invoices": len(world),
-            "invoices_by_status": {name: counted[code] for code, name in enumerate(STATUSES)},
-        },
-    }
-    return orjson.dumps(body)
-
-
-def create_app(world: World, facades: Sequence[Facade], settings: Settings | None = None) -> web.Application:
-    """The application factory: one world, any number of facades, shared cross-cutting concerns."""
+def create_app(
+    world: World,
+    facades: Sequence[Facade],
+    settings: Settings | None = None,
+    open_routes: Sequence[web.RouteDef] = (),
+    before: Callable[[], None] | None = None,
+) -> web.Application:
+    """The application factory: one world, any number of facades, and `open_routes` (the
+    control plane) served without a token in the shell's own error shape. `before` runs ahead
+    of every request: a process sharing the world with others catches up with their changes."""
     settings = settings or Settings.from_world(world)
     app = web.Application()
     app[WORLD] = world
     app[SETTINGS] = settings
-    shell = Shell(settings)
+    shell = Shell(settings, before)
     router = app.router
-    health = health_body(world, settings)
-
-    async def report_health(request: web.Request) -> web.Response:
-        return json_response(health)
-
-    _add_fallback(shell, None, router.add_get("/_mock/health", shell.guard(None, report_health)).resource)
+    _register(router, shell, None, open_routes)
     for facade in facades:
-        resources: dict[str, web.AbstractResource] = {}
-        for route in facade.routes(world, settings):
-            guarded = web.RouteDef(route.method, route.path, shell.guard(facade, route.handler), route.kwargs)
-            for added in guarded.register(router):
-                resources[added.resource.canonical] = added.resource
-        for resource in resources.values():
-            _add_fallback(shell, facade, resource)
+        _register(router, shell, facade, facade.routes(world, settings))
         router.add_route("*", facade.prefix + _ANY_TAIL, shell.fallback(facade, None))
     router.add_route("*", "/" + _ANY_TAIL, shell.fallback(None, None))
     return app
+
+
+def _register(
+    router: web.UrlDispatcher, shell: Shell, facade: Facade | None, routes: Iterable[web.RouteDef]
+) -> None:
+    """Each route behind the shell's guard, and a fallback for other methods on its path."""
+    resources: dict[str, web.AbstractResource] = {}
+    for route in routes:
+        guarded = web.RouteDef(route.method, route.path, shell.guard(facade, route.handler), route.kwargs)
+        for added in guarded.register(router):
+            resources[added.resource.canonical] = added.resource
+    for resource in resources.values():
+        _add_fallback(shell, facade, resource)
 
 
 def _add_fallback(shell: Shell, facade: Facade | None, resource: web.AbstractResource | None) -> None:

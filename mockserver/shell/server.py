@@ -24,10 +24,13 @@ from typing import TextIO
 
 from aiohttp import web
 
+from mockserver.control.routes import ControlPlane
 from mockserver.meteroid import MeteroidFacade
 from mockserver.metronome import MetronomeFacade
 from mockserver.shell.app import Settings, create_app
+from mockserver.world.log import FileLog
 from mockserver.world.state import World
+from mockserver.world.timeline import Timeline
 
 ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
 BACKLOG = 2048
@@ -39,9 +42,22 @@ PARENT_CHECK = 1.0  # seconds between a worker's checks that its supervisor is s
 log = logging.getLogger("mockserver")
 
 
-def build_app(world: World, settings: Settings | None = None) -> web.Application:
-    """The composition root: the shell with both facades mounted."""
-    return create_app(world, [MetronomeFacade(), MeteroidFacade()], settings)
+def build_app(
+    world: World, settings: Settings | None = None, timeline: Timeline | None = None
+) -> web.Application:
+    """The composition root: the shell with both facades and the control plane mounted.
+
+    A timeline whose log other processes append to is caught up before every request."""
+    settings = settings or Settings.from_world(world)
+    timeline = timeline or Timeline(world)
+    shared = isinstance(timeline.log, FileLog) and timeline.log.shared
+    return create_app(
+        world,
+        [MetronomeFacade(), MeteroidFacade()],
+        settings,
+        open_routes=ControlPlane(timeline, settings).routes(),
+        before=timeline.catch_up if shared else None,
+    )
 
 
 def serve(
@@ -52,11 +68,13 @@ def serve(
     workers: int = 1,
     access_log: bool = True,
     out: TextIO = sys.stdout,
+    timeline: Timeline | None = None,
 ) -> int:
     """Bind first (so `--port 0` can be announced), then serve until SIGINT or SIGTERM.
 
     Returns the exit status: 0 after a requested stop, 1 when workers kept dying.
     """
+    timeline = timeline or Timeline(world)
     world.warm()
     gc.collect()
     gc.freeze()  # the world lives as long as the process: keep the collector off it
@@ -65,10 +83,10 @@ def serve(
     base = f"http://{host}:{sock.getsockname()[1]}"
     if workers == 1:
         asyncio.run(
-            _run_worker(world, settings, sock, access_log, lambda: _announce(out, base, world, settings))
+            _run_worker(timeline, settings, sock, access_log, lambda: _announce(out, base, world, settings))
         )
         return 0
-    return _Supervisor(world, settings, sock, balanced, access_log).run(
+    return _Supervisor(timeline, settings, sock, balanced, access_log).run(
         workers, lambda: _announce(out, base, world, settings, workers)
     )
 
@@ -87,7 +105,7 @@ def _announce(out: TextIO, base: str, world: World, settings: Settings, workers:
 
 
 async def _run_worker(
-    world: World,
+    timeline: Timeline,
     settings: Settings,
     sock: socket.socket,
     access_log: bool,
@@ -95,7 +113,7 @@ async def _run_worker(
     parent: int | None = None,
 ) -> None:
     """Serve on `sock` until SIGINT or SIGTERM (or, for a forked worker, until `parent` is gone)."""
-    app = build_app(world, settings)
+    app = build_app(timeline.world, settings, timeline)
     runner = web.AppRunner(
         app,
         access_log=logging.getLogger("mockserver.access") if access_log else None,
@@ -130,9 +148,9 @@ class _Supervisor:
     """Forks the workers, waits until each accepts, then waits for them and for signals."""
 
     def __init__(
-        self, world: World, settings: Settings, sock: socket.socket, balanced: bool, access_log: bool
+        self, timeline: Timeline, settings: Settings, sock: socket.socket, balanced: bool, access_log: bool
     ) -> None:
-        self.world, self.settings, self.access_log = world, settings, access_log
+        self.timeline, self.settings, self.access_log = timeline, settings, access_log
         self.sock, self.balanced = sock, balanced
         self.address = sock.getsockname()[:2]
         self.children: set[int] = set()
@@ -183,7 +201,9 @@ class _Supervisor:
                     os.write(ready_write, b".")
                     os.close(ready_write)
 
-            asyncio.run(_run_worker(self.world, self.settings, sock, self.access_log, ready, parent))
+            if isinstance(self.timeline.log, FileLog):
+                self.timeline.log.reopen()  # a lock of its own: flock locks belong to an open file
+            asyncio.run(_run_worker(self.timeline, self.settings, sock, self.access_log, ready, parent))
         except BaseException:
             log.exception("worker %d failed", os.getpid())
             code = 1

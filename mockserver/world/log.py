@@ -50,14 +50,23 @@ class MemoryLog:
 class FileLog:
     """A JSON-lines file of changes, shared by every process that opens it."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, shared: bool = False) -> None:
         self.path = str(path)
-        try:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        except OSError as exc:
-            raise LogError(f"{self.path}: cannot be opened ({exc.strerror})") from None
+        self.shared = shared  # whether other processes append to it while this one serves
+        self._fd = self._open()
         self._offset = 0
         self._line = 0
+
+    def _open(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        except OSError as exc:
+            raise LogError(f"{self.path}: cannot be opened ({exc.strerror})") from None
+
+    def reopen(self) -> None:
+        """A descriptor of this process's own, after a fork: a lock is held per open file."""
+        os.close(self._fd)
+        self._fd = self._open()
 
     def fresh(self) -> bool:
         """Whether every change in the file has been read: one `fstat`, cheap per request."""

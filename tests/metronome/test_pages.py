@@ -35,7 +35,7 @@ def test_a_signed_cursor_must_name_an_invoice_at_its_place_in_the_walk(edge_worl
     invoices, another customer's invoice, an invoice at another place."""
     api = MetronomeApi(edge_world, Settings.from_world(edge_world))
     mine = edge_world.customer_by_id[EDGE]
-    wanted = api.invoice_filters(mine, (("limit", "1"),))
+    wanted = api.invoice_filters(mine, 0, (("limit", "1"),))
     members = wanted.plan.scope.members
     theirs = edge_world.by_customer[edge_world.customer_by_id[OTHER]][0]
     filters = wanted.filters

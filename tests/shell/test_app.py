@@ -1,4 +1,4 @@
-"""The shell around the facades: health, bearer auth, CORS, and errors in each API's own shape."""
+"""The shell around the facades: open routes, bearer auth, CORS, and errors in each API's own shape."""
 
 from __future__ import annotations
 
@@ -38,9 +38,16 @@ class EchoFacade:
         return self.error(418, str(exc)) if isinstance(exc, LookupError) else None
 
 
+async def ping(request: web.Request) -> web.Response:
+    return json_response(b'{"pong":true}')
+
+
+OPEN = [web.get("/open/ping", ping)]
+
+
 @pytest.fixture
 async def client(aiohttp_client, default_world: World):
-    return await aiohttp_client(create_app(default_world, [EchoFacade()]))
+    return await aiohttp_client(create_app(default_world, [EchoFacade()], open_routes=OPEN))
 
 
 @pytest.fixture
@@ -52,14 +59,9 @@ async def locked_client(aiohttp_client, default_world: World):
 AUTH = {"Authorization": "Bearer anything"}
 
 
-async def test_health_needs_no_token_and_reports_the_world(client, default_world: World) -> None:
-    response = await client.get("/_mock/health")
-    assert response.status == 200
-    body = await response.json()
-    assert body["fixture"] == "default" and body["seed"] == default_world.seed
-    assert body["now"] == "2026-11-15T12:00:00Z"
-    assert body["counts"]["invoices"] == len(default_world)
-    assert sum(body["counts"]["invoices_by_status"].values()) == len(default_world)
+async def test_open_routes_need_no_token(client) -> None:
+    response = await client.get("/open/ping")
+    assert response.status == 200 and await response.json() == {"pong": True}
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer   ", "Basic abc", "Token abc"])
@@ -108,8 +110,8 @@ async def test_outside_every_facade_errors_are_plain_json(client, method) -> Non
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
-async def test_health_takes_only_get(client) -> None:
-    response = await client.post("/_mock/health")
+async def test_an_open_route_takes_only_its_methods(client) -> None:
+    response = await client.post("/open/ping")
     assert response.status == 405
     assert (await response.json())["message"].startswith("Method Not Allowed")
 
@@ -144,7 +146,7 @@ async def test_cors_preflight_allows_the_authorization_header(client) -> None:
     assert "GET" in response.headers["Access-Control-Allow-Methods"]
 
 
-@pytest.mark.parametrize("path", ["/echo/nothing-here", "/nowhere", "/_mock/health"])
+@pytest.mark.parametrize("path", ["/echo/nothing-here", "/nowhere", "/open/ping"])
 async def test_cors_preflight_is_answered_on_any_path(client, path) -> None:
     headers = {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"}
     response = await client.options(path, headers=headers)
