@@ -21,7 +21,7 @@ import orjson
 from aiohttp import web
 from multidict import CIMultiDict
 
-from mockserver.generation.fixture import STATUSES
+from mockserver.generation.fixture import DIALECTS, STATUSES
 from mockserver.world import clock
 from mockserver.world.state import World
 
@@ -186,7 +186,8 @@ def health_body(world: World, settings: Settings) -> bytes:
         "fixture": world.fixture.name,
         "seed": world.seed,
         "now": clock.format_z(world.now),
-        "dialect": settings.dialect,
+        "dialect": settings.dialect,  # Meteroid-style requests that choose no dialect get this one
+        "dialects": list(DIALECTS),  # every one is served, chosen per request
         "counts": {
             "customers": len(world.customers),
             "contracts": len(world.contracts),

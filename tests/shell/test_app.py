@@ -6,7 +6,7 @@ import orjson
 import pytest
 from aiohttp import web
 
-from mockserver.shell.app import Settings, create_app, json_response
+from mockserver.shell.app import Settings, create_app, json_headers, json_response
 from mockserver.world.state import World
 
 
@@ -58,8 +58,16 @@ async def test_health_needs_no_token_and_reports_the_world(client, default_world
     body = await response.json()
     assert body["fixture"] == "default" and body["seed"] == default_world.seed
     assert body["now"] == "2026-11-15T12:00:00Z"
+    assert body["dialect"] == "documented" and body["dialects"] == ["documented", "upstream"]
     assert body["counts"]["invoices"] == len(default_world)
     assert sum(body["counts"]["invoices_by_status"].values()) == len(default_world)
+
+
+def test_a_facades_own_json_headers_keep_the_shared_ones() -> None:
+    response = json_response(b"{}", headers=json_headers(("Vary", "X-Spelling")))
+    assert response.headers["Vary"] == "X-Spelling"
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer   ", "Basic abc", "Token abc"])
