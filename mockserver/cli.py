@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080, help="0 picks a free port (printed once ready)")
     serve.add_argument("--workers", type=int, default=1, help="processes sharing the port and the world")
     serve.add_argument(
-        "--dialect", choices=DIALECTS, help="Meteroid enum/datetime spelling (default: fixture's)"
+        "--dialect", choices=DIALECTS, help="Meteroid spelling if a request names none (default: fixture's)"
     )
     serve.add_argument("--quiet", action="store_true", help="no per-request access log")
     serve.add_argument(

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from mockserver.generation.fixture import STATUSES
+from mockserver.generation.fixture import DIALECTS, STATUSES
 from mockserver.shell.app import Settings, json_response, plain_error
 from mockserver.world import clock
 from mockserver.world.changes import Args, ChangeError
@@ -70,7 +70,8 @@ class ControlPlane:
             "seed": world.seed,
             "now": clock.format_z(world.now),
             "seq": world.seq,
-            "dialect": self.settings.dialect,
+            "dialect": self.settings.dialect,  # Meteroid-style requests that choose none get this one
+            "dialects": list(DIALECTS),  # every one is served, chosen per request
             "counts": {
                 "customers": len(world.customers),
                 "contracts": len(world.contracts),

@@ -1,4 +1,4 @@
-"""Meteroid-style API facade: invoices and customers under `/api/v1/`, in either dialect.
+"""Meteroid-style API facade: invoices and customers under `/api/v1/`, in both dialects at once.
 
 Laid out one concern per module: `params` (query strings), `view` (id lookups, orderings,
 cached bytes), `render` (JSON documents), `dialect` (enum and datetime spelling), `errors`
@@ -11,7 +11,6 @@ from aiohttp import web
 
 from mockserver.meteroid.errors import UNAUTHORIZED_BODY, json_error, rejection
 from mockserver.meteroid.routes import build_routes
-from mockserver.meteroid.view import view_of
 
 
 class MeteroidFacade:
@@ -19,7 +18,7 @@ class MeteroidFacade:
     prefix = "/api/"
 
     def routes(self, world, settings) -> list[web.RouteDef]:
-        return build_routes(view_of(world, settings.dialect))
+        return build_routes(world, settings.dialect)
 
     def error(self, status: int, message: str) -> web.Response:
         return json_error(status, message)

@@ -3,6 +3,9 @@
 `documented` is the spelling of the published documentation (PascalCase enums, RFC 3339
 datetimes with a `Z`); `upstream` is what the open-source server and its SDK speak
 (SCREAMING_SNAKE_CASE enums, zone-less datetimes). Everything else is shared.
+
+One server speaks both, chosen per request (see `chooser`): clients written against the
+documentation and the official SDK then work against the same server, with no setting.
 """
 
 from __future__ import annotations
@@ -10,8 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+from aiohttp import hdrs
+from multidict import CIMultiDictProxy, istr
 
 from mockserver.generation.fixture import KINDS, PAYMENT_METHODS, PAYMENT_STATUSES, STATUSES
+from mockserver.meteroid.errors import ApiError
 from mockserver.world import clock
 
 # Neutral value -> the documented (PascalCase) spelling; the upstream one is derived from it.
@@ -36,6 +44,14 @@ _TRANSACTION_STATUS = {"settled": "Settled", "pending": "Pending", "failed": "Fa
 _PAYMENT_METHOD = {"card": "Card", "bank_transfer": "BankTransfer", "wallet": "Wallet", "other": "Other"}
 _PAYMENT_TYPE = "Payment"
 
+# A request names its dialect with this header; without it, the official Python SDK, which
+# sends `User-Agent: meteroid-python/<version>` (see its `api/common.py`), gets the upstream one.
+DIALECT_HEADER = istr("Meteroid-Dialect")
+SDK_USER_AGENT = "meteroid-python/"
+SDK_DIALECT = "upstream"
+
+T = TypeVar("T")
+
 
 def screaming_snake(pascal: str) -> str:
     """`PartiallyPaid` -> `PARTIALLY_PAID`."""
@@ -59,9 +75,14 @@ class Dialect:
         return None if ts is None else self.datetime(ts)
 
     def unknown_status(self, value: str) -> str:
-        """The reason upstream's query parser gives for a `statuses` value it does not know."""
+        """The reason upstream's query parser gives for a `statuses` value it does not know,
+        plus, for a value of another dialect, how to ask for that dialect."""
         expected = ", ".join(f"`{name}`" for name in self.status)
-        return f"unknown variant `{value}`, expected one of {expected}"
+        reason = f"unknown variant `{value}`, expected one of {expected}"
+        other = next((d.name for d in DIALECTS.values() if value in d.status_by_name), None)
+        if other is None:
+            return reason
+        return f"{reason}; `{value}` is the {other} spelling: send `{DIALECT_HEADER}: {other}` to use it"
 
 
 def _build(name: str, spell: Callable[[str], str], datetime: Callable[[int], str]) -> Dialect:
@@ -97,3 +118,22 @@ def dialect(name: str) -> Dialect:
         raise ValueError(
             f"unknown Meteroid dialect {name!r}; expected one of {', '.join(DIALECTS)}"
         ) from None
+
+
+def chooser(each: dict[str, T], default: str) -> Callable[[CIMultiDictProxy[str]], T]:
+    """What picks, from a request's headers, the entry of `each` for the dialect it is served
+    in: the one its `Meteroid-Dialect` header names, else upstream's for the official SDK, else
+    the server's `default`. It runs on every request: two header lookups and a prefix test."""
+    fallback, sdk = each[default], each[SDK_DIALECT]
+    expected = " or ".join(each)
+
+    def choose(headers: CIMultiDictProxy[str]) -> T:
+        named = headers.get(DIALECT_HEADER)
+        if named is None:
+            return sdk if headers.get(hdrs.USER_AGENT, "").startswith(SDK_USER_AGENT) else fallback
+        found = each.get(named)
+        if found is None:
+            raise ApiError(400, f"Invalid {DIALECT_HEADER} header '{named}': expected {expected}")
+        return found
+
+    return choose

@@ -1,20 +1,25 @@
-"""The Meteroid-style endpoints: list and get invoices, list and get customers."""
+"""The Meteroid-style endpoints: list and get invoices, list and get customers, each request
+served in the dialect it asks for (see `dialect.chooser`)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from multidict import MultiDict
 
 from mockserver.meteroid import params
+from mockserver.meteroid.dialect import DIALECT_HEADER, DIALECTS, chooser
 from mockserver.meteroid.errors import not_found
-from mockserver.meteroid.view import MeteroidView
-from mockserver.shell.app import json_response
+from mockserver.meteroid.view import MeteroidView, view_of
+from mockserver.shell.app import json_headers, json_response
 from mockserver.shell.querystring import Pairs, known_pairs
 from mockserver.world.query import InvoiceQuery, Plan
+from mockserver.world.state import World
 
 PARSED_QUERIES = 4096
+# What a response depends on besides its URL: caches must not hand one client's spelling to another.
+VARY = f"{DIALECT_HEADER}, {hdrs.USER_AGENT}"
 
 
 def invoice_query(view: MeteroidView, request: params.InvoiceList) -> InvoiceQuery | None:
@@ -38,35 +43,52 @@ def invoice_query(view: MeteroidView, request: params.InvoiceList) -> InvoiceQue
     )
 
 
-def build_routes(view: MeteroidView) -> list[web.RouteDef]:
-    @lru_cache(maxsize=PARSED_QUERIES)
-    def parse_invoice_list(pairs: Pairs, seq: int) -> tuple[Plan | None, params.Paging]:
+class Served:
+    """One dialect as the routes serve it: its view, its parsed queries and its response
+    headers, which name the dialect so that a client can see which spelling it got."""
+
+    def __init__(self, view: MeteroidView) -> None:
+        self.view = view
+        self.headers = json_headers((DIALECT_HEADER, view.dialect.name), (hdrs.VARY, VARY))
+        self.invoice_plan = lru_cache(maxsize=PARSED_QUERIES)(self._invoice_plan)
+
+    def _invoice_plan(self, pairs: Pairs, seq: int) -> tuple[Plan | None, params.Paging]:
         """Cached by the known parameters as sent (clients repeat their filters page after
         page) and by the world's last change, after which a plan is made again."""
-        parsed = params.invoice_list(MultiDict(pairs), view.dialect)
-        query = invoice_query(view, parsed)
-        return (None if query is None else Plan(view.world, query)), parsed.paging
+        parsed = params.invoice_list(MultiDict(pairs), self.view.dialect)
+        query = invoice_query(self.view, parsed)
+        return (None if query is None else Plan(self.view.world, query)), parsed.paging
+
+
+def build_routes(world: World, default_dialect: str) -> list[web.RouteDef]:
+    """The routes over `world`, in every dialect; `default_dialect` for requests that choose none."""
+    choose = chooser({name: Served(view_of(world, name)) for name in DIALECTS}, default_dialect)
 
     async def list_invoices(request: web.Request) -> web.Response:
-        plan, paging = parse_invoice_list(
-            known_pairs(request.rel_url, params.INVOICE_LIST_PARAMS), view.world.seq
-        )
-        return json_response(view.invoice_page(plan, paging))
+        served = choose(request.headers)
+        pairs = known_pairs(request.rel_url, params.INVOICE_LIST_PARAMS)
+        plan, paging = served.invoice_plan(pairs, world.seq)
+        return json_response(served.view.invoice_page(plan, paging), headers=served.headers)
 
     async def get_invoice(request: web.Request) -> web.Response:
-        ordinal = view.invoice_ordinal(request.match_info["invoice_id"])
+        served = choose(request.headers)
+        ordinal = served.view.invoice_ordinal(request.match_info["invoice_id"])
         if ordinal is None:
             raise not_found("Invoice")
-        return json_response(view.invoice_bytes(ordinal))
+        return json_response(served.view.invoice_bytes(ordinal), headers=served.headers)
 
     async def list_customers(request: web.Request) -> web.Response:
-        return json_response(view.customer_page(params.customer_list(request.query)))
+        served = choose(request.headers)
+        return json_response(
+            served.view.customer_page(params.customer_list(request.query)), headers=served.headers
+        )
 
     async def get_customer(request: web.Request) -> web.Response:
-        ordinal = view.customer_ordinal(request.match_info["id_or_alias"])
+        served = choose(request.headers)
+        ordinal = served.view.customer_ordinal(request.match_info["id_or_alias"])
         if ordinal is None:
             raise not_found("Customer")
-        return json_response(view.customer_bytes(ordinal))
+        return json_response(served.view.customer_bytes(ordinal), headers=served.headers)
 
     return [
         web.get("/api/v1/invoices", list_invoices),

@@ -97,7 +97,7 @@ def _announce(out: TextIO, base: str, world: World, settings: Settings, workers:
         f"mockserver: fixture {fixture.name!r} (seed {fixture.seed}), {len(world.customers)} customers, "
         f"{len(world)} invoices, {workers} worker(s)\n"
         f"  Metronome-style API: {base}/v1/customers/{{customer_id}}/invoices\n"
-        f"  Meteroid-style API:  {base}/api/v1/invoices  (dialect: {settings.dialect})\n"
+        f"  Meteroid-style API:  {base}/api/v1/invoices  (dialects: both; {settings.dialect} unless asked)\n"
         f"  Health:              {base}/_mock/health\n"
         f"ready {base}\n"
     )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from multidict import MultiDict
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict
 
 from mockserver.generation.fixture import load_fixture
 from mockserver.meteroid import MeteroidFacade
 from mockserver.meteroid import params as P
-from mockserver.meteroid.dialect import DIALECTS, dialect, screaming_snake
+from mockserver.meteroid.dialect import DIALECTS, chooser, dialect, screaming_snake
 from mockserver.meteroid.errors import ApiError, QueryStringError, QueryValidationError
 from mockserver.shell.app import Settings
 from mockserver.shell.server import build_app
@@ -92,9 +92,23 @@ def test_statuses_in_the_active_dialect():
     assert parsed.statuses == frozenset({0, 3})
     assert P.invoice_list(query(("statuses", "Uncollectible")), DOCUMENTED).statuses == frozenset({2})
     with pytest.raises(QueryStringError) as raised:
+        P.invoice_list(query(("statuses", "void")), UPSTREAM)
+    assert raised.value.reason == (
+        "unknown variant `void`, expected one of `DRAFT`, `FINALIZED`, `UNCOLLECTIBLE`, `VOID`"
+    )
+
+
+def test_a_status_in_the_other_dialect_names_the_header_that_asks_for_it():
+    with pytest.raises(QueryStringError) as raised:
         P.invoice_list(query(("statuses", "Void")), UPSTREAM)
     assert raised.value.reason == (
-        "unknown variant `Void`, expected one of `DRAFT`, `FINALIZED`, `UNCOLLECTIBLE`, `VOID`"
+        "unknown variant `Void`, expected one of `DRAFT`, `FINALIZED`, `UNCOLLECTIBLE`, `VOID`; "
+        "`Void` is the documented spelling: send `Meteroid-Dialect: documented` to use it"
+    )
+    with pytest.raises(QueryStringError) as raised:
+        P.invoice_list(query(("statuses", "Draft"), ("statuses", "UNCOLLECTIBLE")), DOCUMENTED)
+    assert raised.value.reason.endswith(
+        "; `UNCOLLECTIBLE` is the upstream spelling: send `Meteroid-Dialect: upstream` to use it"
     )
 
 
@@ -163,6 +177,39 @@ def test_spelling():
     assert DOCUMENTED.datetime(0) == "1970-01-01T00:00:00Z"
     with pytest.raises(ValueError):
         dialect("pascal")
+
+
+def headers(**pairs: str) -> CIMultiDictProxy[str]:
+    return CIMultiDictProxy(CIMultiDict((name.replace("_", "-"), value) for name, value in pairs.items()))
+
+
+SDK_AGENT = "meteroid-python/0.30.1"
+
+
+@pytest.mark.parametrize("default", list(DIALECTS))
+def test_a_request_is_served_in_the_dialect_it_asks_for(default):
+    choose = chooser({name: name.upper() for name in DIALECTS}, default)
+    assert choose(headers()) == default.upper()
+    assert choose(headers(User_Agent="python-httpx/0.28.1")) == default.upper()
+    assert choose(headers(User_Agent=f"Mozilla/5.0 {SDK_AGENT}")) == default.upper()
+    # The official SDK's own User-Agent, whatever its version, gets the spelling it decodes.
+    assert choose(headers(User_Agent=SDK_AGENT)) == "UPSTREAM"
+    assert choose(headers(user_agent="meteroid-python/1.2.0")) == "UPSTREAM"
+    # The header wins over everything, and its name is case-insensitive like any header's.
+    for name in DIALECTS:
+        assert choose(headers(Meteroid_Dialect=name)) == name.upper()
+        assert choose(headers(meteroid_dialect=name, User_Agent=SDK_AGENT)) == name.upper()
+
+
+@pytest.mark.parametrize("value", ["", "Upstream", "UPSTREAM", "pascal", "upstream "])
+def test_an_unknown_dialect_header_is_a_json_400_naming_the_dialects(value):
+    choose = chooser(dict.fromkeys(DIALECTS), "documented")
+    with pytest.raises(ApiError) as raised:
+        choose(headers(Meteroid_Dialect=value, User_Agent=SDK_AGENT))
+    assert raised.value.status == 400
+    assert raised.value.message == (
+        f"Invalid Meteroid-Dialect header '{value}': expected documented or upstream"
+    )
 
 
 def test_facade_error_shapes():

@@ -6,7 +6,7 @@ import orjson
 import pytest
 from aiohttp import web
 
-from mockserver.shell.app import Settings, create_app, json_response
+from mockserver.shell.app import Settings, create_app, json_headers, json_response
 from mockserver.world.state import World
 
 
@@ -62,6 +62,13 @@ AUTH = {"Authorization": "Bearer anything"}
 async def test_open_routes_need_no_token(client) -> None:
     response = await client.get("/open/ping")
     assert response.status == 200 and await response.json() == {"pong": True}
+
+
+def test_a_facades_own_json_headers_keep_the_shared_ones() -> None:
+    response = json_response(b"{}", headers=json_headers(("Vary", "X-Spelling")))
+    assert response.headers["Vary"] == "X-Spelling"
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer   ", "Basic abc", "Token abc"])
