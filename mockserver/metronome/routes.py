@@ -11,7 +11,9 @@ from aiohttp import web
 from mockserver.metronome import params
 from mockserver.metronome.catalog import CreditTypes
 from mockserver.metronome.errors import ApiError, bad_request, not_found
+from mockserver.metronome.openapi import operations
 from mockserver.metronome.render import Renderer, item_body, list_body
+from mockserver.shell import openapi
 from mockserver.shell.app import Settings, json_response
 from mockserver.shell.cursor import CursorCodec, CursorError
 from mockserver.shell.querystring import Pairs, known_pairs
@@ -48,15 +50,17 @@ class MetronomeApi:
         self.invoice_filters = lru_cache(maxsize=PARSED_FILTERS)(self._invoice_filters)
 
     def routes(self) -> list[web.RouteDef]:
-        # The router tries these in order: the busiest route first; the literal sibling route
-        # before the invoice route, so that it is never taken for an invoice id.
-        return [
-            web.get("/v1/customers/{customer_id}/invoices", self.list_invoices),
-            web.get("/v1/customers", self.list_customers),
-            web.get("/v1/customers/{customer_id}", self.get_customer),
-            web.get("/v1/customers/{customer_id}/invoices/breakdowns", self.breakdowns),
-            web.get("/v1/customers/{customer_id}/invoices/{invoice_id}", self.get_invoice),
-        ]
+        """The operations of the API's document (see `openapi.operations`), in its order."""
+        return openapi.routes(
+            operations(self.default_sort),
+            {
+                "listInvoices": self.list_invoices,
+                "listCustomers": self.list_customers,
+                "getCustomer": self.get_customer,
+                "invoiceBreakdowns": self.breakdowns,
+                "getInvoice": self.get_invoice,
+            },
+        )
 
     # lookups
 
