@@ -29,12 +29,14 @@ from mockserver.world import clock
 from mockserver.world.ids import derive_int, derive_uuid
 from mockserver.world.state import Changing, World
 
+# What `advance` counts, as the control plane reports it.
+COUNTS = ("finalized", "opened", "settled", "drafts_updated")
 SETTLEMENT = (3_600, 5 * clock.DAY)  # a processing payment settles this long after issue, at most
 
 
 def advance(world: World, to: int) -> dict[str, int]:
     """Run the lifecycle from the world's clock up to `to` (later than it); counts of what changed."""
-    counts = {"finalized": 0, "opened": 0, "settled": 0, "drafts_updated": 0}
+    counts = dict.fromkeys(COUNTS, 0)
     cols = world.cols
     with world.changing(to) as change:
         due = [(cols.period_end[o], o) for o in world.drafts if cols.period_end[o] <= to]
