@@ -179,6 +179,7 @@ OPERATIONS: tuple[Operation, ...] = (
 
 
 def document() -> Schema:
+    """The document served at /_mock/openapi/control.json."""
     return build_document(
         "mockserver: control plane",
         "The server's own routes: health, the billing clock, reset, the log of changes, these "

@@ -13,4 +13,5 @@ ASSETS = {"inspector.js": "text/javascript", "inspector.css": "text/css"}  # at 
 
 
 def read(name: str) -> bytes:
+    """A file of the inspector, read once when the app is built."""
     return resources.files(__name__).joinpath(name).read_bytes()

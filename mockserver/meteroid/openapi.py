@@ -226,6 +226,7 @@ BAD_QUERY = Reply(
 
 
 def _dialect_param(default: str) -> Param:
+    """The header that picks the spelling, on every operation: each answers in either."""
     return Param(
         HEADER,
         enum(DIALECTS, default=default),
@@ -237,6 +238,7 @@ def _dialect_param(default: str) -> Param:
 
 
 def operations(default_dialect: str) -> tuple[Operation, ...]:
+    """The routes, in the order the router tries them; the dialect header defaults to the server's."""
     dialect = _dialect_param(default_dialect)
     return (
         Operation(
@@ -304,6 +306,7 @@ def operations(default_dialect: str) -> tuple[Operation, ...]:
 
 
 def document(default_dialect: str) -> Schema:
+    """The document served at /_mock/openapi/meteroid.json."""
     return build_document(
         "mockserver: Meteroid-style API",
         "Invoices and customers as the Meteroid API documents them and as the official `meteroid` "

@@ -238,6 +238,7 @@ def operations(default_sort: str) -> tuple[Operation, ...]:
 
 
 def document(default_sort: str) -> Schema:
+    """The document served at /_mock/openapi/metronome.json."""
     return build_document(
         "mockserver: Metronome-style API",
         "Customers and their invoices as the official `metronome-sdk` reads them. Errors are "

@@ -36,18 +36,22 @@ STRING_MAP: Schema = {"type": "object", "additionalProperties": {"type": "string
 
 
 def enum(values: Iterable[str], **extra: Any) -> Schema:
+    """A string among `values` (repeats dropped, order kept: the order the API lists them in)."""
     return {"type": "string", "enum": list(dict.fromkeys(values)), **extra}
 
 
 def nullable(schema: Schema) -> Schema:
+    """`schema` or null: OpenAPI 3.1 has no `nullable` keyword."""
     return {"anyOf": [schema, {"type": "null"}]}
 
 
 def array(items: Schema, **extra: Any) -> Schema:
+    """A list of `items`."""
     return {"type": "array", "items": items, **extra}
 
 
 def ref(name: str) -> Schema:
+    """A schema of the document's components, so that each is written once."""
     return {"$ref": f"#/components/schemas/{name}"}
 
 
@@ -80,9 +84,11 @@ class Param:
     explode: bool | None = None  # arrays: repeated keys (True) or comma-joined (False)
 
     def with_default(self, value: Any) -> Param:
+        """The same parameter with a default that depends on the server's settings."""
         return replace(self, schema={**self.schema, "default": value})
 
     def spec(self) -> Schema:
+        """Its OpenAPI Parameter Object."""
         spec: Schema = {"name": self.name, "in": self.where, "description": self.description}
         if self.required or self.where == "path":
             spec["required"] = True
@@ -107,6 +113,7 @@ class Reply:
     headers: Mapping[str, Schema] = field(default_factory=dict)
 
     def spec(self) -> Schema:
+        """Its OpenAPI Response Object."""
         spec: Schema = {"description": self.description}
         if self.headers:
             spec["headers"] = {
@@ -119,6 +126,7 @@ class Reply:
 
 
 def json_reply(status: int, description: str, schema: Schema, **headers: Schema) -> Reply:
+    """The usual reply: a JSON body."""
     return Reply(status, description, {"application/json": schema}, headers)
 
 
@@ -136,6 +144,7 @@ class Operation:
     tag: str | None = None
 
     def spec(self, secured: bool) -> Schema:
+        """Its OpenAPI Operation Object; an API that needs no token says so on each operation."""
         spec: Schema = {"operationId": self.id, "summary": self.summary}
         if self.description:
             spec["description"] = self.description
