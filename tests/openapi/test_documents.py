@@ -24,10 +24,12 @@ ACME = "7b2f6a3e-1c4d-4e5f-8a9b-0c1d2e3f4a5b"
 ACME_INVOICE = "9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f"
 # A real value for each path parameter of the default world (Meteroid takes an invoice's UUID too).
 PATH_VALUES = {"customer_id": ACME, "invoice_id": ACME_INVOICE, "id_or_alias": "acme"}
+# As the default world is served (and as tests/openapi/test_conformance.py runs them).
 DOCUMENTS = {
     "metronome": metronome_openapi.document("date_asc"),
     "meteroid": meteroid_openapi.document("documented"),
 }
+SERVED = {**DOCUMENTS, "control": control_openapi.document()}
 
 
 @pytest.fixture
@@ -46,6 +48,7 @@ async def test_each_served_document_is_valid_openapi_3_1(client, api: str) -> No
     doc = await served(client, api)
     OpenAPIV31SpecValidator(doc).validate()
     assert doc["openapi"] == "3.1.0"
+    assert doc == SERVED[api]
 
 
 async def test_the_documents_follow_the_server_settings(aiohttp_client, default_world: World) -> None:
