@@ -66,6 +66,11 @@ class Ordering:
     def changed(self) -> bool:
         return bool(self.entry_of)
 
+    @property
+    def overlay(self) -> int:
+        """How many invoices the overlay holds: what a rebuild would fold in."""
+        return len(self.entry_of)
+
     # changes
 
     def freeze(self, ordinal: int) -> None:

@@ -48,6 +48,8 @@ KEY_COLUMNS = {
     "payment_status": frozenset({"payment_status"}),
     "total": frozenset({"subtotal", "tax", "credits", "coupons"}),
 }
+# Invoices below which an ordering is rebuilt at its first read after a change: a few ms at most.
+SMALL_WORLD = 20_000
 _DRAFT = STATUSES.index("draft")
 _PROCESSING = PAYMENT_STATUSES.index("processing")
 
@@ -144,7 +146,7 @@ class World:
         self.by_customer: list[array] = _groups(self.cols.customer, len(self.customers), self._code)
         self.by_contract: list[array] = _groups(self.cols.contract, len(self.contracts), self._code)
         self._orderings: dict[str, Ordering] = {}
-        self._fixture_orderings: set[str] = set()  # built on the fixture's world: reset keeps them
+        self._fixture_orderings: dict[str, Ordering] = {}  # built on the fixture's world: reset restores them
         self._by_id: Sequence[int] | None = None
         self._scopes: dict[tuple[str | None, int, str], Scope] = {}
         self._faker = Faker("en_US")
@@ -241,24 +243,34 @@ class World:
         return lambda i: (value(i), self.cols.ids[i])
 
     def ordering(self, key: str) -> Ordering:
-        if key not in self._orderings:
-            values = self._values(key)
-            by_id = self._id_order()
-            if isinstance(values, array) and values.typecode == "b":
-                # A few small codes: one pass per code over the id order, each kept in id order.
-                in_id_order = array("b", map(values.__getitem__, by_id))
-                order: Sequence[int] = array(self._code)
-                for value in sorted(set(in_id_order)):
-                    order.extend(compress(by_id, map(value.__eq__, in_id_order)))
-            else:
-                # A stable sort over the id order breaks ties by id without building tuples.
-                order = sorted(by_id, key=values.__getitem__)
+        """The world-wide ordering of `key`, rebuilt from the invoices as they are when its
+        overlay of changes has grown large (see `_worth_rebuilding`)."""
+        found = self._orderings.get(key)
+        if found is None or (found.changed and self._worth_rebuilding(found)):
+            found = self._orderings[key] = self._build_ordering(key)
             if not self.touched:
-                self._fixture_orderings.add(key)
-            self._orderings[key] = Ordering(
-                order, self.cols.status, len(STATUSES), self.sort_key(key), self._code
-            )
-        return self._orderings[key]
+                self._fixture_orderings[key] = found
+        return found
+
+    def _worth_rebuilding(self, ordering: Ordering) -> bool:
+        """A rebuild pays for itself once an eighth of the ordering has changed (each change's
+        share of it is then a few steps), and always in a small world, where it costs about
+        as much as walking the overlay on a few pages."""
+        return len(self) <= SMALL_WORLD or ordering.overlay * 8 > ordering.size
+
+    def _build_ordering(self, key: str) -> Ordering:
+        values = self._values(key)
+        by_id = self._id_order()
+        if isinstance(values, array) and values.typecode == "b":
+            # A few small codes: one pass per code over the id order, each kept in id order.
+            in_id_order = array("b", map(values.__getitem__, by_id))
+            order: Sequence[int] = array(self._code)
+            for value in sorted(set(in_id_order)):
+                order.extend(compress(by_id, map(value.__eq__, in_id_order)))
+        else:
+            # A stable sort over the id order breaks ties by id without building tuples.
+            order = sorted(by_id, key=values.__getitem__)
+        return Ordering(order, self.cols.status, len(STATUSES), self.sort_key(key), self._code)
 
     def _values(self, key: str):
         cols = self.cols
@@ -274,8 +286,14 @@ class World:
         return [value(i) for i in range(len(cols))]
 
     def _id_order(self) -> Sequence[int]:
-        if self._by_id is None or len(self._by_id) != len(self.cols):
-            self._by_id = sorted(range(len(self.cols)), key=self.cols.ids.__getitem__)
+        """Every invoice by id. Invoices added since the last call are merged in: sorting two
+        sorted runs costs a pass, not a sort."""
+        size = len(self.cols)
+        if self._by_id is None:
+            self._by_id = sorted(range(size), key=self.cols.ids.__getitem__)
+        elif len(self._by_id) < size:
+            merged = sorted([*self._by_id, *range(len(self._by_id), size)], key=self.cols.ids.__getitem__)
+            self._by_id = array(self._code, merged)
         return self._by_id
 
     def scope(self, kind: str | None, index: int, key: str) -> Scope:
@@ -379,7 +397,9 @@ class World:
         for customer in {self.cols.customer[o] for o in self.touched if o < self.base_size}:
             self.customer_version[customer] += 1
         self.touched.clear()
-        self._orderings = {k: o for k, o in self._orderings.items() if k in self._fixture_orderings}
+        self._orderings = dict(self._fixture_orderings)
+        if self._by_id is not None:
+            self._by_id = array(self._code, (o for o in self._by_id if o < self.base_size))
         for ordering in self._orderings.values():
             ordering.reset()
         self._scopes.clear()

@@ -3,11 +3,14 @@ is what sorting the world as it now is gives, after any sequence of writes, addi
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver.generation.fixture import PAYMENT_STATUSES, STATUSES, load_fixture
+from mockserver.world import state
 from mockserver.world.state import ORDER_KEYS, World
 
 FIXTURE = """\
@@ -43,8 +46,15 @@ writes = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.parametrize("small_world", [0, state.SMALL_WORLD], ids=["overlay", "rebuilt"])
 @given(data=st.data())
-def test_pages_follow_any_sequence_of_changes(world: World, data) -> None:
+def test_pages_follow_any_sequence_of_changes(world: World, small_world: int, data) -> None:
+    """With `SMALL_WORLD` 0 the orderings keep their overlay; otherwise they are rebuilt."""
+    with patch.object(state, "SMALL_WORLD", small_world):
+        check_pages_after_changes(world, data)
+
+
+def check_pages_after_changes(world: World, data) -> None:
     world.reset()
     for _ in range(data.draw(st.integers(1, 4), label="changes")):
         if data.draw(st.booleans(), label="reset first"):
