@@ -62,7 +62,7 @@ async def test_an_advance_finalizes_a_draft_in_both_apis(client) -> None:
     assert (await metronome.json())["data"]["status"] == "FINALIZED"
     meteroid = await client.get(f"/api/v1/invoices/{to_base62_id('inv_', draft['id'])}", headers=AUTH)
     finalized = await meteroid.json()
-    assert finalized["status"] == "Finalized" and finalized["due_date"] is not None
+    assert finalized["status"] == "Finalized" and finalized["due_date"] == "2026-12-31"  # net 30
     listed = await client.get(
         "/api/v1/invoices", params={"customer_id": "acme", "statuses": "Draft"}, headers=AUTH
     )
