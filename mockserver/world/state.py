@@ -164,7 +164,7 @@ class World:
         self.status_counts = [0] * len(STATUSES)
         for code in self.cols.status:
             self.status_counts[code] += 1
-        self.drafts, self.processing = self._lifecycle_sets()
+        self.drafts, self.processing, self.periods = self._lifecycle_sets()
 
     @classmethod
     def load(cls, path: str | Path | None = None, progress: Progress | None = None) -> World:
@@ -214,13 +214,18 @@ class World:
     def total(self, ordinal: int) -> int:
         return self.cols.total(ordinal)
 
-    def _lifecycle_sets(self) -> tuple[set[int], set[int]]:
-        """The open drafts and the invoices whose payment is processing: what a clock advance
-        finalizes and settles."""
+    def _lifecycle_sets(self) -> tuple[set[int], set[int], dict[int, int]]:
+        """What a clock advance works on: the open drafts, the invoices whose payment is
+        processing, and each running contract's current period (its draft that ends last, ties
+        by id): the invoice at whose end the contract's next period opens."""
         cols = self.cols
         drafts = set(compress(range(len(cols)), map(_DRAFT.__eq__, cols.status)))
         processing = set(compress(range(len(cols)), map(_PROCESSING.__eq__, cols.payment_status)))
-        return drafts, processing
+        periods: dict[int, int] = {}
+        for ordinal in sorted(drafts, key=lambda o: (cols.period_end[o], cols.ids[o])):
+            if cols.contract[ordinal] >= 0:
+                periods[cols.contract[ordinal]] = ordinal
+        return drafts, processing, periods
 
     # orderings
 
@@ -406,7 +411,7 @@ class World:
         self.status_counts = [0] * len(STATUSES)
         for code in self.cols.status:
             self.status_counts[code] += 1
-        self.drafts, self.processing = self._lifecycle_sets()
+        self.drafts, self.processing, self.periods = self._lifecycle_sets()
 
 
 class Changing:

@@ -1,11 +1,12 @@
 """The living world as plain data: what clock advances and resets do, written from the issue's
 words alone.
 
-At each period end, in time order, an open draft is finalized and its contract's next period
-(from that end to the first of the following month) opens as a draft, unless the contract or
-its customer has ended by then; a contract opens each period once. Reset is the fixture's
-world again. What the oracle cannot know (the ids of new invoices, the amounts and times drawn
-for them) it adopts from the server once it has checked everything else about them.
+At each period end, in time order, an open draft is finalized. A running contract's current
+period is its draft that ends last; at its end the next period (from that end to the first of
+the following month) opens, unless the contract or its customer has ended by then: a draft,
+or a scheduled charge issued at once. Reset is the fixture's world again. What the oracle
+cannot know (the ids of new invoices, which of them are scheduled charges, the amounts and
+times drawn for them) it adopts from the server once it has checked everything else.
 """
 
 from __future__ import annotations
@@ -60,26 +61,34 @@ class PlainWorld:
             customer = world.customers[contract.customer]
             ends = [t for t in (contract.ends_at, customer.archived_at) if t is not None]
             self.ends[contract.id] = min(ends) if ends else None
-        self.invoices = copy.deepcopy(self.initial)
+        self.reset()
 
     def reset(self) -> None:
         self.now = self.fixture_now
         self.invoices = copy.deepcopy(self.initial)
+        self.current: dict[str, Plain] = {}
+        for plain in sorted(self.invoices, key=lambda p: (p.end, p.id)):
+            if plain.status == "draft" and plain.contract is not None:
+                self.current[plain.contract] = plain
 
     def advance(self, to: int) -> None:
-        opened = {(p.contract, p.start) for p in self.invoices if p.id is None}
+        for draft in self.invoices:
+            if draft.status == "draft" and draft.end <= to:
+                draft.status = "finalized"
         while True:
-            due = [p for p in self.invoices if p.status == "draft" and p.end <= to]
+            due = [p for p in self.current.values() if p.end <= to]
             if not due:
                 break
-            draft = min(due, key=lambda p: p.end)
-            draft.status = "finalized"
-            contract, start = draft.contract, draft.end
-            ended = contract is None or (self.ends[contract] is not None and start >= self.ends[contract])
-            if not ended and (contract, start) not in opened:
-                opened.add((contract, start))
-                end = add_months(month_start(start), 1)
-                self.invoices.append(Plain(None, draft.customer, contract, "draft", start, end, {}))
+            ending = min(due, key=lambda p: p.end)
+            contract, start = ending.contract, ending.end
+            assert contract is not None
+            if self.ends[contract] is not None and start >= self.ends[contract]:
+                del self.current[contract]
+                continue
+            end = add_months(month_start(start), 1)
+            status = "finalized" if end <= to else "draft or scheduled"
+            self.current[contract] = Plain(None, ending.customer, contract, status, start, end, {})
+            self.invoices.append(self.current[contract])
         self.now = to
 
     def adopt(self, served: list[dict[str, Any]]) -> None:
@@ -94,6 +103,8 @@ class PlainWorld:
                 plain = new.pop((item.get("contract_id"), item["start"]), None)
                 assert plain is not None, f"an invoice the lifecycle does not open: {item}"
                 plain.id = item["id"]
+                if plain.status == "draft or scheduled":
+                    plain.status = "finalized" if item["type"] == "SCHEDULED" else "draft"
             assert (plain.customer, plain.contract, plain.start, plain.end) == (
                 item["customer_id"],
                 item.get("contract_id"),

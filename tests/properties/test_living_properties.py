@@ -51,6 +51,7 @@ def served(api: Api, plain: PlainWorld, customers: list[str], dialect: str) -> l
                 "start": parse_z(item["start_timestamp"]),
                 "end": parse_z(item["end_timestamp"]),
                 "status": status,
+                "type": item["type"],
                 "values": {
                     "issued_at": item["issued_at"],
                     "created_at": other["created_at"],

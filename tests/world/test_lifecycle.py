@@ -44,13 +44,20 @@ def test_an_advance_past_period_end_finalizes_each_draft_and_opens_the_next(time
         )
         assert finalized.payment_status in {"paid", "partially_paid", "errored", "processing", "unpaid"}
         assert 0 <= finalized.paid <= finalized.total
-    opened = drafts(world)
-    assert len(opened) == result["changed"]["opened"] == len(before)
-    for draft in opened.values():
-        assert (draft.period_start, draft.period_end) == (DEC_1, clock.add_months(DEC_1, 1))
-        assert draft.issued_at == draft.period_end and draft.payment_status == "unpaid"
-    contracts = sorted(d.contract.id for d in opened.values())
-    assert contracts == sorted(d.contract.id for d in before.values())
+    changed = result["changed"]
+    assert changed["opened"] == len(before)
+    opened = [world.invoice(o) for o in range(len(world) - changed["opened"], len(world))]
+    scheduled = [i for i in opened if i.kind in ("scheduled", "one_off", "adjustment")]
+    assert changed["issued"] == len(scheduled) and len(drafts(world)) == len(opened) - len(scheduled)
+    for invoice in opened:
+        assert (invoice.period_start, invoice.period_end) == (DEC_1, clock.add_months(DEC_1, 1))
+        if invoice in scheduled:  # a scheduled charge is issued at the start of its period, whole
+            assert invoice.status == "finalized" and invoice.issued_at == DEC_1
+            assert invoice.due_at == DEC_1 + invoice.net_terms * clock.DAY
+        else:
+            assert invoice.status == "draft" and invoice.issued_at == invoice.period_end
+            assert invoice.payment_status == "unpaid"
+    assert sorted(i.contract.id for i in opened) == sorted(d.contract.id for d in before.values())
 
 
 def test_a_draft_shows_month_to_date_spend_that_grows_with_the_clock(timeline: Timeline) -> None:
@@ -74,12 +81,12 @@ def test_a_long_advance_closes_every_period_in_between(timeline: Timeline) -> No
     open_before = len(world.drafts)
     _, result = timeline.submit("clock", {"advance": "P3M"})
     changed = result["changed"]
-    assert changed["finalized"] == open_before + changed["opened"] - len(world.drafts)
+    assert changed["finalized"] == open_before + changed["opened"] - changed["issued"] - len(world.drafts)
     for draft in drafts(world).values():
         assert draft.period_start == clock.add_months(DEC_1, 2)
     for contract, before in per_contract_before.items():
-        has_draft = any(world.cols.contract[o] == contract for o in world.drafts)
-        assert len(world.by_contract[contract]) == before + (3 if has_draft else 0)
+        running = contract in world.periods
+        assert len(world.by_contract[contract]) == before + (3 if running else 0)
 
 
 def test_archived_customers_get_no_new_drafts(timeline: Timeline) -> None:
