@@ -49,18 +49,15 @@ class Ordering:
             array(code, compress(range(size), map(status.__eq__, self.base_status)))
             for status in range(status_count)
         ]
-        self._reset_overlay()
+        self.reset()
 
-    def _reset_overlay(self) -> None:
+    def reset(self) -> None:
+        """Back to the invoices it was built from: no overlay."""
         self.dead: set[int] = set()
         self.dead_by_status: list[list[int]] = [[] for _ in self.by_status]
         self.entries: list[list[tuple]] = [[] for _ in self.by_status]
         self.entry_of: dict[int, tuple[int, tuple]] = {}
         self.frozen: dict[int, tuple] = {}  # base rank -> its key before a change moved it
-
-    def reset(self) -> None:
-        """Back to the invoices it was built from."""
-        self._reset_overlay()
 
     @property
     def changed(self) -> bool:

@@ -441,12 +441,12 @@ class Changing:
     def add(self, invoice_id: str, **values: int) -> int:
         """A new invoice: every column but `ids` given by name. Returns its ordinal."""
         world, cols = self.world, self.world.cols
+        if values.keys() != cols.__dict__.keys() - {"ids"}:
+            raise ValueError(f"a new invoice needs every column; got {sorted(values)}")
         ordinal = len(cols)
         cols.ids.append(invoice_id)
         for name, value in values.items():
             getattr(cols, name).append(value)
-        if len(values) + 1 != len(cols.__dict__):
-            raise ValueError(f"a new invoice needs every column; got {sorted(values)}")
         world.invoice_by_id[invoice_id] = ordinal
         world.tokens.append(-1)
         world.by_customer[values["customer"]].append(ordinal)
