@@ -80,7 +80,7 @@ class MetronomeApi:
         descending: bool = False,
     ) -> int:
         """Where a cursor's page starts in `walked`. A cursor holds the next page's first entity
-        and its place in what is walked. Unless the world changed since, the entity is still at
+        and its place in what is walked. Unless the world has changed, the entity is still at
         that place (else the cursor was not issued here); in a changed world its place is found
         again by its sort `key` (which no change moves), so that what was there before and
         after is walked once, in order."""
@@ -90,7 +90,7 @@ class MetronomeApi:
             raise bad_request(f"next_page {exc}") from None
         if 0 <= place < len(walked) and walked[place] == entity:
             return place
-        if key is None or not self.world.touched:
+        if key is None or not self.world.seq:
             raise bad_request("next_page is not a cursor this server issued")
         if not 0 <= entity < len(self.world):
             raise bad_request(
