@@ -354,17 +354,20 @@ class World:
             self.as_of[ordinal] = as_of
             touched_customers.add(self.cols.customer[ordinal])
         self.touched |= written.keys()
+        status = self.cols.status
         for key, ordering in self._orderings.items():
             columns = KEY_COLUMNS[key] | {"status"}
-            ordering.follow(
+            moved = [
                 (
                     ordinal,
-                    self.cols.status[ordinal],
-                    ordinal >= ordering.size or bool(fields & KEY_COLUMNS[key]),
+                    status[ordinal],
+                    ordinal >= ordering.size or not fields.isdisjoint(KEY_COLUMNS[key]),
                 )
                 for ordinal, fields in written.items()
-                if ordinal >= ordering.size or fields & columns
-            )
+                if ordinal >= ordering.size or not fields.isdisjoint(columns)
+            ]
+            if moved:
+                ordering.follow(moved)
         contracts = {self.cols.contract[o] for o in written} - {-1}
         for customer in touched_customers:
             self.customer_version[customer] += 1
