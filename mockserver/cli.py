@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from mockserver.control.journal import DEFAULT_SIZE
 from mockserver.generation.export import canonical_json
 from mockserver.generation.fixture import DIALECTS, KINDS, STATUSES, Fixture, FixtureError, load_fixture
 from mockserver.progress import log_line, terminal_progress
@@ -44,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
         "--dialect", choices=DIALECTS, help="Meteroid spelling if a request names none (default: fixture's)"
     )
     serve.add_argument("--quiet", action="store_true", help="no per-request access log")
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=DEFAULT_SIZE,
+        metavar="N",
+        help=f"requests kept by the journal, GET /_mock/requests (default {DEFAULT_SIZE}; 0: off)",
+    )
     serve.add_argument(
         "--changes",
         metavar="FILE",
@@ -86,6 +94,8 @@ def _load(path: str | None, warm: bool = False) -> World:
 def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise SystemExit("mockserver serve: --workers must be at least 1")
+    if args.journal_size < 0:
+        raise SystemExit("mockserver serve: --journal-size must be 0 or more")
     world = _load(args.fixtures, warm=True)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     from mockserver.shell.server import serve
@@ -93,7 +103,7 @@ def _serve(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="mockserver-") as scratch:
         return serve(
             world,
-            Settings.from_world(world, args.dialect),
+            Settings.from_world(world, args.dialect, args.journal_size),
             args.host,
             args.port,
             args.workers,

@@ -7,11 +7,15 @@ under the same id. No token is needed; errors are `{"message": ...}`.
 
 from __future__ import annotations
 
+from mockserver.control.journal import DEFAULT_LIMIT
 from mockserver.generation.fixture import DIALECTS, STATUSES
 from mockserver.inspector import ASSETS
 from mockserver.shell.openapi import (
+    BOOLEAN,
     INTEGER,
+    NUMBER,
     STRING,
+    STRING_MAP,
     Operation,
     Param,
     Reply,
@@ -20,10 +24,12 @@ from mockserver.shell.openapi import (
     closed,
     enum,
     json_reply,
+    nullable,
     ref,
 )
 from mockserver.shell.openapi import document as build_document
 from mockserver.world.clock import DURATION_PATTERN
+from mockserver.world.faults import MAX_DELAY_MS
 from mockserver.world.lifecycle import COUNTS
 
 APIS = ("metronome", "meteroid", "control")  # the documents served, by name
@@ -35,6 +41,26 @@ DATETIME: Schema = {
 }
 SEQ: Schema = {"type": "integer", "minimum": 0, "description": "Changes applied since the fixture's world."}
 COUNT: Schema = {"type": "integer", "minimum": 0}
+
+# What a fault rule may say beside `respond`: written once, listed and sent alike.
+RULE_OPTIONAL: dict[str, Schema] = {
+    "match": closed(
+        {},
+        {
+            "api": STRING,
+            "operation": {**STRING, "description": "`metronome.listInvoices` or `listInvoices`."},
+            "method": STRING,
+            "path": {**STRING, "description": "A glob: `*` one segment, `**` any, `?`, `[...]`."},
+            "query": {**STRING_MAP, "description": "Parameters the request must carry, a subset."},
+            "token": STRING,
+        },
+    ),
+    "times": {**INTEGER, "minimum": 1, "description": "Answer this many requests, then no more."},
+    "after": {**INTEGER, "minimum": 0, "description": "Let this many fitting requests through first."},
+    "nth": {**INTEGER, "minimum": 1, "description": "Answer every nth fitting request."},
+    "probability": {**NUMBER, "minimum": 0, "maximum": 1},
+    "seed": {**INTEGER, "minimum": 0, "description": "Seeds the probability's draws."},
+}
 
 SCHEMAS: dict[str, Schema] = {
     "Health": closed(
@@ -89,6 +115,65 @@ SCHEMAS: dict[str, Schema] = {
     "Reset": closed({}, description="Nothing to give."),
     "WasReset": closed({"seq": SEQ, "kind": enum(["reset"]), "now": DATETIME}),
     "Error": closed({"message": STRING}),
+    "Request": closed(
+        {
+            "seq": {**COUNT, "description": "Requests recorded before it, plus one."},
+            "time": {"type": "string", "format": "date-time", "description": "When it arrived (wall clock)."},
+            "method": STRING,
+            "path": STRING,
+            "query": {"type": "object", "additionalProperties": {"anyOf": [STRING, array(STRING)]}},
+            "api": nullable(enum(APIS[:2], description="None: no emulated API's prefix.")),
+            "operation": nullable(
+                {**STRING, "description": "`<api>.<operationId>`; none if no route took it."}
+            ),
+            "status": nullable({**INTEGER, "description": "None: the connection was dropped by a fault."}),
+            "duration_ms": NUMBER,
+            "error": nullable({**STRING, "description": "The message a 4xx or 5xx carried."}),
+            "ignored": array(STRING, description="Query parameters the operation does not read."),
+            "token": nullable({**STRING, "description": "The first 8 hex digits of the token's SHA-256."}),
+            "fault": nullable(enum(["answered", "delayed", "dropped"], description="What a fault rule did.")),
+        }
+    ),
+    "Requests": closed(
+        {
+            "requests": array(ref("Request"), description="Oldest first."),
+            "size": {**COUNT, "description": "The journal's bound (0: off); each worker keeps its own."},
+        }
+    ),
+    "Cleared": closed({"cleared": COUNT}),
+    "FaultRule": closed({"respond": ref("FaultResponse")}, RULE_OPTIONAL),
+    "FaultResponse": closed(
+        {},
+        {
+            "status": {**INTEGER, "minimum": 100, "maximum": 599},
+            "headers": STRING_MAP,
+            "body": {"description": "Sent as JSON; default: the API's own error body."},
+            "delay_ms": {**INTEGER, "minimum": 0, "maximum": MAX_DELAY_MS},
+            "jitter_ms": {**INTEGER, "minimum": 0, "maximum": MAX_DELAY_MS},
+            "seed": {**INTEGER, "minimum": 0, "description": "Seeds the jitter's draws."},
+            "drop": {**BOOLEAN, "description": "Close the connection without an answer."},
+        },
+        description="A status, drop, or a delay (then the route answers).",
+    ),
+    "Faults": closed(
+        {
+            "rules": array(
+                closed(
+                    {
+                        "id": {**COUNT, "description": "Its place in the order they are tried."},
+                        "respond": ref("FaultResponse"),
+                        "matched": {**COUNT, "description": "Fitting requests this worker saw."},
+                        "fired": {**COUNT, "description": "Requests it answered in this worker."},
+                    },
+                    RULE_OPTIONAL,
+                ),
+                description="Counts run from when the rules last changed.",
+            )
+        }
+    ),
+    "FaultsChanged": closed(
+        {"seq": SEQ, "kind": enum(["faults", "clear_faults"]), "rules": COUNT}, {"added": COUNT}
+    ),
 }
 
 BAD_REQUEST = json_reply(400, "The body is not what the change takes; the message says why.", ref("Error"))
@@ -143,6 +228,56 @@ OPERATIONS: tuple[Operation, ...] = (
         replies=(Reply(200, "The log.", {"application/x-ndjson": STRING}),),
     ),
     Operation(
+        "listRequests",
+        "GET",
+        "/_mock/requests",
+        "The request journal",
+        "The latest requests to the emulated APIs (control-plane requests are not recorded), "
+        "oldest first. Each worker of `--workers N` keeps its own journal.",
+        params=(
+            Param("api", enum(APIS[:2]), "Only this API's requests."),
+            Param("operation", STRING, "Only this operation's (`metronome.listInvoices` or `listInvoices`)."),
+            Param("method", STRING, "Only this method's."),
+            Param("path", STRING, "Only paths this glob matches."),
+            Param("status", {**INTEGER, "minimum": 100, "maximum": 599}, "Only those answered with it."),
+            Param("since", {**INTEGER, "minimum": 0}, "Only those after this sequence number."),
+            Param("limit", {**INTEGER, "minimum": 1, "default": DEFAULT_LIMIT}, "At most this many."),
+        ),
+        replies=(json_reply(200, "The requests.", ref("Requests")), BAD_REQUEST),
+    ),
+    Operation(
+        "clearRequests",
+        "DELETE",
+        "/_mock/requests",
+        "Empty the request journal",
+        replies=(json_reply(200, "How many entries were dropped.", ref("Cleared")),),
+    ),
+    Operation(
+        "listFaults",
+        "GET",
+        "/_mock/faults",
+        "The scripted fault rules",
+        replies=(json_reply(200, "The rules, in the order they are tried.", ref("Faults")),),
+    ),
+    Operation(
+        "addFaults",
+        "POST",
+        "/_mock/faults",
+        "Add fault rules",
+        "A rule or a list of rules, tried in order after those already there. Logged as a change, "
+        "so every worker applies them; a reset brings back the fixture's rules.",
+        body={"anyOf": [ref("FaultRule"), array(ref("FaultRule"))]},
+        replies=(json_reply(200, "The rules were added.", ref("FaultsChanged")), BAD_REQUEST, TOO_LARGE),
+    ),
+    Operation(
+        "clearFaults",
+        "DELETE",
+        "/_mock/faults",
+        "Remove every fault rule, the fixture's too",
+        "Logged as a change.",
+        replies=(json_reply(200, "No rule is left.", ref("FaultsChanged")),),
+    ),
+    Operation(
         "getDocument",
         "GET",
         "/_mock/openapi/{api}.json",
@@ -182,8 +317,8 @@ def document() -> Schema:
     """The document served at /_mock/openapi/control.json."""
     return build_document(
         "mockserver: control plane",
-        "The server's own routes: health, the billing clock, reset, the log of changes, these "
-        "documents and the inspector. No token is needed.",
+        "The server's own routes: health, the billing clock, reset, the log of changes, the "
+        "request journal, the fault rules, these documents and the inspector. No token is needed.",
         OPERATIONS,
         SCHEMAS,
         secured=False,

@@ -14,11 +14,14 @@ from aiohttp import web
 
 from mockserver import inspector
 from mockserver.control import openapi
+from mockserver.control.faults import Faults
+from mockserver.control.journal import DEFAULT_LIMIT, Journal, Query
 from mockserver.generation.fixture import DIALECTS, STATUSES
 from mockserver.shell import openapi as shell_openapi
 from mockserver.shell.app import Settings, json_response, plain_error
 from mockserver.world import clock
 from mockserver.world.changes import Args, ChangeError
+from mockserver.world.faults import RuleError
 from mockserver.world.timeline import Timeline
 
 MAX_BODY = 64 * 1024  # bytes: a control request is a few dozen
@@ -28,29 +31,78 @@ class BadRequest(Exception):
     """A control request refused before it reached the world."""
 
 
-async def read_object(request: web.Request, empty_ok: bool = False) -> dict[str, Any]:
-    """The request's JSON object body; BadRequest naming what is wrong with it."""
+async def read_json(request: web.Request) -> Any:
+    """The request's JSON body; BadRequest naming what is wrong with it."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length)
     body = await request.read()
-    if not body.strip() and empty_ok:
-        return {}
+    if not body.strip():
+        return None
     if request.content_type != "application/json":
         raise BadRequest(f"Content-Type must be application/json, got {request.content_type!r}")
     try:
-        value = orjson.loads(body)
+        return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
+
+
+async def read_object(request: web.Request, empty_ok: bool = False) -> dict[str, Any]:
+    """The request's JSON object body; BadRequest naming what is wrong with it."""
+    value = await read_json(request)
+    if value is None and empty_ok:
+        return {}
     if not isinstance(value, dict):
         raise BadRequest("the body must be a JSON object")
     return value
 
 
+def _integer(request: web.Request, name: str, low: int, high: int | None = None) -> int | None:
+    """An integer query parameter within bounds, or None if absent; BadRequest naming it."""
+    text = request.query.get(name)
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadRequest(f"{name}: expected an integer, got {text!r}") from None
+    if value < low or (high is not None and value > high):
+        raise BadRequest(
+            f"{name}: expected an integer from {low}{f' to {high}' if high else ''}, got {value}"
+        )
+    return value
+
+
+def journal_query(request: web.Request, size: int) -> Query:
+    """The filters of `GET /_mock/requests`, checked."""
+    query = request.query
+    if "api" in query and query["api"] not in openapi.APIS[:2]:
+        raise BadRequest(f"api: expected one of {', '.join(openapi.APIS[:2])}, got {query['api']!r}")
+    limit = _integer(request, "limit", 1)
+    return Query(
+        api=query.get("api"),
+        operation=query.get("operation"),
+        method=query.get("method"),
+        path=query.get("path"),
+        status=_integer(request, "status", 100, 599),
+        since=_integer(request, "since", 0) or 0,
+        limit=min(limit or DEFAULT_LIMIT, size),
+    )
+
+
 class ControlPlane:
-    def __init__(self, timeline: Timeline, settings: Settings, documents: Mapping[str, dict]) -> None:
-        """`documents`: the facades' OpenAPI documents by name; the control plane adds its own."""
+    def __init__(
+        self,
+        timeline: Timeline,
+        settings: Settings,
+        documents: Mapping[str, dict],
+        journal: Journal | None,
+        faults: Faults,
+    ) -> None:
+        """`documents`: the facades' OpenAPI documents by name; the control plane adds its own.
+        `journal`: None when it is off."""
         self.timeline = timeline
         self.settings = settings
+        self.journal, self.faults = journal, faults
         self._health: tuple[int, bytes] | None = None
         served = {**documents, "control": openapi.document()}
         if set(served) != set(openapi.APIS):
@@ -61,6 +113,7 @@ class ControlPlane:
 
     def routes(self) -> list[web.RouteDef]:
         return shell_openapi.routes(
+            "control",
             openapi.OPERATIONS,
             {
                 "health": self.health,
@@ -68,6 +121,11 @@ class ControlPlane:
                 "moveClock": self.move_clock,
                 "reset": self.reset,
                 "listChanges": self.changes,
+                "listRequests": self.requests,
+                "clearRequests": self.clear_requests,
+                "listFaults": self.list_faults,
+                "addFaults": self.add_faults,
+                "clearFaults": self.clear_faults,
                 "getDocument": self.document,
                 "inspector": self.inspector,
                 "inspectorAsset": self.asset,
@@ -113,10 +171,45 @@ class ControlPlane:
     async def _submit(self, request: web.Request, kind: str, empty_ok: bool) -> web.Response:
         try:
             args: Args = await read_object(request, empty_ok)
+        except BadRequest as exc:
+            return plain_error(400, str(exc))
+        return self._change(kind, args)
+
+    def _change(self, kind: str, args: Args) -> web.Response:
+        try:
             change, result = self.timeline.submit(kind, args)
-        except (BadRequest, ChangeError) as exc:
+        except ChangeError as exc:
             return plain_error(400, str(exc))
         return json_response(orjson.dumps({"seq": change.seq, "kind": kind, **result}))
+
+    async def requests(self, request: web.Request) -> web.Response:
+        size = self.journal.size if self.journal is not None else 0
+        try:
+            query = journal_query(request, max(size, 1))
+            entries = self.journal.select(query) if self.journal is not None else []
+        except (BadRequest, RuleError) as exc:
+            return plain_error(400, str(exc))
+        return json_response(orjson.dumps({"requests": entries, "size": size}))
+
+    async def clear_requests(self, request: web.Request) -> web.Response:
+        cleared = self.journal.clear() if self.journal is not None else 0
+        return json_response(orjson.dumps({"cleared": cleared}))
+
+    async def list_faults(self, request: web.Request) -> web.Response:
+        return json_response(orjson.dumps({"rules": self.faults.listing()}))
+
+    async def add_faults(self, request: web.Request) -> web.Response:
+        """A rule or a list of rules: checked, then logged as a change every worker applies."""
+        try:
+            rules = await read_json(request)
+        except BadRequest as exc:
+            return plain_error(400, str(exc))
+        if not isinstance(rules, dict | list):
+            return plain_error(400, "the body must be a rule (a JSON object) or a list of rules")
+        return self._change("faults", {"rules": rules})
+
+    async def clear_faults(self, request: web.Request) -> web.Response:
+        return self._change("clear_faults", {})
 
     async def changes(self, request: web.Request) -> web.Response:
         """The log of changes as JSON lines: `mockserver serve --changes FILE` replays it."""

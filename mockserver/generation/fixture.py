@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from mockserver.world import clock
+from mockserver.world.faults import Rule, RuleError, parse_rules
 
 STATUSES = ("draft", "finalized", "uncollectible", "void")
 PAST_STATUSES = ("finalized", "uncollectible")
@@ -206,6 +207,7 @@ class Fixture:
     archived_share: float = 0.05
     profile: Profile = field(default_factory=Profile)
     customers: tuple[CustomerSpec, ...] = ()
+    faults: tuple[Rule, ...] = ()
     text_digest: str = ""
 
 
@@ -400,6 +402,7 @@ class _Validator:
                 "generate",
                 "invoices",
                 "customers",
+                "faults",
             ),
         )
         default_name = Path(self.source).stem
@@ -422,6 +425,12 @@ class _Validator:
             section = self.mapping(top["auth"], "auth", ("tokens",))
             tokens = self.sequence(section.get("tokens", []), "auth.tokens")
             kwargs["tokens"] = tuple(self.text(t, f"auth.tokens[{i}]") for i, t in enumerate(tokens))
+        if "faults" in top:
+            rules = self.sequence(top["faults"], "faults")
+            try:
+                kwargs["faults"] = parse_rules(rules, "faults")
+            except RuleError as exc:
+                raise self.fail(exc.path, exc.message) from None
         if "generate" in top:
             section = self.mapping(top["generate"], "generate", ("customers", "archived_share"))
             kwargs["generated_customers"] = self.integer(

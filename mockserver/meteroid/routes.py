@@ -94,6 +94,7 @@ def build_routes(world: World, default_dialect: str) -> list[web.RouteDef]:
         return json_response(served.view.customer_bytes(ordinal), headers=served.headers)
 
     return openapi.routes(
+        "meteroid",
         operations(default_dialect),
         {
             "listInvoices": list_invoices,

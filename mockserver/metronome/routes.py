@@ -52,6 +52,7 @@ class MetronomeApi:
     def routes(self) -> list[web.RouteDef]:
         """The operations of the API's document (see `openapi.operations`), in its order."""
         return openapi.routes(
+            "metronome",
             operations(self.default_sort),
             {
                 "listInvoices": self.list_invoices,

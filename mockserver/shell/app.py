@@ -11,16 +11,22 @@ the facade whose prefix it falls under.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import orjson
 from aiohttp import web
 from multidict import CIMultiDict
 
+from mockserver.control.journal import DEFAULT_SIZE
 from mockserver.world.state import World
+
+if TYPE_CHECKING:
+    from mockserver.control.faults import Faults
+    from mockserver.control.journal import Journal
 
 log = logging.getLogger("mockserver")
 
@@ -34,11 +40,15 @@ class Settings:
     tokens: frozenset[str] = frozenset()
     dialect: str = "documented"
     default_sort: str = "date_asc"
+    journal_size: int = DEFAULT_SIZE  # requests the journal keeps; 0: none recorded
 
     @classmethod
-    def from_world(cls, world: World, dialect: str | None = None) -> Settings:
+    def from_world(
+        cls, world: World, dialect: str | None = None, journal_size: int | None = None
+    ) -> Settings:
         fixture = world.fixture
-        return cls(frozenset(fixture.tokens), dialect or fixture.dialect, fixture.default_sort)
+        settings = cls(frozenset(fixture.tokens), dialect or fixture.dialect, fixture.default_sort)
+        return settings if journal_size is None else replace(settings, journal_size=journal_size)
 
 
 class Facade(Protocol):
@@ -121,25 +131,46 @@ class Shell:
     tracebacks stay in the log.
     """
 
-    def __init__(self, settings: Settings, before: Callable[[], None] | None = None) -> None:
-        self.before = before
+    def __init__(
+        self,
+        settings: Settings,
+        before: Callable[[], None] | None = None,
+        journal: Journal | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        self.before, self.journal, self.faults = before, journal, faults
         tokens = settings.tokens
         # Clients send the same header on every request: decide once per distinct header.
         self.accepts = lru_cache(maxsize=256)(lambda header: authorized(header, tokens))
 
-    def guard(self, facade: Facade | None, handler: Handler) -> Handler:
-        """`handler` behind the facade's token check and error shape (None: no token, plain errors)."""
+    def guard(
+        self, facade: Facade | None, handler: Handler, api: str | None = None, operation: str | None = None
+    ) -> Handler:
+        """`handler` behind the facade's token check and error shape (None: no token, plain errors).
+
+        `api` and `operation` name the route (`metronome`, `metronome.listInvoices`) for the
+        journal, which records every request but the control plane's, and for the fault
+        rules, which answer only the emulated APIs' requests (the harness stays reachable)."""
         accepts, before = self.accepts, self.before
         cors_marker = _CORS_HEADERS[0][0]
+        record = self.journal.record if self.journal is not None and api != "control" else None
+        faults = self.faults if facade is not None else None
 
         async def guarded(request: web.Request) -> web.StreamResponse:
+            started = time.time() if record is not None else 0.0
+            fault = None
             try:
                 if before is not None:
                     before()
-                if facade is not None and not accepts(request.headers.get("Authorization", "")):
-                    response: web.StreamResponse = facade.unauthorized()
-                else:
-                    response = await handler(request)
+                response: web.StreamResponse | None = None
+                if faults is not None and (picked := faults.pick(request, api, operation)) is not None:
+                    fault = picked.effect
+                    response = await faults.answer(picked, request, facade)
+                if response is None:
+                    if facade is not None and not accepts(request.headers.get("Authorization", "")):
+                        response = facade.unauthorized()
+                    else:
+                        response = await handler(request)
             except web.HTTPException as exc:
                 if exc.status < 400:
                     raise
@@ -156,11 +187,13 @@ class Shell:
             if cors_marker not in headers:  # `json_response` answers carry them already
                 for name, value in _CORS_HEADERS:
                     headers.setdefault(name, value)
+            if record is not None:
+                record(request, api, operation, response, started, fault)
             return response
 
         return guarded
 
-    def fallback(self, facade: Facade | None, allowed: Sequence[str] | None) -> Handler:
+    def fallback(self, facade: Facade | None, allowed: Sequence[str] | None, api: str | None) -> Handler:
         """What answers a request no route takes: a CORS preflight, else 405 on a known path
         (`allowed` its methods), else 404."""
 
@@ -169,7 +202,7 @@ class Shell:
                 raise web.HTTPNotFound()
             raise web.HTTPMethodNotAllowed(request.method, allowed)
 
-        guarded = self.guard(facade, unmatched)
+        guarded = self.guard(facade, unmatched, api)
 
         async def answer(request: web.Request) -> web.StreamResponse:
             if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
@@ -189,39 +222,41 @@ def create_app(
     settings: Settings | None = None,
     open_routes: Sequence[web.RouteDef] = (),
     before: Callable[[], None] | None = None,
+    journal: Journal | None = None,
+    faults: Faults | None = None,
 ) -> web.Application:
     """The application factory: one world, any number of facades, and `open_routes` (the
     control plane) served without a token in the shell's own error shape. `before` runs ahead
-    of every request: a process sharing the world with others catches up with their changes."""
+    of every request: a process sharing the world with others catches up with their changes.
+    `journal` records the requests, `faults` may answer them instead of their routes."""
     settings = settings or Settings.from_world(world)
     app = web.Application()
     app[WORLD] = world
     app[SETTINGS] = settings
-    shell = Shell(settings, before)
+    shell = Shell(settings, before, journal, faults)
     router = app.router
-    _register(router, shell, None, open_routes)
+    _register(router, shell, None, "control", open_routes)
     for facade in facades:
-        _register(router, shell, facade, facade.routes(world, settings))
-        router.add_route("*", facade.prefix + _ANY_TAIL, shell.fallback(facade, None))
-    router.add_route("*", "/" + _ANY_TAIL, shell.fallback(None, None))
+        _register(router, shell, facade, facade.name, facade.routes(world, settings))
+        router.add_route("*", facade.prefix + _ANY_TAIL, shell.fallback(facade, None, facade.name))
+    router.add_route("*", "/" + _ANY_TAIL, shell.fallback(None, None, None))
     return app
 
 
 def _register(
-    router: web.UrlDispatcher, shell: Shell, facade: Facade | None, routes: Iterable[web.RouteDef]
+    router: web.UrlDispatcher, shell: Shell, facade: Facade | None, api: str, routes: Iterable[web.RouteDef]
 ) -> None:
-    """Each route behind the shell's guard, and a fallback for other methods on its path."""
-    resources: dict[str, web.AbstractResource] = {}
+    """Each route behind the shell's guard, named by its operation, and a fallback for other
+    methods on its path. Operations on one path are resources of their own (a resource has one
+    name); the router tries them in turn, so the fallback goes on the last, allowing them all."""
+    last: dict[str, web.Resource] = {}
+    methods: dict[str, set[str]] = {}
     for route in routes:
-        guarded = web.RouteDef(route.method, route.path, shell.guard(facade, route.handler), route.kwargs)
-        for added in guarded.register(router):
-            resources[added.resource.canonical] = added.resource
-    for resource in resources.values():
-        _add_fallback(shell, facade, resource)
-
-
-def _add_fallback(shell: Shell, facade: Facade | None, resource: web.AbstractResource | None) -> None:
-    """Any other method on a route's path: 405 naming the methods it has, or a preflight."""
-    assert isinstance(resource, web.Resource)
-    allowed = sorted({route.method for route in resource})
-    resource.add_route("*", shell.fallback(facade, allowed))
+        guarded = shell.guard(facade, route.handler, api, route.kwargs.get("name"))
+        for added in web.RouteDef(route.method, route.path, guarded, route.kwargs).register(router):
+            resource = added.resource
+            assert isinstance(resource, web.Resource)
+            last[resource.canonical] = resource
+            methods.setdefault(resource.canonical, set()).add(added.method)
+    for canonical, resource in last.items():
+        resource.add_route("*", shell.fallback(facade, sorted(methods[canonical]), api))

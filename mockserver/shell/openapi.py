@@ -163,20 +163,20 @@ class Operation:
         return spec
 
 
-def routes(operations: Sequence[Operation], handlers: Mapping[str, Any]) -> list[web.RouteDef]:
+def routes(api: str, operations: Sequence[Operation], handlers: Mapping[str, Any]) -> list[web.RouteDef]:
     """The routes of `operations`, in their order (the router tries them in it), each served by
-    the handler under its id. A handler without an operation is an error: it would be served
-    undocumented."""
+    the handler under its id and named `<api>.<id>` (the name the journal and the fault rules
+    know it by). A handler without an operation is an error: it would be served undocumented."""
     undescribed = set(handlers) - {op.id for op in operations}
     if undescribed:
         raise ValueError(f"handlers without an operation description: {', '.join(sorted(undescribed))}")
     made = []
     for op in operations:
-        handler = handlers[op.id]
+        handler, name = handlers[op.id], f"{api}.{op.id}"
         if op.method == "GET":  # HEAD too, as aiohttp's `web.get` serves it
-            made.append(web.get(op.path, handler))
+            made.append(web.get(op.path, handler, name=name))
         else:
-            made.append(web.route(op.method, op.path, handler))
+            made.append(web.route(op.method, op.path, handler, name=name))
     return made
 
 

@@ -24,6 +24,8 @@ from typing import TextIO
 
 from aiohttp import web
 
+from mockserver.control.faults import Faults
+from mockserver.control.journal import Journal, declared_queries
 from mockserver.control.routes import ControlPlane
 from mockserver.meteroid import MeteroidFacade
 from mockserver.metronome import MetronomeFacade
@@ -53,12 +55,16 @@ def build_app(
     shared = isinstance(timeline.log, FileLog) and timeline.log.shared
     facades = [MetronomeFacade(), MeteroidFacade()]
     documents = {facade.name: facade.openapi(settings) for facade in facades}
+    journal = Journal(settings.journal_size, declared_queries(documents)) if settings.journal_size else None
+    faults = Faults(world)
     return create_app(
         world,
         facades,
         settings,
-        open_routes=ControlPlane(timeline, settings, documents).routes(),
+        open_routes=ControlPlane(timeline, settings, documents, journal, faults).routes(),
         before=timeline.catch_up if shared else None,
+        journal=journal,
+        faults=faults,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from mockserver.world import clock, lifecycle
+from mockserver.world.faults import RuleError, parse_rules
 from mockserver.world.state import World
 
 Args = dict[str, Any]
@@ -96,10 +97,38 @@ def _apply_reset(world: World, args: Args) -> Args:
     return {"now": clock.format_z(world.now)}
 
 
+def _faults(world: World, args: Args) -> Args:
+    """`{"rules": <a rule or a list of rules>}` -> `{"rules": [<rule>, ...]}`, each checked."""
+    _only(args, {"rules"}, "faults")
+    try:
+        rules = parse_rules(args.get("rules"))
+    except RuleError as exc:
+        raise ChangeError(str(exc)) from None
+    return {"rules": [rule.spec for rule in rules]}
+
+
+def _apply_faults(world: World, args: Args) -> Args:
+    # A new list, never one changed in place: a process's counters follow the list's identity.
+    world.faults = [*world.faults, *parse_rules(args["rules"])]
+    return {"added": len(args["rules"]), "rules": len(world.faults)}
+
+
+def _clear_faults(world: World, args: Args) -> Args:
+    _only(args, set(), "clear_faults")
+    return {}
+
+
+def _apply_clear_faults(world: World, args: Args) -> Args:
+    world.faults = []
+    return {"rules": 0}
+
+
 # kind -> (check the arguments against the world and resolve them, apply them)
 KINDS: dict[str, tuple[Callable[[World, Args], Args], Callable[[World, Args], Args]]] = {
     "clock": (_clock, _apply_clock),
     "reset": (_reset, _apply_reset),
+    "faults": (_faults, _apply_faults),
+    "clear_faults": (_clear_faults, _apply_clear_faults),
 }
 
 

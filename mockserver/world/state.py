@@ -24,6 +24,7 @@ from mockserver.generation.fixture import PAYMENT_STATUSES, STATUSES, Fixture, l
 from mockserver.generation.generator import Generated, Generator, InvoiceColumns, Progress
 from mockserver.generation.invoice_body import build_invoice
 from mockserver.world import clock
+from mockserver.world.faults import Rule
 from mockserver.world.model import Contract, Customer, Invoice
 from mockserver.world.ordering import Ordering
 
@@ -165,6 +166,7 @@ class World:
         for code in self.cols.status:
             self.status_counts[code] += 1
         self.drafts, self.processing, self.periods = self._lifecycle_sets()
+        self.faults: list[Rule] = list(fixture.faults)  # scripted faults; reset restores the fixture's
 
     @classmethod
     def load(cls, path: str | Path | None = None, progress: Progress | None = None) -> World:
@@ -382,8 +384,9 @@ class World:
             del self._scopes[k]
 
     def reset(self) -> None:
-        """Back to the fixture's world: its clock, columns, orderings and scopes."""
+        """Back to the fixture's world: its clock, faults, columns, orderings and scopes."""
         self.now = self.fixture.now
+        self.faults = list(self.fixture.faults)
         if not self.touched:
             return
         for ordinal in self.touched:

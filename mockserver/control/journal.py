@@ -1,0 +1,201 @@
+"""The request journal: what the clients sent and what they were answered, in a bounded ring.
+
+Recording is on every request of the emulated APIs, so it costs one tuple appended to a
+deque (the oldest falls out at the bound); everything else (the path and query split apart,
+the ignored parameters, the error message) is worked out when the journal is read. The token
+is never kept: only a fingerprint of the Authorization header, so a test can tell its clients
+apart. Control-plane requests (`/_mock/*`) are not recorded: they are the harness talking,
+and health checks and the inspector would crowd out what the code under test sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from aiohttp import web
+from multidict import MultiDict
+from yarl import URL
+
+from mockserver.world.faults import glob
+
+DEFAULT_SIZE = 10_000
+DEFAULT_LIMIT = 100
+
+# seq, wall-clock start, seconds taken, method, raw target, api, operation, status (None: dropped),
+# the error response (4xx/5xx only), token fingerprint, fault effect
+Entry = tuple[
+    int,
+    float,
+    float,
+    str,
+    str,
+    str | None,
+    str | None,
+    int | None,
+    web.StreamResponse | None,
+    str | None,
+    str | None,
+]
+
+
+@lru_cache(maxsize=256)
+def fingerprint(header: str) -> str | None:
+    """The first 8 hex digits of the token's SHA-256: enough to tell clients apart, never the token."""
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return hashlib.sha256(token.encode()).hexdigest()[:8]
+
+
+def sent_message(response: web.StreamResponse) -> str:
+    """The message an error response carried: a JSON body's `message`, else its text."""
+    body = response.body if isinstance(response, web.Response) else None
+    if not isinstance(body, bytes):
+        return ""
+    if response.content_type == "application/json":
+        with contextlib.suppress(orjson.JSONDecodeError):
+            document = orjson.loads(body)
+            if isinstance(document, dict) and isinstance(document.get("message"), str):
+                return document["message"]
+    return body.decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What `GET /_mock/requests` asks for; None matches anything."""
+
+    api: str | None = None
+    operation: str | None = None
+    method: str | None = None
+    path: str | None = None
+    status: int | None = None
+    since: int = 0
+    limit: int = DEFAULT_LIMIT
+
+
+class Journal:
+    """One process's ring of requests; `declared` names each operation's query parameters,
+    so that the ones it ignores can be shown."""
+
+    def __init__(self, size: int, declared: Mapping[str, frozenset[str]]) -> None:
+        self.size = size
+        self.entries: deque[Entry] = deque(maxlen=size)
+        self.counter = itertools.count(1)
+        self.declared = declared
+
+    def record(
+        self,
+        request: web.BaseRequest,
+        api: str | None,
+        operation: str | None,
+        response: web.StreamResponse,
+        started: float,
+        fault: str | None,
+    ) -> None:
+        status = response.status
+        self.entries.append(
+            (
+                next(self.counter),
+                started,
+                time.time() - started,
+                request.method,
+                request.raw_path,
+                api,
+                operation,
+                None if fault == "dropped" else status,
+                response if status >= 400 else None,
+                fingerprint(request.headers.get("Authorization", "")),
+                fault,
+            )
+        )
+
+    def clear(self) -> int:
+        """Forget every entry (sequence numbers go on); how many there were."""
+        count = len(self.entries)
+        self.entries.clear()
+        return count
+
+    def select(self, query: Query) -> list[dict[str, Any]]:
+        """The latest `limit` entries that match, oldest first."""
+        pattern = glob(query.path, "path") if query.path is not None else None
+        chosen: list[dict[str, Any]] = []
+        for entry in reversed(self.entries):
+            if entry[0] <= query.since or len(chosen) >= query.limit:
+                break
+            document = self.document(entry)
+            if _matches(document, query, pattern):
+                chosen.append(document)
+        chosen.reverse()
+        return chosen
+
+    def document(self, entry: Entry) -> dict[str, Any]:
+        seq, started, seconds, method, target, api, operation, status, error, token, fault = entry
+        url = URL(target)
+        query = url.query
+        return {
+            "seq": seq,
+            "time": datetime.fromtimestamp(started, UTC).isoformat(timespec="microseconds"),
+            "method": method,
+            "path": url.path,
+            "query": _pairs(query),
+            "api": api,
+            "operation": operation,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 3),
+            "error": sent_message(error) if error is not None else None,
+            "ignored": self.ignored(operation, query),
+            "token": token,
+            "fault": fault,
+        }
+
+    def ignored(self, operation: str | None, query: MultiDict[str]) -> list[str]:
+        """The query names the operation does not read (all of them where no operation matched)."""
+        declared = self.declared.get(operation or "", frozenset())
+        return [name for name in dict.fromkeys(query) if name not in declared]
+
+
+def _pairs(query: MultiDict[str]) -> dict[str, str | list[str]]:
+    """The query as an object: a repeated name's values as a list."""
+    pairs: dict[str, str | list[str]] = {}
+    for name in query:
+        if name not in pairs:
+            values = query.getall(name)
+            pairs[name] = values[0] if len(values) == 1 else values
+    return pairs
+
+
+def _matches(document: dict[str, Any], query: Query, pattern: Any) -> bool:
+    operation = document["operation"] or ""
+    return (
+        (query.api is None or document["api"] == query.api)
+        and (query.operation is None or query.operation in (operation, operation.partition(".")[2]))
+        and (query.method is None or document["method"] == query.method.upper())
+        and (pattern is None or pattern.match(document["path"]) is not None)
+        and (query.status is None or document["status"] == query.status)
+    )
+
+
+def declared_queries(documents: Mapping[str, Mapping[str, Any]]) -> dict[str, frozenset[str]]:
+    """`<api>.<operationId>` -> the query parameters it declares, read from the OpenAPI documents
+    (which are built from the very tables the parsers read)."""
+    return dict(_operations(documents))
+
+
+def _operations(documents: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[str, frozenset[str]]]:
+    for api, document in documents.items():
+        for methods in document["paths"].values():
+            for spec in methods.values():
+                params: Iterable[Mapping[str, Any]] = spec.get("parameters", ())
+                names = frozenset(p["name"] for p in params if p["in"] == "query")
+                yield f"{api}.{spec['operationId']}", names

@@ -1,0 +1,185 @@
+"""Fault rules as values: what a rule may say, checked once, kept in the world.
+
+A rule is part of the world (the fixture may list some, `POST /_mock/faults` adds more through
+the log of changes), so every process serving the world holds the same rules. Checking is
+strict and names the offending place (`[0].respond.status`), because a rule that silently
+never matches is the worst kind of test failure. What a rule does to a request (counting,
+drawing, answering) is the control plane's (`mockserver.control.faults`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+RULE_KEYS = ("match", "respond", "times", "after", "nth", "probability", "seed")
+MATCH_KEYS = ("api", "operation", "method", "path", "query", "token")
+RESPOND_KEYS = ("status", "headers", "body", "delay_ms", "jitter_ms", "seed", "drop")
+MAX_DELAY_MS = 60_000  # a delay longer than any client's timeout tests nothing more
+_GLOB_TOKEN = re.compile(r"\*\*|\*|\?|\[[^\]/]*\]|\[|[^*?\[]+")
+
+
+class RuleError(ValueError):
+    """A rule that cannot be accepted; `path` names the offending place in what was sent."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path, self.message = path, message
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One checked rule; `spec` is what was sent, as it is logged and listed."""
+
+    spec: Mapping[str, Any]
+    api: str | None
+    operation: str | None
+    method: str | None
+    path: re.Pattern[str] | None
+    query: tuple[tuple[str, str], ...]
+    token: str | None
+    status: int | None
+    headers: tuple[tuple[str, str], ...]
+    body: Any
+    has_body: bool
+    delay_ms: int
+    jitter_ms: int
+    jitter_seed: int
+    drop: bool
+    times: int | None
+    after: int
+    nth: int
+    probability: float | None
+    seed: int
+
+
+def glob(pattern: str, where: str) -> re.Pattern[str]:
+    """A path glob: `*` is one segment's worth, `**` any run of segments, `?` one character,
+    `[...]` a character class."""
+    if not pattern.startswith("/"):
+        raise RuleError(where, f"a path glob starts with '/', got {pattern!r}")
+    parts = []
+    for token in _GLOB_TOKEN.findall(pattern):
+        if token == "**":
+            parts.append(".*")
+        elif token == "*":
+            parts.append("[^/]*")
+        elif token == "?":
+            parts.append("[^/]")
+        elif token == "[":
+            raise RuleError(where, f"unclosed '[' in the path glob {pattern!r}")
+        elif token.startswith("[") and len(token) > 2:
+            negated = token[1] == "!"
+            body = token[2:-1] if negated else token[1:-1]
+            parts.append("[" + ("^" if negated else "") + body.replace("\\", "\\\\") + "]")
+        elif token.startswith("["):
+            raise RuleError(where, f"empty '[]' in the path glob {pattern!r}")
+        else:
+            parts.append(re.escape(token))
+    try:
+        return re.compile("".join(parts) + r"\Z")
+    except re.error as exc:
+        raise RuleError(where, f"malformed path glob {pattern!r}: {exc}") from None
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _mapping(value: Any, path: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise RuleError(path, "expected an object")
+    for key in value:
+        if key not in allowed:
+            raise RuleError(_join(path, str(key)), f"unknown key; expected one of: {', '.join(allowed)}")
+    return value
+
+
+def _integer(value: Any, path: str, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RuleError(path, f"expected an integer, got {value!r}")
+    if value < low or (high is not None and value > high):
+        allowed = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise RuleError(path, f"expected an integer {allowed}, got {value}")
+    return value
+
+
+def _text(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise RuleError(path, f"expected a non-empty string, got {value!r}")
+    return value
+
+
+def _strings(value: Any, path: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping):
+        raise RuleError(path, "expected an object of strings")
+    for key, item in value.items():
+        if not isinstance(item, str):
+            raise RuleError(_join(path, str(key)), f"expected a string, got {item!r}")
+    return tuple(value.items())
+
+
+def parse_rule(value: Any, path: str = "") -> Rule:
+    """One rule, checked; RuleError naming the first thing wrong."""
+    spec = _mapping(value, path, RULE_KEYS)
+    if "respond" not in spec:
+        raise RuleError(_join(path, "respond"), "required: what to answer")
+    matching = _join(path, "match")
+    match = _mapping(spec.get("match", {}), matching, MATCH_KEYS)
+    texts = {
+        key: _text(match[key], _join(matching, key))
+        for key in ("api", "operation", "method", "path", "token")
+        if key in match
+    }
+    where = _join(path, "respond")
+    respond = _mapping(spec["respond"], where, RESPOND_KEYS)
+    if not {"status", "drop", "delay_ms", "jitter_ms"} & set(respond):
+        raise RuleError(where, "give a status, drop, or a delay (delay_ms, jitter_ms)")
+    status = respond.get("status")
+    if status is not None:
+        status = _integer(status, _join(where, "status"), 100, 599)
+    drop = respond.get("drop", False)
+    if not isinstance(drop, bool):
+        raise RuleError(_join(where, "drop"), f"expected true or false, got {drop!r}")
+    if drop and status is not None:
+        raise RuleError(_join(where, "drop"), "a dropped connection has no status")
+    for key in ("headers", "body"):
+        if key in respond and status is None:
+            raise RuleError(_join(where, key), "only with a status")
+    probability = spec.get("probability")
+    if probability is not None and (
+        isinstance(probability, bool) or not isinstance(probability, int | float) or not 0 <= probability <= 1
+    ):
+        raise RuleError(_join(path, "probability"), f"expected a number from 0 to 1, got {probability!r}")
+    times = spec.get("times")
+    return Rule(
+        spec=spec,
+        api=texts.get("api"),
+        operation=texts.get("operation"),
+        method=texts["method"].upper() if "method" in texts else None,
+        path=glob(texts["path"], _join(matching, "path")) if "path" in texts else None,
+        query=_strings(match.get("query", {}), _join(matching, "query")),
+        token=texts.get("token"),
+        status=status,
+        headers=_strings(respond.get("headers", {}), _join(where, "headers")),
+        body=respond.get("body"),
+        has_body="body" in respond,
+        delay_ms=_integer(respond.get("delay_ms", 0), _join(where, "delay_ms"), 0, MAX_DELAY_MS),
+        jitter_ms=_integer(respond.get("jitter_ms", 0), _join(where, "jitter_ms"), 0, MAX_DELAY_MS),
+        jitter_seed=_integer(respond.get("seed", 0), _join(where, "seed"), 0),
+        drop=drop,
+        times=None if times is None else _integer(times, _join(path, "times"), 1),
+        after=_integer(spec.get("after", 0), _join(path, "after"), 0),
+        nth=_integer(spec.get("nth", 1), _join(path, "nth"), 1),
+        probability=None if probability is None else float(probability),
+        seed=_integer(spec.get("seed", 0), _join(path, "seed"), 0),
+    )
+
+
+def parse_rules(value: Any, path: str = "") -> tuple[Rule, ...]:
+    """A rule or a list of rules, each checked; list items are named `[i]`."""
+    if isinstance(value, list):
+        return tuple(parse_rule(item, f"{path}[{index}]") for index, item in enumerate(value))
+    return (parse_rule(value, path),)
