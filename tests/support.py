@@ -2,51 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+
+from mockserver.testing.server import running_server as _running_server
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 TOKEN = "test-token"
 
 
-@contextlib.contextmanager
-def running_server(fixture: str | Path | None = None, *extra: str, timeout: float = 60) -> Iterator[str]:
+def running_server(
+    fixture: str | Path | None = None, *extra: str, timeout: float = 60
+) -> AbstractContextManager[str]:
     """Start `mockserver serve --port 0` as its own process and yield its base URL."""
-    command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--quiet", *extra]
-    if fixture is not None:
-        command += ["--fixtures", str(fixture)]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ}
-    )
-    try:
-        deadline = time.monotonic() + timeout
-        base = None
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            if line.startswith("ready "):
-                base = line.split()[1]
-                break
-        if base is None:
-            process.kill()
-            raise RuntimeError(f"server did not start: {process.stderr.read()}")
-        yield base
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for stream in (process.stdout, process.stderr):
-            if stream:
-                stream.close()
+    return _running_server(fixture, extra, timeout)

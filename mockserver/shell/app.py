@@ -249,14 +249,15 @@ def _register(
     """Each route behind the shell's guard, named by its operation, and a fallback for other
     methods on its path. Operations on one path are resources of their own (a resource has one
     name); the router tries them in turn, so the fallback goes on the last, allowing them all."""
-    last: dict[str, web.Resource] = {}
-    methods: dict[str, set[str]] = {}
+    resources: dict[str, list[web.Resource]] = {}
     for route in routes:
         guarded = shell.guard(facade, route.handler, api, route.kwargs.get("name"))
         for added in web.RouteDef(route.method, route.path, guarded, route.kwargs).register(router):
             resource = added.resource
             assert isinstance(resource, web.Resource)
-            last[resource.canonical] = resource
-            methods.setdefault(resource.canonical, set()).add(added.method)
-    for canonical, resource in last.items():
-        resource.add_route("*", shell.fallback(facade, sorted(methods[canonical]), api))
+            on_path = resources.setdefault(resource.canonical, [])
+            if resource not in on_path:
+                on_path.append(resource)
+    for on_path in resources.values():
+        allowed = sorted({route.method for resource in on_path for route in resource})
+        on_path[-1].add_route("*", shell.fallback(facade, allowed, api))

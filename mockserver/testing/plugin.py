@@ -1,0 +1,178 @@
+"""The pytest plugin (entry point `pytest11`): a real mockserver per session, a fresh world per test.
+
+    def test_retries(mockserver):
+        mockserver.add_faults({"match": {"path": "/v1/**"}, "respond": {"status": 429}, "times": 1})
+        client = mockserver.metronome()
+        ...
+        assert [r["status"] for r in mockserver.requests()] == [429, 200]
+
+The server is started once per distinct set of options (ini `mockserver_fixture`,
+`mockserver_dialect`, `mockserver_args`, overridden by a test's or module's
+`@pytest.mark.mockserver(fixture=..., dialect=..., args=[...])`) and stopped at the end of the
+session. Before each test the world is reset (clock, changes and the fixture's own fault rules,
+with fresh counters) and the journal emptied. The official SDKs are imported only when asked
+for, so the plugin works without them. HTTP goes through the standard library: no dependency.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from mockserver.testing.server import running_server
+
+TOKEN = "mockserver-test-token"
+
+
+class MockServerError(Exception):
+    """A control-plane request the server refused; the message is the server's."""
+
+
+@dataclass
+class MockServer:
+    """One test's handle on the server: its URL, ready-made SDK clients, the journal, the fault
+    rules and the clock."""
+
+    base_url: str
+    token: str = TOKEN
+    _clients: list[Any] = field(default_factory=list)
+
+    def control(
+        self, method: str, path: str, body: Any = None, query: Mapping[str, Any] | None = None
+    ) -> Any:
+        """A control-plane call (`/_mock/...`) answered with its JSON; MockServerError if refused."""
+        url = f"{self.base_url}/_mock/{path}"
+        filters = {name: value for name, value in (query or {}).items() if value is not None}
+        if filters:
+            url += "?" + urllib.parse.urlencode(filters)
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(url, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise MockServerError(f"{method} /_mock/{path}: {exc.code} {exc.read().decode()}") from None
+
+    # the world
+
+    def reset(self) -> dict[str, Any]:
+        return self.control("POST", "reset")
+
+    def now(self) -> str:
+        """The world's clock (RFC 3339)."""
+        return self.control("GET", "clock")["now"]
+
+    def advance(self, duration: str) -> dict[str, Any]:
+        """Move the clock by an ISO 8601 duration (`P1M`); what the billing lifecycle did."""
+        return self.control("POST", "clock", {"advance": duration})
+
+    # the journal
+
+    def requests(self, **filters: Any) -> list[dict[str, Any]]:
+        """The journal's latest entries (filters: api, operation, method, path, status, since, limit)."""
+        return self.control("GET", "requests", query=filters)["requests"]
+
+    def clear_requests(self) -> int:
+        return self.control("DELETE", "requests")["cleared"]
+
+    # faults
+
+    def add_faults(self, rules: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
+        """Add a rule or a list of rules (see the README); the server refuses a bad one."""
+        return self.control("POST", "faults", rules)
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self.control("GET", "faults")["rules"]
+
+    def clear_faults(self) -> dict[str, Any]:
+        return self.control("DELETE", "faults")
+
+    # the official SDKs, imported only here
+
+    def metronome(self, **options: Any) -> Any:
+        """A `metronome.Metronome` client on this server (needs `metronome-sdk`)."""
+        from metronome import Metronome
+
+        return self._keep(Metronome(bearer_token=self.token, base_url=self.base_url, **options))
+
+    def meteroid(self, **options: Any) -> Any:
+        """A `meteroid.Meteroid` client on this server (needs `meteroid`)."""
+        from meteroid import Meteroid
+
+        return self._keep(Meteroid(api_key=self.token, base_url=self.base_url, **options))
+
+    def _keep(self, client: Any) -> Any:
+        self._clients.append(client)
+        return client
+
+    def close(self) -> None:
+        """Close the clients handed out (their connection pools)."""
+        for client in self._clients:
+            with contextlib.suppress(Exception):
+                client.close()
+        self._clients.clear()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("mockserver_fixture", "fixture file mockserver serves (default: its default world)")
+    parser.addini("mockserver_dialect", "the Meteroid spelling of requests that choose none")
+    parser.addini("mockserver_args", "more `mockserver serve` arguments", type="args", default=[])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "mockserver(fixture=None, dialect=None, args=()): the server this test's `mockserver` uses",
+    )
+
+
+class _Servers:
+    """The session's servers, one per distinct set of options, started when first needed."""
+
+    def __init__(self) -> None:
+        self.stack = contextlib.ExitStack()
+        self.started: dict[tuple[str | None, tuple[str, ...]], str] = {}
+
+    def base_url(self, fixture: str | None, args: tuple[str, ...]) -> str:
+        key = (fixture, args)
+        if key not in self.started:
+            self.started[key] = self.stack.enter_context(running_server(fixture, args))
+        return self.started[key]
+
+
+@pytest.fixture(scope="session")
+def mockserver_servers() -> Iterator[_Servers]:
+    """Every server the session started; all stopped at its end."""
+    servers = _Servers()
+    with servers.stack:
+        yield servers
+
+
+@pytest.fixture
+def mockserver(request: pytest.FixtureRequest, mockserver_servers: _Servers) -> Iterator[MockServer]:
+    """This test's server, with a fresh world: reset, and an empty journal."""
+    config = request.config
+    marker = request.node.get_closest_marker("mockserver")
+    options = marker.kwargs if marker is not None else {}
+    fixture = options.get("fixture", config.getini("mockserver_fixture") or None)
+    dialect = options.get("dialect", config.getini("mockserver_dialect") or None)
+    args = tuple(options.get("args", config.getini("mockserver_args")))
+    if dialect:
+        args += ("--dialect", dialect)
+    if fixture is not None:
+        fixture = str(config.rootpath / fixture)
+    server = MockServer(mockserver_servers.base_url(fixture, args))
+    server.reset()
+    server.clear_requests()
+    yield server
+    server.close()
