@@ -205,6 +205,11 @@ BAD_FIXTURES = [
         "customers[0].invoices.pinned[0]",
         "exceed subtotal plus tax",
     ),
+    # fault rules
+    ("faults: {respond: {status: 500}}", "faults", "expected a list"),
+    ("faults: [{respond: {status: 600}}]", "faults[0].respond.status", "from 100 to 599, got 600"),
+    ("faults: [{respond: {drop: true}, tims: 2}]", "faults[0].tims", "unknown key"),
+    ("faults: [{match: {path: '/v1/[x'}, respond: {drop: true}}]", "faults[0].match.path", "unclosed '['"),
 ]
 
 
@@ -238,6 +243,18 @@ def test_only_true_and_false_are_booleans_so_norway_stays_a_country() -> None:
 def test_missing_file_names_the_file(tmp_path) -> None:
     with pytest.raises(FixtureError, match="cannot be read"):
         load_fixture(tmp_path / "absent.yaml")
+
+
+def test_fault_rules_in_a_fixture_are_kept_in_order() -> None:
+    fixture = parse_fixture(
+        "faults:\n  - {match: {api: metronome}, respond: {status: 429}, times: 2}\n"
+        "  - {respond: {delay_ms: 5}}\n",
+        "world.yaml",
+    )
+    assert [(rule.api, rule.status, rule.times, rule.delay_ms) for rule in fixture.faults] == [
+        ("metronome", 429, 2, 0),
+        (None, None, None, 5),
+    ]
 
 
 def test_five_line_fixture_gives_a_rich_world() -> None:
