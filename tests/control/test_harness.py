@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,9 @@ import pytest
 from meteroid.errors import APIConnectionError as MeteroidConnectionError
 
 from mockserver.testing.plugin import MockServer, MockServerError
+from tests.support import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 ACME = "7b2f6a3e-1c4d-4e5f-8a9b-0c1d2e3f4a5b"
 INVOICES = f"/v1/customers/{ACME}/invoices"
@@ -203,7 +207,11 @@ def _meteroid_statuses(base: str) -> list[int]:
         return [client.get("/api/v1/invoices").status_code for _ in range(2)]
 
 
-def test_the_plugin_works_in_another_pytest_run(tmp_path: Path) -> None:
+def test_the_plugin_and_the_readmes_example_work_in_another_pytest_run(tmp_path: Path) -> None:
+    (example,) = [
+        block for block in re.findall(r"```python\n(.*?)```", README, re.S) if "(mockserver)" in block
+    ]
+    (tmp_path / "test_readme_example.py").write_text(example)
     (tmp_path / "test_example.py").write_text(
         textwrap.dedent(
             """
@@ -231,11 +239,11 @@ def test_the_plugin_works_in_another_pytest_run(tmp_path: Path) -> None:
         )
     )
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_example.py"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "3 passed" in run.stdout
+    assert "6 passed" in run.stdout
