@@ -21,6 +21,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from mockserver.world.state import World
+from mockserver.world.timeline import Timeline
 
 log = logging.getLogger("mockserver")
 
@@ -42,12 +43,14 @@ class Settings:
 
 
 class Facade(Protocol):
-    """One emulated API: a URL prefix, its routes, and the error body that API would send."""
+    """One emulated API: a URL prefix, its routes, and the error body that API would send.
+
+    Its routes read `timeline.world` and submit the API's writes to the timeline as changes."""
 
     name: str
     prefix: str
 
-    def routes(self, world: World, settings: Settings) -> Iterable[web.RouteDef]: ...
+    def routes(self, timeline: Timeline, settings: Settings) -> Iterable[web.RouteDef]: ...
 
     def error(self, status: int, message: str) -> web.Response: ...
 
@@ -185,11 +188,14 @@ def create_app(
     settings: Settings | None = None,
     open_routes: Sequence[web.RouteDef] = (),
     before: Callable[[], None] | None = None,
+    timeline: Timeline | None = None,
 ) -> web.Application:
-    """The application factory: one world, any number of facades, and `open_routes` (the
-    control plane) served without a token in the shell's own error shape. `before` runs ahead
-    of every request: a process sharing the world with others catches up with their changes."""
+    """The application factory: one world (changed through `timeline`, by default one of its
+    own), any number of facades, and `open_routes` (the control plane) served without a token
+    in the shell's own error shape. `before` runs ahead of every request: a process sharing the
+    world with others catches up with their changes."""
     settings = settings or Settings.from_world(world)
+    timeline = timeline or Timeline(world)
     app = web.Application()
     app[WORLD] = world
     app[SETTINGS] = settings
@@ -197,7 +203,7 @@ def create_app(
     router = app.router
     _register(router, shell, None, open_routes)
     for facade in facades:
-        _register(router, shell, facade, facade.routes(world, settings))
+        _register(router, shell, facade, facade.routes(timeline, settings))
         router.add_route("*", facade.prefix + _ANY_TAIL, shell.fallback(facade, None))
     router.add_route("*", "/" + _ANY_TAIL, shell.fallback(None, None))
     return app

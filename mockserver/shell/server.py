@@ -57,6 +57,7 @@ def build_app(
         settings,
         open_routes=ControlPlane(timeline, settings).routes(),
         before=timeline.catch_up if shared else None,
+        timeline=timeline,
     )
 
 

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
-from mockserver.world import clock, lifecycle
+from mockserver.world import accounts, clock, ingest, lifecycle
+from mockserver.world.errors import Args, ChangeError
 from mockserver.world.state import World
 
-Args = dict[str, Any]
-
-
-class ChangeError(ValueError):
-    """A change that cannot be accepted; the message names what was wrong."""
+__all__ = ["KINDS", "Args", "Change", "ChangeError", "apply", "resolve"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +96,8 @@ def _apply_reset(world: World, args: Args) -> Args:
 KINDS: dict[str, tuple[Callable[[World, Args], Args], Callable[[World, Args], Args]]] = {
     "clock": (_clock, _apply_clock),
     "reset": (_reset, _apply_reset),
+    "ingest": (ingest.resolve, ingest.apply),
+    **accounts.KINDS,
 }
 
 

@@ -4,7 +4,7 @@ Period ends are met in time order: the open draft is finalized (its whole period
 payment outcome drawn from the customer's profile as the generator draws one) and its
 contract's next period opens as a new draft. Payments still processing settle once their
 settlement time has passed, and every open draft then shows its month-to-date spend at the
-new time. Every draw comes from a seed of its own (the invoice id, or the contract and the
+new time, its metered usage included. Every draw comes from a seed of its own (the invoice id, or the contract and the
 period), so applying the same advance gives the same world in any process.
 """
 
@@ -25,6 +25,7 @@ from mockserver.generation.generator import (
     priced,
     weighted,
 )
+from mockserver.generation.invoice_body import Amounts
 from mockserver.world import clock
 from mockserver.world.ids import derive_int, derive_uuid
 from mockserver.world.state import Changing, World
@@ -53,7 +54,7 @@ def advance(world: World, to: int) -> dict[str, int]:
                 change.set(ordinal, payment_status=PAYMENT_CODE["paid"], paid=cols.total(ordinal))
                 counts["settled"] += 1
         for ordinal in sorted(world.drafts):
-            if _repriced(world, change, ordinal, to):
+            if repriced(world, change, ordinal, to):
                 counts["drafts_updated"] += 1
     world.now = to
     return counts
@@ -64,7 +65,7 @@ def _priced_by_period(world: World, ordinal: int) -> bool:
     return world.cols.coupon_pct[ordinal] >= 0 and ordinal not in world.pinned
 
 
-def _amounts(world: World, ordinal: int, subtotal: int) -> dict[str, int]:
+def _amounts(world: World, ordinal: int, subtotal: int) -> Amounts:
     cols = world.cols
     customer = world.customers[cols.customer[ordinal]]
     tax, coupons, credits = priced(
@@ -74,13 +75,21 @@ def _amounts(world: World, ordinal: int, subtotal: int) -> dict[str, int]:
         cols.coupon_pct[ordinal],
         cols.credit_grant[ordinal],
     )
-    return {"subtotal": subtotal, "tax": tax, "coupons": coupons, "credits": credits}
+    return Amounts(subtotal, tax, credits, coupons)
+
+
+def draft_amounts(world: World, ordinal: int, now: int, usage: dict | None = None) -> Amounts:
+    """A draft priced at `now`: its period's spend so far plus its metered usage (`usage`:
+    other than its own, for a preview)."""
+    cols = world.cols
+    spent = month_to_date(cols.planned[ordinal], cols.period_start[ordinal], cols.period_end[ordinal], now)
+    return _amounts(world, ordinal, spent + world.metered_total(ordinal, usage))
 
 
 def _finalize(world: World, change: Changing, ordinal: int) -> None:
     cols = world.cols
     amounts = (
-        _amounts(world, ordinal, cols.planned[ordinal])
+        _amounts(world, ordinal, cols.planned[ordinal] + world.metered_total(ordinal))._asdict()
         if _priced_by_period(world, ordinal)
         else {"subtotal": cols.subtotal[ordinal]}
     )
@@ -137,17 +146,16 @@ def _open_next(world: World, change: Changing, ordinal: int, now: int) -> int | 
         coupon_pct=pct,
         credit_grant=grant,
     )
-    _repriced(world, change, opened, now)
+    repriced(world, change, opened, now)
     return opened
 
 
-def _repriced(world: World, change: Changing, ordinal: int, now: int) -> bool:
-    """Show a draft's month-to-date spend at `now`; whether anything changed."""
+def repriced(world: World, change: Changing, ordinal: int, now: int) -> bool:
+    """Show a draft's month-to-date spend and metered usage at `now`; whether anything changed."""
     if not _priced_by_period(world, ordinal):
         return False
     cols = world.cols
-    subtotal = month_to_date(cols.planned[ordinal], cols.period_start[ordinal], cols.period_end[ordinal], now)
-    amounts = _amounts(world, ordinal, subtotal)
+    amounts = draft_amounts(world, ordinal, now)._asdict()
     if all(getattr(cols, name)[ordinal] == value for name, value in amounts.items()):
         return False
     change.set(ordinal, **amounts)

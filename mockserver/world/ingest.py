@@ -1,0 +1,203 @@
+"""Usage events reaching the world: checked and de-duplicated as one batch, then metered on
+the drafts whose billing periods hold them.
+
+A batch is resolved whole before anything is applied: every event's customer, timestamp and
+window is checked and duplicates (against the world and within the batch) are dropped, so a
+refused batch changes nothing. The resolved batch, logged, holds each event as it was
+accepted (its customer by id, its timestamp in one spelling) and resolves to itself again,
+so a replay meters the same events in the same order.
+
+Where an event lands: on each metric it matches, the customer's first open draft (in contract
+order) whose billing period holds its timestamp and whose contract bills that metric. An
+event no draft holds (backdated into a finalized period, or for a customer with no contract)
+is accepted and changes no invoice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.world import clock, lifecycle
+from mockserver.world.errors import Args, ChangeError
+from mockserver.world.metering import Aggregate
+from mockserver.world.model import Invoice
+from mockserver.world.state import World
+
+HOUR = 3_600
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How an API windows and de-duplicates events."""
+
+    max_age: int  # seconds an event may lie before now (unless backfilling)
+    max_ahead: int | None  # seconds it may lie after now; None: any
+    per_customer: bool  # keys are unique per customer (else across the account)
+    dedup_window: int | None  # seconds a key is remembered; None: for ever
+
+
+POLICIES = {
+    # transaction_id, remembered 34 days; backdating up to 34 days
+    "metronome": Policy(34 * clock.DAY, None, per_customer=False, dedup_window=34 * clock.DAY),
+    # (event_id, customer_id); between 24 hours ago and 1 hour ahead unless allow_backfilling
+    "meteroid": Policy(24 * HOUR, HOUR, per_customer=True, dedup_window=None),
+}
+_EVENT_KEYS = frozenset({"id", "customer", "code", "timestamp", "properties"})
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds // clock.DAY} days" if seconds % clock.DAY == 0 else f"{seconds // HOUR} hours"
+
+
+def _event_error(index: int, event: Any, message: str) -> str:
+    key = event.get("id") if isinstance(event, dict) else None
+    return f"event {index}" + (f" ({key})" if isinstance(key, str) else "") + f": {message}"
+
+
+def check_event(world: World, policy: Policy, backfill: bool, event: Any) -> tuple[Args, int]:
+    """The event as it is logged and its time; ValueError naming what is wrong."""
+    if not isinstance(event, dict) or not _EVENT_KEYS.issuperset(event):
+        raise ValueError(f"an event is an object of {', '.join(sorted(_EVENT_KEYS))}")
+    for name in ("id", "customer", "code"):
+        if not isinstance(event.get(name), str) or not event[name]:
+            raise ValueError(f"{name} must be a non-empty string")
+    properties = event.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise ValueError("properties must be an object")
+    ordinal = world.customer_ordinal(event["customer"])
+    if ordinal is None:
+        raise LookupError(f"customer {event['customer']!r} matches no customer id or ingest alias")
+    text = event.get("timestamp")
+    if text is None:
+        at = world.now
+    elif not isinstance(text, str):
+        raise ValueError("timestamp must be an RFC 3339 string")
+    else:
+        at = clock.parse_timestamp(text).floor
+    now = world.now
+    if not backfill and at < now - policy.max_age:
+        raise ValueError(
+            f"timestamp {clock.format_z(at)} is more than {_duration(policy.max_age)} before now "
+            f"({clock.format_z(now)})"
+        )
+    if policy.max_ahead is not None and at > now + policy.max_ahead:
+        raise ValueError(
+            f"timestamp {clock.format_z(at)} is more than {_duration(policy.max_ahead)} after now "
+            f"({clock.format_z(now)})"
+        )
+    logged: Args = {
+        "id": event["id"],
+        "customer": world.customers[ordinal].id,
+        "code": event["code"],
+        "timestamp": clock.format_z(at),
+    }
+    if properties:
+        logged["properties"] = properties
+    return logged, at
+
+
+def resolve(world: World, args: Args) -> Args:
+    """`{"policy", "events", "backfill"?, "partial"?, "failures"?}` -> the events accepted.
+
+    Refused events fail the batch, unless `partial`: then they are listed in `failures`.
+    Duplicates are dropped without a word, as both APIs do."""
+    unknown = set(args) - {"policy", "events", "backfill", "partial", "failures"}
+    if unknown:
+        raise ChangeError(f"ingest: unknown field {sorted(unknown)[0]!r}")
+    policy = POLICIES.get(args.get("policy"))  # type: ignore[arg-type]
+    if policy is None:
+        raise ChangeError(f"ingest: policy must be one of {', '.join(POLICIES)}")
+    events, backfill, partial = args.get("events"), args.get("backfill", False), args.get("partial", False)
+    if not isinstance(events, list) or not isinstance(backfill, bool) or not isinstance(partial, bool):
+        raise ChangeError("ingest: events is a list; backfill and partial are booleans")
+    failures = list(args.get("failures", []))
+    accepted: list[Args] = []
+    seen: set[Any] = set()
+    now = world.now
+    for index, event in enumerate(events):
+        try:
+            logged, _ = check_event(world, policy, backfill, event)
+        except (ValueError, LookupError) as exc:
+            if not partial:
+                reason = "unknown" if isinstance(exc, LookupError) else "invalid"
+                raise ChangeError(_event_error(index, event, str(exc)), reason) from None
+            failures.append({"id": str(event.get("id")) if isinstance(event, dict) else "", "reason": str(exc)})
+            continue
+        key = (logged["id"], logged["customer"]) if policy.per_customer else logged["id"]
+        if key in seen or _remembered(world, policy, key, now):
+            continue
+        seen.add(key)
+        accepted.append(logged)
+    resolved: Args = {"policy": args["policy"], "events": accepted}
+    if backfill:
+        resolved["backfill"] = True
+    if partial:
+        resolved["partial"] = True
+    if failures:
+        resolved["failures"] = failures
+    return resolved
+
+
+def _remembered(world: World, policy: Policy, key: Any, now: int) -> bool:
+    if policy.per_customer:
+        return key in world.event_keys
+    at = world.transactions.get(key)
+    return at is not None and (policy.dedup_window is None or now - at < policy.dedup_window)
+
+
+def apply(world: World, args: Args) -> Args:
+    """Remember every event's key, meter it on the drafts it lands on, price those again."""
+    policy = POLICIES[args["policy"]]
+    now = world.now
+    metering, customer_by_id = world.metering, world.customer_by_id
+    metered: set[int] = set()
+    with world.changing(now) as change:
+        for event in args["events"]:
+            if policy.per_customer:
+                world.event_keys.add((event["id"], event["customer"]))
+            else:
+                world.transactions[event["id"]] = now
+            matches = metering.matches(event["code"], event.get("properties") or {})
+            if not matches:
+                continue
+            drafts = world.customer_drafts(customer_by_id[event["customer"]])
+            if not drafts:
+                continue
+            at = clock.parse_timestamp(event["timestamp"]).floor
+            for metric, value in matches:
+                draft = _landing(world, drafts, metric, at)
+                if draft is not None:
+                    change.meter(draft, metric, value)
+                    metered.add(draft)
+        for draft in sorted(metered):
+            lifecycle.repriced(world, change, draft, now)
+    return {"accepted": len(args["events"]), "failures": args.get("failures", [])}
+
+
+def _landing(world: World, drafts: list[int], metric: int, at: int) -> int | None:
+    """The first of a customer's drafts whose period holds `at` and whose contract bills `metric`."""
+    cols, billed = world.cols, world.billed
+    for draft in drafts:
+        if cols.period_start[draft] <= at < cols.period_end[draft] and metric in billed[cols.contract[draft]]:
+            return draft
+    return None
+
+
+def preview(world: World, customer: int, events: list[tuple[str, int, dict[str, Any]]], merge: bool) -> list[Invoice]:
+    """The customer's open drafts as they would be with `events` (code, time, properties)
+    metered on them, on top of their usage (`merge`) or instead of it; nothing is saved."""
+    usage: dict[int, dict[int, Aggregate]] = {}
+    drafts = world.customer_drafts(customer)
+    for draft in drafts:
+        kept = world.usage.get(draft, {}) if merge else {}
+        usage[draft] = {metric: set(value) if isinstance(value, set) else value for metric, value in kept.items()}
+    for code, at, properties in events:
+        for metric, value in world.metering.matches(code, properties):
+            draft = _landing(world, drafts, metric, at)
+            if draft is not None:
+                world.metering.add(usage[draft], metric, value)
+    return [
+        world.compose(draft, usage[draft], lifecycle.draft_amounts(world, draft, world.now, usage[draft]))
+        for draft in drafts
+    ]
