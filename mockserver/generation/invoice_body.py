@@ -91,6 +91,9 @@ class Written(NamedTuple):
     regenerated_from: str | None = None
 
 
+NOTHING_WRITTEN = Written()
+
+
 def build_invoice(
     seed: int,
     now: int,
@@ -102,7 +105,7 @@ def build_invoice(
     number: str,
     pinned: InvoiceSpec | None,
     faker: Faker,
-    written: Written = Written(),
+    written: Written = NOTHING_WRITTEN,
     amounts: Amounts | None = None,
 ) -> Invoice:
     """`amounts` other than the columns' price a draft as it would be (a preview)."""
@@ -115,7 +118,9 @@ def build_invoice(
     start, end = cols.period_start[ordinal], cols.period_end[ordinal]
     issued, created = cols.issued_at[ordinal], cols.created_at[ordinal]
     if amounts is None:
-        amounts = Amounts(cols.subtotal[ordinal], cols.tax[ordinal], cols.credits[ordinal], cols.coupons[ordinal])
+        amounts = Amounts(
+            cols.subtotal[ordinal], cols.tax[ordinal], cols.credits[ordinal], cols.coupons[ordinal]
+        )
     subtotal, paid = amounts.subtotal, cols.paid[ordinal]
     profile = customer.profile
 

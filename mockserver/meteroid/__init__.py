@@ -17,8 +17,8 @@ class MeteroidFacade:
     name = "meteroid"
     prefix = "/api/"
 
-    def routes(self, world, settings) -> list[web.RouteDef]:
-        return build_routes(world, settings.dialect)
+    def routes(self, timeline, settings) -> list[web.RouteDef]:
+        return build_routes(timeline, settings.dialect)
 
     def error(self, status: int, message: str) -> web.Response:
         return json_error(status, message)

@@ -16,8 +16,8 @@ class MetronomeFacade:
     name = "metronome"
     prefix = "/v1/"
 
-    def routes(self, world, settings) -> list[web.RouteDef]:
-        return MetronomeApi(world, settings).routes()
+    def routes(self, timeline, settings) -> list[web.RouteDef]:
+        return MetronomeApi(timeline, settings).routes()
 
     def error(self, status: int, message: str) -> web.Response:
         return error_response(status, message)

@@ -18,6 +18,7 @@ from mockserver.generation.generator import PAYMENT_CODE, STATUS_CODE, tax_of
 from mockserver.world import lifecycle
 from mockserver.world.errors import Args, ChangeError
 from mockserver.world.ids import derive_uuid
+from mockserver.world.metering import copied
 from mockserver.world.model import Customer
 from mockserver.world.state import World
 
@@ -281,7 +282,7 @@ def _apply_regenerate(world: World, args: Args) -> Args:
         ordinal = change.add(new_id, **columns)
         change.note(ordinal, regenerated_from=args["invoice"])
         if old in world.usage:
-            world.usage[ordinal] = {m: set(v) if isinstance(v, set) else v for m, v in world.usage[old].items()}
+            world.usage[ordinal] = copied(world.usage[old])
         if columns["coupon_pct"] >= 0 and old not in world.pinned:
             amounts = lifecycle.draft_amounts(world, ordinal, columns["period_end"])
             change.set(ordinal, **amounts._asdict())

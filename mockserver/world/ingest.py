@@ -20,7 +20,7 @@ from typing import Any
 
 from mockserver.world import clock, lifecycle
 from mockserver.world.errors import Args, ChangeError
-from mockserver.world.metering import Aggregate
+from mockserver.world.metering import Aggregate, copied
 from mockserver.world.model import Invoice
 from mockserver.world.state import World
 
@@ -122,10 +122,12 @@ def resolve(world: World, args: Args) -> Args:
             if not partial:
                 reason = "unknown" if isinstance(exc, LookupError) else "invalid"
                 raise ChangeError(_event_error(index, event, str(exc)), reason) from None
-            failures.append({"id": str(event.get("id")) if isinstance(event, dict) else "", "reason": str(exc)})
+            failures.append(
+                {"id": str(event.get("id")) if isinstance(event, dict) else "", "reason": str(exc)}
+            )
             continue
         key = (logged["id"], logged["customer"]) if policy.per_customer else logged["id"]
-        if key in seen or _remembered(world, policy, key, now):
+        if key in seen or remembered(world, policy, key, now):
             continue
         seen.add(key)
         accepted.append(logged)
@@ -139,7 +141,8 @@ def resolve(world: World, args: Args) -> Args:
     return resolved
 
 
-def _remembered(world: World, policy: Policy, key: Any, now: int) -> bool:
+def remembered(world: World, policy: Policy, key: Any, now: int) -> bool:
+    """Whether an event with this key was ingested before and is still remembered."""
     if policy.per_customer:
         return key in world.event_keys
     at = world.transactions.get(key)
@@ -184,14 +187,15 @@ def _landing(world: World, drafts: list[int], metric: int, at: int) -> int | Non
     return None
 
 
-def preview(world: World, customer: int, events: list[tuple[str, int, dict[str, Any]]], merge: bool) -> list[Invoice]:
+def preview(
+    world: World, customer: int, events: list[tuple[str, int, dict[str, Any]]], merge: bool
+) -> list[Invoice]:
     """The customer's open drafts as they would be with `events` (code, time, properties)
     metered on them, on top of their usage (`merge`) or instead of it; nothing is saved."""
     usage: dict[int, dict[int, Aggregate]] = {}
     drafts = world.customer_drafts(customer)
     for draft in drafts:
-        kept = world.usage.get(draft, {}) if merge else {}
-        usage[draft] = {metric: set(value) if isinstance(value, set) else value for metric, value in kept.items()}
+        usage[draft] = copied(world.usage.get(draft, {})) if merge else {}
     for code, at, properties in events:
         for metric, value in world.metering.matches(code, properties):
             draft = _landing(world, drafts, metric, at)

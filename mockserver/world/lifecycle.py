@@ -4,8 +4,9 @@ Period ends are met in time order: the open draft is finalized (its whole period
 payment outcome drawn from the customer's profile as the generator draws one) and its
 contract's next period opens as a new draft. Payments still processing settle once their
 settlement time has passed, and every open draft then shows its month-to-date spend at the
-new time, its metered usage included. Every draw comes from a seed of its own (the invoice id, or the contract and the
-period), so applying the same advance gives the same world in any process.
+new time, its metered usage included. Every draw comes from a seed of its own (the invoice
+id, or the contract and the period), so applying the same advance gives the same world in
+any process.
 """
 
 from __future__ import annotations

@@ -33,6 +33,11 @@ def number(text: str) -> Fraction | None:
     return Fraction(text) if _NUMBER.fullmatch(text) else None
 
 
+def copied(usage: dict[int, Aggregate]) -> dict[int, Aggregate]:
+    """An invoice's usage to change apart from the original (its sets are copied too)."""
+    return {metric: set(value) if isinstance(value, set) else value for metric, value in usage.items()}
+
+
 class Metering:
     """The fixture's metrics, indexed by the event code they match."""
 

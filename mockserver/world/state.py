@@ -25,7 +25,7 @@ from mockserver.generation.generator import Generated, Generator, InvoiceColumns
 from mockserver.generation.invoice_body import Amounts, Written, build_invoice
 from mockserver.world import clock
 from mockserver.world.metering import Aggregate, Metering
-from mockserver.world.model import Contract, Customer, Invoice
+from mockserver.world.model import Contract, Customer, Invoice, Line
 from mockserver.world.ordering import Ordering
 
 ORDER_KEYS = (
@@ -229,11 +229,6 @@ class World:
         customer = self.customers[cols.customer[ordinal]]
         contract = self.contracts[cols.contract[ordinal]] if cols.contract[ordinal] >= 0 else None
         currency = self.currencies[cols.currency[ordinal]]
-        lines = ()
-        if usage:
-            lines = self.metering.lines(
-                self.seed, cols.ids[ordinal], usage, currency, cols.period_start[ordinal], cols.period_end[ordinal]
-            )
         return build_invoice(
             self.seed,
             self.as_of.get(ordinal, self.fixture.now),
@@ -245,17 +240,20 @@ class World:
             self.number(ordinal),
             self.pinned.get(ordinal),
             self._faker,
-            Written(lines, self.voided_at.get(ordinal), self.regenerated_from.get(ordinal)),
+            Written(
+                self.usage_lines(ordinal, usage),
+                self.voided_at.get(ordinal),
+                self.regenerated_from.get(ordinal),
+            ),
             amounts,
         )
 
-    def metered_total(self, ordinal: int, usage: dict[int, Aggregate] | None = None) -> int:
-        """What an invoice's usage lines add to its subtotal (`usage`: other than its own)."""
-        usage = self.usage.get(ordinal) if usage is None else usage
+    def usage_lines(self, ordinal: int, usage: dict[int, Aggregate] | None) -> tuple[Line, ...]:
+        """The usage lines an invoice's metered usage bills."""
         if not usage:
-            return 0
+            return ()
         cols = self.cols
-        lines = self.metering.lines(
+        return self.metering.lines(
             self.seed,
             cols.ids[ordinal],
             usage,
@@ -263,7 +261,13 @@ class World:
             cols.period_start[ordinal],
             cols.period_end[ordinal],
         )
-        return sum(line.total for line in lines)
+
+    def metered_total(self, ordinal: int, usage: dict[int, Aggregate] | None = None) -> int:
+        """What an invoice's usage lines add to its subtotal (`usage`: other than its own)."""
+        return sum(
+            line.total
+            for line in self.usage_lines(ordinal, self.usage.get(ordinal) if usage is None else usage)
+        )
 
     def customer_drafts(self, customer: int) -> list[int]:
         """The customer's open drafts that the billing clock prices (pinned ones keep the
