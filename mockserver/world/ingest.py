@@ -55,19 +55,22 @@ def _event_error(index: int, event: Any, message: str) -> str:
     return f"event {index}" + (f" ({key})" if isinstance(key, str) else "") + f": {message}"
 
 
-def check_event(world: World, policy: Policy, backfill: bool, event: Any) -> tuple[Args, int]:
-    """The event as it is logged and its time; ValueError naming what is wrong."""
-    if not isinstance(event, dict) or not _EVENT_KEYS.issuperset(event):
+def check_event(world: World, policy: Policy, backfill: bool, event: Any) -> Args:
+    """The event as it is logged; ValueError (LookupError for its customer) naming what is wrong."""
+    if type(event) is not dict or not _EVENT_KEYS.issuperset(event):
         raise ValueError(f"an event is an object of {', '.join(sorted(_EVENT_KEYS))}")
-    for name in ("id", "customer", "code"):
-        if not isinstance(event.get(name), str) or not event[name]:
-            raise ValueError(f"{name} must be a non-empty string")
-    properties = event.get("properties") or {}
-    if not isinstance(properties, dict):
+    key, customer, code = event.get("id"), event.get("customer"), event.get("code")
+    if not (type(key) is str and key and type(customer) is str and customer and type(code) is str and code):
+        name = next(
+            n for n in ("id", "customer", "code") if not isinstance(event.get(n), str) or not event[n]
+        )
+        raise ValueError(f"{name} must be a non-empty string")
+    properties = event.get("properties")
+    if properties is not None and type(properties) is not dict:
         raise ValueError("properties must be an object")
-    ordinal = world.customer_ordinal(event["customer"])
+    ordinal = world.customer_ordinal(customer)
     if ordinal is None:
-        raise LookupError(f"customer {event['customer']!r} matches no customer id or ingest alias")
+        raise LookupError(f"customer {customer!r} matches no customer id or ingest alias")
     text = event.get("timestamp")
     if text is None:
         at = world.now
@@ -87,14 +90,14 @@ def check_event(world: World, policy: Policy, backfill: bool, event: Any) -> tup
             f"({clock.format_z(now)})"
         )
     logged: Args = {
-        "id": event["id"],
+        "id": key,
         "customer": world.customers[ordinal].id,
-        "code": event["code"],
+        "code": code,
         "timestamp": clock.format_z(at),
     }
     if properties:
         logged["properties"] = properties
-    return logged, at
+    return logged
 
 
 def resolve(world: World, args: Args) -> Args:
@@ -117,7 +120,7 @@ def resolve(world: World, args: Args) -> Args:
     now = world.now
     for index, event in enumerate(events):
         try:
-            logged, _ = check_event(world, policy, backfill, event)
+            logged = check_event(world, policy, backfill, event)
         except (ValueError, LookupError) as exc:
             if not partial:
                 reason = "unknown" if isinstance(exc, LookupError) else "invalid"
