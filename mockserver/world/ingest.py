@@ -47,7 +47,9 @@ _EVENT_KEYS = frozenset({"id", "customer", "code", "timestamp", "properties"})
 
 
 def _duration(seconds: int) -> str:
-    return f"{seconds // clock.DAY} days" if seconds % clock.DAY == 0 else f"{seconds // HOUR} hours"
+    if seconds % clock.DAY == 0 and seconds > clock.DAY:
+        return f"{seconds // clock.DAY} days"
+    return f"{seconds // HOUR} hour" + ("s" if seconds > HOUR else "")
 
 
 def _event_error(index: int, event: Any, message: str) -> str:
