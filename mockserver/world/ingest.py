@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.world import clock, lifecycle
-from mockserver.world.errors import Args, ChangeError
+from mockserver.world.errors import Args, ChangeError, Reason
 from mockserver.world.metering import Aggregate, copied
 from mockserver.world.model import Invoice
 from mockserver.world.state import World
@@ -35,13 +35,29 @@ class Policy:
     max_ahead: int | None  # seconds it may lie after now; None: any
     per_customer: bool  # keys are unique per customer (else across the account)
     dedup_window: int | None  # seconds a key is remembered; None: for ever
+    batch: str  # what the API calls the list of events, and each field, for its messages
+    fields: dict[str, str]
 
 
 POLICIES = {
     # transaction_id, remembered 34 days; backdating up to 34 days
-    "metronome": Policy(34 * clock.DAY, None, per_customer=False, dedup_window=34 * clock.DAY),
+    "metronome": Policy(
+        34 * clock.DAY,
+        None,
+        per_customer=False,
+        dedup_window=34 * clock.DAY,
+        batch="usage",
+        fields={"id": "transaction_id", "customer": "customer_id", "code": "event_type"},
+    ),
     # (event_id, customer_id); between 24 hours ago and 1 hour ahead unless allow_backfilling
-    "meteroid": Policy(24 * HOUR, HOUR, per_customer=True, dedup_window=None),
+    "meteroid": Policy(
+        24 * HOUR,
+        HOUR,
+        per_customer=True,
+        dedup_window=None,
+        batch="events",
+        fields={"id": "event_id", "customer": "customer_id", "code": "code"},
+    ),
 }
 _EVENT_KEYS = frozenset({"id", "customer", "code", "timestamp", "properties"})
 
@@ -52,45 +68,51 @@ def _duration(seconds: int) -> str:
     return f"{seconds // HOUR} hour" + ("s" if seconds > HOUR else "")
 
 
-def _event_error(index: int, event: Any, message: str) -> str:
-    key = event.get("id") if isinstance(event, dict) else None
-    return f"event {index}" + (f" ({key})" if isinstance(key, str) else "") + f": {message}"
+class EventError(ValueError):
+    """An event refused: the field at fault (neutral name) and why."""
+
+    def __init__(self, field: str, message: str, reason: Reason = "invalid") -> None:
+        super().__init__(message)
+        self.field, self.reason = field, reason
+
+    def where(self, policy: Policy, index: int) -> str:
+        """`usage[3].customer_id`: the event and field as the API names them."""
+        return f"{policy.batch}[{index}].{policy.fields.get(self.field, self.field)}"
+
+
+def _outside(at: int, limit: int, side: str, now: int) -> str:
+    return f"{clock.format_z(at)} is more than {_duration(limit)} {side} now ({clock.format_z(now)})"
 
 
 def check_event(world: World, policy: Policy, backfill: bool, event: Any) -> Args:
-    """The event as it is logged; ValueError (LookupError for its customer) naming what is wrong."""
+    """The event as it is logged; EventError naming the field at fault."""
     if type(event) is not dict or not _EVENT_KEYS.issuperset(event):
-        raise ValueError(f"an event is an object of {', '.join(sorted(_EVENT_KEYS))}")
+        raise EventError("", f"an event is an object of {', '.join(sorted(_EVENT_KEYS))}")
     key, customer, code = event.get("id"), event.get("customer"), event.get("code")
     if not (type(key) is str and key and type(customer) is str and customer and type(code) is str and code):
         name = next(
             n for n in ("id", "customer", "code") if not isinstance(event.get(n), str) or not event[n]
         )
-        raise ValueError(f"{name} must be a non-empty string")
+        raise EventError(name, "must be a non-empty string")
     properties = event.get("properties")
     if properties is not None and type(properties) is not dict:
-        raise ValueError("properties must be an object")
+        raise EventError("properties", "must be an object")
     ordinal = world.customer_ordinal(customer)
     if ordinal is None:
-        raise LookupError(f"customer {customer!r} matches no customer id or ingest alias")
+        raise EventError("customer", f"{customer!r} matches no customer id or ingest alias", "unknown")
     text = event.get("timestamp")
     if text is None:
         at = world.now
-    elif not isinstance(text, str):
-        raise ValueError("timestamp must be an RFC 3339 string")
     else:
-        at = clock.parse_timestamp(text).floor
+        try:
+            at = clock.parse_timestamp(text).floor
+        except (TypeError, ValueError, AttributeError):
+            raise EventError("timestamp", f"{text!r} is not an RFC 3339 timestamp") from None
     now = world.now
     if not backfill and at < now - policy.max_age:
-        raise ValueError(
-            f"timestamp {clock.format_z(at)} is more than {_duration(policy.max_age)} before now "
-            f"({clock.format_z(now)})"
-        )
+        raise EventError("timestamp", _outside(at, policy.max_age, "before", now))
     if policy.max_ahead is not None and at > now + policy.max_ahead:
-        raise ValueError(
-            f"timestamp {clock.format_z(at)} is more than {_duration(policy.max_ahead)} after now "
-            f"({clock.format_z(now)})"
-        )
+        raise EventError("timestamp", _outside(at, policy.max_ahead, "after", now))
     logged: Args = {
         "id": key,
         "customer": world.customers[ordinal].id,
@@ -123,13 +145,12 @@ def resolve(world: World, args: Args) -> Args:
     for index, event in enumerate(events):
         try:
             logged = check_event(world, policy, backfill, event)
-        except (ValueError, LookupError) as exc:
+        except EventError as exc:
+            where = exc.where(policy, index)
             if not partial:
-                reason = "unknown" if isinstance(exc, LookupError) else "invalid"
-                raise ChangeError(_event_error(index, event, str(exc)), reason) from None
-            failures.append(
-                {"id": str(event.get("id")) if isinstance(event, dict) else "", "reason": str(exc)}
-            )
+                raise ChangeError(f"{where}: {exc}", exc.reason) from None
+            key = event.get("id") if isinstance(event, dict) else None
+            failures.append({"id": key if isinstance(key, str) else "", "reason": f"{where}: {exc}"})
             continue
         key = (logged["id"], logged["customer"]) if policy.per_customer else logged["id"]
         if key in seen or remembered(world, policy, key, now):

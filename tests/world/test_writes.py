@@ -151,10 +151,10 @@ def test_meteroid_window_partial_failures_and_per_customer_keys(timeline) -> Non
         policy="meteroid",
         partial=True,
     )
-    assert [(f["id"], f["reason"].split(" ")[0]) for f in result["failures"]] == [
-        ("m2", "timestamp"),
-        ("m3", "timestamp"),
-        ("m4", "customer"),
+    assert [(f["id"], f["reason"].split(": ")[0]) for f in result["failures"]] == [
+        ("m2", "events[1].timestamp"),
+        ("m3", "events[2].timestamp"),
+        ("m4", "events[3].customer_id"),
     ]
     assert world.event_keys == {("m1", SOLO), ("m1", EURO)}
     with pytest.raises(ChangeError, match="24 hours before now"):
