@@ -174,11 +174,12 @@ class MeteroidWrites:
             web.post("/api/v1/customers/{id_or_alias}/unarchive", self.unarchive_customer),
         ]
 
-    def submit(self, kind: str, args: Args, conflict: int = 409) -> Args:
+    def submit(self, kind: str, args: Args, unknown: int = 404, conflict: int = 409) -> Args:
+        """Submit a change; a refusal is answered with the status its reason calls for."""
         try:
             return self.timeline.submit(kind, args)[1]
         except ChangeError as exc:
-            status = {"unknown": 404, "conflict": conflict}.get(exc.reason, 400)
+            status = {"unknown": unknown, "conflict": conflict}.get(exc.reason, 400)
             raise ApiError(status, str(exc)) from None
 
     async def ingest(self, request: web.Request) -> web.Response:
@@ -191,7 +192,7 @@ class MeteroidWrites:
             "backfill": _boolean(body, "allow_backfilling"),
             "partial": _boolean(body, "allow_partial_failures"),
         }
-        failures = self.submit("ingest", args)["failures"]
+        failures = self.submit("ingest", args, unknown=400)["failures"]
         answer = (
             {"failures": [{"event_id": f["id"], "reason": f["reason"]} for f in failures]} if failures else {}
         )
