@@ -71,6 +71,14 @@ class Api:
         async with self.client.get(url, headers=self.headers) as response:
             return Reply(response.status, response.content_type, await response.read())
 
+    def post(self, path: str, body: Any = None) -> Reply:
+        """POST `body` as JSON (None: no body)."""
+        return self.loop.run_until_complete(self._post(path, body))
+
+    async def _post(self, path: str, body: Any) -> Reply:
+        async with self.client.post(path, json=body, headers=self.headers) as response:
+            return Reply(response.status, response.content_type, await response.read())
+
 
 class Servers:
     """Test servers by (world, dialect), least recently used closed first."""
