@@ -72,7 +72,8 @@ def _at(where: str, name: str) -> str:
 
 
 def events_of(body: Any, view: MeteroidView) -> list[Args]:
-    """`events` as neutral events; a customer named by its `cus_` id is passed by its UUID."""
+    """`events` deserialized as upstream does; a customer named by its `cus_` id is passed on
+    by its UUID, which the world knows it by."""
     raw = _object("", body).get("events")
     if not isinstance(raw, list):
         raise BodyShapeError("", "missing field `events`" if raw is None else "events: expected a sequence")
@@ -87,9 +88,9 @@ def events_of(body: Any, view: MeteroidView) -> list[Args]:
         code = _string(where, event, "code", required=True)
         customer = _string(where, event, "customer_id", required=True)
         ordinal = view.customer_ordinal(customer)  # type: ignore[arg-type]
-        neutral: Args = {
-            "id": key,
-            "customer": customer if ordinal is None else world.customers[ordinal].id,
+        checked: Args = {
+            "event_id": key,
+            "customer_id": customer if ordinal is None else world.customers[ordinal].id,
             "code": code,
         }
         timestamp = _string(where, event, "timestamp")
@@ -100,12 +101,12 @@ def events_of(body: Any, view: MeteroidView) -> list[Args]:
                 raise BodyShapeError(
                     f"{where}.timestamp", "premature end of input or invalid characters"
                 ) from None
-            neutral["timestamp"] = timestamp
+            checked["timestamp"] = timestamp
         if event.get("properties") is not None:
             properties = _strings(f"{where}.properties", event["properties"])
             if properties:
-                neutral["properties"] = properties
-        events.append(neutral)
+                checked["properties"] = properties
+        events.append(checked)
     return events
 
 

@@ -61,29 +61,14 @@ def _properties(where: str, value: Any) -> dict[str, Any]:
     return value
 
 
-def usage_events(body: Any) -> list[Args]:
-    """`[{transaction_id, customer_id, event_type, timestamp, properties?}]` -> neutral events."""
+def usage_batch(body: Any) -> list[Any]:
+    """`[{transaction_id, customer_id, event_type, timestamp, properties?}]`, at most 100: each
+    event is checked as the world takes it (see `ingest.check_event`), field by field."""
     if not isinstance(body, list):
         raise bad_request("the body must be a JSON array of usage events")
     if len(body) > MAX_EVENTS:
         raise bad_request(f"a batch holds at most {MAX_EVENTS} usage events, got {len(body)}")
-    events = []
-    for index, event in enumerate(body):
-        where = f"usage[{index}]"
-        if not isinstance(event, dict):
-            raise bad_request(f"{where} must be an object")
-        _timestamp(f"{where}.timestamp", event.get("timestamp"))
-        neutral = {
-            "id": _string(f"{where}.transaction_id", event.get("transaction_id")),
-            "customer": _string(f"{where}.customer_id", event.get("customer_id")),
-            "code": _string(f"{where}.event_type", event.get("event_type")),
-            "timestamp": event["timestamp"],
-        }
-        properties = _properties(f"{where}.properties", event.get("properties"))
-        if properties:
-            neutral["properties"] = properties
-        events.append(neutral)
-    return events
+    return body
 
 
 class MetronomeWrites:
@@ -110,7 +95,7 @@ class MetronomeWrites:
             raise ApiError(status, str(exc)) from None
 
     async def ingest(self, request: web.Request) -> web.Response:
-        events = usage_events(await read_json(request))
+        events = usage_batch(await read_json(request))
         if events:
             self.submit("ingest", {"policy": "metronome", "events": events})
         return web.Response(status=200)

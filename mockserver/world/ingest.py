@@ -29,14 +29,17 @@ HOUR = 3_600
 
 @dataclass(frozen=True)
 class Policy:
-    """How an API windows and de-duplicates events."""
+    """How an API names, windows and de-duplicates events. Events are read and logged in the
+    API's own spelling: `timestamp` and `properties`, and the three fields named here."""
 
     max_age: int  # seconds an event may lie before now (unless backfilling)
     max_ahead: int | None  # seconds it may lie after now; None: any
     per_customer: bool  # keys are unique per customer (else across the account)
     dedup_window: int | None  # seconds a key is remembered; None: for ever
-    batch: str  # what the API calls the list of events, and each field, for its messages
-    fields: dict[str, str]
+    batch: str  # what the API calls the list of events, for its messages
+    key: str
+    customer: str
+    code: str
 
 
 POLICIES = {
@@ -47,7 +50,9 @@ POLICIES = {
         per_customer=False,
         dedup_window=34 * clock.DAY,
         batch="usage",
-        fields={"id": "transaction_id", "customer": "customer_id", "code": "event_type"},
+        key="transaction_id",
+        customer="customer_id",
+        code="event_type",
     ),
     # (event_id, customer_id); between 24 hours ago and 1 hour ahead unless allow_backfilling
     "meteroid": Policy(
@@ -56,10 +61,11 @@ POLICIES = {
         per_customer=True,
         dedup_window=None,
         batch="events",
-        fields={"id": "event_id", "customer": "customer_id", "code": "code"},
+        key="event_id",
+        customer="customer_id",
+        code="code",
     ),
 }
-_EVENT_KEYS = frozenset({"id", "customer", "code", "timestamp", "properties"})
 
 
 def _duration(seconds: int) -> str:
@@ -68,38 +74,38 @@ def _duration(seconds: int) -> str:
     return f"{seconds // HOUR} hour" + ("s" if seconds > HOUR else "")
 
 
+def _outside(at: int, limit: int, side: str, now: int) -> str:
+    return f"{clock.format_z(at)} is more than {_duration(limit)} {side} now ({clock.format_z(now)})"
+
+
 class EventError(ValueError):
-    """An event refused: the field at fault (neutral name) and why."""
+    """An event refused: the field at fault and why."""
 
     def __init__(self, field: str, message: str, reason: Reason = "invalid") -> None:
         super().__init__(message)
         self.field, self.reason = field, reason
 
     def where(self, policy: Policy, index: int) -> str:
-        """`usage[3].customer_id`: the event and field as the API names them."""
-        return f"{policy.batch}[{index}].{policy.fields.get(self.field, self.field)}"
-
-
-def _outside(at: int, limit: int, side: str, now: int) -> str:
-    return f"{clock.format_z(at)} is more than {_duration(limit)} {side} now ({clock.format_z(now)})"
+        """`usage[3].customer_id`: the event and the field, as the API names them."""
+        return f"{policy.batch}[{index}]" + (f".{self.field}" if self.field else "")
 
 
 def check_event(world: World, policy: Policy, backfill: bool, event: Any) -> Args:
-    """The event as it is logged; EventError naming the field at fault."""
-    if type(event) is not dict or not _EVENT_KEYS.issuperset(event):
-        raise EventError("", f"an event is an object of {', '.join(sorted(_EVENT_KEYS))}")
-    key, customer, code = event.get("id"), event.get("customer"), event.get("code")
+    """The event as it is logged (its customer by id, its timestamp in one spelling);
+    EventError naming the field at fault."""
+    if type(event) is not dict:
+        raise EventError("", "must be an object")
+    names = (policy.key, policy.customer, policy.code)
+    key, customer, code = map(event.get, names)
     if not (type(key) is str and key and type(customer) is str and customer and type(code) is str and code):
-        name = next(
-            n for n in ("id", "customer", "code") if not isinstance(event.get(n), str) or not event[n]
-        )
+        name = next(n for n in names if not isinstance(event.get(n), str) or not event[n])
         raise EventError(name, "must be a non-empty string")
     properties = event.get("properties")
     if properties is not None and type(properties) is not dict:
         raise EventError("properties", "must be an object")
     ordinal = world.customer_ordinal(customer)
     if ordinal is None:
-        raise EventError("customer", f"{customer!r} matches no customer id or ingest alias", "unknown")
+        raise EventError(policy.customer, f"{customer!r} matches no customer id or ingest alias", "unknown")
     text = event.get("timestamp")
     if text is None:
         at = world.now
@@ -114,9 +120,9 @@ def check_event(world: World, policy: Policy, backfill: bool, event: Any) -> Arg
     if policy.max_ahead is not None and at > now + policy.max_ahead:
         raise EventError("timestamp", _outside(at, policy.max_ahead, "after", now))
     logged: Args = {
-        "id": key,
-        "customer": world.customers[ordinal].id,
-        "code": code,
+        policy.key: key,
+        policy.customer: world.customers[ordinal].id,
+        policy.code: code,
         "timestamp": clock.format_z(at),
     }
     if properties:
@@ -149,10 +155,10 @@ def resolve(world: World, args: Args) -> Args:
             where = exc.where(policy, index)
             if not partial:
                 raise ChangeError(f"{where}: {exc}", exc.reason) from None
-            key = event.get("id") if isinstance(event, dict) else None
+            key = event.get(policy.key) if isinstance(event, dict) else None
             failures.append({"id": key if isinstance(key, str) else "", "reason": f"{where}: {exc}"})
             continue
-        key = (logged["id"], logged["customer"]) if policy.per_customer else logged["id"]
+        key = (logged[policy.key], logged[policy.customer]) if policy.per_customer else logged[policy.key]
         if key in seen or remembered(world, policy, key, now):
             continue
         seen.add(key)
@@ -178,28 +184,31 @@ def remembered(world: World, policy: Policy, key: Any, now: int) -> bool:
 def apply(world: World, args: Args) -> Args:
     """Remember every event's key, meter it on the drafts it lands on, price those again."""
     policy = POLICIES[args["policy"]]
+    key_name, customer_name, code_name = policy.key, policy.customer, policy.code
     now = world.now
-    metering, customer_by_id = world.metering, world.customer_by_id
-    metered: set[int] = set()
+    matches, add, customer_by_id = world.metering.matches, world.metering.add, world.customer_by_id
+    usage: dict[int, dict] = {}  # the drafts metered, and their usage
     with world.changing(now) as change:
         for event in args["events"]:
             if policy.per_customer:
-                world.event_keys.add((event["id"], event["customer"]))
+                world.event_keys.add((event[key_name], event[customer_name]))
             else:
-                world.transactions[event["id"]] = now
-            matches = metering.matches(event["code"], event.get("properties") or {})
-            if not matches:
+                world.transactions[event[key_name]] = now
+            matched = matches(event[code_name], event.get("properties") or {})
+            if not matched:
                 continue
-            drafts = world.customer_drafts(customer_by_id[event["customer"]])
+            drafts = world.customer_drafts(customer_by_id[event[customer_name]])
             if not drafts:
                 continue
             at = clock.parse_timestamp(event["timestamp"]).floor
-            for metric, value in matches:
+            for metric, value in matched:
                 draft = _landing(world, drafts, metric, at)
                 if draft is not None:
-                    change.meter(draft, metric, value)
-                    metered.add(draft)
-        for draft in sorted(metered):
+                    found = usage.get(draft)
+                    if found is None:
+                        found = usage[draft] = change.usage(draft)
+                    add(found, metric, value)
+        for draft in sorted(usage):
             lifecycle.repriced(world, change, draft, now)
     return {"accepted": len(args["events"]), "failures": args.get("failures", [])}
 

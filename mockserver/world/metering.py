@@ -43,30 +43,30 @@ class Metering:
 
     def __init__(self, metrics: tuple[MetricSpec, ...]) -> None:
         self.metrics = metrics
-        self.by_code: dict[str, list[int]] = {}
+        # code -> (metric, aggregation, property, filters) of each metric matching it
+        self.by_code: dict[str, list[tuple[int, str, str, tuple[tuple[str, str], ...]]]] = {}
         for index, metric in enumerate(metrics):
-            self.by_code.setdefault(metric.code, []).append(index)
+            entry = (index, metric.aggregation, metric.property or "", metric.filters)
+            self.by_code.setdefault(metric.code, []).append(entry)
         self.index = {metric.name: index for index, metric in enumerate(metrics)}
 
     def matches(self, code: str, properties: dict[str, Any]) -> list[tuple[int, Fraction | str | None]]:
         """(metric, value) for each metric an event counts in: None for a count, the number of
         a sum or a maximum, the text of a unique count."""
         found: list[tuple[int, Fraction | str | None]] = []
-        for index in self.by_code.get(code, ()):
-            metric = self.metrics[index]
-            if any(
-                key not in properties or value_text(properties[key]) != wanted
-                for key, wanted in metric.filters
+        for index, aggregation, name, filters in self.by_code.get(code, ()):
+            if filters and any(
+                key not in properties or value_text(properties[key]) != wanted for key, wanted in filters
             ):
                 continue
-            if metric.aggregation == "count":
+            if aggregation == "count":
                 found.append((index, None))
                 continue
-            raw = properties.get(metric.property or "")
+            raw = properties.get(name)
             if raw is None:
                 continue
-            text = value_text(raw)
-            if metric.aggregation == "unique":
+            text = raw if type(raw) is str else value_text(raw)
+            if aggregation == "unique":
                 found.append((index, text))
             else:
                 value = number(text)

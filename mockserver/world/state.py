@@ -547,11 +547,10 @@ class Changing:
         self.written[ordinal] = set(values)
         return ordinal
 
-    def meter(self, ordinal: int, metric: int, value: object) -> None:
-        """Count one event's value into an invoice's usage; its amounts are priced after."""
-        world = self.world
-        world.metering.add(world.usage.setdefault(ordinal, {}), metric, value)  # type: ignore[arg-type]
+    def usage(self, ordinal: int) -> dict[int, Aggregate]:
+        """An invoice's usage, to count events into (`Metering.add`); its amounts are priced after."""
         self.written.setdefault(ordinal, set())
+        return self.world.usage.setdefault(ordinal, {})
 
     def note(self, ordinal: int, voided_at: int | None = None, regenerated_from: str | None = None) -> None:
         """When an invoice was voided, or which invoice it was regenerated from."""

@@ -42,12 +42,12 @@ async def refused(client, path: str, status: int, **kwargs) -> str:
         ({"data": b"[{", "headers": {"Content-Type": "application/json"}}, "the body is not valid JSON"),
         ({"data": b"[]", "headers": {"Content-Type": "text/plain"}}, "Content-Type must be application/json"),
         ({"json": {"usage": []}}, "the body must be a JSON array of usage events"),
-        ({"json": [{**EVENT, "event_type": None}]}, "usage[0].event_type must be a non-empty string"),
+        ({"json": [{**EVENT, "event_type": None}]}, "usage[0].event_type: must be a non-empty string"),
         (
             {"json": [EVENT, {k: v for k, v in EVENT.items() if k != "transaction_id"}]},
             "usage[1].transaction_id",
         ),
-        ({"json": [{**EVENT, "properties": [1]}]}, "usage[0].properties must be an object"),
+        ({"json": [{**EVENT, "properties": [1]}]}, "usage[0].properties: must be an object"),
         ({"json": [EVENT] * 101}, "at most 100 usage events, got 101"),
         (
             {"json": [{**EVENT, "customer_id": "nobody"}]},

@@ -166,7 +166,9 @@ def test_ingest_refusals(sdk) -> None:
         r"usage\[1\].timestamp: 2026-10-01T00:00:00Z is more than 34 days before now": [
             {**events("old", 1)[0], "timestamp": "2026-10-01T00:00:00Z"}
         ],
-        r"usage\[1\].timestamp must be an RFC 3339": [{**events("ts", 1)[0], "timestamp": "soon"}],
+        r"usage\[1\].timestamp: 'soon' is not an RFC 3339 timestamp": [
+            {**events("ts", 1)[0], "timestamp": "soon"}
+        ],
         "at most 100 usage events": events("many", 101),
     }
     before = enterprise_draft(sdk)

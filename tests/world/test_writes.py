@@ -55,11 +55,24 @@ def timeline() -> Timeline:
 def event(
     key: str, customer: str = "solo", code: str = "api_request", at: str = "2026-05-15T10:00:00Z", **props
 ):
-    return {"id": key, "customer": customer, "code": code, "timestamp": at, "properties": props}
+    """An event in Metronome's spelling, which Meteroid's differs from in two names (`meteroid`)."""
+    return {
+        "transaction_id": key,
+        "customer_id": customer,
+        "event_type": code,
+        "timestamp": at,
+        "properties": props,
+    }
+
+
+def meteroid(event: dict) -> dict:
+    renamed = {"transaction_id": "event_id", "event_type": "code"}
+    return {renamed.get(name, name): value for name, value in event.items()}
 
 
 def ingest(timeline: Timeline, *events, policy: str = "metronome", **flags):
-    return timeline.submit("ingest", {"policy": policy, "events": list(events), **flags})[1]
+    sent = list(events) if policy == "metronome" else [meteroid(e) for e in events]
+    return timeline.submit("ingest", {"policy": policy, "events": sent, **flags})[1]
 
 
 def draft(world: World, customer: str, contract_name: str | None = None):
