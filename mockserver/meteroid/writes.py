@@ -10,7 +10,7 @@ is not declared as JSON a 415; a request refused for what it asks is a JSON erro
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiohttp import web
@@ -23,6 +23,9 @@ from mockserver.shell.body import read_json
 from mockserver.world import clock
 from mockserver.world.errors import Args, ChangeError
 from mockserver.world.timeline import Timeline
+
+if TYPE_CHECKING:
+    from mockserver.meteroid.routes import Served
 
 MAX_EVENTS = 100
 _ADDRESS_KEYS = ("line1", "line2", "city", "country", "state", "zip_code")
@@ -161,7 +164,7 @@ def _custom_properties(body: Any, current: dict[str, str], merge: bool) -> dict[
 
 
 class MeteroidWrites:
-    def __init__(self, timeline: Timeline, choose: Callable[[CIMultiDictProxy[str]], Any]) -> None:
+    def __init__(self, timeline: Timeline, choose: Callable[[CIMultiDictProxy[str]], Served]) -> None:
         self.timeline = timeline
         self.choose = choose  # request headers -> the dialect served (`routes.Served`)
 
@@ -199,13 +202,13 @@ class MeteroidWrites:
         )
         return json_response(orjson.dumps(answer), headers=served.headers)
 
-    def _customer(self, request: web.Request, served) -> int:
+    def _customer(self, request: web.Request, served: Served) -> int:
         ordinal = served.view.customer_ordinal(request.match_info["id_or_alias"])
         if ordinal is None:
             raise not_found("Customer")
         return ordinal
 
-    def _answer(self, served, ordinal: int, status: int = 200) -> web.Response:
+    def _answer(self, served: Served, ordinal: int, status: int = 200) -> web.Response:
         return json_response(served.view.customer_bytes(ordinal), status, served.headers)
 
     async def create_customer(self, request: web.Request) -> web.Response:
