@@ -74,12 +74,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="extra arguments appended to the server command (default --quiet: no access log; "
         "pass --server-args= to measure with it)",
     )
+    parser.add_argument(
+        "--changes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="apply N changes (clock advances of --change-step) before the reads, and report changes/s",
+    )
+    parser.add_argument(
+        "--change-step", default="PT1H", help="ISO 8601 duration of each advance (default PT1H)"
+    )
+    parser.add_argument(
+        "--change-rate",
+        type=float,
+        default=0.0,
+        metavar="PER_S",
+        help="while the reads run, advance the clock by a minute this many times per second",
+    )
     parser.add_argument("--startup-timeout", type=float, default=60.0)
     args = parser.parse_args(argv)
     args.selected = [name.strip() for name in args.scenarios.split(",") if name.strip()]
     unknown = sorted(set(args.selected) - set(SCENARIOS))
     if unknown or not args.selected:
         parser.error(f"--scenarios: unknown {unknown}; choose from {','.join(SCENARIOS)}")
+    if args.changes < 0 or args.change_rate < 0:
+        parser.error("--changes and --change-rate must not be negative")
     for name in ("connections", "duration", "max_requests", "threads", "rounds", "examine"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
@@ -125,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
             ),
             generator=pick_generator(args.load_generator),
             startup_timeout=args.startup_timeout,
+            changes=args.changes,
+            change_step=args.change_step,
+            change_rate=args.change_rate,
         )
     except (ServerError, LoadError, ClientError, subprocess.TimeoutExpired) as error:
         print(f"bench: {error}", file=sys.stderr)

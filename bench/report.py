@@ -51,7 +51,9 @@ class RunReport:
     world: Any
     choices: dict[str, Any]
     skipped: dict[str, str]
+    changes: str | None = None  # the burst of changes applied before the reads, described
     results: list[ScenarioResult] = field(default_factory=list)
+    changes_during: str | None = None  # the changes streamed while the reads ran, described
     peak_rss_mb: float = 0.0
     peak_pss_mb: float = 0.0
     server_processes: int = 0
@@ -85,6 +87,8 @@ class RunReport:
             "peak_pss_mb": round(self.peak_pss_mb, 1),
             "server_processes": self.server_processes,
             "world": self.world,
+            "changes_before": self.changes,
+            "changes_during": self.changes_during,
             "choices": self.choices,
             "scenarios": {
                 r.scenario.name: {
@@ -121,6 +125,8 @@ class RunReport:
             f"{self.ready_peak_rss_mb:.1f} MB); over the run, peak PSS {self.peak_pss_mb:.1f} MB, "
             f"peak RSS {self.peak_rss_mb:.1f} MB (sum over {self.server_processes} process(es))",
             f"world          : {describe_world(self.world)}",
+            *([f"changes before : {self.changes}"] if self.changes else []),
+            *([f"changes during : {self.changes_during}"] if self.changes_during else []),
             *(f"{family:<15}: {describe_world(chosen)}" for family, chosen in self.choices.items()),
             "",
         ]

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+from bench.changes import ChangeStream, apply_changes
 from bench.client import AUTH_HEADERS, Client, ClientError
 from bench.cpu import TreeCpu
 from bench.load import LoadGenerator, LoadResult, LoadSettings, combine
@@ -79,6 +80,9 @@ def run_benchmark(
     settings: LoadSettings,
     generator: LoadGenerator,
     startup_timeout: float,
+    changes: int = 0,
+    change_step: str = "PT1H",
+    change_rate: float = 0.0,
 ) -> RunReport:
     """Run every selected scenario against the mock and the ceiling and collect the numbers."""
     with ExitStack() as stack:
@@ -89,7 +93,13 @@ def run_benchmark(
         startup_seconds, health = server.wait_healthy(HEALTH, AUTH_HEADERS, startup_timeout)
         memory.sample()
         ready_memory = memory.peak_mb, memory.peak_pss_mb
-        progress(f"ready at {server.url} after {startup_seconds:.3f} s; discovering scenarios")
+        progress(f"ready at {server.url} after {startup_seconds:.3f} s")
+        burst = None
+        if changes:
+            progress(f"applying {changes} changes ({change_step} clock advances)")
+            burst = apply_changes(server.url, changes, change_step)
+            progress(burst.describe())
+        progress("discovering scenarios")
         plan = asyncio.run(plan_scenarios(server.url, selected, customer, examine))
         report = RunReport(
             load_generator=generator.name,
@@ -105,9 +115,12 @@ def run_benchmark(
             world=json.loads(health),
             choices=plan.choices,
             skipped=plan.skipped,
+            changes=burst.describe() if burst else None,
         )
         if plan.scenarios:
             ceiling = start_ceiling(stack, plan.scenarios, workers, startup_timeout)
+            if change_rate:
+                stream = stack.enter_context(ChangeStream(server.url, change_rate, "PT1M"))
             for scenario in plan.scenarios:
                 mocks, tops = [], []
                 for index in range(settings.rounds):
@@ -117,6 +130,8 @@ def run_benchmark(
                     progress(f"{scenario.name}: loading the ceiling{turn}")
                     tops.append(metered_run(generator, ceiling, scenario.target, settings))
                 report.results.append(ScenarioResult(scenario, combine(mocks), combine(tops)))
+        if change_rate and plan.scenarios:
+            report.changes_during = stream.describe()
         report.peak_rss_mb = memory.peak_mb
         report.peak_pss_mb = memory.peak_pss_mb
         report.server_processes = memory.processes

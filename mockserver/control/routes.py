@@ -1,15 +1,21 @@
-"""`/_mock`: the server's own routes beside the emulated APIs: health, the billing clock, reset
-and the log of changes. No token is needed; errors are `{"message": ...}` naming what was wrong.
+"""`/_mock`: the server's own routes beside the emulated APIs: health, the billing clock, reset,
+the log of changes, the OpenAPI documents and the inspector (to which `/` leads). No token is
+needed; errors are `{"message": ...}` naming what was wrong. The routes are the operations of
+`openapi.OPERATIONS`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from aiohttp import web
 
+from mockserver import inspector
+from mockserver.control import openapi
 from mockserver.generation.fixture import DIALECTS, STATUSES
+from mockserver.shell import openapi as shell_openapi
 from mockserver.shell.app import Settings, json_response, plain_error
 from mockserver.world import clock
 from mockserver.world.changes import Args, ChangeError
@@ -41,19 +47,33 @@ async def read_object(request: web.Request, empty_ok: bool = False) -> dict[str,
 
 
 class ControlPlane:
-    def __init__(self, timeline: Timeline, settings: Settings) -> None:
+    def __init__(self, timeline: Timeline, settings: Settings, documents: Mapping[str, dict]) -> None:
+        """`documents`: the facades' OpenAPI documents by name; the control plane adds its own."""
         self.timeline = timeline
         self.settings = settings
         self._health: tuple[int, bytes] | None = None
+        served = {**documents, "control": openapi.document()}
+        if set(served) != set(openapi.APIS):
+            raise ValueError(f"documents {sorted(served)} are served but {list(openapi.APIS)} described")
+        self.documents = {name: orjson.dumps(doc, option=orjson.OPT_INDENT_2) for name, doc in served.items()}
+        self.page = inspector.read(inspector.INDEX)
+        self.assets = {name: inspector.read(name) for name in inspector.ASSETS}
 
     def routes(self) -> list[web.RouteDef]:
-        return [
-            web.get("/_mock/health", self.health),
-            web.get("/_mock/clock", self.get_clock),
-            web.post("/_mock/clock", self.move_clock),
-            web.post("/_mock/reset", self.reset),
-            web.get("/_mock/changes", self.changes),
-        ]
+        return shell_openapi.routes(
+            openapi.OPERATIONS,
+            {
+                "health": self.health,
+                "getClock": self.get_clock,
+                "moveClock": self.move_clock,
+                "reset": self.reset,
+                "listChanges": self.changes,
+                "getDocument": self.document,
+                "inspector": self.inspector,
+                "inspectorAsset": self.asset,
+                "root": self.root,
+            },
+        )
 
     async def health(self, request: web.Request) -> web.Response:
         """Encoded once per state of the world: health checks poll it."""
@@ -101,3 +121,22 @@ class ControlPlane:
     async def changes(self, request: web.Request) -> web.Response:
         """The log of changes as JSON lines: `mockserver serve --changes FILE` replays it."""
         return web.Response(body=self.timeline.export(), content_type="application/x-ndjson")
+
+    async def document(self, request: web.Request) -> web.Response:
+        document = self.documents.get(request.match_info["api"])
+        if document is None:
+            return plain_error(404, f"no such document; there are {', '.join(self.documents)}")
+        return json_response(document)
+
+    async def inspector(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.page, content_type="text/html", charset="utf-8")
+
+    async def asset(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        media = inspector.ASSETS.get(name)
+        if media is None:
+            return plain_error(404, f"no such file; there are {', '.join(inspector.ASSETS)}")
+        return web.Response(body=self.assets[name], content_type=media, charset="utf-8")
+
+    async def root(self, request: web.Request) -> web.Response:
+        raise web.HTTPFound(openapi.INSPECTOR)

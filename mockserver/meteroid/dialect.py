@@ -69,6 +69,7 @@ class Dialect:
     payment_method: dict[str, str]
     payment_type: str
     datetime: Callable[[int], str]
+    datetime_pattern: str  # what `datetime` writes, as a regular expression
     status_by_name: dict[str, int]  # an input `statuses` value -> neutral status code
 
     def maybe_datetime(self, ts: int | None) -> str | None:
@@ -85,7 +86,9 @@ class Dialect:
         return f"{reason}; `{value}` is the {other} spelling: send `{DIALECT_HEADER}: {other}` to use it"
 
 
-def _build(name: str, spell: Callable[[str], str], datetime: Callable[[int], str]) -> Dialect:
+def _build(
+    name: str, spell: Callable[[str], str], datetime: Callable[[int], str], datetime_pattern: str
+) -> Dialect:
     def table(mapping: dict[str, str]) -> dict[str, str]:
         return {key: spell(value) for key, value in mapping.items()}
 
@@ -101,13 +104,15 @@ def _build(name: str, spell: Callable[[str], str], datetime: Callable[[int], str
         payment_method=table(_PAYMENT_METHOD),
         payment_type=spell(_PAYMENT_TYPE),
         datetime=datetime,
+        datetime_pattern=datetime_pattern,
         status_by_name={value: code for code, value in enumerate(status)},
     )
 
 
+_SECONDS = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"
 DIALECTS: dict[str, Dialect] = {
-    "documented": _build("documented", lambda pascal: pascal, clock.format_z),
-    "upstream": _build("upstream", screaming_snake, clock.format_naive),
+    "documented": _build("documented", lambda pascal: pascal, clock.format_z, f"^{_SECONDS}Z$"),
+    "upstream": _build("upstream", screaming_snake, clock.format_naive, f"^{_SECONDS}$"),
 }
 
 

@@ -21,6 +21,9 @@ _CODES = {
     429: "TOO_MANY_REQUESTS",
 }
 
+INTERNAL = "INTERNAL_SERVER_ERROR"
+ERROR_CODES = (*_CODES.values(), INTERNAL)
+
 UNAUTHORIZED_BODY = orjson.dumps(
     {"code": "UNAUTHORIZED", "message": "Invalid or missing Authorization header"}
 )
@@ -28,7 +31,7 @@ UNAUTHORIZED_BODY = orjson.dumps(
 
 def code_for(status: int) -> str:
     if status >= 500:
-        return "INTERNAL_SERVER_ERROR"
+        return INTERNAL
     return _CODES.get(status, "BAD_REQUEST")
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from multidict import MultiMapping
 
-from mockserver.meteroid.dialect import Dialect
+from mockserver.meteroid.dialect import DIALECTS, Dialect
 from mockserver.meteroid.errors import ApiError, QueryStringError, QueryValidationError
+from mockserver.shell.openapi import BOOLEAN, STRING, UUID, Param, array, enum, names
 from mockserver.world.ids import from_base62_id
 
 DEFAULT_PER_PAGE = 10
@@ -33,12 +35,58 @@ INVOICE_ORDER = {
     "status": "status",
     "payment_status": "payment_status",
 }
-# Every parameter `invoice_list` reads; the rest are ignored, as upstream ignores them.
-INVOICE_LIST_PARAMS = frozenset(
-    {"page", "per_page", "statuses", "customer_id", "subscription_id", "order_by"}
-)
 CUSTOMER_ORDER = ("name", "email", "alias", "created_at")
 DEFAULT_ORDER = "created_at.desc"
+DIRECTIONS = ("asc", "desc")
+
+# The parameters each list reads, as its OpenAPI document states them: every range, enum and
+# default below is one the parsers in this module enforce.
+PAGE = Param(
+    "page", {"type": "integer", "minimum": 0, "maximum": _U32_MAX, "default": 0}, "The page, from 0."
+)
+PER_PAGE = Param(
+    "per_page",
+    {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
+    "Page size.",
+)
+
+
+def _order_by(columns: Iterable[str]) -> Param:
+    return Param(
+        "order_by",
+        enum(
+            (f"{column}.{direction}" for column in columns for direction in DIRECTIONS), default=DEFAULT_ORDER
+        ),
+        "`column.direction`; ties by id.",
+    )
+
+
+INVOICE_LIST_QUERY = (
+    PAGE,
+    PER_PAGE,
+    Param(
+        "statuses",
+        array(enum(status for spelling in DIALECTS.values() for status in spelling.status)),
+        "Only invoices in these statuses (repeat the key), spelt as the request's dialect spells them.",
+        explode=True,
+    ),
+    Param("customer_id", STRING, "A `cus_` id or the customer's alias; an unknown one matches nothing."),
+    Param(
+        "subscription_id",
+        {"anyOf": [{**STRING, "pattern": "^sub_[0-9A-Za-z]{1,22}$"}, UUID]},
+        "A `sub_` id or the subscription's UUID.",
+    ),
+    _order_by(INVOICE_ORDER),
+)
+CUSTOMER_LIST_QUERY = (
+    PAGE,
+    PER_PAGE,
+    _order_by(CUSTOMER_ORDER),
+    Param("search", STRING, "Only customers whose name or alias contains this, in any letter case."),
+    Param("archived", {**BOOLEAN, "default": False}, "Archived customers instead of active ones."),
+)
+# Every parameter `invoice_list` reads; the rest are ignored, as upstream ignores them.
+INVOICE_LIST_PARAMS = names(INVOICE_LIST_QUERY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +165,7 @@ def order_by(value: str | None, columns: tuple[str, ...] | dict[str, str]) -> tu
     """`column.direction` -> (column, descending); a 400 JSON error names the allowed columns."""
     text = value or DEFAULT_ORDER
     column, dot, direction = text.partition(".")
-    if column in columns and dot and direction in ("asc", "desc"):
+    if column in columns and dot and direction in DIRECTIONS:
         return column, direction == "desc"
     allowed = ", ".join(columns)
     raise ApiError(

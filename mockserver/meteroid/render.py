@@ -22,7 +22,7 @@ from mockserver.world.ids import derive_uuid, to_base62_id
 from mockserver.world.model import Customer, Invoice, Line, Payment
 from mockserver.world.money import decimal_text
 
-_ADDRESS_KEYS = ("line1", "line2", "city", "country", "state", "zip_code")
+ADDRESS_KEYS = ("line1", "line2", "city", "country", "state", "zip_code")
 _STATUS_CODE = {name: code for code, name in enumerate(STATUSES)}
 _PAYMENT_CODE = {name: code for code, name in enumerate(PAYMENT_STATUSES)}
 
@@ -35,7 +35,7 @@ def major(minor_units: str) -> str:
 def address(value: Address | None) -> dict[str, str] | None:
     if value is None:
         return None
-    doc = {key: text for key in _ADDRESS_KEYS if (text := getattr(value, key)) is not None}
+    doc = {key: text for key in ADDRESS_KEYS if (text := getattr(value, key)) is not None}
     return doc or None
 
 

@@ -11,8 +11,10 @@ from multidict import MultiDict
 from mockserver.meteroid import params
 from mockserver.meteroid.dialect import DIALECT_HEADER, DIALECTS, chooser
 from mockserver.meteroid.errors import not_found
+from mockserver.meteroid.openapi import operations
 from mockserver.meteroid.view import MeteroidView, view_of
 from mockserver.meteroid.writes import MeteroidWrites
+from mockserver.shell import openapi
 from mockserver.shell.app import json_headers, json_response
 from mockserver.shell.querystring import Pairs, known_pairs
 from mockserver.world.query import InvoiceQuery, Plan
@@ -63,7 +65,7 @@ class Served:
 
 def build_routes(timeline: Timeline, default_dialect: str) -> list[web.RouteDef]:
     """The routes over the timeline's world, in every dialect; `default_dialect` for requests
-    that choose none."""
+    that choose none. They are the operations of the API's document (see `openapi.operations`)."""
     world = timeline.world
     choose = chooser({name: Served(view_of(world, name)) for name in DIALECTS}, default_dialect)
 
@@ -93,10 +95,13 @@ def build_routes(timeline: Timeline, default_dialect: str) -> list[web.RouteDef]
             raise not_found("Customer")
         return json_response(served.view.customer_bytes(ordinal), headers=served.headers)
 
-    return [
-        web.get("/api/v1/invoices", list_invoices),
-        web.get("/api/v1/invoices/{invoice_id}", get_invoice),
-        web.get("/api/v1/customers", list_customers),
-        web.get("/api/v1/customers/{id_or_alias}", get_customer),
-        *MeteroidWrites(timeline, choose).routes(),
-    ]
+    return openapi.routes(
+        operations(default_dialect),
+        {
+            "listInvoices": list_invoices,
+            "getInvoice": get_invoice,
+            "listCustomers": list_customers,
+            "getCustomer": get_customer,
+            **MeteroidWrites(timeline, choose).handlers(),
+        },
+    )

@@ -17,8 +17,9 @@ from aiohttp import web
 from multidict import CIMultiDictProxy
 
 from mockserver.meteroid.errors import ApiError, BodyShapeError, not_found
+from mockserver.meteroid.render import ADDRESS_KEYS
 from mockserver.meteroid.view import MeteroidView
-from mockserver.shell.app import json_response
+from mockserver.shell.app import Handler, json_response
 from mockserver.shell.body import read_json
 from mockserver.world import clock
 from mockserver.world.errors import Args, ChangeError
@@ -28,7 +29,9 @@ if TYPE_CHECKING:
     from mockserver.meteroid.routes import Served
 
 MAX_EVENTS = 100
-_ADDRESS_KEYS = ("line1", "line2", "city", "country", "state", "zip_code")
+CUSTOMER_TYPES = ("COMPANY", "INDIVIDUAL")  # an individual may be named by first and last name
+# What a PUT must hold besides its currency; read as present, their values are not emulated.
+REPLACED = ("custom_taxes", "invoicing_emails", "invoicing_entity_id")
 
 
 def _kind(value: Any) -> str:
@@ -117,7 +120,7 @@ def _address(where: str, value: Any) -> dict[str, str] | None:
     if value is None:
         return None
     address = _object(where, value)
-    return {key: text for key in _ADDRESS_KEYS if (text := _string(where, address, key)) is not None}
+    return {key: text for key in ADDRESS_KEYS if (text := _string(where, address, key)) is not None}
 
 
 def customer_fields(body: Any, current_aliases: tuple[str, ...], full: bool) -> Args:
@@ -130,7 +133,7 @@ def customer_fields(body: Any, current_aliases: tuple[str, ...], full: bool) -> 
         if currency is not None:
             fields["currency"] = currency
     name = _string("", body, "name")
-    if body.get("customer_type") == "INDIVIDUAL" and name is None:
+    if body.get("customer_type") == CUSTOMER_TYPES[1] and name is None:
         first, last = _string("", body, "first_name"), _string("", body, "last_name")
         name = " ".join(part for part in (first, last) if part) or None
     if name is not None:
@@ -168,15 +171,16 @@ class MeteroidWrites:
         self.timeline = timeline
         self.choose = choose  # request headers -> the dialect served (`routes.Served`)
 
-    def routes(self) -> list[web.RouteDef]:
-        return [
-            web.post("/api/v1/events/ingest", self.ingest),
-            web.post("/api/v1/customers", self.create_customer),
-            web.put("/api/v1/customers/{id_or_alias}", self.replace_customer),
-            web.patch("/api/v1/customers/{id_or_alias}", self.patch_customer),
-            web.delete("/api/v1/customers/{id_or_alias}", self.archive_customer),
-            web.post("/api/v1/customers/{id_or_alias}/unarchive", self.unarchive_customer),
-        ]
+    def handlers(self) -> dict[str, Handler]:
+        """The handlers by operation id: `openapi.operations` describes and routes them."""
+        return {
+            "ingestEvents": self.ingest,
+            "createCustomer": self.create_customer,
+            "replaceCustomer": self.replace_customer,
+            "patchCustomer": self.patch_customer,
+            "archiveCustomer": self.archive_customer,
+            "unarchiveCustomer": self.unarchive_customer,
+        }
 
     def submit(self, kind: str, args: Args, unknown: int = 404, conflict: int = 409) -> Args:
         """Submit a change; a refusal is answered with the status its reason calls for."""
@@ -216,7 +220,8 @@ class MeteroidWrites:
         body = await read_json(request)
         fields = customer_fields(body, (), full=True)
         if "name" not in fields:
-            raise ApiError(400, "name is required for a COMPANY customer")
+            individual = CUSTOMER_TYPES[1]
+            raise ApiError(400, f"name is required (an {individual} may give first_name or last_name)")
         custom = _custom_properties(body, {}, merge=False)
         if custom is not None:
             fields["custom_fields"] = custom
@@ -235,7 +240,7 @@ class MeteroidWrites:
         body = await read_json(request)
         customer = self.timeline.world.customers[ordinal]
         if full:
-            for name in ("custom_taxes", "invoicing_emails", "invoicing_entity_id"):
+            for name in REPLACED:
                 if name not in _object("", body):
                     raise BodyShapeError("", f"missing field `{name}`")
         fields = customer_fields(body, customer.aliases, full)

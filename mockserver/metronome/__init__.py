@@ -1,15 +1,18 @@
 """Metronome-style API facade: customers and their invoices, as the official SDK expects them.
 
 Laid out side by side: `params` (query parsing), `catalog` (enum spelling), `render` (wire
-format, pre-encoded), `errors` (the API's error shape) and `routes` (handlers).
+format, pre-encoded), `errors` (the API's error shape), `openapi` (the route table and the
+document describing it) and `routes` (handlers).
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from mockserver.metronome import openapi
 from mockserver.metronome.errors import error_response, rejection
 from mockserver.metronome.routes import MetronomeApi
+from mockserver.shell.app import Settings
 
 
 class MetronomeFacade:
@@ -18,6 +21,9 @@ class MetronomeFacade:
 
     def routes(self, timeline, settings) -> list[web.RouteDef]:
         return MetronomeApi(timeline, settings).routes()
+
+    def openapi(self, settings: Settings) -> dict:
+        return openapi.document(settings.default_sort)
 
     def error(self, status: int, message: str) -> web.Response:
         return error_response(status, message)

@@ -24,6 +24,8 @@ PRODUCT_TYPE = {
     "subscription": "SubscriptionProductListItem",
 }
 COMMIT_TYPE = {"PREPAID": "PrepaidCommit", "CREDIT": "PrepaidCommit"}
+APPLIED_LINE_TYPE = "applied_commit_or_credit"  # the line item of an applied commit or credit
+BILLABLE_STATUSES = BILLABLE, UNBILLABLE = ("billable", "unbillable")  # an archived customer is unbillable
 
 STATUS_VALUES = ("DRAFT", "FINALIZED", "VOID")
 TYPE_VALUES = ("USAGE", "USAGE_CONSOLIDATED", "SCHEDULED")

@@ -23,6 +23,7 @@ from mockserver.metronome.catalog import (
 )
 from mockserver.metronome.errors import bad_request
 from mockserver.shell.cursor import CursorCodec
+from mockserver.shell.openapi import BOOLEAN, STRING, UUID, Param, array, enum, names
 from mockserver.shell.querystring import Pairs
 from mockserver.world import clock
 from mockserver.world.query import InvoiceQuery, Plan
@@ -31,26 +32,78 @@ from mockserver.world.state import World
 MIN_LIMIT, MAX_LIMIT, DEFAULT_LIMIT = 1, 100, 25
 MAX_LIST_IDS = 100
 
-INVOICE_LIST_PARAMS = frozenset(
-    {
-        "limit",
-        "next_page",
-        "status",
-        "type",
-        "sort",
-        "credit_type_id",
-        "contract_id",
+# The parameters each endpoint reads, as its OpenAPI document states them: every range, enum
+# and default below is one the parsers in this module enforce.
+LIMIT = Param(
+    "limit",
+    {"type": "integer", "minimum": MIN_LIMIT, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    "Page size.",
+)
+NEXT_PAGE = Param(
+    "next_page",
+    STRING,
+    "The cursor of the previous page's `next_page`; absent or empty for the first page. Bound to "
+    "the other filters: resend them unchanged (`limit` may change).",
+)
+SKIP_ZERO = Param(
+    "skip_zero_qty_line_items",
+    {**BOOLEAN, "default": False},
+    "Leave out line items whose quantity is 0.",
+)
+INVOICE_FILTERS = (
+    Param("status", enum(STATUS_VALUES), "Only invoices in this status."),
+    Param("type", enum(TYPE_VALUES), "Only invoices of this type."),
+    Param("sort", enum(SORT_VALUES), "By `issued_at`, ties by id."),
+    Param("credit_type_id", UUID, "Only invoices in this credit type (one per currency)."),
+    Param("contract_id", UUID, "Only invoices of this contract."),
+    Param(
         "starting_on",
+        {**STRING, "format": "date-time"},
+        "Billing periods starting at or after this RFC 3339 time (a bare date is fine).",
+    ),
+    Param(
         "ending_before",
-        "skip_zero_qty_line_items",
-        "include_historical_commit_invoices",
-        "webhook_notification_id",
-    }
+        {**STRING, "format": "date-time"},
+        "Billing periods ending at or before this RFC 3339 time (a bare date is fine).",
+    ),
+    SKIP_ZERO,
+    Param("include_historical_commit_invoices", {**BOOLEAN, "default": False}, "Accepted; no such invoices."),
+    Param("webhook_notification_id", STRING, "Accepted and ignored."),
 )
-INVOICE_GET_PARAMS = frozenset({"skip_zero_qty_line_items"})
-CUSTOMER_LIST_PARAMS = frozenset(
-    {"limit", "next_page", "ingest_alias", "customer_ids", "only_archived", "salesforce_account_ids"}
+
+
+def invoice_list_query(default_sort: str) -> tuple[Param, ...]:
+    """The list-invoices parameters; `sort` defaults to the server's setting."""
+    return (
+        LIMIT,
+        NEXT_PAGE,
+        *(p.with_default(default_sort) if p.name == "sort" else p for p in INVOICE_FILTERS),
+    )
+
+
+INVOICE_GET_QUERY = (SKIP_ZERO,)
+CUSTOMER_LIST_QUERY = (
+    LIMIT,
+    NEXT_PAGE,
+    Param("ingest_alias", {**STRING, "minLength": 1}, "Only the customer with this ingest alias."),
+    Param(
+        "customer_ids",
+        array(UUID, maxItems=MAX_LIST_IDS),
+        f"Only these customers (comma-joined, at most {MAX_LIST_IDS}).",
+        explode=False,
+    ),
+    Param("only_archived", {**BOOLEAN, "default": False}, "Archived customers instead of active ones."),
+    Param(
+        "salesforce_account_ids",
+        array(STRING, maxItems=MAX_LIST_IDS),
+        f"Only customers with these Salesforce account ids (comma-joined, at most {MAX_LIST_IDS}).",
+        explode=False,
+    ),
 )
+
+INVOICE_LIST_PARAMS = names(invoice_list_query(SORT_VALUES[0]))
+INVOICE_GET_PARAMS = names(INVOICE_GET_QUERY)
+CUSTOMER_LIST_PARAMS = names(CUSTOMER_LIST_QUERY)
 
 _LIMIT = re.compile(r"[0-9]{1,9}")
 # A `+` offset sent unencoded reaches us as a space once the query string is decoded.

@@ -13,11 +13,14 @@ from functools import lru_cache
 from typing import Any
 
 from mockserver.metronome.catalog import (
+    APPLIED_LINE_TYPE,
+    BILLABLE,
     COMMIT_TYPE,
     LINE_TYPE,
     PRODUCT_TYPE,
     STATUS_NAME,
     TYPE_NAME,
+    UNBILLABLE,
     CreditTypes,
 )
 from mockserver.shell.jsonbytes import Run, dumps_kept, wrapped_join
@@ -136,7 +139,7 @@ class Renderer:
                 {
                     "credit_type": credit_type,
                     "name": applied.name,
-                    "type": "applied_commit_or_credit",
+                    "type": APPLIED_LINE_TYPE,
                     "total": -applied.amount,
                     "applied_commit_or_credit": {"id": applied.grant_id, "type": applied.kind},
                     "commit_id": applied.grant_id,
@@ -172,7 +175,7 @@ class Renderer:
         body["subtotal"] = invoice.subtotal
         body["total"] = invoice.total
         body["net_payment_terms_days"] = invoice.net_terms
-        body["billable_status"] = "billable"
+        body["billable_status"] = BILLABLE
         if adjustments:
             body["invoice_adjustments"] = adjustments
         if invoice.regenerated_from is not None:
@@ -274,7 +277,7 @@ class Renderer:
             "updated_at": clock.format_z(customer.updated_at),
             "archived_at": None if archived is None else clock.format_z(archived),
             "current_billable_status": {
-                "value": "billable" if archived is None else "unbillable",
+                "value": BILLABLE if archived is None else UNBILLABLE,
                 "effective_at": clock.format_z(customer.created_at if archived is None else archived),
             },
         }

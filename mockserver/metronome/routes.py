@@ -1,4 +1,5 @@
-"""The four Metronome endpoints: resolve the path, parse the query, page the world, join bytes."""
+"""The Metronome read endpoints (resolve the path, parse the query, page the world, join bytes),
+served beside the write endpoints of `writes`."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from aiohttp import web
 from mockserver.metronome import params
 from mockserver.metronome.catalog import CreditTypes
 from mockserver.metronome.errors import ApiError, bad_request, not_found
+from mockserver.metronome.openapi import operations
 from mockserver.metronome.render import Renderer, item_body, list_body
 from mockserver.metronome.writes import MetronomeWrites
+from mockserver.shell import openapi
 from mockserver.shell.app import Settings, json_response
 from mockserver.shell.cursor import CursorCodec, CursorError
 from mockserver.shell.querystring import Pairs, known_pairs
@@ -49,16 +52,18 @@ class MetronomeApi:
         self.invoice_filters = lru_cache(maxsize=PARSED_FILTERS)(self._invoice_filters)
 
     def routes(self) -> list[web.RouteDef]:
-        # The router tries these in order: the busiest route first; the literal sibling route
-        # before the invoice route, so that it is never taken for an invoice id.
-        return [
-            web.get("/v1/customers/{customer_id}/invoices", self.list_invoices),
-            web.get("/v1/customers", self.list_customers),
-            web.get("/v1/customers/{customer_id}", self.get_customer),
-            web.get("/v1/customers/{customer_id}/invoices/breakdowns", self.breakdowns),
-            web.get("/v1/customers/{customer_id}/invoices/{invoice_id}", self.get_invoice),
-            *self.writes.routes(),
-        ]
+        """The operations of the API's document (see `openapi.operations`), in its order."""
+        return openapi.routes(
+            operations(self.default_sort),
+            {
+                "listInvoices": self.list_invoices,
+                "listCustomers": self.list_customers,
+                "getCustomer": self.get_customer,
+                "invoiceBreakdowns": self.breakdowns,
+                "getInvoice": self.get_invoice,
+                **self.writes.handlers(),
+            },
+        )
 
     def listed(self, archived: bool) -> list[int]:
         """Active or archived customers in ordinal order, listed again after a customer changes."""
@@ -90,7 +95,7 @@ class MetronomeApi:
         descending: bool = False,
     ) -> int:
         """Where a cursor's page starts in `walked`. A cursor holds the next page's first entity
-        and its place in what is walked. Unless the world changed since, the entity is still at
+        and its place in what is walked. Unless the world has changed, the entity is still at
         that place (else the cursor was not issued here); in a changed world its place is found
         again by its sort `key` (which no change moves), so that what was there before and
         after is walked once, in order."""
@@ -100,7 +105,7 @@ class MetronomeApi:
             raise bad_request(f"next_page {exc}") from None
         if 0 <= place < len(walked) and walked[place] == entity:
             return place
-        if key is None or not self.world.touched:
+        if key is None or not self.world.seq:
             raise bad_request("next_page is not a cursor this server issued")
         if not 0 <= entity < len(self.world):
             raise bad_request(

@@ -17,7 +17,7 @@ from aiohttp import web
 from mockserver.metronome.errors import ApiError, bad_request, not_found
 from mockserver.metronome.params import parse_uuid
 from mockserver.metronome.render import Renderer
-from mockserver.shell.app import json_response
+from mockserver.shell.app import Handler, json_response
 from mockserver.shell.body import read_json
 from mockserver.world import clock, ingest
 from mockserver.world.errors import Args, ChangeError
@@ -25,6 +25,7 @@ from mockserver.world.timeline import Timeline
 
 MAX_EVENTS = 100
 MAX_NAME = 160  # a longer customer name is cut to this length, as the API does
+MODES = ("replace", "merge")  # how previewed events meet the customer's usage; the first is the default
 _ID_BODY = b'{"data":{"id":"%s"}}'
 
 
@@ -76,15 +77,16 @@ class MetronomeWrites:
         self.timeline = timeline
         self.render = render
 
-    def routes(self) -> list[web.RouteDef]:
-        return [
-            web.post("/v1/ingest", self.ingest),
-            web.post("/v1/customers/{customer_id}/previewEvents", self.preview_events),
-            web.post("/v1/invoices/void", self.void),
-            web.post("/v1/invoices/regenerate", self.regenerate),
-            web.post("/v1/customers", self.create_customer),
-            web.post("/v1/customers/archive", self.archive_customer),
-        ]
+    def handlers(self) -> dict[str, Handler]:
+        """The handlers by operation id: `openapi.operations` describes and routes them."""
+        return {
+            "ingest": self.ingest,
+            "previewEvents": self.preview_events,
+            "voidInvoice": self.void,
+            "regenerateInvoice": self.regenerate,
+            "createCustomer": self.create_customer,
+            "archiveCustomer": self.archive_customer,
+        }
 
     def submit(self, kind: str, args: Args, unknown: int = 400, conflict: int = 400) -> Args:
         """Submit a change; a refusal is answered with the status its reason calls for."""
@@ -107,9 +109,9 @@ class MetronomeWrites:
         if customer is None:
             raise not_found(f"customer {text} not found")
         body = _object(await read_json(request), "events, mode and skip_zero_qty_line_items")
-        mode = body.get("mode", "replace")
-        if mode not in ("replace", "merge"):
-            raise bad_request(f"mode must be replace or merge, got {mode!r}")
+        mode = body.get("mode", MODES[0])
+        if mode not in MODES:
+            raise bad_request(f"mode must be {' or '.join(MODES)}, got {mode!r}")
         skip_zero = body.get("skip_zero_qty_line_items", False)
         if not isinstance(skip_zero, bool):
             raise bad_request("skip_zero_qty_line_items must be true or false")

@@ -51,11 +51,13 @@ def build_app(
     settings = settings or Settings.from_world(world)
     timeline = timeline or Timeline(world)
     shared = isinstance(timeline.log, FileLog) and timeline.log.shared
+    facades = [MetronomeFacade(), MeteroidFacade()]
+    documents = {facade.name: facade.openapi(settings) for facade in facades}
     return create_app(
         world,
-        [MetronomeFacade(), MeteroidFacade()],
+        facades,
         settings,
-        open_routes=ControlPlane(timeline, settings).routes(),
+        open_routes=ControlPlane(timeline, settings, documents).routes(),
         before=timeline.catch_up if shared else None,
         timeline=timeline,
     )
@@ -100,6 +102,8 @@ def _announce(out: TextIO, base: str, world: World, settings: Settings, workers:
         f"  Metronome-style API: {base}/v1/customers/{{customer_id}}/invoices\n"
         f"  Meteroid-style API:  {base}/api/v1/invoices  (dialects: both; {settings.dialect} unless asked)\n"
         f"  Health:              {base}/_mock/health\n"
+        f"  Inspector:           {base}/_mock/\n"
+        f"  OpenAPI documents:   {base}/_mock/openapi/{{metronome,meteroid,control}}.json\n"
         f"ready {base}\n"
     )
     out.flush()

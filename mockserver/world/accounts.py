@@ -9,6 +9,7 @@ change, so that a replay creates the same entities byte for byte.
 from __future__ import annotations
 
 import dataclasses
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,8 @@ from mockserver.world.model import Customer
 from mockserver.world.state import World
 
 _ADDRESS_KEYS = frozenset(f.name for f in dataclasses.fields(Address))
+CURRENCY_PATTERN = "^[A-Z]{3}$"  # an ISO 4217 code; what the APIs' documents state too
+_CURRENCY = re.compile(CURRENCY_PATTERN)
 
 
 def _text(name: str, value: Any) -> str:
@@ -60,7 +63,7 @@ def _address(name: str, value: Any) -> dict[str, str] | None:
 
 def _currency(name: str, value: Any) -> str:
     text = _text(name, value)
-    if len(text) != 3 or not text.isalpha() or not text.isupper():
+    if not _CURRENCY.fullmatch(text):
         raise ChangeError(f"{name} must be a three-letter currency code such as USD, got {text!r}")
     return text
 

@@ -101,9 +101,11 @@ def day_floor(ts: int) -> int:
     return ts - ts % DAY
 
 
-_DURATION = re.compile(
+# Also the pattern the control plane's OpenAPI document gives for a clock advance.
+DURATION_PATTERN = (
     r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
 )
+_DURATION = re.compile(DURATION_PATTERN)
 
 
 def add_duration(ts: int, text: str) -> int:

@@ -1,12 +1,13 @@
 """The billing lifecycle: what moving the world's clock forward does to its invoices.
 
-Period ends are met in time order: the open draft is finalized (its whole period priced, a
-payment outcome drawn from the customer's profile as the generator draws one) and its
-contract's next period opens as a new draft. Payments still processing settle once their
-settlement time has passed, and every open draft then shows its month-to-date spend at the
-new time, its metered usage included. Every draw comes from a seed of its own (the invoice
-id, or the contract and the period), so applying the same advance gives the same world in
-any process.
+Period ends are met in time order: an open draft is finalized (its whole period priced, its
+metered usage included, a payment outcome drawn from the customer's profile as the generator
+draws one), and at the end of a contract's current period its next one opens. The next
+period's invoice is a draft, or, for a scheduled charge (Metronome's SCHEDULED types), an
+invoice issued at once at the start of its period. Payments still processing settle once their
+settlement time has passed, and every open draft then shows its month-to-date spend at the new
+time, its metered usage included. Every draw comes from a seed of its own (the invoice id, or
+the contract and the period), so applying the same advance gives the same world in any process.
 """
 
 from __future__ import annotations
@@ -31,25 +32,41 @@ from mockserver.world import clock
 from mockserver.world.ids import derive_int, derive_uuid
 from mockserver.world.state import Changing, World
 
+# What `advance` counts, as the control plane reports it.
+COUNTS = ("finalized", "opened", "issued", "settled", "drafts_updated")
 SETTLEMENT = (3_600, 5 * clock.DAY)  # a processing payment settles this long after issue, at most
+# Charges Metronome calls SCHEDULED: billed for a period at its start, not run up through it.
+SCHEDULED_KINDS = frozenset(KIND_CODE[kind] for kind in ("scheduled", "one_off", "adjustment"))
 
 
 def advance(world: World, to: int) -> dict[str, int]:
     """Run the lifecycle from the world's clock up to `to` (later than it); counts of what changed."""
-    counts = {"finalized": 0, "opened": 0, "settled": 0, "drafts_updated": 0}
-    cols = world.cols
+    counts = dict.fromkeys(COUNTS, 0)
+    cols, periods = world.cols, world.periods
     with world.changing(to) as change:
-        due = [(cols.period_end[o], o) for o in world.drafts if cols.period_end[o] <= to]
+        current = set(periods.values())
+        due = [(cols.period_end[o], o) for o in world.drafts | current if cols.period_end[o] <= to]
         heapify(due)
         while due:
             _, ordinal = heappop(due)
-            _finalize(world, change, ordinal)
-            counts["finalized"] += 1
+            if cols.status[ordinal] == STATUS_CODE["draft"]:
+                _finalize(world, change, ordinal, cols.issued_at[ordinal])
+                counts["finalized"] += 1
+            if ordinal not in current:
+                continue
+            current.discard(ordinal)
             opened = _open_next(world, change, ordinal, to)
-            if opened is not None:
-                counts["opened"] += 1
-                if cols.period_end[opened] <= to:
-                    heappush(due, (cols.period_end[opened], opened))
+            if opened is None:
+                del periods[cols.contract[ordinal]]
+                continue
+            periods[cols.contract[ordinal]] = opened
+            current.add(opened)
+            counts["opened"] += 1
+            if cols.kind[opened] in SCHEDULED_KINDS:
+                _finalize(world, change, opened, cols.period_start[opened])
+                counts["issued"] += 1
+            if cols.period_end[opened] <= to:
+                heappush(due, (cols.period_end[opened], opened))
         for ordinal in sorted(world.processing):
             if cols.issued_at[ordinal] + _settlement_delay(world, ordinal) <= to:
                 change.set(ordinal, payment_status=PAYMENT_CODE["paid"], paid=cols.total(ordinal))
@@ -87,14 +104,15 @@ def draft_amounts(world: World, ordinal: int, now: int, usage: dict | None = Non
     return _amounts(world, ordinal, spent + world.metered_total(ordinal, usage))
 
 
-def _finalize(world: World, change: Changing, ordinal: int) -> None:
+def _finalize(world: World, change: Changing, ordinal: int, issued_at: int) -> None:
+    """Issue an invoice at `issued_at`, priced for its whole period, with a payment outcome."""
     cols = world.cols
     amounts = (
         _amounts(world, ordinal, cols.planned[ordinal] + world.metered_total(ordinal))._asdict()
         if _priced_by_period(world, ordinal)
         else {"subtotal": cols.subtotal[ordinal]}
     )
-    change.set(ordinal, status=STATUS_CODE["finalized"], **amounts)
+    change.set(ordinal, status=STATUS_CODE["finalized"], issued_at=issued_at, **amounts)
     customer = world.customers[cols.customer[ordinal]]
     rng = random.Random(derive_int(world.seed, "finalize", cols.ids[ordinal]))
     payment, paid = draw_payment(rng, customer.profile, "finalized", cols.total(ordinal), None)
@@ -102,8 +120,8 @@ def _finalize(world: World, change: Changing, ordinal: int) -> None:
 
 
 def _open_next(world: World, change: Changing, ordinal: int, now: int) -> int | None:
-    """The draft of the period after `ordinal`'s, for its contract, unless the contract or the
-    customer has ended by then or that period has an invoice already."""
+    """The invoice of the period after `ordinal`'s, for its contract, unless the contract or
+    the customer has ended by then."""
     cols = world.cols
     if cols.contract[ordinal] < 0:
         return None
@@ -113,8 +131,6 @@ def _open_next(world: World, change: Changing, ordinal: int, now: int) -> int | 
     if any(end is not None and start >= end for end in (contract.ends_at, customer.archived_at)):
         return None
     invoice_id = derive_uuid(world.seed, "invoice", contract.id, start)
-    if invoice_id in world.invoice_by_id:
-        return None
     end = clock.add_months(start, 1)
     profile = customer.profile
     rng = random.Random(derive_int(world.seed, "period", invoice_id))

@@ -103,6 +103,3 @@ class FileLog:
         os.write(self._fd, line)
         self._offset += len(line)
         self._line += 1
-
-    def close(self) -> None:
-        os.close(self._fd)

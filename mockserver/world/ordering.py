@@ -49,22 +49,24 @@ class Ordering:
             array(code, compress(range(size), map(status.__eq__, self.base_status)))
             for status in range(status_count)
         ]
-        self._reset_overlay()
+        self.reset()
 
-    def _reset_overlay(self) -> None:
+    def reset(self) -> None:
+        """Back to the invoices it was built from: no overlay."""
         self.dead: set[int] = set()
         self.dead_by_status: list[list[int]] = [[] for _ in self.by_status]
         self.entries: list[list[tuple]] = [[] for _ in self.by_status]
         self.entry_of: dict[int, tuple[int, tuple]] = {}
         self.frozen: dict[int, tuple] = {}  # base rank -> its key before a change moved it
 
-    def reset(self) -> None:
-        """Back to the invoices it was built from."""
-        self._reset_overlay()
-
     @property
     def changed(self) -> bool:
         return bool(self.entry_of)
+
+    @property
+    def overlay(self) -> int:
+        """How many invoices the overlay holds: what a rebuild would fold in."""
+        return len(self.entry_of)
 
     # changes
 
@@ -191,38 +193,55 @@ class Ordering:
             place = first
         skip = low - self._count_before(statuses, place) if low else 0
         need = skip + high - low
-        dead, order = self.dead, self.order
+        order = self.order
         found: list[tuple] = []
         for s in statuses:
-            ranks = self.by_status[s]
-            index, taken = bisect_left(ranks, place), 0
-            while taken < need and index < len(ranks):
-                chunk = ranks[index : index + need - taken]
-                index += len(chunk)
-                for rank in chunk:
-                    if rank not in dead:
-                        found.append((rank, 1, None, order[rank]))
-                        taken += 1
+            start = bisect_left(self.by_status[s], place)
+            found += [(rank, 1, None, order[rank]) for rank in self._live_ranks(s, start, need)]
             entries = self.entries[s]
             start = bisect_left(entries, place, key=_P)
             found += entries[start : start + need]
         found.sort()
         return [item[3] for item in found[skip:need]]
 
+    def _live_ranks(self, status: int, begin: int | None, count: int) -> list[int]:
+        """Up to `count` live ranks of a status slice: the first from index `begin` on, or
+        (`begin` None) the last ones. The slice's dead ranks are counted by bisection, so a run
+        of them costs nothing to pass over."""
+        ranks, dead = self.by_status[status], self.dead_by_status[status]
+        size = len(ranks)
+
+        def live(first: int, end: int) -> int:
+            if first >= end:
+                return 0
+            return end - first - (bisect_right(dead, ranks[end - 1]) - bisect_left(dead, ranks[first]))
+
+        if not count or live(0 if begin is None else begin, size) == 0:
+            return []
+        if begin is None:
+            first, last = 0, size  # the last index from which `count` live ranks remain
+            while first < last:
+                middle = (first + last + 1) // 2
+                if live(middle, size) >= count:
+                    first = middle
+                else:
+                    last = middle - 1
+            return [rank for rank in ranks[first:] if rank not in self.dead][-count:]
+        first, last = begin, size  # the first end up to which `count` live ranks lie
+        while first < last:
+            middle = (first + last) // 2
+            if live(begin, middle) >= count:
+                last = middle
+            else:
+                first = middle + 1
+        return [rank for rank in ranks[begin:first] if rank not in self.dead][:count]
+
     def _top(self, statuses: Sequence[int], count: int) -> list[int]:
         """The last `count` positions of the merge, ascending."""
-        dead, order = self.dead, self.order
+        order = self.order
         found: list[tuple] = []
         for s in statuses:
-            ranks = self.by_status[s]
-            index, taken = len(ranks), 0
-            while taken < count and index > 0:
-                chunk = ranks[max(index - (count - taken), 0) : index]
-                index -= len(chunk)
-                for rank in reversed(chunk):
-                    if rank not in dead:
-                        found.append((rank, 1, None, order[rank]))
-                        taken += 1
+            found += [(rank, 1, None, order[rank]) for rank in self._live_ranks(s, None, count)]
             found += self.entries[s][-count:]
         found.sort()
         return [item[3] for item in found[-count:]]

@@ -49,6 +49,8 @@ KEY_COLUMNS = {
     "payment_status": frozenset({"payment_status"}),
     "total": frozenset({"subtotal", "tax", "credits", "coupons"}),
 }
+# Invoices below which an ordering is rebuilt at its first read after a change: a few ms at most.
+SMALL_WORLD = 20_000
 _DRAFT = STATUSES.index("draft")
 _PROCESSING = PAYMENT_STATUSES.index("processing")
 
@@ -151,7 +153,7 @@ class World:
         self.by_customer: list[array] = _groups(self.cols.customer, len(self.customers), self._code)
         self.by_contract: list[array] = _groups(self.cols.contract, len(self.contracts), self._code)
         self._orderings: dict[str, Ordering] = {}
-        self._fixture_orderings: set[str] = set()  # built on the fixture's world: reset keeps them
+        self._fixture_orderings: dict[str, Ordering] = {}  # built on the fixture's world: reset restores them
         self._by_id: Sequence[int] | None = None
         self._scopes: dict[tuple[str | None, int, str], Scope] = {}
         self._faker = Faker("en_US")
@@ -180,7 +182,7 @@ class World:
         self.status_counts = [0] * len(STATUSES)
         for code in self.cols.status:
             self.status_counts[code] += 1
-        self.drafts, self.processing = self._lifecycle_sets()
+        self.drafts, self.processing, self.periods = self._lifecycle_sets()
 
     @classmethod
     def load(cls, path: str | Path | None = None, progress: Progress | None = None) -> World:
@@ -302,13 +304,18 @@ class World:
     def total(self, ordinal: int) -> int:
         return self.cols.total(ordinal)
 
-    def _lifecycle_sets(self) -> tuple[set[int], set[int]]:
-        """The open drafts and the invoices whose payment is processing: what a clock advance
-        finalizes and settles."""
+    def _lifecycle_sets(self) -> tuple[set[int], set[int], dict[int, int]]:
+        """What a clock advance works on: the open drafts, the invoices whose payment is
+        processing, and each running contract's current period (its draft that ends last, ties
+        by id): the invoice at whose end the contract's next period opens."""
         cols = self.cols
         drafts = set(compress(range(len(cols)), map(_DRAFT.__eq__, cols.status)))
         processing = set(compress(range(len(cols)), map(_PROCESSING.__eq__, cols.payment_status)))
-        return drafts, processing
+        periods: dict[int, int] = {}
+        for ordinal in sorted(drafts, key=lambda o: (cols.period_end[o], cols.ids[o])):
+            if cols.contract[ordinal] >= 0:
+                periods[cols.contract[ordinal]] = ordinal
+        return drafts, processing, periods
 
     # orderings
 
@@ -331,24 +338,34 @@ class World:
         return lambda i: (value(i), self.cols.ids[i])
 
     def ordering(self, key: str) -> Ordering:
-        if key not in self._orderings:
-            values = self._values(key)
-            by_id = self._id_order()
-            if isinstance(values, array) and values.typecode == "b":
-                # A few small codes: one pass per code over the id order, each kept in id order.
-                in_id_order = array("b", map(values.__getitem__, by_id))
-                order: Sequence[int] = array(self._code)
-                for value in sorted(set(in_id_order)):
-                    order.extend(compress(by_id, map(value.__eq__, in_id_order)))
-            else:
-                # A stable sort over the id order breaks ties by id without building tuples.
-                order = sorted(by_id, key=values.__getitem__)
+        """The world-wide ordering of `key`, rebuilt from the invoices as they are when its
+        overlay of changes has grown large (see `_worth_rebuilding`)."""
+        found = self._orderings.get(key)
+        if found is None or (found.changed and self._worth_rebuilding(found)):
+            found = self._orderings[key] = self._build_ordering(key)
             if not self.touched:
-                self._fixture_orderings.add(key)
-            self._orderings[key] = Ordering(
-                order, self.cols.status, len(STATUSES), self.sort_key(key), self._code
-            )
-        return self._orderings[key]
+                self._fixture_orderings[key] = found
+        return found
+
+    def _worth_rebuilding(self, ordering: Ordering) -> bool:
+        """A rebuild pays for itself once an eighth of the ordering has changed (each change's
+        share of it is then a few steps), and always in a small world, where it costs about
+        as much as walking the overlay on a few pages."""
+        return len(self) <= SMALL_WORLD or ordering.overlay * 8 > ordering.size
+
+    def _build_ordering(self, key: str) -> Ordering:
+        values = self._values(key)
+        by_id = self._id_order()
+        if isinstance(values, array) and values.typecode == "b":
+            # A few small codes: one pass per code over the id order, each kept in id order.
+            in_id_order = array("b", map(values.__getitem__, by_id))
+            order: Sequence[int] = array(self._code)
+            for value in sorted(set(in_id_order)):
+                order.extend(compress(by_id, map(value.__eq__, in_id_order)))
+        else:
+            # A stable sort over the id order breaks ties by id without building tuples.
+            order = sorted(by_id, key=values.__getitem__)
+        return Ordering(order, self.cols.status, len(STATUSES), self.sort_key(key), self._code)
 
     def _values(self, key: str):
         cols = self.cols
@@ -364,8 +381,14 @@ class World:
         return [value(i) for i in range(len(cols))]
 
     def _id_order(self) -> Sequence[int]:
-        if self._by_id is None or len(self._by_id) != len(self.cols):
-            self._by_id = sorted(range(len(self.cols)), key=self.cols.ids.__getitem__)
+        """Every invoice by id. Invoices added since the last call are merged in: sorting two
+        sorted runs costs a pass, not a sort."""
+        size = len(self.cols)
+        if self._by_id is None:
+            self._by_id = sorted(range(size), key=self.cols.ids.__getitem__)
+        elif len(self._by_id) < size:
+            merged = sorted([*self._by_id, *range(len(self._by_id), size)], key=self.cols.ids.__getitem__)
+            self._by_id = array(self._code, merged)
         return self._by_id
 
     def scope(self, kind: str | None, index: int, key: str) -> Scope:
@@ -421,17 +444,20 @@ class World:
             self.as_of[ordinal] = as_of
             touched_customers.add(self.cols.customer[ordinal])
         self.touched |= written.keys()
+        status = self.cols.status
         for key, ordering in self._orderings.items():
             columns = KEY_COLUMNS[key] | {"status"}
-            ordering.follow(
+            moved = [
                 (
                     ordinal,
-                    self.cols.status[ordinal],
-                    ordinal >= ordering.size or bool(fields & KEY_COLUMNS[key]),
+                    status[ordinal],
+                    ordinal >= ordering.size or not fields.isdisjoint(KEY_COLUMNS[key]),
                 )
                 for ordinal, fields in written.items()
-                if ordinal >= ordering.size or fields & columns
-            )
+                if ordinal >= ordering.size or not fields.isdisjoint(columns)
+            ]
+            if moved:
+                ordering.follow(moved)
         contracts = {self.cols.contract[o] for o in written} - {-1}
         touched_customers |= change.customers
         if change.customers:
@@ -492,14 +518,16 @@ class World:
         for customer in {self.cols.customer[o] for o in self.touched if o < self.base_size}:
             self.bump_customer(customer)
         self.touched.clear()
-        self._orderings = {k: o for k, o in self._orderings.items() if k in self._fixture_orderings}
+        self._orderings = dict(self._fixture_orderings)
+        if self._by_id is not None:
+            self._by_id = array(self._code, (o for o in self._by_id if o < self.base_size))
         for ordering in self._orderings.values():
             ordering.reset()
         self._scopes.clear()
         self.status_counts = [0] * len(STATUSES)
         for code in self.cols.status:
             self.status_counts[code] += 1
-        self.drafts, self.processing = self._lifecycle_sets()
+        self.drafts, self.processing, self.periods = self._lifecycle_sets()
 
 
 class Changing:
@@ -530,12 +558,12 @@ class Changing:
     def add(self, invoice_id: str, **values: int) -> int:
         """A new invoice: every column but `ids` given by name. Returns its ordinal."""
         world, cols = self.world, self.world.cols
+        if values.keys() != cols.__dict__.keys() - {"ids"}:
+            raise ValueError(f"a new invoice needs every column; got {sorted(values)}")
         ordinal = len(cols)
         cols.ids.append(invoice_id)
         for name, value in values.items():
             getattr(cols, name).append(value)
-        if len(values) + 1 != len(cols.__dict__):
-            raise ValueError(f"a new invoice needs every column; got {sorted(values)}")
         world.invoice_by_id[invoice_id] = ordinal
         world.tokens.append(-1)
         world.by_customer[values["customer"]].append(ordinal)

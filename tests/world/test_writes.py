@@ -267,6 +267,5 @@ def test_the_exported_log_replays_to_the_same_world(timeline, tmp_path) -> None:
     log = FileLog(tmp_path / "changes.jsonl")
     again = Timeline(World.from_fixture(parse_fixture(FIXTURE, "writes.yaml")), log)
     again.catch_up()  # each logged change checked again and applied, as `serve --changes` does
-    log.close()
     assert again.export() == timeline.export()
     assert canonical_json(again.world) == canonical_json(world)

@@ -1,0 +1,133 @@
+"""The inspector in a real headless Chromium (Debian's `chromium` and `chromium-driver`, which
+`.ci/run` installs) against a real server: it loads with no console error, lists the default
+world's customers, pages through a customer's invoices through both APIs, shows an invoice in
+both shapes and a clock advance. The screenshot it leaves is printed at the end."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.support import ROOT, running_server
+
+ARTIFACTS = ROOT / "test-artifacts"
+ACME = "7b2f6a3e-1c4d-4e5f-8a9b-0c1d2e3f4a5b"
+WAIT = 15  # seconds for any one thing to show
+# As root in a container, without a GPU, and with none of the background traffic Chromium
+# starts by default (this machine reaches no other host).
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1400,1800",
+)
+
+
+def _installed(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed: `apt-get install -y chromium chromium-driver` (.ci/run does)")
+    return path
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[WebDriver]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = _installed("chromium")
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(_installed("chromedriver")), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def rows(driver: WebDriver, table: str) -> list:
+    return driver.find_elements(By.CSS_SELECTOR, f"#{table} tbody tr[data-id]")
+
+
+def text(driver: WebDriver, element_id: str) -> str:
+    return driver.find_element(By.ID, element_id).text
+
+
+def test_the_inspector_shows_the_world_pages_invoices_and_moves_the_clock(browser: WebDriver, capsys) -> None:
+    wait = WebDriverWait(browser, WAIT)
+    with running_server() as base:
+        browser.get(f"{base}/")
+        assert browser.current_url == f"{base}/_mock/"
+
+        # the world and its customers, a page of them
+        wait.until(lambda d: len(rows(d, "customers")) == 15)
+        assert text(browser, "world-fixture") == "default"
+        assert text(browser, "world-customers") == "25"
+        names = [row.text.splitlines()[0] for row in rows(browser, "customers")]
+        assert {"Acme Corporation", "Globex Europe GmbH", "Initech Ltd", "Umbrella Analytics"} <= set(names)
+        browser.find_element(By.ID, "customers-next").click()
+        wait.until(lambda d: text(d, "customers-page") == "page 2")
+        later = [row.text.splitlines()[0] for row in rows(browser, "customers")]
+        assert later and not set(names) & set(later)
+        browser.find_element(By.ID, "customers-prev").click()
+        wait.until(lambda d: text(d, "customers-page") == "page 1")
+
+        # a customer's invoices, page by page, through the Metronome-style API
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f'#customers tr[data-id="{ACME}"]')).click()
+        wait.until(lambda d: len(rows(d, "invoices")) == 10)
+        first = [row.get_attribute("data-id") for row in rows(browser, "invoices")]
+        browser.find_element(By.ID, "invoices-next").click()
+        wait.until(lambda d: text(d, "invoices-page") == "page 2")
+        second = [row.get_attribute("data-id") for row in rows(browser, "invoices")]
+        assert len(second) == 10 and not set(first) & set(second)
+
+        # ... and through the Meteroid-style one
+        browser.find_element(By.CSS_SELECTOR, '.tabs button[data-api="meteroid"]').click()
+        wait.until(lambda d: text(d, "invoices-page").startswith("page 1 of"))
+        browser.find_element(By.ID, "invoices-next").click()
+        wait.until(lambda d: text(d, "invoices-page").startswith("page 2 of"))
+        picked = rows(browser, "invoices")[0]
+        uuid = picked.get_attribute("data-id")
+        picked.click()
+
+        # one invoice in both shapes
+        wait.until(lambda d: text(d, "invoice-metronome") and text(d, "invoice-meteroid"))
+        metronome = json.loads(text(browser, "invoice-metronome"))
+        meteroid = json.loads(text(browser, "invoice-meteroid"))
+        assert metronome["id"] == uuid and metronome["customer_id"] == ACME
+        assert meteroid["id"].startswith("inv_") and meteroid["status"] in {
+            "Draft",
+            "Finalized",
+            "Uncollectible",
+            "Void",
+        }
+
+        # the clock moves a month, and the log of changes shows it
+        assert text(browser, "clock") == "2026-11-15T12:00:00Z"
+        browser.find_element(By.ID, "advance-button").click()
+        wait.until(lambda d: text(d, "clock") == "2026-12-15T12:00:00Z")
+        wait.until(lambda d: text(d, "changes").startswith("clock: to 2026-12-15T12:00:00Z"))
+        assert text(browser, "world-seq") == "1"
+        assert "Clock moved from 2026-11-15T12:00:00Z to 2026-12-15T12:00:00Z" in text(browser, "status")
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        screenshot = ARTIFACTS / "inspector.png"
+        assert browser.save_screenshot(str(screenshot))
+        with capsys.disabled():
+            print(f"\ninspector screenshot: {screenshot}")
+
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, errors
