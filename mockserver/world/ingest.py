@@ -113,7 +113,9 @@ def check_event(world: World, policy: Policy, backfill: bool, event: Any) -> Arg
         try:
             at = clock.parse_timestamp(text).floor
         except (TypeError, ValueError, AttributeError):
-            raise EventError("timestamp", f"{text!r} is not an RFC 3339 timestamp") from None
+            raise EventError(
+                "timestamp", f"{text!r} is not an RFC 3339 timestamp in the years 0001 to 9999"
+            ) from None
     now = world.now
     if not backfill and at < now - policy.max_age:
         raise EventError("timestamp", _outside(at, policy.max_age, "before", now))

@@ -20,7 +20,10 @@ from mockserver.world.model import Line
 from mockserver.world.money import decimal_text, round_half_up
 
 Aggregate = int | Fraction | set[str]
-_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
+# A quantity and a line's total (in minor units) stop at this, so that every amount fits in the
+# 64-bit integers both APIs carry amounts in; a value read is at most 15 digits before the point.
+LIMIT = 10**15
+_NUMBER = re.compile(r"[0-9]{1,15}(\.[0-9]{1,15})?")
 
 
 def value_text(value: Any) -> str:
@@ -29,7 +32,8 @@ def value_text(value: Any) -> str:
 
 
 def number(text: str) -> Fraction | None:
-    """A non-negative decimal, or None: a value a sum or a maximum cannot read is not counted."""
+    """A non-negative decimal of at most 15 digits each side of the point, or None: a value a
+    sum or a maximum cannot read is not counted."""
     return Fraction(text) if _NUMBER.fullmatch(text) else None
 
 
@@ -80,7 +84,7 @@ class Metering:
         if aggregation == "count":
             usage[index] = usage.get(index, 0) + 1  # type: ignore[operator]
         elif aggregation == "sum":
-            usage[index] = usage.get(index, 0) + value  # type: ignore[operator]
+            usage[index] = min(usage.get(index, 0) + value, LIMIT)  # type: ignore[operator]
         elif aggregation == "max":
             current = usage.get(index)
             usage[index] = value if current is None or value > current else current  # type: ignore[operator]
@@ -113,7 +117,7 @@ class Metering:
                     product_id=derive_uuid(seed, "metric", metric.name),
                     quantity=decimal_text(quantity),
                     unit_price=decimal_text(unit),
-                    total=round_half_up(quantity * unit),
+                    total=min(round_half_up(quantity * unit), LIMIT),
                     starts_at=start,
                     ends_at=end,
                     recurring=False,

@@ -79,6 +79,16 @@ async def test_batches_refused_whole(writer, default_world, events, message) -> 
     assert default_world.seq == seq and not default_world.event_keys
 
 
+async def test_a_backfilled_event_may_lie_in_any_year_rfc_3339_names(writer, default_world) -> None:
+    """Logged as it was accepted and read again on replay: year 1 in four digits."""
+    early = {**EVENT, "event_id": "early", "timestamp": "0001-01-01T00:00:00Z"}
+    response = await writer.post(INGEST, json={"events": [early], "allow_backfilling": True})
+    assert (response.status, await response.json()) == (200, {})
+    assert b'"timestamp":"0001-01-01T00:00:00Z"' in (await (await writer.get("/_mock/changes")).read())
+    past = {**EVENT, "timestamp": "9999-12-31T23:59:59-01:00"}
+    assert "events[0].timestamp" in await plain(writer, "POST", INGEST, 400, json={"events": [past]})
+
+
 async def test_an_accepted_batch_answers_in_the_chosen_dialect(writer) -> None:
     response = await writer.post(INGEST, json={"events": [EVENT]}, headers={"Meteroid-Dialect": "upstream"})
     assert (response.status, await response.json()) == (200, {})

@@ -54,6 +54,10 @@ async def refused(client, path: str, status: int, **kwargs) -> str:
             "usage[0].customer_id: 'nobody' matches no customer",
         ),
         ({"json": [{**EVENT, "timestamp": "2026-01-01T00:00:00Z"}]}, "more than 34 days before now"),
+        (
+            {"json": [{**EVENT, "timestamp": "9999-12-31T23:59:59-01:00"}]},
+            "usage[0].timestamp: '9999-12-31T23:59:59-01:00' is not an RFC 3339 timestamp in the years",
+        ),
     ],
 )
 async def test_ingest_refusals(writer, default_world, kwargs, message) -> None:

@@ -14,6 +14,7 @@ from mockserver.generation.generator import month_to_date, priced
 from mockserver.world import clock
 from mockserver.world.changes import ChangeError
 from mockserver.world.log import FileLog
+from mockserver.world.metering import LIMIT
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 
@@ -120,6 +121,19 @@ def test_a_metric_without_a_price_in_the_currency_bills_nothing(timeline) -> Non
     ingest(timeline, event("s3", customer="euro", code="storage", gb="5"))
     assert usage(draft(world, SOLO, "Main")) == {}
     assert usage(draft(world, EURO)) == {"Peak GB": ("7", 140)}
+
+
+def test_quantities_and_totals_stop_where_64_bit_amounts_do(timeline) -> None:
+    """A value of more than 15 digits is not read, as no value a sum cannot read is; a sum stops
+    at LIMIT units and a line's total at LIMIT minor units: no amount outgrows the columns."""
+    world = timeline.world
+    ingest(timeline, event("long", code="compute", seconds="1" * 5000, tier="std"))
+    assert usage(draft(world, SOLO, "Compute only")) == {}
+    nines = "9" * 15
+    ingest(timeline, *(event(f"n{i}", code="compute", seconds=nines, tier="std") for i in range(3)))
+    compute = draft(world, SOLO, "Compute only")
+    assert usage(compute) == {"Seconds": (str(LIMIT), LIMIT)}
+    assert world.cols.subtotal[compute.ordinal] == compute.subtotal > LIMIT
 
 
 def test_transaction_ids_are_remembered_34_days(timeline) -> None:
