@@ -249,7 +249,8 @@ def _refused(why: str) -> Reply:
 def _write(
     tag: str, op_id: str, path: str, summary: str, description: str, body: Schema, *replies: Reply
 ) -> Operation:
-    """A write endpoint: a POST of a JSON body, submitted to the world as a change."""
+    """A write endpoint: a POST of a JSON body, submitted to the world as a change (the
+    customer id its path may hold is its one parameter); any may be refused 401 or 413."""
     return Operation(
         op_id,
         "POST",

@@ -123,6 +123,25 @@ def test_a_metric_without_a_price_in_the_currency_bills_nothing(timeline) -> Non
     assert usage(draft(world, EURO)) == {"Peak GB": ("7", 140)}
 
 
+def test_an_advance_bills_a_draft_its_usage_and_the_next_period_opens_without_any(timeline) -> None:
+    """Finalizing prices the whole period plus the usage lines; Main's next period is a one-off
+    charge, issued at once at its start: no draft of Main is open, so no usage lands there."""
+    world = timeline.world
+    ingest(timeline, event("a", user="u1"))
+    main = draft(world, SOLO, "Main")
+    timeline.submit("clock", {"advance": "P1M"})
+    finalized = world.invoice(main.ordinal)
+    assert finalized.status == "finalized" and finalized.issued_at == main.period_end
+    assert usage(finalized) == {"Requests": ("1", 1), "Users": ("1", 200)}
+    assert finalized.subtotal == world.cols.planned[main.ordinal] + 201
+    contract = world.contract_by_id["5010c000-0000-4000-8000-000000000002"]
+    issued = world.invoice(world.periods[contract])
+    assert (issued.kind, issued.status, issued.issued_at) == ("one_off", "finalized", main.period_end)
+    ingest(timeline, event("b", at="2026-06-15T11:00:00Z", user="u2"))
+    assert usage(world.invoice(world.periods[contract])) == {}
+    assert all(not usage(world.invoice(o)) for o in world.customer_drafts(world.customer_by_id[SOLO]))
+
+
 def test_quantities_and_totals_stop_where_64_bit_amounts_do(timeline) -> None:
     """A value of more than 15 digits is not read, as no value a sum cannot read is; a sum stops
     at LIMIT units and a line's total at LIMIT minor units: no amount outgrows the columns."""
