@@ -413,7 +413,14 @@ def operations(default_dialect: str) -> tuple[Operation, ...]:
 def _writes(dialect: Param) -> tuple[Operation, ...]:
     """The write endpoints (`writes`): bodies as the SDK sends them, answers in the request's
     dialect (a customer is the same in both)."""
-    customer = json_reply(200, "The customer as it is now.", ref("Customer"), **SERVED_IN)
+    changed = (  # what a PUT or a PATCH of a customer answers
+        json_reply(200, "The customer as it is now.", ref("Customer"), **SERVED_IN),
+        _refused("a blank name or a bad currency"),
+        UNAUTHORIZED,
+        NO_CUSTOMER,
+        ALIAS_TAKEN,
+        *BODY_REFUSALS,
+    )
     return (
         Operation(
             "ingestEvents",
@@ -456,14 +463,7 @@ def _writes(dialect: Param) -> tuple[Operation, ...]:
             "Replace a customer's fields",
             params=(CUSTOMER, dialect),
             body=ref("CustomerUpdate"),
-            replies=(
-                customer,
-                _refused("a blank name or a bad currency"),
-                UNAUTHORIZED,
-                NO_CUSTOMER,
-                ALIAS_TAKEN,
-                *BODY_REFUSALS,
-            ),
+            replies=changed,
             tag="customers",
         ),
         Operation(
@@ -473,14 +473,7 @@ def _writes(dialect: Param) -> tuple[Operation, ...]:
             "Change some of a customer's fields",
             params=(CUSTOMER, dialect),
             body=ref("CustomerPatch"),
-            replies=(
-                customer,
-                _refused("a blank name or a bad currency"),
-                UNAUTHORIZED,
-                NO_CUSTOMER,
-                ALIAS_TAKEN,
-                *BODY_REFUSALS,
-            ),
+            replies=changed,
             tag="customers",
         ),
         Operation(
@@ -503,7 +496,8 @@ def _writes(dialect: Param) -> tuple[Operation, ...]:
             "POST",
             "/api/v1/customers/{id_or_alias}/unarchive",
             "Unarchive a customer",
-            "Its subscriptions' periods that did not open while it was archived stay unopened.",
+            "Billing does not resume: a subscription whose next period did not open while the "
+            "customer was archived opens none.",
             (CUSTOMER, dialect),
             replies=(
                 Reply(204, "Active again."),
