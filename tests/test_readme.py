@@ -35,3 +35,38 @@ def test_the_meteroid_sdk_example_runs_against_the_default_command() -> None:
     lines = printed.getvalue().splitlines()
     assert lines[-2:] == ["Acme Corporation", "400 BAD_REQUEST"]
     assert {line.split()[2] for line in lines[:-3]} == {"FINALIZED", "VOID"}
+
+
+def test_the_ingestion_example_changes_the_draft_as_it_says() -> None:
+    """The README's curl ingestion example, sent as written to `mockserver serve` as shipped."""
+    import json
+    import urllib.request
+
+    section = README.split("## Writing to the world")[1]
+    draft_url = re.search(r"DRAFT='([^']+)'", section).group(1)
+    body = re.search(r"-d '(\[.*?\])'", section, re.S).group(1)
+    said = re.findall(r'"subtotal": (\d+), "total": (\d+)', section)
+    headers = {"Authorization": "Bearer dev-token", "Content-Type": "application/json"}
+
+    def draft(base: str) -> dict:
+        request = urllib.request.Request(draft_url.replace(DEFAULT_URL, base), headers=headers)
+        with urllib.request.urlopen(request) as response:
+            (invoice,) = json.loads(response.read())["data"]
+        return invoice
+
+    with running_server(None) as base:
+        before = draft(base)
+        for _ in range(2):  # the second time, a duplicate: nothing changes
+            request = urllib.request.Request(f"{base}/v1/ingest", data=body.encode(), headers=headers)
+            with urllib.request.urlopen(request) as response:
+                assert (response.status, response.read()) == (200, b"")
+        after = draft(base)
+    assert [
+        (str(before["subtotal"]), str(before["total"])),
+        (str(after["subtotal"]), str(after["total"])),
+    ] == said
+    usage = {
+        line["name"]: (line["quantity"], line.get("unit_price"), line["total"])
+        for line in after["line_items"]
+    }
+    assert usage["API requests"] == (1, 0.2, 0) and usage["Active users"] == (1, 150, 150)

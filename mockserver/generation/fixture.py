@@ -53,6 +53,7 @@ EXTERNAL_STATUSES = (
     "QUEUED",
 )
 SORTS = ("date_asc", "date_desc")
+AGGREGATIONS = ("count", "sum", "max", "unique")
 DIALECTS = ("documented", "upstream")
 DEFAULT_NOW = "2026-06-15T12:00:00Z"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -160,12 +161,34 @@ class InvoiceSpec:
 
 
 @dataclass(frozen=True)
+class MetricSpec:
+    """A billable metric: which events it counts, how it aggregates them and its unit price.
+
+    `code` is the event type (Metronome) or event code (Meteroid) it matches; several metrics
+    may match one code. Prices are per unit in major units: `prices` per currency, else `price`.
+    """
+
+    name: str
+    code: str
+    aggregation: str = "count"
+    property: str | None = None  # the property summed, maxed or counted once per value
+    filters: tuple[tuple[str, str], ...] = ()  # properties an event must carry with these values
+    price: str | None = None
+    prices: tuple[tuple[str, str], ...] = ()
+
+    def unit_price(self, currency: str) -> str | None:
+        """Per unit in major units; None when the metric bills nothing in that currency."""
+        return dict(self.prices).get(currency, self.price)
+
+
+@dataclass(frozen=True)
 class ContractSpec:
     id: str | None = None
     name: str | None = None
     starts_at: int | None = None
     ends_at: int | None = None
     custom_fields: tuple[tuple[str, str], ...] = ()
+    metrics: tuple[str, ...] | None = None  # the names of the metrics it bills; None: every one
 
 
 @dataclass(frozen=True)
@@ -208,6 +231,7 @@ class Fixture:
     profile: Profile = field(default_factory=Profile)
     customers: tuple[CustomerSpec, ...] = ()
     faults: tuple[Rule, ...] = ()
+    metrics: tuple[MetricSpec, ...] = ()
     text_digest: str = ""
 
 
@@ -403,6 +427,7 @@ class _Validator:
                 "invoices",
                 "customers",
                 "faults",
+                "metrics",
             ),
         )
         default_name = Path(self.source).stem
@@ -439,6 +464,7 @@ class _Validator:
             kwargs["archived_share"] = self.share(
                 section.get("archived_share", 0.05), "generate.archived_share"
             )
+        kwargs["metrics"] = self.metrics(top.get("metrics", []), "metrics")
         profile, top_invoices = self.profile(top.get("invoices", {}), "invoices", Profile(), top_level=True)
         kwargs["profile"] = profile
         customers = [
@@ -447,6 +473,7 @@ class _Validator:
         ]
         customers = self.attach_top_invoices(customers, top_invoices)
         self.check_unique_customers(customers)
+        self.check_contract_metrics(customers, kwargs["metrics"])
         return Fixture(customers=tuple(customers), **kwargs)
 
     def profile(
@@ -482,6 +509,56 @@ class _Validator:
         for i, item in enumerate(self.sequence(section.get("pinned", []), _join(path, "pinned"))):
             pinned.append(self.invoice(item, f"{path}.pinned[{i}]", top_level))
         return dataclasses.replace(base, **changes), pinned
+
+    def metrics(self, raw: Any, path: str) -> tuple[MetricSpec, ...]:
+        result: list[MetricSpec] = []
+        names: dict[str, str] = {}
+        for i, item in enumerate(self.sequence(raw, path)):
+            metric = self.metric(item, f"{path}[{i}]")
+            if metric.name in names:
+                raise self.fail(f"{path}[{i}].name", f"duplicate metric name (also {names[metric.name]})")
+            names[metric.name] = f"{path}[{i}]"
+            result.append(metric)
+        return tuple(result)
+
+    def metric(self, raw: Any, path: str) -> MetricSpec:
+        keys = ("name", "code", "aggregation", "property", "filters", "price", "prices")
+        section = self.mapping(raw, path, keys)
+        if "code" not in section:
+            raise self.fail(path, "missing key 'code' (the event type or code the metric counts)")
+        code = self.text(section["code"], f"{path}.code")
+        spec: dict[str, Any] = {"code": code, "name": code}
+        if "name" in section:
+            spec["name"] = self.text(section["name"], f"{path}.name")
+        aggregation = spec["aggregation"] = self.choice(
+            section.get("aggregation", "count"), f"{path}.aggregation", AGGREGATIONS
+        )
+        if "property" in section:
+            if aggregation == "count":
+                raise self.fail(f"{path}.property", "a count takes no property; sum, max and unique do")
+            spec["property"] = self.text(section["property"], f"{path}.property")
+        elif aggregation != "count":
+            raise self.fail(path, f"missing key 'property' (the property a {aggregation} reads)")
+        if "filters" in section:
+            spec["filters"] = self.string_map(section["filters"], f"{path}.filters")
+        if "price" in section:
+            spec["price"] = self.decimal(section["price"], f"{path}.price")
+        if "prices" in section:
+            prices = section["prices"]
+            if not isinstance(prices, Mapping) or not prices:
+                raise self.fail(f"{path}.prices", "expected a mapping of currency code to unit price")
+            spec["prices"] = tuple(
+                sorted(
+                    (
+                        self.text(currency, f"{path}.prices.{currency}", _CURRENCY),
+                        self.decimal(price, f"{path}.prices.{currency}"),
+                    )
+                    for currency, price in prices.items()
+                )
+            )
+        if "price" not in spec and not spec.get("prices"):
+            raise self.fail(path, "missing key 'price' (per unit, in major units) or 'prices' (per currency)")
+        return MetricSpec(**spec)
 
     def billing_provider(self, value: Any, path: str) -> BillingProvider | None:
         if value is None:
@@ -564,7 +641,7 @@ class _Validator:
         return customer
 
     def contract(self, raw: Any, path: str) -> ContractSpec:
-        section = self.mapping(raw, path, ("id", "name", "starts_at", "ends_at", "custom_fields"))
+        section = self.mapping(raw, path, ("id", "name", "starts_at", "ends_at", "custom_fields", "metrics"))
         spec: dict[str, Any] = {}
         if "id" in section:
             spec["id"] = self.uuid(section["id"], f"{path}.id")
@@ -575,6 +652,9 @@ class _Validator:
                 spec[key] = self.timestamp(section[key], f"{path}.{key}")
         if "custom_fields" in section:
             spec["custom_fields"] = self.string_map(section["custom_fields"], f"{path}.custom_fields")
+        if "metrics" in section:
+            items = self.sequence(section["metrics"], f"{path}.metrics")
+            spec["metrics"] = tuple(self.text(m, f"{path}.metrics[{i}]") for i, m in enumerate(items))
         starts, ends = spec.get("starts_at"), spec.get("ends_at")
         if starts is not None and ends is not None and ends <= starts:
             raise self.fail(f"{path}.ends_at", "expected a time after starts_at")
@@ -676,6 +756,17 @@ class _Validator:
                             f"duplicate invoice id (also {invoice_ids[invoice.id]})",
                         )
                     invoice_ids[invoice.id] = invoice.path
+
+    def check_contract_metrics(self, customers: list[CustomerSpec], metrics: tuple[MetricSpec, ...]) -> None:
+        known = {metric.name for metric in metrics}
+        for customer in customers:
+            for i, contract in enumerate(customer.contracts or ()):
+                for j, name in enumerate(contract.metrics or ()):
+                    if name not in known:
+                        raise self.fail(
+                            f"{customer.path}.contracts[{i}].metrics[{j}]",
+                            f"unknown metric {name!r}; expected the name of a metric in 'metrics'",
+                        )
 
     def check_invoice_contracts(self, customer: CustomerSpec, invoices: tuple[InvoiceSpec, ...]) -> None:
         known = {c.id for c in customer.contracts or () if c.id}

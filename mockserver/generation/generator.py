@@ -60,6 +60,12 @@ KIND_CODE = {name: code for code, name in enumerate(KINDS)}
 PAYMENT_CODE = {name: code for code, name in enumerate(PAYMENT_STATUSES)}
 
 
+def tax_of(currency: str) -> tuple[str, str]:
+    """(tax name, rate) of a customer billed in `currency` and created through an API."""
+    _, _, name, rate = _LOCALES.get(currency, [_FALLBACK_LOCALE])[0]
+    return name, rate
+
+
 def weighted(rng: random.Random, weights: Sequence[tuple[str, float]]) -> str:
     """One draw from (value, weight) pairs; a single uniform draw keeps streams cheap and stable."""
     total = sum(w for _, w in weights)
@@ -292,6 +298,7 @@ class Generator:
                 else clock.add_months(history_start, offset),
                 ends_at=spec.ends_at if spec.ends_at is not None else customer.archived_at,
                 custom_fields=spec.custom_fields,
+                metrics=spec.metrics,
             )
             self.out.contracts.append(contract)
             result.append(contract)

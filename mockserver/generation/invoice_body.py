@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
+from typing import NamedTuple
 
 from faker import Faker
 
@@ -70,6 +71,29 @@ _EXTERNAL_BY_PAYMENT = {
 }
 
 
+class Amounts(NamedTuple):
+    subtotal: int
+    tax: int
+    credits: int
+    coupons: int
+
+    @property
+    def total(self) -> int:
+        return self.subtotal + self.tax - self.credits - self.coupons
+
+
+class Written(NamedTuple):
+    """What changes wrote to an invoice beyond its columns: its metered usage lines, when it
+    was voided and the invoice it was regenerated from."""
+
+    usage: tuple[Line, ...] = ()
+    voided_at: int | None = None
+    regenerated_from: str | None = None
+
+
+NOTHING_WRITTEN = Written()
+
+
 def build_invoice(
     seed: int,
     now: int,
@@ -81,7 +105,10 @@ def build_invoice(
     number: str,
     pinned: InvoiceSpec | None,
     faker: Faker,
+    written: Written = NOTHING_WRITTEN,
+    amounts: Amounts | None = None,
 ) -> Invoice:
+    """`amounts` other than the columns' price a draft as it would be (a preview)."""
     uid = cols.ids[ordinal]
     rng = random.Random(derive_int(seed, "body", uid))
     faker.seed_instance(derive_int(seed, "faker", uid))
@@ -90,13 +117,19 @@ def build_invoice(
     payment_status = PAYMENT_STATUSES[cols.payment_status[ordinal]]
     start, end = cols.period_start[ordinal], cols.period_end[ordinal]
     issued, created = cols.issued_at[ordinal], cols.created_at[ordinal]
-    subtotal, paid = cols.subtotal[ordinal], cols.paid[ordinal]
+    if amounts is None:
+        amounts = Amounts(
+            cols.subtotal[ordinal], cols.tax[ordinal], cols.credits[ordinal], cols.coupons[ordinal]
+        )
+    subtotal, paid = amounts.subtotal, cols.paid[ordinal]
     profile = customer.profile
 
     if pinned is not None and pinned.line_items is not None:
         lines = _pinned_lines(seed, uid, pinned.line_items, start, end, rng)
     else:
-        lines = _lines(seed, uid, kind, subtotal, start, end, profile.zero_qty_share, rng)
+        metered = sum(line.total for line in written.usage)
+        lines = _lines(seed, uid, kind, subtotal - metered, start, end, profile.zero_qty_share, rng)
+    lines += written.usage
     exempt = bool(cols.tax_exempt[ordinal])
     tax_rate = (pinned.tax_rate if pinned and pinned.tax_rate else None) or (
         "0" if exempt else customer.tax_rate
@@ -108,12 +141,13 @@ def build_invoice(
         finalized_at = min(issued + rng.randrange(60, 7_200), now)
     if status == "void":
         voided_at = min(finalized_at + rng.randrange(3_600, 10 * clock.DAY), now)
+        voided_at = written.voided_at or voided_at
     if status == "uncollectible":
         uncollectible_at = min(finalized_at + rng.randrange(30, 60) * clock.DAY, now)
     net_terms = pinned.net_terms if pinned and pinned.net_terms is not None else profile.net_terms
     if payment_status == "paid" and finalized_at is not None:
         paid_at = min(finalized_at + rng.randrange(0, max(net_terms, 1) * clock.DAY), now)
-    total = cols.total(ordinal)
+    total = amounts.total
     payments = _payments(seed, uid, payment_status, paid, total, finalized_at, paid_at, now, profile, rng)
     updated_at = max(t for t in (created, finalized_at, voided_at, uncollectible_at, paid_at, created) if t)
     if status == "draft":
@@ -140,18 +174,18 @@ def build_invoice(
         net_terms=net_terms,
         subtotal=subtotal,
         subtotal_recurring=sum(line.total for line in lines if line.recurring),
-        tax=cols.tax[ordinal],
+        tax=amounts.tax,
         tax_rate=tax_rate,
         tax_name=customer.tax_name,
         tax_exemption=exemption,
-        credits=cols.credits[ordinal],
-        coupons_total=cols.coupons[ordinal],
+        credits=amounts.credits,
+        coupons_total=amounts.coupons,
         total=total,
         paid=paid,
         payment_status=payment_status,
         lines=lines,
-        credit_applications=_credits(seed, uid, cols.credits[ordinal], rng),
-        coupons=_coupons(seed, uid, cols.coupons[ordinal], rng),
+        credit_applications=_credits(seed, uid, amounts.credits, rng),
+        coupons=_coupons(seed, uid, amounts.coupons, rng),
         payments=payments,
         external=_external(customer, status, payment_status, issued, finalized_at, payments, pinned, rng),
         constituents=_constituents(seed, uid, kind, customer, contract),
@@ -162,6 +196,7 @@ def build_invoice(
         reference=(pinned.reference if pinned else None)
         or (f"REF-{rng.randrange(10**3, 10**4)}" if rng.random() < 0.2 else None),
         custom_fields=(pinned.custom_fields if pinned and pinned.custom_fields else None) or (),
+        regenerated_from=written.regenerated_from,
     )
 
 

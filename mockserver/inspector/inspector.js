@@ -46,6 +46,7 @@ const state = {
   api: "metronome",
   invoices: { cursors: [null], index: 0, next: null, page: 0, pages: 0 },
   invoice: null, // its UUID
+  ingested: 0, // test events sent: part of their transaction ids
 };
 
 const $ = (id) => document.getElementById(id);
@@ -62,6 +63,13 @@ function shortId(id) {
 
 function money(minor, currency) {
   return `${(minor / 100).toFixed(2)} ${currency}`;
+}
+
+// A change's argument in a line of the log: a list by its length (an ingest's events), an
+// object as JSON (a customer's fields).
+function brief(value) {
+  if (Array.isArray(value)) return `[${value.length}]`;
+  return value !== null && typeof value === "object" ? JSON.stringify(value) : value;
 }
 
 // Meteroid's public ids: the prefix, then the UUID's 128 bits rotated left by 67, in base62.
@@ -154,7 +162,7 @@ async function loadChanges() {
   const lines = text.split("\n").filter(Boolean).map((line) => JSON.parse(line));
   for (const change of lines.reverse()) {
     const { seq, kind, ...args } = change;
-    const detail = Object.entries(args).map(([k, v]) => `${k} ${v}`).join(", ");
+    const detail = Object.entries(args).map(([k, v]) => `${k} ${brief(v)}`).join(", ");
     list.append(element("li", `${kind}${detail ? ": " + detail : ""}`, { value: seq }));
   }
   if (!lines.length) list.append(element("li", "none yet: the world is the fixture's", { class: "none" }));
@@ -205,6 +213,7 @@ async function pickCustomer(customer) {
   state.customer = customer;
   for (const row of $("customers").tBodies[0].rows) row.classList.toggle("picked", row.dataset.id === customer.id);
   $("customer-name").textContent = `of ${customer.name}`;
+  $("ingest-button").disabled = false;
   restartInvoices();
   await loadInvoices();
 }
@@ -369,6 +378,21 @@ async function advanceClock() {
   say(`Clock moved from ${moved.previous} to ${moved.now}: ${did}`);
 }
 
+// One usage event for the customer picked, through the Metronome-style API; without a timestamp
+// it is ingested at the world's clock, so it lands on the draft open now (if a metric counts it).
+async function ingestEvent() {
+  const customer = state.customer;
+  const type = $("ingest-type").value.trim();
+  const id = `inspector-${Date.now()}-${++state.ingested}`;
+  const event = { transaction_id: id, customer_id: customer.id, event_type: type };
+  const user = $("ingest-user").value.trim();
+  if (user) event.properties = { user_id: user };
+  await call("/v1/ingest", { method: "POST", body: [event] });
+  await refresh();
+  if (state.invoice) await showInvoice(state.invoice);
+  say(`Ingested one ${type} event for ${customer.name} (transaction_id ${id})`);
+}
+
 async function resetWorld() {
   const reset = await call("/_mock/reset", { method: "POST" });
   restartInvoices();
@@ -424,6 +448,8 @@ async function start() {
   });
   $("filters").addEventListener("submit", (event) => event.preventDefault());
   $("advance-button").addEventListener("click", () => guarded(advanceClock));
+  $("ingest-button").addEventListener("click", () => guarded(ingestEvent));
+  $("ingest").addEventListener("submit", (event) => event.preventDefault());
   $("reset-button").addEventListener("click", () => guarded(resetWorld));
   $("controls").addEventListener("submit", (event) => event.preventDefault());
 

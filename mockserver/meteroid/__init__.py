@@ -13,14 +13,15 @@ from mockserver.meteroid import openapi
 from mockserver.meteroid.errors import UNAUTHORIZED_BODY, json_error, rejection
 from mockserver.meteroid.routes import build_routes
 from mockserver.shell.app import Settings
+from mockserver.world.timeline import Timeline
 
 
 class MeteroidFacade:
     name = "meteroid"
     prefix = "/api/"
 
-    def routes(self, world, settings) -> list[web.RouteDef]:
-        return build_routes(world, settings.dialect)
+    def routes(self, timeline: Timeline, settings: Settings) -> list[web.RouteDef]:
+        return build_routes(timeline, settings.dialect)
 
     def openapi(self, settings: Settings) -> dict:
         return openapi.document(settings.dialect)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import orjson
 from aiohttp import web
 
+from mockserver.shell.body import BodyError
+
 _CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHORIZED",
@@ -75,10 +77,32 @@ class QueryValidationError(Exception):
         return plain_error(self.text)
 
 
+class BodyShapeError(Exception):
+    """A JSON body that does not deserialize into the request type: 400 text/plain, in axum's words."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+    def response(self) -> web.Response:
+        return plain_error(f"Failed to deserialize the JSON body into the target type: {self}")
+
+
+def _body_refusal(exc: BodyError) -> web.Response:
+    """How axum's JSON extractor refuses a body: a size past the limit, a wrong content type,
+    or text that is not JSON."""
+    if exc.problem == "too_large":
+        return plain_error(f"Failed to buffer the request body: length limit exceeded ({exc.detail})", 413)
+    if exc.problem == "content_type":
+        return plain_error("Expected request with `Content-Type: application/json`", 415)
+    return plain_error(f"Failed to parse the request body as JSON: {exc.detail}")
+
+
 def rejection(exc: Exception) -> web.Response | None:
     """The answer upstream gives to a refusal raised by a route; None for anything else."""
-    if isinstance(exc, ApiError | QueryStringError | QueryValidationError):
+    if isinstance(exc, ApiError | QueryStringError | QueryValidationError | BodyShapeError):
         return exc.response()
+    if isinstance(exc, BodyError):
+        return _body_refusal(exc)
     return None
 
 

@@ -1,8 +1,9 @@
 """The Meteroid-style API's OpenAPI 3.1 document: its operations, parameters and bodies.
 
-`OPERATIONS` is the API's route table: `routes.build_routes` serves exactly these, in this
-order. To add a route, add its `Operation` here (parameters from `params`, replies built from
-the schemas below) and its handler in `build_routes` under the same id.
+`operations` is the API's route table: `routes.build_routes` serves exactly these, in this
+order. To add a route, add its `Operation` here (parameters from `params`, a request body and
+replies built from the schemas below) and its handler in `build_routes` (a write's in
+`MeteroidWrites.handlers`) under the same id. The request bodies are what `writes` reads.
 
 The schemas follow `render` key for key. Each request is served in one of two spellings (see
 `dialect`), so every document that holds an enum or a datetime has one schema per dialect,
@@ -16,16 +17,21 @@ from mockserver.meteroid import params
 from mockserver.meteroid.dialect import DIALECT_HEADER, DIALECTS, SDK_DIALECT, SDK_USER_AGENT, Dialect
 from mockserver.meteroid.errors import ERROR_CODES
 from mockserver.meteroid.render import ADDRESS_KEYS
+from mockserver.meteroid.writes import CUSTOMER_TYPES, MAX_EVENTS, REPLACED
+from mockserver.shell.body import MAX_BODY
 from mockserver.shell.openapi import (
     BOOLEAN,
     DATE,
     INTEGER,
+    OBJECT,
     STRING,
     STRING_MAP,
+    TEXT,
     Operation,
     Param,
     Reply,
     Schema,
+    accepted,
     array,
     closed,
     enum,
@@ -34,9 +40,11 @@ from mockserver.shell.openapi import (
     ref,
 )
 from mockserver.shell.openapi import document as build_document
+from mockserver.world.accounts import CURRENCY_PATTERN
+from mockserver.world.ingest import HOUR, POLICIES
 
 DECIMAL: Schema = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "description": "An exact decimal."}
-CURRENCY: Schema = {"type": "string", "pattern": "^[A-Z]{3}$"}
+CURRENCY: Schema = {"type": "string", "pattern": CURRENCY_PATTERN}
 OPTIONAL_TEXT = nullable(STRING)
 
 
@@ -111,7 +119,7 @@ def _dialect_schemas(dialect: Dialect) -> dict[str, Schema]:
                 {
                     "id": public_id("cus"),
                     "name": STRING,
-                    "email": STRING,
+                    "email": OPTIONAL_TEXT,
                     "alias": OPTIONAL_TEXT,
                     "vat_number": OPTIONAL_TEXT,
                     "billing_address": nullable(ref("Address")),
@@ -184,9 +192,9 @@ SHARED: dict[str, Schema] = {
             "id": public_id("cus"),
             "name": STRING,
             "alias": OPTIONAL_TEXT,
-            "billing_email": STRING,
+            "billing_email": OPTIONAL_TEXT,
             "invoicing_emails": array(STRING),
-            "phone": STRING,
+            "phone": OPTIONAL_TEXT,
             "billing_address": nullable(ref("Address")),
             "shipping_address": nullable(closed({"same_as_billing": BOOLEAN})),
             "currency": CURRENCY,
@@ -201,9 +209,88 @@ SHARED: dict[str, Schema] = {
     ),
     "CustomerList": closed({"data": array(ref("Customer")), "pagination_meta": ref("PaginationMeta")}),
     "Error": closed({"code": enum(ERROR_CODES), "message": STRING}),
+    "IngestResult": closed(
+        {},
+        {"failures": array(closed({"event_id": STRING, "reason": STRING}))},
+        description="Empty unless events were refused with `allow_partial_failures`.",
+    ),
+}
+
+# Request bodies of the write endpoints, as the meteroid SDK sends them (its `models/`).
+_POLICY = POLICIES["meteroid"]
+_CUSTOMER_FIELDS: dict[str, Schema] = {
+    "name": {
+        **OPTIONAL_TEXT,
+        "description": "Required, unless an individual is named by first and last name.",
+    },
+    "customer_type": nullable(enum(CUSTOMER_TYPES)),
+    "first_name": OPTIONAL_TEXT,
+    "last_name": OPTIONAL_TEXT,
+    "alias": {**OPTIONAL_TEXT, "description": "The customer's first ingest alias; the others are kept."},
+    "billing_email": OPTIONAL_TEXT,
+    "phone": OPTIONAL_TEXT,
+    "vat_number": OPTIONAL_TEXT,
+    "billing_address": nullable(accepted({}, dict.fromkeys(ADDRESS_KEYS, OPTIONAL_TEXT))),
+    "custom_properties": nullable(OBJECT),
+}
+# What a PUT requires besides its currency, as the SDK types them.
+_REPLACED: dict[str, Schema] = {
+    "custom_taxes": array(OBJECT),
+    "invoicing_emails": array(STRING),
+    "invoicing_entity_id": public_id("ive"),
+}
+REQUESTS: dict[str, Schema] = {
+    "Event": accepted(
+        {
+            "event_id": {**TEXT, "description": "Remembered for good per customer: a duplicate is dropped."},
+            "code": TEXT,
+            "customer_id": {**TEXT, "description": "A `cus_` id or the customer's alias."},
+        },
+        {
+            "timestamp": nullable(
+                {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": f"From {_POLICY.max_age // HOUR} hours before the clock (any time "
+                    f"with `allow_backfilling`) to {_POLICY.max_ahead // HOUR} hour after it; the "
+                    "clock's time if left out.",
+                }
+            ),
+            "properties": nullable(STRING_MAP),
+        },
+    ),
+    "IngestRequest": accepted(
+        {"events": array(ref("Event"), minItems=1, maxItems=MAX_EVENTS)},
+        {
+            "allow_backfilling": nullable(BOOLEAN),
+            "allow_partial_failures": {
+                **nullable(BOOLEAN),
+                "description": "Refused events are listed in the answer instead of refusing the batch.",
+            },
+        },
+    ),
+    "CustomerCreate": accepted({"currency": CURRENCY}, _CUSTOMER_FIELDS),
+    "CustomerUpdate": accepted(
+        {"currency": CURRENCY, **{name: _REPLACED[name] for name in REPLACED}},
+        _CUSTOMER_FIELDS,
+        description="A full replacement: a field left out is cleared.",
+    ),
+    "CustomerPatch": accepted(
+        {},
+        {
+            "currency": nullable(CURRENCY),
+            **_CUSTOMER_FIELDS,
+            "custom_properties": {
+                **nullable(OBJECT),
+                "description": "Merged into the customer's; a key set to null is removed.",
+            },
+        },
+        description="Only the fields to change.",
+    ),
 }
 SCHEMAS: dict[str, Schema] = {
     **SHARED,
+    **REQUESTS,
     **{name: schema for dialect in DIALECTS.values() for name, schema in _dialect_schemas(dialect).items()},
 }
 
@@ -223,6 +310,26 @@ BAD_QUERY = Reply(
     f"or, as JSON, a bad `order_by` or `{DIALECT_HEADER}` header.",
     {"text/plain": STRING, "application/json": ref("Error")},
 )
+CUSTOMER = Param("id_or_alias", STRING, "A `cus_` id or the customer's alias.", where="path")
+NO_CUSTOMER = json_reply(404, "No such customer.", ref("Error"))
+ALIAS_TAKEN = json_reply(409, "An alias another customer holds.", ref("Error"))
+# How a body is refused before anything is asked of the world, as axum's JSON extractor does.
+BODY_REFUSALS = (
+    Reply(413, f"The body is over {MAX_BODY // 1024} KiB.", {"text/plain": STRING}),
+    Reply(415, "The body is not declared as `application/json`.", {"text/plain": STRING}),
+)
+
+
+def _refused(why: str) -> Reply:
+    """A write's 400: a body that does not deserialize (`text/plain`, in axum's words), or, as
+    JSON, what the world refuses or an unknown dialect header."""
+    return Reply(
+        400,
+        "A body that is not JSON or does not deserialize into the request type, as `text/plain` "
+        f"(`Failed to deserialize the JSON body into the target type: ...`); or, as JSON, {why} or an "
+        f"unknown `{DIALECT_HEADER}` header.",
+        {"text/plain": STRING, "application/json": ref("Error")},
+    )
 
 
 def _dialect_param(default: str) -> Param:
@@ -290,15 +397,113 @@ def operations(default_dialect: str) -> tuple[Operation, ...]:
             "GET",
             "/api/v1/customers/{id_or_alias}",
             "One customer, by id or alias",
-            params=(
-                Param("id_or_alias", STRING, "A `cus_` id or the customer's alias.", where="path"),
-                dialect,
-            ),
+            params=(CUSTOMER, dialect),
             replies=(
                 json_reply(200, "The customer.", ref("Customer"), **SERVED_IN),
                 BAD_DIALECT,
                 UNAUTHORIZED,
-                json_reply(404, "No such customer.", ref("Error")),
+                NO_CUSTOMER,
+            ),
+            tag="customers",
+        ),
+        *_writes(dialect),
+    )
+
+
+def _writes(dialect: Param) -> tuple[Operation, ...]:
+    """The write endpoints (`writes`): bodies as the SDK sends them, answers in the request's
+    dialect (a customer is the same in both)."""
+    changed = (  # what a PUT or a PATCH of a customer answers
+        json_reply(200, "The customer as it is now.", ref("Customer"), **SERVED_IN),
+        _refused("a blank name or a bad currency"),
+        UNAUTHORIZED,
+        NO_CUSTOMER,
+        ALIAS_TAKEN,
+        *BODY_REFUSALS,
+    )
+    return (
+        Operation(
+            "ingestEvents",
+            "POST",
+            "/api/v1/events/ingest",
+            "Ingest usage events",
+            f"1 to {MAX_EVENTS} events. Each lands on the customer's open draft whose period holds it "
+            "and whose subscription bills a metric it matches; the draft is priced again at once.",
+            (dialect,),
+            body=ref("IngestRequest"),
+            replies=(
+                json_reply(200, "Accepted (duplicates dropped).", ref("IngestResult"), **SERVED_IN),
+                _refused("a batch of the wrong size or an event refused (`events[3].timestamp`)"),
+                UNAUTHORIZED,
+                *BODY_REFUSALS,
+            ),
+            tag="usage",
+        ),
+        Operation(
+            "createCustomer",
+            "POST",
+            "/api/v1/customers",
+            "Create a customer",
+            "With no subscription and no invoices.",
+            (dialect,),
+            body=ref("CustomerCreate"),
+            replies=(
+                json_reply(201, "The customer.", ref("Customer"), **SERVED_IN),
+                _refused("a blank name or a bad currency"),
+                UNAUTHORIZED,
+                ALIAS_TAKEN,
+                *BODY_REFUSALS,
+            ),
+            tag="customers",
+        ),
+        Operation(
+            "replaceCustomer",
+            "PUT",
+            "/api/v1/customers/{id_or_alias}",
+            "Replace a customer's fields",
+            params=(CUSTOMER, dialect),
+            body=ref("CustomerUpdate"),
+            replies=changed,
+            tag="customers",
+        ),
+        Operation(
+            "patchCustomer",
+            "PATCH",
+            "/api/v1/customers/{id_or_alias}",
+            "Change some of a customer's fields",
+            params=(CUSTOMER, dialect),
+            body=ref("CustomerPatch"),
+            replies=changed,
+            tag="customers",
+        ),
+        Operation(
+            "archiveCustomer",
+            "DELETE",
+            "/api/v1/customers/{id_or_alias}",
+            "Archive a customer",
+            "No new billing period opens for it; its open draft stays until its period ends.",
+            (CUSTOMER, dialect),
+            replies=(
+                Reply(204, "Archived."),
+                json_reply(400, f"Archived already, or an unknown `{DIALECT_HEADER}` header.", ref("Error")),
+                UNAUTHORIZED,
+                NO_CUSTOMER,
+            ),
+            tag="customers",
+        ),
+        Operation(
+            "unarchiveCustomer",
+            "POST",
+            "/api/v1/customers/{id_or_alias}/unarchive",
+            "Unarchive a customer",
+            "Billing does not resume: a subscription whose next period did not open while the "
+            "customer was archived opens none.",
+            (CUSTOMER, dialect),
+            replies=(
+                Reply(204, "Active again."),
+                json_reply(400, f"Not archived, or an unknown `{DIALECT_HEADER}` header.", ref("Error")),
+                UNAUTHORIZED,
+                NO_CUSTOMER,
             ),
             tag="customers",
         ),

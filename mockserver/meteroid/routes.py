@@ -13,11 +13,12 @@ from mockserver.meteroid.dialect import DIALECT_HEADER, DIALECTS, chooser
 from mockserver.meteroid.errors import not_found
 from mockserver.meteroid.openapi import operations
 from mockserver.meteroid.view import MeteroidView, view_of
+from mockserver.meteroid.writes import MeteroidWrites
 from mockserver.shell import openapi
 from mockserver.shell.app import json_headers, json_response
 from mockserver.shell.querystring import Pairs, known_pairs
 from mockserver.world.query import InvoiceQuery, Plan
-from mockserver.world.state import World
+from mockserver.world.timeline import Timeline
 
 PARSED_QUERIES = 4096
 # What a response depends on besides its URL: caches must not hand one client's spelling to another.
@@ -62,9 +63,10 @@ class Served:
         return (None if query is None else Plan(self.view.world, query)), parsed.paging
 
 
-def build_routes(world: World, default_dialect: str) -> list[web.RouteDef]:
-    """The routes over `world`, in every dialect; `default_dialect` for requests that choose none.
-    They are the operations of the API's document (see `openapi.operations`)."""
+def build_routes(timeline: Timeline, default_dialect: str) -> list[web.RouteDef]:
+    """The routes over the timeline's world, in every dialect; `default_dialect` for requests
+    that choose none. They are the operations of the API's document (see `openapi.operations`)."""
+    world = timeline.world
     choose = chooser({name: Served(view_of(world, name)) for name in DIALECTS}, default_dialect)
 
     async def list_invoices(request: web.Request) -> web.Response:
@@ -101,5 +103,6 @@ def build_routes(world: World, default_dialect: str) -> list[web.RouteDef]:
             "getInvoice": get_invoice,
             "listCustomers": list_customers,
             "getCustomer": get_customer,
+            **MeteroidWrites(timeline, choose).handlers(),
         },
     )

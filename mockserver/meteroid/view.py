@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 import weakref
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from mockserver.meteroid import render
 from mockserver.meteroid.dialect import Dialect, dialect
@@ -42,28 +42,33 @@ class MeteroidView:
         # A proxy, so that the views cached for a world do not keep it alive.
         self.world: World = weakref.proxy(world)
         self.dialect = spelling
-        self._customer_ids: list[str | None] = [None] * len(world.customers)
+        self._public_customer_id = lru_cache(maxsize=CACHE_SIZE)(partial(to_base62_id, "cus_"))
         self._subscription_ids: list[str | None] = [None] * len(world.contracts)
-        # A Meteroid customer has one alias: the first of the neutral customer's.
-        self.by_alias: dict[str, int] = {}
-        for customer in world.customers:
-            if customer.alias is not None:
-                self.by_alias.setdefault(customer.alias, customer.ordinal)
         self.invoicing_entity_id = to_base62_id(
             "ive_", derive_uuid(world.seed, "meteroid", "invoicing-entity")
         )
+        # What follows the customers is kept for one epoch of them (see `World.customer_epoch`).
+        self._epoch = -1
+        self._by_alias: dict[str, int] = {}
         self._customer_orders: dict[tuple[str, bool], list[int]] = {}
         self._token_bytes = lru_cache(maxsize=CACHE_SIZE)(self._render_invoice)
         self.invoice_ordinal = lru_cache(maxsize=CACHE_SIZE)(self._invoice_ordinal)
-        self.customer_bytes = lru_cache(maxsize=CACHE_SIZE)(self._customer_bytes)
+        self._customer_bytes = lru_cache(maxsize=CACHE_SIZE)(self._render_customer)
+
+    def _follow_customers(self) -> None:
+        if self._epoch != self.world.customer_epoch:
+            self._epoch = self.world.customer_epoch
+            self._customer_orders = {}
+            # A Meteroid customer has one alias: the first of the neutral customer's.
+            self._by_alias = {}
+            for customer in self.world.customers:
+                if customer.alias is not None:
+                    self._by_alias.setdefault(customer.alias, customer.ordinal)
 
     # ids
 
     def customer_id(self, ordinal: int) -> str:
-        rendered = self._customer_ids[ordinal]
-        if rendered is None:
-            rendered = self._customer_ids[ordinal] = to_base62_id("cus_", self.world.customers[ordinal].id)
-        return rendered
+        return self._public_customer_id(self.world.customers[ordinal].id)
 
     def subscription_id(self, ordinal: int) -> str | None:
         if ordinal < 0:
@@ -81,7 +86,8 @@ class MeteroidView:
             decoded = from_base62_id("cus_", id_or_alias)
             if decoded is not None:
                 return self.world.customer_by_id.get(decoded)
-        return self.by_alias.get(id_or_alias)
+        self._follow_customers()
+        return self._by_alias.get(id_or_alias)
 
     def _invoice_ordinal(self, text: str) -> int | None:
         decoded = from_base62_id("inv_", text) if text.startswith("inv_") else _uuid_text(text)
@@ -120,12 +126,17 @@ class MeteroidView:
 
     # customers
 
-    def _customer_bytes(self, ordinal: int) -> bytes:
+    def customer_bytes(self, ordinal: int) -> bytes:
+        """Cached by the customer's version: a change to it gives it a new one."""
+        return self._customer_bytes(ordinal, self.world.customer_version[ordinal])
+
+    def _render_customer(self, ordinal: int, version: int) -> bytes:
         customer = self.world.customers[ordinal]
         return dumps_kept(render.customer(customer, self.customer_id(ordinal), self.invoicing_entity_id))
 
     def _customers_in_order(self, key: str, archived: bool) -> list[int]:
         """Customers of one archive state by (key, id) ascending; a missing value sorts last."""
+        self._follow_customers()
         cache_key = (key, archived)
         if cache_key not in self._customer_orders:
             members = [c for c in self.world.customers if (c.archived_at is not None) == archived]

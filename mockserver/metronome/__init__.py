@@ -13,14 +13,15 @@ from mockserver.metronome import openapi
 from mockserver.metronome.errors import error_response, rejection
 from mockserver.metronome.routes import MetronomeApi
 from mockserver.shell.app import Settings
+from mockserver.world.timeline import Timeline
 
 
 class MetronomeFacade:
     name = "metronome"
     prefix = "/v1/"
 
-    def routes(self, world, settings) -> list[web.RouteDef]:
-        return MetronomeApi(world, settings).routes()
+    def routes(self, timeline: Timeline, settings: Settings) -> list[web.RouteDef]:
+        return MetronomeApi(timeline, settings).routes()
 
     def openapi(self, settings: Settings) -> dict:
         return openapi.document(settings.default_sort)

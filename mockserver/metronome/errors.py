@@ -5,6 +5,8 @@ from __future__ import annotations
 import orjson
 from aiohttp import web
 
+from mockserver.shell.body import BodyError
+
 
 class ApiError(Exception):
     """A request the API refuses: raised anywhere below a handler, answered by `rejection`."""
@@ -30,7 +32,13 @@ def error_response(status: int, message: str) -> web.Response:
 
 
 def rejection(exc: Exception) -> web.Response | None:
-    """The API's own error response to an ApiError; None for anything else."""
+    """The API's own error response to an ApiError or a body it cannot take; None for anything else."""
     if isinstance(exc, ApiError):
         return error_response(exc.status, exc.message)
+    if isinstance(exc, BodyError):
+        if exc.problem == "too_large":
+            return error_response(413, exc.detail)
+        if exc.problem == "syntax":
+            return error_response(400, f"the body is not valid JSON: {exc.detail}")
+        return error_response(400, exc.detail)
     return None

@@ -1,9 +1,10 @@
 """The Metronome-style API's OpenAPI 3.1 document: its operations, parameters and bodies.
 
 `operations` is the API's route table: `MetronomeApi.routes` serves exactly these, in this
-order. To add a route, add its `Operation` here (parameters from `params`, replies built from
-the schemas below) and its handler in `MetronomeApi.routes` under the same id. The schemas
-follow `render` key for key, with the spellings `catalog` gives it.
+order. To add a route, add its `Operation` here (parameters from `params`, a request body and
+replies built from the schemas below) and its handler in `MetronomeApi.routes` (a write's in
+`MetronomeWrites.handlers`) under the same id. The answers follow `render` key for key, with
+the spellings `catalog` gives it; the request bodies are what `writes` reads.
 """
 
 from __future__ import annotations
@@ -19,16 +20,22 @@ from mockserver.metronome.catalog import (
     STATUS_VALUES,
     TYPE_VALUES,
 )
+from mockserver.metronome.writes import MAX_EVENTS, MAX_NAME, MODES
+from mockserver.shell.body import MAX_BODY
 from mockserver.shell.openapi import (
+    BOOLEAN,
     INTEGER,
     NUMBER,
+    OBJECT,
     STRING,
     STRING_MAP,
+    TEXT,
     UUID,
     Operation,
     Param,
     Reply,
     Schema,
+    accepted,
     array,
     closed,
     enum,
@@ -37,6 +44,8 @@ from mockserver.shell.openapi import (
     ref,
 )
 from mockserver.shell.openapi import document as build_document
+from mockserver.world.clock import DAY
+from mockserver.world.ingest import POLICIES
 
 DATETIME: Schema = {
     "type": "string",
@@ -44,6 +53,9 @@ DATETIME: Schema = {
     "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$",
 }
 CREDIT_TYPE = ref("CreditType")
+_POLICY = POLICIES["metronome"]
+TIMESTAMP: Schema = {"type": "string", "format": "date-time", "description": "RFC 3339."}
+ID_BODY = accepted({"id": {**UUID, "description": "Any letter case."}})
 
 SCHEMAS: dict[str, Schema] = {
     "CreditType": closed({"id": UUID, "name": {**STRING, "examples": ["USD (cents)"]}}),
@@ -130,6 +142,7 @@ SCHEMAS: dict[str, Schema] = {
             ),
             "external_invoice": ref("ExternalInvoice"),
             "contract_custom_fields": STRING_MAP,
+            "regenerated_from_invoice_id": UUID,
         },
         description="Amounts are integers in the credit type's unit (cents); `total` is what is owed.",
     ),
@@ -152,6 +165,67 @@ SCHEMAS: dict[str, Schema] = {
     "CustomerList": closed({"data": array(ref("Customer")), "next_page": nullable(STRING)}),
     "CustomerItem": closed({"data": ref("Customer")}),
     "Error": closed({"message": STRING}),
+    # request bodies of the write endpoints, as metronome-sdk sends them (types/v1/*_params.py)
+    "UsageEvent": accepted(
+        {
+            "transaction_id": {
+                **TEXT,
+                "description": f"Remembered {_POLICY.dedup_window // DAY} days, across customers: "
+                "a duplicate is dropped.",
+            },
+            "customer_id": {**TEXT, "description": "The customer's id or one of its ingest aliases."},
+            "event_type": TEXT,
+        },
+        {
+            "timestamp": {
+                **TIMESTAMP,
+                "description": f"RFC 3339, {_POLICY.max_age // DAY} days old at most; the clock's time "
+                "if left out.",
+            },
+            "properties": OBJECT,
+        },
+    ),
+    "PreviewEvent": accepted(
+        {"event_type": TEXT},
+        {
+            "timestamp": {**TIMESTAMP, "description": "RFC 3339; the clock's time if left out."},
+            "transaction_id": {**TEXT, "description": "Once per request; an ingested one is left out."},
+            "properties": OBJECT,
+        },
+    ),
+    "Preview": accepted(
+        {"events": array(ref("PreviewEvent"), description="At least one in `merge` mode.")},
+        {
+            "mode": enum(
+                MODES, default=MODES[0], description="Instead of the customer's usage, or on top of it."
+            ),
+            "skip_zero_qty_line_items": {**BOOLEAN, "default": False},
+        },
+    ),
+    "CustomerCreate": accepted(
+        {"name": {**TEXT, "description": f"Cut to {MAX_NAME} characters."}},
+        {
+            "ingest_aliases": array(TEXT),
+            "external_id": {**TEXT, "description": "Deprecated; an ingest alias too."},
+            "custom_fields": STRING_MAP,
+        },
+    ),
+    # answers of the write endpoints
+    "Previewed": closed({"data": array(ref("Invoice"))}),
+    "Id": closed({"data": closed({"id": UUID})}),
+    "CreatedCustomer": closed(
+        {
+            "data": closed(
+                {
+                    "id": UUID,
+                    "external_id": STRING,
+                    "ingest_aliases": array(STRING),
+                    "name": STRING,
+                    "custom_fields": STRING_MAP,
+                }
+            )
+        }
+    ),
 }
 
 CUSTOMER_ID = Param("customer_id", UUID, "The customer's id (any letter case).", where="path")
@@ -164,6 +238,105 @@ def _error(status: int, when: str) -> Reply:
 
 BAD_REQUEST = _error(400, "A parameter is malformed, out of range or repeated; the message names it.")
 UNAUTHORIZED = _error(401, "No bearer token, or one the fixture does not list.")
+TOO_LARGE = _error(413, f"The body is over {MAX_BODY // 1024} KiB.")
+
+
+def _refused(why: str) -> Reply:
+    """A write's 400: what the world refuses it for, or a body it cannot read."""
+    return _error(400, f"{why}; or the body is not JSON, not declared as JSON, or not of this shape.")
+
+
+def _write(
+    tag: str, op_id: str, path: str, summary: str, description: str, body: Schema, *replies: Reply
+) -> Operation:
+    """A write endpoint: a POST of a JSON body, submitted to the world as a change (the
+    customer id its path may hold is its one parameter); any may be refused 401 or 413."""
+    return Operation(
+        op_id,
+        "POST",
+        path,
+        summary,
+        description,
+        params=(CUSTOMER_ID,) if "{customer_id}" in path else (),
+        body=body,
+        replies=(*replies, UNAUTHORIZED, TOO_LARGE),
+        tag=tag,
+    )
+
+
+# The write endpoints (`writes`): their bodies are read as metronome-sdk sends them.
+WRITES = (
+    _write(
+        "usage",
+        "ingest",
+        "/v1/ingest",
+        "Ingest usage events",
+        f"At most {MAX_EVENTS} events. Each lands on the customer's open draft whose period holds it and "
+        "whose contract bills a metric it matches; the draft is priced again at once. One refused event "
+        "refuses the batch.",
+        array(ref("UsageEvent"), maxItems=MAX_EVENTS),
+        Reply(200, "Accepted (duplicates dropped); no body."),
+        _refused(
+            "An event is refused (`usage[3].customer_id`: an unknown customer, a timestamp out of the window)"
+        ),
+    ),
+    _write(
+        "usage",
+        "previewEvents",
+        "/v1/customers/{customer_id}/previewEvents",
+        "The customer's drafts as they would be with these events",
+        "Nothing is saved.",
+        ref("Preview"),
+        json_reply(200, "The customer's open drafts, priced with the events.", ref("Previewed")),
+        _refused("A malformed event, mode or customer id"),
+        _error(404, "No such customer."),
+    ),
+    _write(
+        "invoices",
+        "voidInvoice",
+        "/v1/invoices/void",
+        "Void a finalized invoice",
+        "",
+        ID_BODY,
+        json_reply(200, "The voided invoice's id.", ref("Id")),
+        _refused("A draft, an invoice void already, or an id that is no UUID"),
+        _error(404, "No such invoice."),
+    ),
+    _write(
+        "invoices",
+        "regenerateInvoice",
+        "/v1/invoices/regenerate",
+        "Regenerate a voided invoice",
+        "A new finalized invoice for the same period, priced again, issued now and unpaid, carrying "
+        "`regenerated_from_invoice_id`. Once per voided invoice.",
+        ID_BODY,
+        json_reply(200, "The new invoice's id.", ref("Id")),
+        _refused("An invoice that is not void or was regenerated already, or an id that is no UUID"),
+        _error(404, "No such invoice."),
+    ),
+    _write(
+        "customers",
+        "createCustomer",
+        "/v1/customers",
+        "Create a customer",
+        "With no contract and no invoices. Other fields of the SDK's body are accepted and ignored.",
+        ref("CustomerCreate"),
+        json_reply(200, "The customer.", ref("CreatedCustomer")),
+        _refused("A field of the wrong type, or a name that is blank"),
+        _error(409, "An ingest alias another customer holds."),
+    ),
+    _write(
+        "customers",
+        "archiveCustomer",
+        "/v1/customers/archive",
+        "Archive a customer",
+        "No new billing period opens for it; its open draft stays until its period ends.",
+        ID_BODY,
+        json_reply(200, "The archived customer's id.", ref("Id")),
+        _refused("A customer archived already, or an id that is no UUID"),
+        _error(404, "No such customer."),
+    ),
+)
 
 
 def operations(default_sort: str) -> tuple[Operation, ...]:
@@ -234,6 +407,7 @@ def operations(default_sort: str) -> tuple[Operation, ...]:
             ),
             tag="invoices",
         ),
+        *WRITES,
     )
 
 

@@ -71,7 +71,7 @@ class Renderer:
         # One cache per variant, keyed by the ordinal alone: a page looks up 25 of them.
         self._whole = lru_cache(maxsize=CACHE_SIZE)(self._whole_bytes)
         self._skipping = lru_cache(maxsize=CACHE_SIZE)(self._skipping_bytes)
-        self.customer_bytes = lru_cache(maxsize=CACHE_SIZE)(self._customer_bytes)
+        self._customer = lru_cache(maxsize=CACHE_SIZE)(self._customer_bytes)
         self._block = lru_cache(maxsize=BLOCKS)(self._build_block)
 
     # invoices
@@ -178,6 +178,8 @@ class Renderer:
         body["billable_status"] = BILLABLE
         if adjustments:
             body["invoice_adjustments"] = adjustments
+        if invoice.regenerated_from is not None:
+            body["regenerated_from_invoice_id"] = invoice.regenerated_from
         if invoice.constituents:
             body["constituent_invoices"] = [
                 {"contract_id": contract_id, "customer_id": customer_id, "invoice_id": invoice_id}
@@ -251,7 +253,11 @@ class Renderer:
 
     # customers
 
-    def _customer_bytes(self, ordinal: int) -> bytes:
+    def customer_bytes(self, ordinal: int) -> bytes:
+        """Cached by the customer's version: a change to it gives it a new one."""
+        return self._customer(ordinal, self.world.customer_version[ordinal])
+
+    def _customer_bytes(self, ordinal: int, version: int) -> bytes:
         return dumps_kept(self.customer(self.world.customers[ordinal]))
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""The four Metronome endpoints: resolve the path, parse the query, page the world, join bytes."""
+"""The Metronome read endpoints (resolve the path, parse the query, page the world, join bytes),
+served beside the write endpoints of `writes`."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from mockserver.metronome.catalog import CreditTypes
 from mockserver.metronome.errors import ApiError, bad_request, not_found
 from mockserver.metronome.openapi import operations
 from mockserver.metronome.render import Renderer, item_body, list_body
+from mockserver.metronome.writes import MetronomeWrites
 from mockserver.shell import openapi
 from mockserver.shell.app import Settings, json_response
 from mockserver.shell.cursor import CursorCodec, CursorError
 from mockserver.shell.querystring import Pairs, known_pairs
 from mockserver.world.query import page_from
 from mockserver.world.state import World
+from mockserver.world.timeline import Timeline
 
 EMPTY_LIST = list_body([], None)
 PARSED_FILTERS = 4096
@@ -36,15 +39,14 @@ def _by_uuid(table: dict[str, int], name: str, text: str) -> int | None:
 
 
 class MetronomeApi:
-    def __init__(self, world: World, settings: Settings) -> None:
-        self.world = world
+    def __init__(self, timeline: Timeline, settings: Settings) -> None:
+        world = self.world = timeline.world
         self.default_sort = settings.default_sort
         self.credit_types = CreditTypes(world.currencies)
         self.render = Renderer(world, self.credit_types)
+        self.writes = MetronomeWrites(timeline, self.render)
         self.codec = CursorCodec(cursor_secret(world))
-        customers = world.customers
-        self.active = [c.ordinal for c in customers if c.archived_at is None]
-        self.archived = [c.ordinal for c in customers if c.archived_at is not None]
+        self._listed: tuple[int, list[int], list[int]] = (-1, [], [])
         world.ordering("issued_at")  # paid for at load, not by the first request
         # A walk sends the same filters on every page: each customer's are parsed once.
         self.invoice_filters = lru_cache(maxsize=PARSED_FILTERS)(self._invoice_filters)
@@ -60,8 +62,21 @@ class MetronomeApi:
                 "getCustomer": self.get_customer,
                 "invoiceBreakdowns": self.breakdowns,
                 "getInvoice": self.get_invoice,
+                **self.writes.handlers(),
             },
         )
+
+    def listed(self, archived: bool) -> list[int]:
+        """Active or archived customers in ordinal order, listed again after a customer changes."""
+        world = self.world
+        if self._listed[0] != world.customer_epoch:
+            customers = world.customers
+            self._listed = (
+                world.customer_epoch,
+                [c.ordinal for c in customers if c.archived_at is None],
+                [c.ordinal for c in customers if c.archived_at is not None],
+            )
+        return self._listed[2 if archived else 1]
 
     # lookups
 
@@ -165,7 +180,7 @@ class MetronomeApi:
         world = self.world
         wanted = params.parse_customer_list(query, world)
         if wanted.only is None:
-            candidates = self.archived if wanted.archived else self.active
+            candidates = self.listed(wanted.archived)
         else:
             archived = wanted.archived
             customers = world.customers

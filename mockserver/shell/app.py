@@ -23,6 +23,7 @@ from multidict import CIMultiDict
 
 from mockserver.control.journal import DEFAULT_SIZE
 from mockserver.world.state import World
+from mockserver.world.timeline import Timeline
 
 if TYPE_CHECKING:
     from mockserver.control.faults import Faults
@@ -52,12 +53,14 @@ class Settings:
 
 
 class Facade(Protocol):
-    """One emulated API: a URL prefix, its routes, and the error body that API would send."""
+    """One emulated API: a URL prefix, its routes, and the error body that API would send.
+
+    Its routes read `timeline.world` and submit the API's writes to the timeline as changes."""
 
     name: str
     prefix: str
 
-    def routes(self, world: World, settings: Settings) -> Iterable[web.RouteDef]: ...
+    def routes(self, timeline: Timeline, settings: Settings) -> Iterable[web.RouteDef]: ...
 
     def openapi(self, settings: Settings) -> dict:
         """The OpenAPI document of the routes it serves with these settings."""
@@ -224,12 +227,15 @@ def create_app(
     before: Callable[[], None] | None = None,
     journal: Journal | None = None,
     faults: Faults | None = None,
+    timeline: Timeline | None = None,
 ) -> web.Application:
-    """The application factory: one world, any number of facades, and `open_routes` (the
-    control plane) served without a token in the shell's own error shape. `before` runs ahead
-    of every request: a process sharing the world with others catches up with their changes.
-    `journal` records the requests, `faults` may answer them instead of their routes."""
+    """The application factory: one world (changed through `timeline`, by default one of its
+    own), any number of facades, and `open_routes` (the control plane) served without a token
+    in the shell's own error shape. `before` runs ahead of every request: a process sharing the
+    world with others catches up with their changes. `journal` records the requests, `faults`
+    may answer them instead of their routes."""
     settings = settings or Settings.from_world(world)
+    timeline = timeline or Timeline(world)
     app = web.Application()
     app[WORLD] = world
     app[SETTINGS] = settings
@@ -237,7 +243,7 @@ def create_app(
     router = app.router
     _register(router, shell, None, "control", open_routes)
     for facade in facades:
-        _register(router, shell, facade, facade.name, facade.routes(world, settings))
+        _register(router, shell, facade, facade.name, facade.routes(timeline, settings))
         router.add_route("*", facade.prefix + _ANY_TAIL, shell.fallback(facade, None, facade.name))
     router.add_route("*", "/" + _ANY_TAIL, shell.fallback(None, None, None))
     return app

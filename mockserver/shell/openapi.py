@@ -33,6 +33,8 @@ BOOLEAN: Schema = {"type": "boolean"}
 UUID: Schema = {"type": "string", "format": "uuid"}
 DATE: Schema = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 STRING_MAP: Schema = {"type": "object", "additionalProperties": {"type": "string"}}
+TEXT: Schema = {"type": "string", "minLength": 1}
+OBJECT: Schema = {"type": "object"}
 
 
 def enum(values: Iterable[str], **extra: Any) -> Schema:
@@ -69,6 +71,17 @@ def closed(
     }
     if not required:
         del schema["required"]
+    return schema
+
+
+def accepted(
+    required: Mapping[str, Schema], optional: Mapping[str, Schema] | None = None, **extra: Any
+) -> Schema:
+    """A request body object: the keys the API reads, every `required` one among them. Open,
+    because the APIs take and ignore the fields of their SDKs' bodies that are not emulated."""
+    schema: Schema = {"type": "object", "properties": {**required, **(optional or {})}, **extra}
+    if required:
+        schema["required"] = list(required)
     return schema
 
 

@@ -65,6 +65,7 @@ def build_app(
         before=timeline.catch_up if shared else None,
         journal=journal,
         faults=faults,
+        timeline=timeline,
     )
 
 

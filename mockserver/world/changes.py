@@ -9,19 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
-from mockserver.world import clock, lifecycle
+from mockserver.world import accounts, clock, ingest, lifecycle
+from mockserver.world.errors import Args, ChangeError
 from mockserver.world.faults import RuleError, parse_rules
 from mockserver.world.state import World
 
-Args = dict[str, Any]
-
-
-class ChangeError(ValueError):
-    """A change that cannot be accepted; the message names what was wrong."""
+__all__ = ["KINDS", "Args", "Change", "ChangeError", "apply", "resolve"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +125,8 @@ KINDS: dict[str, tuple[Callable[[World, Args], Args], Callable[[World, Args], Ar
     "reset": (_reset, _apply_reset),
     "faults": (_faults, _apply_faults),
     "clear_faults": (_clear_faults, _apply_clear_faults),
+    "ingest": (ingest.resolve, ingest.apply),
+    **accounts.KINDS,
 }
 
 

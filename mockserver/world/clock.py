@@ -10,6 +10,9 @@ _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?$")
 
 DAY = 86_400
+# The first and the last second an RFC 3339 time can name: what is rendered must parse again.
+EARLIEST = calendar.timegm((1, 1, 1, 0, 0, 0))
+LATEST = calendar.timegm((9999, 12, 31, 23, 59, 59))
 
 
 class Instant(NamedTuple):
@@ -23,10 +26,12 @@ class Instant(NamedTuple):
         return self.floor + 1 if self.has_fraction else self.floor
 
 
+@lru_cache(maxsize=65_536)
 def parse_timestamp(text: str) -> Instant:
     """RFC 3339 and the forms SDKs send (fractions, `Z`, offsets, naive = UTC, bare dates).
 
-    Raises ValueError with a reason a client can act on.
+    Raises ValueError with a reason a client can act on. Cached: ingested events arrive by
+    the thousand with few distinct timestamps, and a batch checked is read again as it applies.
     """
     text = text.strip()
     if _DATE_ONLY.match(text):
@@ -39,7 +44,10 @@ def parse_timestamp(text: str) -> Instant:
     parsed = datetime.fromisoformat(whole)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return Instant(int(parsed.timestamp()), fraction.strip(".0") != "")
+    seconds = int(parsed.timestamp())
+    if not EARLIEST <= seconds <= LATEST:  # an offset can carry year 1 or 9999 past the range
+        raise ValueError(f"{text!r} lies outside the years 0001 to 9999 in UTC")
+    return Instant(seconds, fraction.strip(".0") != "")
 
 
 def to_datetime(ts: int) -> datetime:
@@ -53,18 +61,19 @@ def format_z(ts: int) -> str:
     The formatters are cached: rendering spells the same period boundaries and issue dates
     for invoice after invoice.
     """
-    return to_datetime(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_naive(ts) + "Z"
 
 
 @lru_cache(maxsize=16_384)
 def format_naive(ts: int) -> str:
-    """Zone-less ISO datetime as the upstream Meteroid server writes it."""
-    return to_datetime(ts).strftime("%Y-%m-%dT%H:%M:%S")
+    """Zone-less ISO datetime as the upstream Meteroid server writes it (years of four digits:
+    strftime's `%Y` writes year 1 as `1`, which no parser reads back)."""
+    return to_datetime(ts).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 @lru_cache(maxsize=16_384)
 def format_date(ts: int) -> str:
-    return to_datetime(ts).strftime("%Y-%m-%d")
+    return to_datetime(ts).date().isoformat()
 
 
 def date_of(ts: int) -> date:
@@ -124,6 +133,3 @@ def add_duration(ts: int, text: str) -> int:
     day = min(moment.day, calendar.monthrange(year, month + 1)[1])
     stepped = calendar.timegm((year, month + 1, day, moment.hour, moment.minute, moment.second))
     return stepped + (((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds
-
-
-LATEST = calendar.timegm((9999, 12, 31, 23, 59, 59))  # the last second an RFC 3339 time can name

@@ -1,13 +1,13 @@
 """The billing lifecycle: what moving the world's clock forward does to its invoices.
 
-Period ends are met in time order: an open draft is finalized (its whole period priced, a
-payment outcome drawn from the customer's profile as the generator draws one), and at the end
-of a contract's current period its next one opens. The next period's invoice is a draft, or,
-for a scheduled charge (Metronome's SCHEDULED types), an invoice issued at once at the start
-of its period. Payments still processing settle once their settlement time has passed, and
-every open draft then shows its month-to-date spend at the new time. Every draw comes from a
-seed of its own (the invoice id, or the contract and the period), so applying the same advance
-gives the same world in any process.
+Period ends are met in time order: an open draft is finalized (its whole period priced, its
+metered usage included, a payment outcome drawn from the customer's profile as the generator
+draws one), and at the end of a contract's current period its next one opens. The next
+period's invoice is a draft, or, for a scheduled charge (Metronome's SCHEDULED types), an
+invoice issued at once at the start of its period. Payments still processing settle once their
+settlement time has passed, and every open draft then shows its month-to-date spend at the new
+time, its metered usage included. Every draw comes from a seed of its own (the invoice id, or
+the contract and the period), so applying the same advance gives the same world in any process.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from mockserver.generation.generator import (
     priced,
     weighted,
 )
+from mockserver.generation.invoice_body import Amounts
 from mockserver.world import clock
 from mockserver.world.ids import derive_int, derive_uuid
 from mockserver.world.state import Changing, World
@@ -71,7 +72,7 @@ def advance(world: World, to: int) -> dict[str, int]:
                 change.set(ordinal, payment_status=PAYMENT_CODE["paid"], paid=cols.total(ordinal))
                 counts["settled"] += 1
         for ordinal in sorted(world.drafts):
-            if _repriced(world, change, ordinal, to):
+            if repriced(world, change, ordinal, to):
                 counts["drafts_updated"] += 1
     world.now = to
     return counts
@@ -82,7 +83,7 @@ def _priced_by_period(world: World, ordinal: int) -> bool:
     return world.cols.coupon_pct[ordinal] >= 0 and ordinal not in world.pinned
 
 
-def _amounts(world: World, ordinal: int, subtotal: int) -> dict[str, int]:
+def _amounts(world: World, ordinal: int, subtotal: int) -> Amounts:
     cols = world.cols
     customer = world.customers[cols.customer[ordinal]]
     tax, coupons, credits = priced(
@@ -92,14 +93,22 @@ def _amounts(world: World, ordinal: int, subtotal: int) -> dict[str, int]:
         cols.coupon_pct[ordinal],
         cols.credit_grant[ordinal],
     )
-    return {"subtotal": subtotal, "tax": tax, "coupons": coupons, "credits": credits}
+    return Amounts(subtotal, tax, credits, coupons)
+
+
+def draft_amounts(world: World, ordinal: int, now: int, usage: dict | None = None) -> Amounts:
+    """A draft priced at `now`: its period's spend so far plus its metered usage (`usage`:
+    other than its own, for a preview)."""
+    cols = world.cols
+    spent = month_to_date(cols.planned[ordinal], cols.period_start[ordinal], cols.period_end[ordinal], now)
+    return _amounts(world, ordinal, spent + world.metered_total(ordinal, usage))
 
 
 def _finalize(world: World, change: Changing, ordinal: int, issued_at: int) -> None:
     """Issue an invoice at `issued_at`, priced for its whole period, with a payment outcome."""
     cols = world.cols
     amounts = (
-        _amounts(world, ordinal, cols.planned[ordinal])
+        _amounts(world, ordinal, cols.planned[ordinal] + world.metered_total(ordinal))._asdict()
         if _priced_by_period(world, ordinal)
         else {"subtotal": cols.subtotal[ordinal]}
     )
@@ -154,17 +163,16 @@ def _open_next(world: World, change: Changing, ordinal: int, now: int) -> int | 
         coupon_pct=pct,
         credit_grant=grant,
     )
-    _repriced(world, change, opened, now)
+    repriced(world, change, opened, now)
     return opened
 
 
-def _repriced(world: World, change: Changing, ordinal: int, now: int) -> bool:
-    """Show a draft's month-to-date spend at `now`; whether anything changed."""
+def repriced(world: World, change: Changing, ordinal: int, now: int) -> bool:
+    """Show a draft's month-to-date spend and metered usage at `now`; whether anything changed."""
     if not _priced_by_period(world, ordinal):
         return False
     cols = world.cols
-    subtotal = month_to_date(cols.planned[ordinal], cols.period_start[ordinal], cols.period_end[ordinal], now)
-    amounts = _amounts(world, ordinal, subtotal)
+    amounts = draft_amounts(world, ordinal, now)._asdict()
     if all(getattr(cols, name)[ordinal] == value for name, value in amounts.items()):
         return False
     change.set(ordinal, **amounts)

@@ -18,8 +18,8 @@ class Customer:
     name: str
     aliases: tuple[str, ...]
     external_id: str
-    email: str
-    phone: str
+    email: str | None
+    phone: str | None
     address: Address
     currency: str
     vat_number: str | None
@@ -50,6 +50,7 @@ class Contract:
     starts_at: int
     ends_at: int | None
     custom_fields: tuple[tuple[str, str], ...]
+    metrics: tuple[str, ...] | None = None  # the names of the metrics it bills; None: every one
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +161,7 @@ class Invoice:
     purchase_order: str | None
     reference: str | None
     custom_fields: tuple[tuple[str, str], ...]
+    regenerated_from: str | None = None  # the voided invoice this one was regenerated from
 
     @property
     def amount_due(self) -> int:

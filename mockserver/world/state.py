@@ -22,10 +22,11 @@ from faker import Faker
 
 from mockserver.generation.fixture import PAYMENT_STATUSES, STATUSES, Fixture, load_fixture
 from mockserver.generation.generator import Generated, Generator, InvoiceColumns, Progress
-from mockserver.generation.invoice_body import build_invoice
+from mockserver.generation.invoice_body import Amounts, Written, build_invoice
 from mockserver.world import clock
 from mockserver.world.faults import Rule
-from mockserver.world.model import Contract, Customer, Invoice
+from mockserver.world.metering import Aggregate, Metering
+from mockserver.world.model import Contract, Customer, Invoice, Line
 from mockserver.world.ordering import Ordering
 
 ORDER_KEYS = (
@@ -43,7 +44,7 @@ KEY_COLUMNS = {
     "issued_at": frozenset({"issued_at"}),
     "created_at": frozenset({"created_at"}),
     "number": frozenset({"seq"}),
-    "customer_name": frozenset(),
+    "customer_name": frozenset({"customer"}),  # written when its customer is renamed
     "invoice_date": frozenset({"issued_at"}),
     "status": frozenset({"status"}),
     "payment_status": frozenset({"payment_status"}),
@@ -131,15 +132,21 @@ class World:
         self.fixture = fixture
         self.seed, self.now = fixture.seed, fixture.now
         self.customers: list[Customer] = generated.customers
+        self._fixture_customers = tuple(self.customers)
         self.contracts: list[Contract] = generated.contracts
         self.cols = generated.columns
         self.currencies = generated.currencies
         self.pinned = generated.pinned
-        self.customer_by_id = {c.id: c.ordinal for c in self.customers}
+        self.customer_by_id: dict[str, int] = {}
         self.customer_by_alias: dict[str, int] = {}
-        for customer in self.customers:
-            for alias in customer.aliases:
-                self.customer_by_alias.setdefault(alias, customer.ordinal)
+        self._index_customers()
+        self.metering = Metering(fixture.metrics)
+        # Per contract, the metrics it bills (by index into the fixture's list).
+        every = frozenset(range(len(fixture.metrics)))
+        self.billed = [
+            every if c.metrics is None else frozenset(map(self.metering.index.__getitem__, c.metrics))
+            for c in self.contracts
+        ]
         self.contract_by_id = {c.id: c.ordinal for c in self.contracts}
         size = len(self.cols)
         self.invoice_by_id = dict(zip(self.cols.ids, range(size), strict=True))
@@ -161,7 +168,18 @@ class World:
         self.as_of: dict[int, int] = {}  # when a changed invoice was last written
         self.touched: set[int] = set()  # invoices changed or added since the fixture's world
         self._fixture_cols: InvoiceColumns | None = None  # the fixture's columns, once written to
+        # What changes add beyond invoice columns; reset empties it all.
+        self.usage: dict[int, dict[int, Aggregate]] = {}  # invoice -> metric -> aggregate
+        self.voided_at: dict[int, int] = {}
+        self.regenerated_from: dict[int, str] = {}
+        self.transactions: dict[str, int] = {}  # de-duplication key -> when it was ingested
+        self.event_keys: set[tuple[str, str]] = set()  # (event id, customer id) ingested
+        self._customer_drafts: dict[int, list[int]] = {}
+        # A customer's version changes with it or any of its invoices; values are never reused,
+        # so that they can key caches across a reset. The epoch changes with any customer.
+        self._versions = 0
         self.customer_version = [0] * len(self.customers)
+        self.customer_epoch = 0
         self.status_counts = [0] * len(STATUSES)
         for code in self.cols.status:
             self.status_counts[code] += 1
@@ -183,6 +201,18 @@ class World:
 
     # entities
 
+    def _index_customers(self) -> None:
+        self.customer_by_id = {c.id: c.ordinal for c in self.customers}
+        self.customer_by_alias = {}
+        for customer in self.customers:
+            for alias in customer.aliases:
+                self.customer_by_alias.setdefault(alias, customer.ordinal)
+
+    def customer_ordinal(self, id_or_alias: str) -> int | None:
+        """An event's customer: its id, else one of its ingest aliases."""
+        found = self.customer_by_id.get(id_or_alias)
+        return self.customer_by_alias.get(id_or_alias) if found is None else found
+
     def invoice(self, ordinal: int) -> Invoice:
         """The invoice as it is now (its body is cached by its token)."""
         return self._body(self.tokens[ordinal])
@@ -192,9 +222,17 @@ class World:
 
     def _build(self, token: int) -> Invoice:
         ordinal = self.ordinal_of(token)
+        return self.compose(ordinal, self.usage.get(ordinal))
+
+    def compose(
+        self, ordinal: int, usage: dict[int, Aggregate] | None, amounts: Amounts | None = None
+    ) -> Invoice:
+        """An invoice from its columns, with `usage` metered on it and `amounts` (default: its
+        columns'); a preview passes usage and amounts it would have."""
         cols = self.cols
         customer = self.customers[cols.customer[ordinal]]
         contract = self.contracts[cols.contract[ordinal]] if cols.contract[ordinal] >= 0 else None
+        currency = self.currencies[cols.currency[ordinal]]
         return build_invoice(
             self.seed,
             self.as_of.get(ordinal, self.fixture.now),
@@ -202,11 +240,63 @@ class World:
             cols,
             customer,
             contract,
-            self.currencies[cols.currency[ordinal]],
+            currency,
             self.number(ordinal),
             self.pinned.get(ordinal),
             self._faker,
+            Written(
+                self.usage_lines(ordinal, usage),
+                self.voided_at.get(ordinal),
+                self.regenerated_from.get(ordinal),
+            ),
+            amounts,
         )
+
+    def usage_lines(self, ordinal: int, usage: dict[int, Aggregate] | None) -> tuple[Line, ...]:
+        """The usage lines an invoice's metered usage bills."""
+        if not usage:
+            return ()
+        cols = self.cols
+        return self.metering.lines(
+            self.seed,
+            cols.ids[ordinal],
+            usage,
+            self.currencies[cols.currency[ordinal]],
+            cols.period_start[ordinal],
+            cols.period_end[ordinal],
+        )
+
+    def metered_total(self, ordinal: int, usage: dict[int, Aggregate] | None = None) -> int:
+        """What an invoice's usage lines add to its subtotal (`usage`: other than its own)."""
+        return sum(
+            line.total
+            for line in self.usage_lines(ordinal, self.usage.get(ordinal) if usage is None else usage)
+        )
+
+    def customer_drafts(self, customer: int) -> list[int]:
+        """The customer's open drafts that the billing clock prices (pinned ones keep the
+        fixture's amounts), in contract order: where its usage lands."""
+        found = self._customer_drafts.get(customer)
+        if found is None:
+            cols = self.cols
+            found = sorted(
+                (
+                    o
+                    for o in self.by_customer[customer]
+                    if cols.status[o] == _DRAFT and cols.coupon_pct[o] >= 0 and o not in self.pinned
+                ),
+                key=lambda o: (cols.contract[o], o),
+            )
+            self._customer_drafts[customer] = found
+        return found
+
+    def bump_customer(self, customer: int) -> None:
+        """A new version for a customer whose data or invoices changed."""
+        self._versions += 1
+        if customer == len(self.customer_version):
+            self.customer_version.append(self._versions)
+        else:
+            self.customer_version[customer] = self._versions
 
     def number(self, ordinal: int) -> str:
         """Unique and sortable: the customer's id prefix, then its invoice sequence."""
@@ -371,8 +461,11 @@ class World:
             if moved:
                 ordering.follow(moved)
         contracts = {self.cols.contract[o] for o in written} - {-1}
+        touched_customers |= change.customers
+        if change.customers:
+            self.customer_epoch += 1
         for customer in touched_customers:
-            self.customer_version[customer] += 1
+            self.bump_customer(customer)
         stale = [
             k
             for k in self._scopes
@@ -384,9 +477,29 @@ class World:
             del self._scopes[k]
 
     def reset(self) -> None:
-        """Back to the fixture's world: its clock, faults, columns, orderings and scopes."""
+        """Back to the fixture's world: its clock, faults, customers, columns, usage, orderings and scopes."""
         self.now = self.fixture.now
         self.faults = list(self.fixture.faults)
+        self.usage.clear()
+        self.voided_at.clear()
+        self.regenerated_from.clear()
+        self.transactions.clear()
+        self.event_keys.clear()
+        self._customer_drafts.clear()
+        fixture_customers = self._fixture_customers
+        if len(self.customers) != len(fixture_customers) or any(
+            now is not then for now, then in zip(self.customers, fixture_customers, strict=False)
+        ):
+            for ordinal, customer in enumerate(self.customers):
+                if ordinal >= len(fixture_customers) or customer is not fixture_customers[ordinal]:
+                    self._scopes = {k: v for k, v in self._scopes.items() if k[:2] != ("customer", ordinal)}
+                    if ordinal < len(fixture_customers):
+                        self.bump_customer(ordinal)
+            self.customers[:] = fixture_customers
+            del self.by_customer[len(fixture_customers) :]
+            del self.customer_version[len(fixture_customers) :]
+            self._index_customers()
+            self.customer_epoch += 1
         if not self.touched:
             return
         for ordinal in self.touched:
@@ -406,7 +519,7 @@ class World:
                 if group and group[-1] >= self.base_size:
                     del group[bisect_left(group, self.base_size) :]
         for customer in {self.cols.customer[o] for o in self.touched if o < self.base_size}:
-            self.customer_version[customer] += 1
+            self.bump_customer(customer)
         self.touched.clear()
         self._orderings = dict(self._fixture_orderings)
         if self._by_id is not None:
@@ -426,6 +539,7 @@ class Changing:
     def __init__(self, world: World) -> None:
         self.world = world
         self.written: dict[int, set[str]] = {}
+        self.customers: set[int] = set()  # customers added or replaced
 
     def set(self, ordinal: int, **values: int) -> None:
         """Write columns of an existing invoice."""
@@ -464,8 +578,48 @@ class Changing:
         self.written[ordinal] = set(values)
         return ordinal
 
+    def usage(self, ordinal: int) -> dict[int, Aggregate]:
+        """An invoice's usage, to count events into (`Metering.add`); its amounts are priced after."""
+        self.written.setdefault(ordinal, set())
+        return self.world.usage.setdefault(ordinal, {})
+
+    def note(self, ordinal: int, voided_at: int | None = None, regenerated_from: str | None = None) -> None:
+        """When an invoice was voided, or which invoice it was regenerated from."""
+        world = self.world
+        if voided_at is not None:
+            world.voided_at[ordinal] = voided_at
+        if regenerated_from is not None:
+            world.regenerated_from[ordinal] = regenerated_from
+        self.written.setdefault(ordinal, set())
+
+    def customer(self, customer: Customer) -> None:
+        """Add a customer (its ordinal is the next one) or replace one. Its invoices are
+        written too: they carry its name, aliases and addresses."""
+        world = self.world
+        ordinal = customer.ordinal
+        if ordinal == len(world.customers):
+            world.customers.append(customer)
+            world.by_customer.append(array(world._code))
+        else:
+            old = world.customers[ordinal]
+            for alias in old.aliases:
+                if world.customer_by_alias.get(alias) == ordinal:
+                    del world.customer_by_alias[alias]
+            renamed = customer.name != old.name
+            for invoice in world.by_customer[ordinal]:
+                if renamed:
+                    self.set(invoice, customer=ordinal)  # its place in customer-name order moves
+                else:
+                    self.written.setdefault(invoice, set())
+            world.customers[ordinal] = customer
+        world.customer_by_id[customer.id] = ordinal
+        for alias in customer.aliases:
+            world.customer_by_alias.setdefault(alias, ordinal)
+        self.customers.add(ordinal)
+
     def _count(self, status: int, delta: int, ordinal: int) -> None:
         world = self.world
         world.status_counts[status] += delta
         if status == _DRAFT:
             (world.drafts.add if delta > 0 else world.drafts.discard)(ordinal)
+            world._customer_drafts.pop(world.cols.customer[ordinal], None)

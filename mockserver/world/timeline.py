@@ -19,7 +19,7 @@ class Timeline:
     def __init__(self, world: World, log: ChangeLog | None = None) -> None:
         self.world = world
         self.log: ChangeLog = log or MemoryLog()
-        self.applied: list[Change] = []
+        self.applied: list[bytes] = []  # each change's line: kept small, events arrive by the million
 
     def catch_up(self) -> None:
         """Apply the changes other processes appended; raises LogError for one that cannot be."""
@@ -44,9 +44,9 @@ class Timeline:
 
     def _apply(self, change: Change) -> Args:
         result = changes.apply(self.world, change)
-        self.applied.append(change)
+        self.applied.append(change.line() + b"\n")
         return result
 
     def export(self) -> bytes:
         """The log as this process applied it, one JSON line per change: replayable anywhere."""
-        return b"".join(change.line() + b"\n" for change in self.applied)
+        return b"".join(self.applied)

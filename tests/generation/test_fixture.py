@@ -210,6 +210,29 @@ BAD_FIXTURES = [
     ("faults: [{respond: {status: 600}}]", "faults[0].respond.status", "from 100 to 599, got 600"),
     ("faults: [{respond: {drop: true}, tims: 2}]", "faults[0].tims", "unknown key"),
     ("faults: [{match: {path: '/v1/[x'}, respond: {drop: true}}]", "faults[0].match.path", "unclosed '['"),
+    ("metrics: {a: 1}", "metrics", "expected a list"),
+    ("metrics: [{name: x, price: 1}]", "metrics[0]", "missing key 'code'"),
+    ("metrics: [{code: x}]", "metrics[0]", "missing key 'price'"),
+    ("metrics: [{code: x, price: -1}]", "metrics[0].price", "expected a non-negative decimal"),
+    (
+        "metrics: [{code: x, price: 1, aggregation: avg}]",
+        "metrics[0].aggregation",
+        "expected one of count, sum",
+    ),
+    ("metrics: [{code: x, price: 1, aggregation: sum}]", "metrics[0]", "missing key 'property'"),
+    ("metrics: [{code: x, price: 1, property: p}]", "metrics[0].property", "a count takes no property"),
+    ("metrics: [{code: x, prices: {usd: 1}}]", "metrics[0].prices.usd", "expected a string matching"),
+    ("metrics: [{code: x, price: 1, filters: {a: [1]}}]", "metrics[0].filters.a", "expected a string key"),
+    (
+        "metrics: [{code: x, price: 1}, {code: y, name: x, price: 2}]",
+        "metrics[1].name",
+        "duplicate metric name",
+    ),
+    (
+        "metrics: [{code: x, price: 1}]\ncustomers: [{contracts: [{metrics: [y]}]}]",
+        "customers[0].contracts[0].metrics[0]",
+        "unknown metric 'y'",
+    ),
 ]
 
 
@@ -280,3 +303,22 @@ def test_cli_rejects_a_bad_fixture_with_status_2_and_no_traceback(tmp_path) -> N
         assert f"{bad}: customers[0].invoices.status_mix.paid: unknown key" in result.stderr
         assert "Traceback" not in result.stderr
         assert result.stdout == ""
+
+
+def test_metrics_are_read_with_their_prices_and_the_contracts_that_bill_them() -> None:
+    fixture = parse_fixture(
+        "metrics:\n"
+        "  - {code: api_request, price: 0.002}\n"
+        "  - {code: storage, name: Peak GB, aggregation: max, property: gb, prices: {JPY: 35}, price: 0.25}\n"
+        "customers:\n"
+        "  - contracts: [{name: Storage only, metrics: [Peak GB]}, {name: Everything}]\n",
+        "world.yaml",
+    )
+    requests, storage = fixture.metrics
+    assert (requests.name, requests.aggregation, requests.unit_price("EUR")) == (
+        "api_request",
+        "count",
+        "0.002",
+    )
+    assert (storage.unit_price("JPY"), storage.unit_price("USD"), storage.property) == ("35", "0.25", "gb")
+    assert [c.metrics for c in fixture.customers[0].contracts] == [("Peak GB",), None]

@@ -1,7 +1,8 @@
 """The inspector in a real headless Chromium (Debian's `chromium` and `chromium-driver`, which
 `.ci/run` installs) against a real server: it loads with no console error, lists the default
 world's customers, pages through a customer's invoices through both APIs, shows an invoice in
-both shapes and a clock advance. The screenshot it leaves is printed at the end."""
+both shapes, a test event ingested onto a draft and a clock advance. The screenshot it leaves is
+printed at the end."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.support import ROOT, running_server
 
 ARTIFACTS = ROOT / "test-artifacts"
 ACME = "7b2f6a3e-1c4d-4e5f-8a9b-0c1d2e3f4a5b"
+ACME_DRAFT = "0c491c76-5d8d-497d-8642-aad8469d4930"  # where its usage lands: its first contract's draft
 WAIT = 15  # seconds for any one thing to show
 # As root in a container, without a GPU, and with none of the background traffic Chromium
 # starts by default (this machine reaches no other host).
@@ -64,6 +66,11 @@ def rows(driver: WebDriver, table: str) -> list:
 
 def text(driver: WebDriver, element_id: str) -> str:
     return driver.find_element(By.ID, element_id).text
+
+
+def draft_total(driver: WebDriver) -> str:
+    """The total column of Acme's draft in the Metronome-style list."""
+    return driver.find_element(By.CSS_SELECTOR, f'#invoices tr[data-id="{ACME_DRAFT}"]').text.split()[-2]
 
 
 def test_the_inspector_shows_the_world_pages_invoices_and_moves_the_clock(browser: WebDriver, capsys) -> None:
@@ -115,12 +122,27 @@ def test_the_inspector_shows_the_world_pages_invoices_and_moves_the_clock(browse
             "Void",
         }
 
+        # a test event ingested for the customer: its draft bills one more active user (1.50)
+        browser.find_element(By.CSS_SELECTOR, '.tabs button[data-api="metronome"]').click()
+        Select(browser.find_element(By.CSS_SELECTOR, '#filters select[data-name="status"]')).select_by_value(
+            "DRAFT"
+        )
+        wait.until(lambda d: {row.get_attribute("data-id") for row in rows(d, "invoices")} >= {ACME_DRAFT})
+        before = float(draft_total(browser))
+        browser.find_element(By.ID, "ingest-button").click()
+        wait.until(
+            lambda d: text(d, "status").startswith("Ingested one api_request event for Acme Corporation")
+        )
+        assert float(draft_total(browser)) == before + 1.50
+        assert text(browser, "changes").startswith("ingest: events [1], policy metronome")
+        assert text(browser, "world-seq") == "1"
+
         # the clock moves a month, and the log of changes shows it
         assert text(browser, "clock") == "2026-11-15T12:00:00Z"
         browser.find_element(By.ID, "advance-button").click()
         wait.until(lambda d: text(d, "clock") == "2026-12-15T12:00:00Z")
         wait.until(lambda d: text(d, "changes").startswith("clock: to 2026-12-15T12:00:00Z"))
-        assert text(browser, "world-seq") == "1"
+        assert text(browser, "world-seq") == "2"
         assert "Clock moved from 2026-11-15T12:00:00Z to 2026-12-15T12:00:00Z" in text(browser, "status")
 
         ARTIFACTS.mkdir(exist_ok=True)

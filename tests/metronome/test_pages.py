@@ -10,6 +10,7 @@ from mockserver.metronome.errors import ApiError
 from mockserver.metronome.routes import MetronomeApi
 from mockserver.shell.app import Settings
 from mockserver.world.state import World
+from mockserver.world.timeline import Timeline
 
 EDGE = "e0000000-0000-4000-8000-000000000001"
 OTHER = "e0000000-0000-4000-8000-000000000002"
@@ -33,7 +34,7 @@ async def test_repeated_requests_give_the_same_bytes_and_refusals_stay_refusals(
 def test_a_signed_cursor_must_name_an_invoice_at_its_place_in_the_walk(edge_world: World) -> None:
     """Cursors the server could have signed but never issued: a place outside the customer's
     invoices, another customer's invoice, an invoice at another place."""
-    api = MetronomeApi(edge_world, Settings.from_world(edge_world))
+    api = MetronomeApi(Timeline(edge_world), Settings.from_world(edge_world))
     mine = edge_world.customer_by_id[EDGE]
     wanted = api.invoice_filters(mine, 0, (("limit", "1"),))
     members = wanted.plan.scope.members
@@ -50,9 +51,9 @@ def test_a_signed_cursor_must_name_an_invoice_at_its_place_in_the_walk(edge_worl
 
 
 def test_a_signed_customer_cursor_must_name_a_customer_at_its_place(edge_world: World) -> None:
-    api = MetronomeApi(edge_world, Settings.from_world(edge_world))
+    api = MetronomeApi(Timeline(edge_world), Settings.from_world(edge_world))
     filters = params.parse_customer_list([("limit", "1")], edge_world).filters
-    listed = api.active
+    listed = api.listed(archived=False)
     issued = api.codec.encode(listed[1], 1, filters)
     assert api.customer_list([("limit", "1"), ("next_page", issued)])  # the genuine article
     for entity, place in ((listed[1], len(listed)), (listed[1], -1), (listed[0], 1)):

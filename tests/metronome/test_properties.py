@@ -17,6 +17,7 @@ from mockserver.shell.app import Settings
 from mockserver.world.ids import derive_uuid
 from mockserver.world.query import InvoiceQuery, Plan, page_from
 from mockserver.world.state import World
+from mockserver.world.timeline import Timeline
 from tests.properties import oracle
 
 STATUS = {"DRAFT": {"draft"}, "FINALIZED": {"finalized", "uncollectible"}, "VOID": {"void"}}
@@ -30,7 +31,7 @@ ZONES = [dt.UTC, dt.timezone(dt.timedelta(hours=5, minutes=30)), dt.timezone(dt.
 
 @pytest.fixture(scope="module")
 def api(default_world: World) -> MetronomeApi:
-    return MetronomeApi(default_world, Settings())
+    return MetronomeApi(Timeline(default_world), Settings())
 
 
 def spell(moment: dt.datetime, zone: dt.tzinfo | None, as_date: bool) -> str:

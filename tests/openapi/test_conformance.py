@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import pytest
 import schemathesis
@@ -42,6 +43,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+HTTP_LIMIT = 8190  # aiohttp's most bytes in a request line or a header
 
 METRONOME = schemathesis.openapi.from_dict(metronome_openapi.document("date_asc"))
 METEROID = schemathesis.openapi.from_dict(meteroid_openapi.document("documented"))
@@ -79,6 +81,17 @@ def _with_real(real: list[dict[str, str]]):
     return flatmap_path_parameters
 
 
+def filter_case(context: Any, case: Any) -> bool:
+    """Leave out requests that aiohttp's HTTP parser refuses before any route sees them (a request
+    line or a header past its 8190 bytes: a bare `text/plain` 400 that no document describes).
+    Half the limit, as the client may percent-encode a little differently."""
+    line = quote(case.formatted_path) + "?" + urlencode(case.query or {}, doseq=True)
+    sizes = [len(line), *(len(str(value)) for value in (case.headers or {}).values())]
+    return max(sizes) <= HTTP_LIMIT // 2
+
+
+for schema in (METRONOME, METEROID, CONTROL):
+    schema.hook(filter_case)
 METRONOME.hook(_with_real(REAL_METRONOME))
 METEROID.hook(_with_real(REAL_METEROID))
 

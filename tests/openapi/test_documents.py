@@ -1,9 +1,11 @@
 """The served OpenAPI documents: valid OpenAPI 3.1, one operation per route, parameters as the
-parsers enforce them, and every response of the default world valid against its schema."""
+parsers enforce them, every response of the default world valid against its schema, and every
+answer a write endpoint documents given, as documented."""
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from mockserver.control import openapi as control_openapi
 from mockserver.meteroid import openapi as meteroid_openapi
 from mockserver.metronome import openapi as metronome_openapi
 from mockserver.shell.app import Settings
+from mockserver.shell.body import MAX_BODY
 from mockserver.shell.server import build_app
 from mockserver.world.state import World
 from tests.openapi.helpers import APIS, SHORT, response_validator, wire
@@ -83,13 +86,14 @@ async def test_every_route_is_one_operation_of_a_document(client) -> None:
 
 
 def _operations() -> list[tuple[str, str, str, dict[str, Any]]]:
-    """(api, path, method, operation) of each operation with a 200, of both facades."""
+    """(api, path, method, operation) of each read of both facades: what their query parsers
+    take (a write's body is checked by tests/*/test_http_writes.py and the conformance run)."""
     return [
         (api, path, method, op)
         for api, doc in DOCUMENTS.items()
         for path, methods in doc["paths"].items()
         for method, op in methods.items()
-        if "200" in op["responses"]
+        if method == "get"
     ]
 
 
@@ -264,3 +268,148 @@ async def test_the_control_plane_answers_as_documented(aiohttp_client) -> None:
         await check("GET", f"/_mock/assets/{name}", 200, media)
     redirect = await check("GET", "/", 302, None)
     assert redirect.headers["Location"] == control_openapi.INSPECTOR
+
+
+# --- every answer of the write endpoints against its schema ---------------------------------------
+
+GLOBEX = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+NOBODY = "00000000-0000-4000-8000-000000000000"
+PLAIN_CUSTOMER = {
+    "currency": "USD",
+    "custom_taxes": [],
+    "invoicing_emails": [],
+    "invoicing_entity_id": "ive_1",
+}
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write request and the status it gets, sent in order on the default world."""
+
+    method: str
+    template: str
+    status: int
+    body: Any = None
+    path: dict[str, str] = field(default_factory=dict)  # path values other than PATH_VALUES'
+
+
+WRITES = [
+    Write("POST", "/v1/ingest", 200, [{"transaction_id": "doc-1", "customer_id": "acme", "event_type": "x"}]),
+    Write(
+        "POST", "/v1/ingest", 400, [{"transaction_id": "doc-2", "customer_id": "nobody", "event_type": "x"}]
+    ),
+    Write(
+        "POST", "/v1/customers/{customer_id}/previewEvents", 200, {"events": [{"event_type": "api_request"}]}
+    ),
+    Write("POST", "/v1/customers/{customer_id}/previewEvents", 400, {"events": [], "mode": "merge"}),
+    Write("POST", "/v1/customers/{customer_id}/previewEvents", 404, {"events": []}, {"customer_id": NOBODY}),
+    Write("POST", "/v1/invoices/void", 200, {"id": ACME_INVOICE}),
+    Write("POST", "/v1/invoices/void", 400, {"id": ACME_INVOICE}),
+    Write("POST", "/v1/invoices/void", 404, {"id": NOBODY}),
+    Write("POST", "/v1/invoices/regenerate", 200, {"id": ACME_INVOICE}),
+    Write("POST", "/v1/invoices/regenerate", 400, {"id": ACME_INVOICE}),
+    Write("POST", "/v1/invoices/regenerate", 404, {"id": NOBODY}),
+    Write("POST", "/v1/customers", 200, {"name": "Documented Ltd", "ingest_aliases": ["documented"]}),
+    Write("POST", "/v1/customers", 400, {"name": " "}),
+    Write("POST", "/v1/customers", 409, {"name": "Copy", "ingest_aliases": ["acme"]}),
+    Write("POST", "/v1/customers/archive", 200, {"id": GLOBEX}),
+    Write("POST", "/v1/customers/archive", 400, {"id": GLOBEX}),
+    Write("POST", "/v1/customers/archive", 404, {"id": NOBODY}),
+    Write(
+        "POST",
+        "/api/v1/events/ingest",
+        200,
+        {"events": [{"event_id": "doc-1", "customer_id": "acme", "code": "x"}]},
+    ),
+    Write("POST", "/api/v1/events/ingest", 400, {"events": []}),
+    Write("POST", "/api/v1/events/ingest", 400, {"events": [1]}),
+    Write("POST", "/api/v1/customers", 201, {"currency": "USD", "name": "Doc GmbH", "alias": "doc"}),
+    Write("POST", "/api/v1/customers", 400, {"currency": "usd", "name": "Lower"}),
+    Write("POST", "/api/v1/customers", 409, {"currency": "USD", "name": "Copy", "alias": "acme"}),
+    Write(
+        "PUT",
+        "/api/v1/customers/{id_or_alias}",
+        200,
+        {**PLAIN_CUSTOMER, "name": "Doc AG", "alias": "doc"},
+        {"id_or_alias": "doc"},
+    ),
+    Write("PUT", "/api/v1/customers/{id_or_alias}", 400, {"currency": "EUR"}, {"id_or_alias": "doc"}),
+    Write("PUT", "/api/v1/customers/{id_or_alias}", 404, PLAIN_CUSTOMER, {"id_or_alias": "nobody"}),
+    Write(
+        "PUT",
+        "/api/v1/customers/{id_or_alias}",
+        409,
+        {**PLAIN_CUSTOMER, "name": "Doc", "alias": "acme"},
+        {"id_or_alias": "doc"},
+    ),
+    Write("PATCH", "/api/v1/customers/{id_or_alias}", 200, {"vat_number": "DE1"}, {"id_or_alias": "doc"}),
+    Write("PATCH", "/api/v1/customers/{id_or_alias}", 400, {"name": ""}, {"id_or_alias": "doc"}),
+    Write("PATCH", "/api/v1/customers/{id_or_alias}", 404, {}, {"id_or_alias": "nobody"}),
+    Write("PATCH", "/api/v1/customers/{id_or_alias}", 409, {"alias": "acme"}, {"id_or_alias": "doc"}),
+    Write("DELETE", "/api/v1/customers/{id_or_alias}", 204, path={"id_or_alias": "doc"}),
+    Write("DELETE", "/api/v1/customers/{id_or_alias}", 400, path={"id_or_alias": "doc"}),
+    Write("DELETE", "/api/v1/customers/{id_or_alias}", 404, path={"id_or_alias": "nobody"}),
+    Write("POST", "/api/v1/customers/{id_or_alias}/unarchive", 204, path={"id_or_alias": "doc"}),
+    Write("POST", "/api/v1/customers/{id_or_alias}/unarchive", 400, path={"id_or_alias": "doc"}),
+    Write("POST", "/api/v1/customers/{id_or_alias}/unarchive", 404, path={"id_or_alias": "nobody"}),
+]
+
+
+def _write_operations() -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
+    """(method, path) -> (api, operation) of each operation of the facades that is not a GET."""
+    return {
+        (method.upper(), path): (api, op)
+        for api, doc in DOCUMENTS.items()
+        for path, methods in doc["paths"].items()
+        for method, op in methods.items()
+        if method != "get"
+    }
+
+
+async def test_every_write_answer_is_as_documented_and_every_documented_one_is_given(
+    aiohttp_client, default_world: World
+) -> None:
+    """Each write's documented answers, each reached: what the table sends, then, for every write,
+    no token (401), and, for one that reads a body, one too large (413) and, where the API
+    answers it, one not declared as JSON (415). Every body is checked against its schema."""
+    client = await aiohttp_client(build_app(default_world))
+    docs = {api: await served(client, api) for api in DOCUMENTS}
+    operations = _write_operations()
+    reached: set[tuple[str, str, int]] = set()
+
+    async def check(method: str, template: str, status: int, headers: dict[str, str], **kwargs: Any) -> None:
+        api, op = operations[(method, template)]
+        url = template.format(**{**PATH_VALUES, **kwargs.pop("path", {})})
+        response = await client.request(method, url, headers=headers, **kwargs)
+        assert response.status == status, f"{method} {url}: {await response.text()}"
+        reply = op["responses"][str(status)]
+        media = response.content_type
+        if "content" not in reply:
+            assert await response.read() == b"", f"{method} {url}"
+        else:
+            assert media in reply["content"], f"{method} {url}: {media}"
+            body = await response.json() if media == "application/json" else await response.text()
+            errors = list(response_validator(docs[api], template, method, status, media).iter_errors(body))
+            assert not errors, f"{method} {url}: {errors[:3]}"
+        for name in reply.get("headers", {}):
+            assert name in response.headers, f"{method} {url}: no {name}"
+        reached.add((method, template, status))
+
+    try:
+        for write in WRITES:
+            await check(write.method, write.template, write.status, AUTH, json=write.body, path=write.path)
+        for (method, template), (_, op) in operations.items():
+            await check(method, template, 401, {})
+            if "requestBody" in op:
+                as_json = {**AUTH, "Content-Type": "application/json"}
+                await check(method, template, 413, as_json, data=b"[" + b" " * MAX_BODY + b"]")
+                if "415" in op["responses"]:
+                    await check(method, template, 415, AUTH, data=b"{}")
+    finally:
+        assert (await client.post("/_mock/reset")).status == 200
+    documented = {
+        (method, template, int(status))
+        for (method, template), (_, op) in operations.items()
+        for status in op["responses"]
+    }
+    assert reached == documented

@@ -76,12 +76,10 @@ class Api:
         return self.loop.run_until_complete(self._post(path, body))
 
     async def _post(self, path: str, body: Any) -> Reply:
-        kwargs = (
-            {}
-            if body is None
-            else {"data": orjson.dumps(body), "headers": {"Content-Type": "application/json"}}
-        )
-        async with self.client.post(path, **kwargs) as response:
+        headers, data = self.headers, None
+        if body is not None:
+            headers, data = {**headers, "Content-Type": "application/json"}, orjson.dumps(body)
+        async with self.client.post(path, data=data, headers=headers) as response:
             return Reply(response.status, response.content_type, await response.read())
 
 

@@ -142,3 +142,89 @@ def test_processes_on_one_fixture_answer_byte_for_byte_alike(processes, order_by
         path = f"{METEROID_INVOICES}/{oracle.meteroid_id('inv_', uid)}"
         assert first.get(path).body == second.get(path).body
         assert orjson.loads(first.get(path).body)["id"] == oracle.meteroid_id("inv_", uid)
+
+
+WRITES = """\
+seed: 5
+now: 2026-03-10T08:00:00Z
+generate: {customers: 2}
+invoices: {months: 3, contracts: 2, void_share: 0}
+metrics:
+  - {code: api_request, name: Requests, price: 0.01}
+  - {code: api_request, name: Users, aggregation: unique, property: user, price: 2}
+customers:
+  - {id: 0c0ffee0-0000-4000-8000-0000000000d1, name: Writer Ltd, alias: writer, currency: EUR}
+"""
+WRITER = "0c0ffee0-0000-4000-8000-0000000000d1"
+
+
+class Writer(Remote):
+    def send(self, method: str, path: str, body: object = None) -> Reply:
+        request = urllib.request.Request(
+            f"{self.base}{path}",
+            data=None if body is None else orjson.dumps(body),
+            method=method,
+            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return Reply(response.status, response.headers.get_content_type(), response.read())
+        except urllib.error.HTTPError as refused:
+            return Reply(refused.code, refused.headers.get_content_type(), refused.read())
+
+
+def test_an_exported_log_with_writes_replays_to_the_same_bytes(tmp_path) -> None:
+    fixture = tmp_path / "writes.yaml"
+    fixture.write_text(WRITES, encoding="utf-8")
+    with running_server(fixture) as base:
+        first = Writer(base)
+        usage = [
+            {
+                "transaction_id": f"t{i}",
+                "customer_id": "writer",
+                "event_type": "api_request",
+                "timestamp": "2026-03-10T07:00:00Z",
+                "properties": {"user": f"u{i % 3}"},
+            }
+            for i in range(20)
+        ]
+        assert first.send("POST", "/v1/ingest", usage).status == 200
+        events = {"events": [{"event_id": "e1", "code": "api_request", "customer_id": "writer"}]}
+        assert first.send("POST", "/api/v1/events/ingest", events).status == 200
+        finalized = next(
+            i["id"] for i in first.get(metronome_path(WRITER), [("status", "FINALIZED")]).json["data"]
+        )
+        assert first.send("POST", "/v1/invoices/void", {"id": finalized}).status == 200
+        regenerated = first.send("POST", "/v1/invoices/regenerate", {"id": finalized}).json["data"]["id"]
+        created = first.send("POST", "/v1/customers", {"name": "Made Here", "ingest_aliases": ["made"]})
+        assert created.status == 200
+        assert first.send("PATCH", "/api/v1/customers/made", {"name": "Renamed Here"}).status == 200
+        assert first.send("POST", "/_mock/clock", {"advance": "P1M"}).status == 200
+        assert (
+            first.send(
+                "POST",
+                "/v1/ingest",
+                [{**usage[0], "transaction_id": "late", "timestamp": "2026-04-10T07:00:00Z"}],
+            ).status
+            == 200
+        )
+        assert first.send("DELETE", "/api/v1/customers/writer").status == 204
+        log = first.get("/_mock/changes").body
+        paths = [
+            metronome_path(WRITER),
+            f"{metronome_path(WRITER)}/{regenerated}",
+            "/v1/customers?only_archived=true",
+            "/v1/customers",
+            f"{METEROID_INVOICES}?per_page=100&order_by=customer_name.desc",
+            "/api/v1/customers?per_page=100",
+            "/api/v1/customers/made",
+            "/_mock/health",
+        ]
+        answers = [first.get(path).body for path in paths]
+    assert len(log.splitlines()) == 9
+    replayed = tmp_path / "changes.jsonl"
+    replayed.write_bytes(log)
+    with running_server(fixture, "--changes", str(replayed)) as base:
+        second = Writer(base)
+        assert [second.get(path).body for path in paths] == answers
+        assert second.get("/_mock/changes").body == log

@@ -16,7 +16,7 @@ class EchoFacade:
     name = "echo"
     prefix = "/echo/"
 
-    def routes(self, world, settings):
+    def routes(self, timeline, settings):
         async def ok(request: web.Request) -> web.Response:
             return json_response(b'{"ok":true}')
 

@@ -1,0 +1,244 @@
+"""Usage events reaching the world: checked and de-duplicated as one batch, then metered on
+the drafts whose billing periods hold them.
+
+A batch is resolved whole before anything is applied: every event's customer, timestamp and
+window is checked and duplicates (against the world and within the batch) are dropped, so a
+refused batch changes nothing. The resolved batch, logged, holds each event as it was
+accepted (its customer by id, its timestamp in one spelling) and resolves to itself again,
+so a replay meters the same events in the same order.
+
+Where an event lands: on each metric it matches, the customer's first open draft (in contract
+order) whose billing period holds its timestamp and whose contract bills that metric. An
+event no draft holds (backdated into a finalized period, or for a customer with no contract)
+is accepted and changes no invoice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.world import clock, lifecycle
+from mockserver.world.errors import Args, ChangeError, Reason
+from mockserver.world.metering import Aggregate, copied
+from mockserver.world.model import Invoice
+from mockserver.world.state import World
+
+HOUR = 3_600
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How an API names, windows and de-duplicates events. Events are read and logged in the
+    API's own spelling: `timestamp` and `properties`, and the three fields named here."""
+
+    max_age: int  # seconds an event may lie before now (unless backfilling)
+    max_ahead: int | None  # seconds it may lie after now; None: any
+    per_customer: bool  # keys are unique per customer (else across the account)
+    dedup_window: int | None  # seconds a key is remembered; None: for ever
+    batch: str  # what the API calls the list of events, for its messages
+    key: str
+    customer: str
+    code: str
+
+
+POLICIES = {
+    # transaction_id, remembered 34 days; backdating up to 34 days
+    "metronome": Policy(
+        34 * clock.DAY,
+        None,
+        per_customer=False,
+        dedup_window=34 * clock.DAY,
+        batch="usage",
+        key="transaction_id",
+        customer="customer_id",
+        code="event_type",
+    ),
+    # (event_id, customer_id); between 24 hours ago and 1 hour ahead unless allow_backfilling
+    "meteroid": Policy(
+        24 * HOUR,
+        HOUR,
+        per_customer=True,
+        dedup_window=None,
+        batch="events",
+        key="event_id",
+        customer="customer_id",
+        code="code",
+    ),
+}
+
+
+def _duration(seconds: int) -> str:
+    if seconds % clock.DAY == 0 and seconds > clock.DAY:
+        return f"{seconds // clock.DAY} days"
+    return f"{seconds // HOUR} hour" + ("s" if seconds > HOUR else "")
+
+
+def _outside(at: int, limit: int, side: str, now: int) -> str:
+    return f"{clock.format_z(at)} is more than {_duration(limit)} {side} now ({clock.format_z(now)})"
+
+
+class EventError(ValueError):
+    """An event refused: the field at fault and why."""
+
+    def __init__(self, field: str, message: str, reason: Reason = "invalid") -> None:
+        super().__init__(message)
+        self.field, self.reason = field, reason
+
+    def where(self, policy: Policy, index: int) -> str:
+        """`usage[3].customer_id`: the event and the field, as the API names them."""
+        return f"{policy.batch}[{index}]" + (f".{self.field}" if self.field else "")
+
+
+def check_event(world: World, policy: Policy, backfill: bool, event: Any) -> Args:
+    """The event as it is logged (its customer by id, its timestamp in one spelling);
+    EventError naming the field at fault."""
+    if type(event) is not dict:
+        raise EventError("", "must be an object")
+    names = (policy.key, policy.customer, policy.code)
+    key, customer, code = map(event.get, names)
+    if not (type(key) is str and key and type(customer) is str and customer and type(code) is str and code):
+        name = next(n for n in names if not isinstance(event.get(n), str) or not event[n])
+        raise EventError(name, "must be a non-empty string")
+    properties = event.get("properties")
+    if properties is not None and type(properties) is not dict:
+        raise EventError("properties", "must be an object")
+    ordinal = world.customer_ordinal(customer)
+    if ordinal is None:
+        raise EventError(policy.customer, f"{customer!r} matches no customer id or ingest alias", "unknown")
+    text = event.get("timestamp")
+    if text is None:
+        at = world.now
+    else:
+        try:
+            at = clock.parse_timestamp(text).floor
+        except (TypeError, ValueError, AttributeError):
+            raise EventError(
+                "timestamp", f"{text!r} is not an RFC 3339 timestamp in the years 0001 to 9999"
+            ) from None
+    now = world.now
+    if not backfill and at < now - policy.max_age:
+        raise EventError("timestamp", _outside(at, policy.max_age, "before", now))
+    if policy.max_ahead is not None and at > now + policy.max_ahead:
+        raise EventError("timestamp", _outside(at, policy.max_ahead, "after", now))
+    logged: Args = {
+        policy.key: key,
+        policy.customer: world.customers[ordinal].id,
+        policy.code: code,
+        "timestamp": clock.format_z(at),
+    }
+    if properties:
+        logged["properties"] = properties
+    return logged
+
+
+def resolve(world: World, args: Args) -> Args:
+    """`{"policy", "events", "backfill"?, "partial"?, "failures"?}` -> the events accepted.
+
+    Refused events fail the batch, unless `partial`: then they are listed in `failures`.
+    Duplicates are dropped without a word, as both APIs do."""
+    unknown = set(args) - {"policy", "events", "backfill", "partial", "failures"}
+    if unknown:
+        raise ChangeError(f"ingest: unknown field {sorted(unknown)[0]!r}")
+    policy = POLICIES.get(args.get("policy"))  # type: ignore[arg-type]
+    if policy is None:
+        raise ChangeError(f"ingest: policy must be one of {', '.join(POLICIES)}")
+    events, backfill, partial = args.get("events"), args.get("backfill", False), args.get("partial", False)
+    if not isinstance(events, list) or not isinstance(backfill, bool) or not isinstance(partial, bool):
+        raise ChangeError("ingest: events is a list; backfill and partial are booleans")
+    failures = list(args.get("failures", []))
+    accepted: list[Args] = []
+    seen: set[Any] = set()
+    now = world.now
+    for index, event in enumerate(events):
+        try:
+            logged = check_event(world, policy, backfill, event)
+        except EventError as exc:
+            where = exc.where(policy, index)
+            if not partial:
+                raise ChangeError(f"{where}: {exc}", exc.reason) from None
+            key = event.get(policy.key) if isinstance(event, dict) else None
+            failures.append({"id": key if isinstance(key, str) else "", "reason": f"{where}: {exc}"})
+            continue
+        key = (logged[policy.key], logged[policy.customer]) if policy.per_customer else logged[policy.key]
+        if key in seen or remembered(world, policy, key, now):
+            continue
+        seen.add(key)
+        accepted.append(logged)
+    resolved: Args = {"policy": args["policy"], "events": accepted}
+    if backfill:
+        resolved["backfill"] = True
+    if partial:
+        resolved["partial"] = True
+    if failures:
+        resolved["failures"] = failures
+    return resolved
+
+
+def remembered(world: World, policy: Policy, key: Any, now: int) -> bool:
+    """Whether an event with this key was ingested before and is still remembered."""
+    if policy.per_customer:
+        return key in world.event_keys
+    at = world.transactions.get(key)
+    return at is not None and (policy.dedup_window is None or now - at < policy.dedup_window)
+
+
+def apply(world: World, args: Args) -> Args:
+    """Remember every event's key, meter it on the drafts it lands on, price those again."""
+    policy = POLICIES[args["policy"]]
+    key_name, customer_name, code_name = policy.key, policy.customer, policy.code
+    now = world.now
+    matches, add, customer_by_id = world.metering.matches, world.metering.add, world.customer_by_id
+    usage: dict[int, dict] = {}  # the drafts metered, and their usage
+    with world.changing(now) as change:
+        for event in args["events"]:
+            if policy.per_customer:
+                world.event_keys.add((event[key_name], event[customer_name]))
+            else:
+                world.transactions[event[key_name]] = now
+            matched = matches(event[code_name], event.get("properties") or {})
+            if not matched:
+                continue
+            drafts = world.customer_drafts(customer_by_id[event[customer_name]])
+            if not drafts:
+                continue
+            at = clock.parse_timestamp(event["timestamp"]).floor
+            for metric, value in matched:
+                draft = _landing(world, drafts, metric, at)
+                if draft is not None:
+                    found = usage.get(draft)
+                    if found is None:
+                        found = usage[draft] = change.usage(draft)
+                    add(found, metric, value)
+        for draft in sorted(usage):
+            lifecycle.repriced(world, change, draft, now)
+    return {"accepted": len(args["events"]), "failures": args.get("failures", [])}
+
+
+def _landing(world: World, drafts: list[int], metric: int, at: int) -> int | None:
+    """The first of a customer's drafts whose period holds `at` and whose contract bills `metric`."""
+    cols, billed = world.cols, world.billed
+    for draft in drafts:
+        if cols.period_start[draft] <= at < cols.period_end[draft] and metric in billed[cols.contract[draft]]:
+            return draft
+    return None
+
+
+def preview(
+    world: World, customer: int, events: list[tuple[str, int, dict[str, Any]]], merge: bool
+) -> list[Invoice]:
+    """The customer's open drafts as they would be with `events` (code, time, properties)
+    metered on them, on top of their usage (`merge`) or instead of it; nothing is saved."""
+    usage: dict[int, dict[int, Aggregate]] = {}
+    drafts = world.customer_drafts(customer)
+    for draft in drafts:
+        usage[draft] = copied(world.usage.get(draft, {})) if merge else {}
+    for code, at, properties in events:
+        for metric, value in world.metering.matches(code, properties):
+            draft = _landing(world, drafts, metric, at)
+            if draft is not None:
+                world.metering.add(usage[draft], metric, value)
+    return [
+        world.compose(draft, usage[draft], lifecycle.draft_amounts(world, draft, world.now, usage[draft]))
+        for draft in drafts
+    ]

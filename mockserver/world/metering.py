@@ -1,0 +1,126 @@
+"""Billable metrics: which events a metric counts, how counted values add up on an invoice,
+and the usage line that bills them.
+
+An invoice's usage is kept per metric as one aggregate (a count, a sum, a maximum or the set
+of distinct values), so an event costs a dictionary update however many came before it, and
+the line is priced again from the aggregate alone.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Any
+
+import orjson
+
+from mockserver.generation.fixture import MetricSpec
+from mockserver.world.ids import derive_uuid
+from mockserver.world.model import Line
+from mockserver.world.money import decimal_text, round_half_up
+
+Aggregate = int | Fraction | set[str]
+# A quantity and a line's total (in minor units) stop at this, so that every amount fits in the
+# 64-bit integers both APIs carry amounts in; a value read is at most 15 digits before the point.
+LIMIT = 10**15
+_NUMBER = re.compile(r"[0-9]{1,15}(\.[0-9]{1,15})?")
+
+
+def value_text(value: Any) -> str:
+    """A property value as text: strings as they are, anything else as its JSON spelling."""
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def number(text: str) -> Fraction | None:
+    """A non-negative decimal of at most 15 digits each side of the point, or None: a value a
+    sum or a maximum cannot read is not counted."""
+    return Fraction(text) if _NUMBER.fullmatch(text) else None
+
+
+def copied(usage: dict[int, Aggregate]) -> dict[int, Aggregate]:
+    """An invoice's usage to change apart from the original (its sets are copied too)."""
+    return {metric: set(value) if isinstance(value, set) else value for metric, value in usage.items()}
+
+
+class Metering:
+    """The fixture's metrics, indexed by the event code they match."""
+
+    def __init__(self, metrics: tuple[MetricSpec, ...]) -> None:
+        self.metrics = metrics
+        # code -> (metric, aggregation, property, filters) of each metric matching it
+        self.by_code: dict[str, list[tuple[int, str, str, tuple[tuple[str, str], ...]]]] = {}
+        for index, metric in enumerate(metrics):
+            entry = (index, metric.aggregation, metric.property or "", metric.filters)
+            self.by_code.setdefault(metric.code, []).append(entry)
+        self.index = {metric.name: index for index, metric in enumerate(metrics)}
+
+    def matches(self, code: str, properties: dict[str, Any]) -> list[tuple[int, Fraction | str | None]]:
+        """(metric, value) for each metric an event counts in: None for a count, the number of
+        a sum or a maximum, the text of a unique count."""
+        found: list[tuple[int, Fraction | str | None]] = []
+        for index, aggregation, name, filters in self.by_code.get(code, ()):
+            if filters and any(
+                key not in properties or value_text(properties[key]) != wanted for key, wanted in filters
+            ):
+                continue
+            if aggregation == "count":
+                found.append((index, None))
+                continue
+            raw = properties.get(name)
+            if raw is None:
+                continue
+            text = raw if type(raw) is str else value_text(raw)
+            if aggregation == "unique":
+                found.append((index, text))
+            else:
+                value = number(text)
+                if value is not None:
+                    found.append((index, value))
+        return found
+
+    def add(self, usage: dict[int, Aggregate], index: int, value: Fraction | str | None) -> None:
+        """Count one matched event into an invoice's usage."""
+        aggregation = self.metrics[index].aggregation
+        if aggregation == "count":
+            usage[index] = usage.get(index, 0) + 1  # type: ignore[operator]
+        elif aggregation == "sum":
+            usage[index] = min(usage.get(index, 0) + value, LIMIT)  # type: ignore[operator]
+        elif aggregation == "max":
+            current = usage.get(index)
+            usage[index] = value if current is None or value > current else current  # type: ignore[operator]
+        else:
+            usage.setdefault(index, set()).add(value)  # type: ignore[union-attr,arg-type]
+
+    @staticmethod
+    def quantity(aggregate: Aggregate) -> Fraction:
+        return Fraction(len(aggregate)) if isinstance(aggregate, set) else Fraction(aggregate)
+
+    def lines(
+        self, seed: int, uid: str, usage: dict[int, Aggregate], currency: str, start: int, end: int
+    ) -> tuple[Line, ...]:
+        """One usage line per metric with usage on the invoice and a price in its currency, in
+        the fixture's order of metrics."""
+        lines = []
+        for index in sorted(usage):
+            metric = self.metrics[index]
+            price = metric.unit_price(currency)
+            if price is None:
+                continue
+            quantity = self.quantity(usage[index])
+            unit = Fraction(price) * 100  # minor units
+            lines.append(
+                Line(
+                    id=derive_uuid(seed, uid, "usage", metric.name),
+                    kind="usage",
+                    name=metric.name,
+                    description=f"{metric.aggregation} of {metric.code} events",
+                    product_id=derive_uuid(seed, "metric", metric.name),
+                    quantity=decimal_text(quantity),
+                    unit_price=decimal_text(unit),
+                    total=min(round_half_up(quantity * unit), LIMIT),
+                    starts_at=start,
+                    ends_at=end,
+                    recurring=False,
+                )
+            )
+        return tuple(lines)
