@@ -66,8 +66,8 @@ def build_routes(view: MeteroidView) -> list[web.RouteDef]:
         return json_response(view.customer_bytes(ordinal))
 
     return [
-        web.get("/api/v1/invoices", list_invoices),
-        web.get("/api/v1/invoices/{invoice_id}", get_invoice),
-        web.get("/api/v1/customers", list_customers),
-        web.get("/api/v1/customers/{id_or_alias}", get_customer),
+        web.get("/api/v1/invoices", list_invoices, name="meteroid.invoices.list"),
+        web.get("/api/v1/invoices/{invoice_id}", get_invoice, name="meteroid.invoices.get"),
+        web.get("/api/v1/customers", list_customers, name="meteroid.customers.list"),
+        web.get("/api/v1/customers/{id_or_alias}", get_customer, name="meteroid.customers.get"),
     ]

@@ -50,11 +50,21 @@ class MetronomeApi:
         # The router tries these in order: the busiest route first; the literal sibling route
         # before the invoice route, so that it is never taken for an invoice id.
         return [
-            web.get("/v1/customers/{customer_id}/invoices", self.list_invoices),
-            web.get("/v1/customers", self.list_customers),
-            web.get("/v1/customers/{customer_id}", self.get_customer),
-            web.get("/v1/customers/{customer_id}/invoices/breakdowns", self.breakdowns),
-            web.get("/v1/customers/{customer_id}/invoices/{invoice_id}", self.get_invoice),
+            web.get(
+                "/v1/customers/{customer_id}/invoices", self.list_invoices, name="metronome.invoices.list"
+            ),
+            web.get("/v1/customers", self.list_customers, name="metronome.customers.list"),
+            web.get("/v1/customers/{customer_id}", self.get_customer, name="metronome.customers.get"),
+            web.get(
+                "/v1/customers/{customer_id}/invoices/breakdowns",
+                self.breakdowns,
+                name="metronome.invoices.breakdowns",
+            ),
+            web.get(
+                "/v1/customers/{customer_id}/invoices/{invoice_id}",
+                self.get_invoice,
+                name="metronome.invoices.get",
+            ),
         ]
 
     # lookups

@@ -203,7 +203,8 @@ def create_app(world: World, facades: Sequence[Facade], settings: Settings | Non
     async def report_health(request: web.Request) -> web.Response:
         return json_response(health)
 
-    _add_fallback(shell, None, router.add_get("/_mock/health", shell.guard(None, report_health)).resource)
+    health_route = router.add_get("/_mock/health", shell.guard(None, report_health), name="mock.health")
+    _add_fallback(shell, None, health_route.resource)
     for facade in facades:
         resources: dict[str, web.AbstractResource] = {}
         for route in facade.routes(world, settings):
@@ -212,8 +213,10 @@ def create_app(world: World, facades: Sequence[Facade], settings: Settings | Non
                 resources[added.resource.canonical] = added.resource
         for resource in resources.values():
             _add_fallback(shell, facade, resource)
-        router.add_route("*", facade.prefix + _ANY_TAIL, shell.fallback(facade, None))
-    router.add_route("*", "/" + _ANY_TAIL, shell.fallback(None, None))
+        router.add_route(
+            "*", facade.prefix + _ANY_TAIL, shell.fallback(facade, None), name=f"{facade.name}.unmatched"
+        )
+    router.add_route("*", "/" + _ANY_TAIL, shell.fallback(None, None), name="unmatched")
     return app
 
 
