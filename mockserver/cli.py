@@ -13,8 +13,12 @@ from pathlib import Path
 
 from mockserver.generation.export import canonical_json
 from mockserver.generation.fixture import DIALECTS, KINDS, STATUSES, Fixture, FixtureError, load_fixture
+from mockserver.generation.generator import Progress
 from mockserver.progress import log_line, terminal_progress
+from mockserver.shell.accesslog import FORMATS
 from mockserver.shell.app import Settings
+from mockserver.shell.loading import Loading, load_while_serving, loading_app
+from mockserver.shell.ports import PortError, listen
 from mockserver.world.state import World
 
 _PROGRESS_FROM = 10_000  # invoices: below this, generation is too quick for a bar to help
@@ -35,12 +39,20 @@ def _parser() -> argparse.ArgumentParser:
         help="fixture file (default: $MOCKSERVER_FIXTURES, else the embedded default world)",
     )
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080, help="0 picks a free port (printed once ready)")
+    serve.add_argument(
+        "--port", type=int, default=8080, help="0 picks a free port (printed once bound, and once ready)"
+    )
     serve.add_argument("--workers", type=int, default=1, help="processes sharing the port and the world")
     serve.add_argument(
         "--dialect", choices=DIALECTS, help="Meteroid enum/datetime spelling (default: fixture's)"
     )
     serve.add_argument("--quiet", action="store_true", help="no per-request access log")
+    serve.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default="text",
+        help="access log lines: text, or one JSON object each",
+    )
 
     generate = commands.add_parser("generate", help="write the world as canonical JSON")
     generate.add_argument("path", metavar="PATH", help="fixture file")
@@ -56,43 +68,62 @@ def _estimated_invoices(fixture: Fixture) -> int:
     return generated + sum(c.profile.months * len(c.contracts or "x") for c in fixture.customers)
 
 
-def _load(path: str | None, warm: bool = False) -> World:
-    """Validate, generate and, to serve, build every ordering; large worlds report progress."""
-    fixture = load_fixture(path)
+def _build(fixture: Fixture, warm: bool = False, loading: Loading | None = None) -> World:
+    """Generate and, to serve, build every ordering; large worlds report progress, and a
+    world being served reports it to `loading` too."""
     large = _estimated_invoices(fixture) >= _PROGRESS_FROM
     started = time.monotonic()
-    world = World.from_fixture(fixture, terminal_progress("generating") if large else None)
+    world = World.from_fixture(fixture, _progress("generating", "customers", large, loading))
     generated = time.monotonic()
     message = (
         f"generated {len(world)} invoices of {len(world.customers)} customers in {generated - started:.1f} s"
     )
     if warm:
-        world.warm(progress=terminal_progress("ordering", "orders") if large else None)
+        world.warm(progress=_progress("ordering", "orders", large, loading))
         message += f", ordered them in {time.monotonic() - generated:.1f} s"
     if large:
         log_line(message)
     return world
 
 
+def _progress(label: str, unit: str, large: bool, loading: Loading | None) -> Progress | None:
+    """A bar for a person at a terminal (large worlds only), and the counts health reports."""
+    bar = terminal_progress(label, unit) if large else None
+    if loading is None:
+        return bar
+    advance = loading.progress(label, unit)
+    if bar is None:
+        return advance
+
+    def both(done: int, total: int) -> None:
+        bar(done, total)
+        advance(done, total)
+
+    return both
+
+
 def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise SystemExit("mockserver serve: --workers must be at least 1")
-    world = _load(args.fixtures, warm=True)
+    fixture = load_fixture(args.fixtures)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
-    from mockserver.shell.server import serve
+    from mockserver.shell.server import facades, serve
 
-    return serve(
-        world,
-        Settings.from_world(world, args.dialect),
-        args.host,
-        args.port,
-        args.workers,
-        not args.quiet,
+    listener = listen(args.host, args.port, args.workers)
+    print(f"listening {listener.url}", flush=True)
+    log_format = None if args.quiet else args.log_format
+    loading = Loading(fixture)
+    world = load_while_serving(
+        listener.sock,
+        loading_app(loading, facades()),
+        lambda: _build(fixture, warm=True, loading=loading),
+        log_format,
     )
+    return serve(world, Settings.from_world(world, args.dialect), listener, args.workers, log_format)
 
 
 def _generate(args: argparse.Namespace) -> int:
-    payload = canonical_json(_load(args.path))
+    payload = canonical_json(_build(load_fixture(args.path)))
     if args.output == "-":
         sys.stdout.buffer.write(payload)
         sys.stdout.flush()
@@ -102,7 +133,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    world = _load(args.path)
+    world = _build(load_fixture(args.path))
     cols = world.cols
     print(f"{world.fixture.source}: ok, fixture {world.fixture.name!r}, seed {world.seed}")
     print(f"customers: {len(world.customers)} ({sum(1 for c in world.customers if c.archived_at)} archived)")
@@ -126,6 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handlers[args.command](args)
     except FixtureError as exc:
         print(f"mockserver: invalid fixture: {exc}", file=sys.stderr)
+        return 2
+    except PortError as exc:
+        print(exc, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -17,8 +17,11 @@ TOKEN = "test-token"
 
 
 @contextlib.contextmanager
-def running_server(fixture: str | Path | None = None, *extra: str, timeout: float = 60) -> Iterator[str]:
-    """Start `mockserver serve --port 0` as its own process and yield its base URL."""
+def running_server(
+    fixture: str | Path | None = None, *extra: str, timeout: float = 60, wait_for: str = "ready "
+) -> Iterator[str]:
+    """Start `mockserver serve --port 0` as its own process and yield its base URL once it has
+    printed `ready URL` (or, with `wait_for="listening "`, once it is bound and still loading)."""
     command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--quiet", *extra]
     if fixture is not None:
         command += ["--fixtures", str(fixture)]
@@ -32,7 +35,7 @@ def running_server(fixture: str | Path | None = None, *extra: str, timeout: floa
             line = process.stdout.readline()
             if not line:
                 break
-            if line.startswith("ready "):
+            if line.startswith(wait_for):
                 base = line.split()[1]
                 break
         if base is None:

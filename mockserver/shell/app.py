@@ -65,29 +65,29 @@ class Facade(Protocol):
 WORLD = web.AppKey("world", World)
 
 # The rest of any path, newlines included (a decoded path may hold any character).
-_ANY_TAIL = r"{tail:[\s\S]*}"
+ANY_TAIL = r"{tail:[\s\S]*}"
 SETTINGS = web.AppKey("settings", Settings)
 
-_CORS_HEADERS = (
+CORS_HEADERS = (
     ("Access-Control-Allow-Origin", "*"),
     ("Access-Control-Allow-Methods", "GET, OPTIONS"),
     ("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept"),
     ("Access-Control-Max-Age", "600"),
 )
 # A JSON response's own headers, CORS included, built once: a response copies them in C.
-_JSON_HEADERS = CIMultiDict((("Content-Type", "application/json"), *_CORS_HEADERS))
+_JSON_HEADERS = CIMultiDict((("Content-Type", "application/json"), *CORS_HEADERS))
 
 
 def json_response(payload: bytes, status: int = 200) -> web.Response:
     return web.Response(body=payload, status=status, headers=_JSON_HEADERS)
 
 
-def _plain_error(status: int, message: str) -> web.Response:
+def plain_error(status: int, message: str) -> web.Response:
     return json_response(orjson.dumps({"message": message}), status)
 
 
 def _preflight(request: web.Request) -> web.Response:
-    headers = CIMultiDict(_CORS_HEADERS)
+    headers = CIMultiDict(CORS_HEADERS)
     requested = request.headers.get("Access-Control-Request-Headers")
     if requested:
         headers["Access-Control-Allow-Headers"] = requested
@@ -120,7 +120,7 @@ class Shell:
     def guard(self, facade: Facade | None, handler: Handler) -> Handler:
         """`handler` behind the facade's token check and error shape (None: no token, plain errors)."""
         accepts = self.accepts
-        cors_marker = _CORS_HEADERS[0][0]
+        cors_marker = CORS_HEADERS[0][0]
 
         async def guarded(request: web.Request) -> web.StreamResponse:
             try:
@@ -142,7 +142,7 @@ class Shell:
                 response = refused
             headers = response.headers
             if cors_marker not in headers:  # `json_response` answers carry them already
-                for name, value in _CORS_HEADERS:
+                for name, value in CORS_HEADERS:
                     headers.setdefault(name, value)
             return response
 
@@ -168,7 +168,7 @@ class Shell:
 
 
 def _error(facade: Facade | None, status: int, message: str) -> web.Response:
-    return facade.error(status, message) if facade is not None else _plain_error(status, message)
+    return facade.error(status, message) if facade is not None else plain_error(status, message)
 
 
 def health_body(world: World, settings: Settings) -> bytes:
@@ -214,9 +214,9 @@ def create_app(world: World, facades: Sequence[Facade], settings: Settings | Non
         for resource in resources.values():
             _add_fallback(shell, facade, resource)
         router.add_route(
-            "*", facade.prefix + _ANY_TAIL, shell.fallback(facade, None), name=f"{facade.name}.unmatched"
+            "*", facade.prefix + ANY_TAIL, shell.fallback(facade, None), name=f"{facade.name}.unmatched"
         )
-    router.add_route("*", "/" + _ANY_TAIL, shell.fallback(None, None), name="unmatched")
+    router.add_route("*", "/" + ANY_TAIL, shell.fallback(None, None), name="unmatched")
     return app
 
 
