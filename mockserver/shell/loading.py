@@ -29,6 +29,7 @@ from mockserver.shell.ports import BACKLOG
 from mockserver.world.state import World
 
 RETRY_AFTER = "1"  # seconds
+DRAIN = 1.0  # seconds the loading server waits, once loaded, for requests on connections it took
 
 
 class Loading:
@@ -112,16 +113,36 @@ async def _serve_until_built(
     runner = web.AppRunner(app, handle_signals=False, **runner_options(app, log_format))
     await runner.setup()
     # A site closes the socket it served when it stops: it gets a duplicate.
-    await web.SockSite(runner, sock.dup(), backlog=BACKLOG).start()
+    listening = sock.dup()
+    site = web.SockSite(runner, listening, backlog=BACKLOG)
+    await site.start()
     built: concurrent.futures.Future[World] = concurrent.futures.Future()
     thread = threading.Thread(target=_build_into, args=(build, built), name="mockserver-load", daemon=True)
     thread.start()
     try:
         world = await asyncio.wrap_future(built)
     finally:
+        # Connections not accepted yet wait on the socket for the server that follows; those
+        # accepted get their answer (which closes them) rather than being cut mid-request. The
+        # site stops accepting first and stops only then: a connection it has accepted but not
+        # yet handed to the server would be dropped if the site stopped before.
+        asyncio.get_running_loop().remove_reader(listening.fileno())
+        await _answered(runner, DRAIN)
+        await site.stop()
         await runner.cleanup()
     thread.join()  # it has handed the world over and only has to end, before anything forks
     return world
+
+
+async def _answered(runner: web.AppRunner, within: float) -> None:
+    """Wait until the server has no connection left (or `within` seconds have passed); first
+    a moment, as a connection just accepted joins the server a few turns of the loop later."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    assert runner.server is not None
+    await asyncio.sleep(0.005)
+    while runner.server.connections and loop.time() < deadline:
+        await asyncio.sleep(0.005)
 
 
 def _build_into(build: Callable[[], World], built: concurrent.futures.Future[World]) -> None:
