@@ -9,26 +9,56 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
+from typing import Any, NoReturn
 
 from mockserver.generation.export import canonical_json
 from mockserver.generation.fixture import DIALECTS, KINDS, STATUSES, Fixture, FixtureError, load_fixture
 from mockserver.generation.generator import Progress
 from mockserver.progress import log_line, terminal_progress
-from mockserver.shell.accesslog import FORMATS
+from mockserver.shell.accesslog import FORMATS, write_all
 from mockserver.shell.app import Settings
 from mockserver.shell.loading import Loading, load_while_serving, loading_app
 from mockserver.shell.ports import PortError, listen
+from mockserver.world.ids import to_base62_id
 from mockserver.world.state import World
 
 _PROGRESS_FROM = 10_000  # invoices: below this, generation is too quick for a bar to help
+_CLOSED_PIPE = 141  # the status of a process ended by SIGPIPE, as shells report it
+
+
+class _Parser(argparse.ArgumentParser):
+    """A command-line mistake is one line on stderr (and status 2), not the usage text too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+class _Version(argparse.Action):
+    """`--version`, read from the installed package's metadata only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any) -> None:
+        print(f"mockserver {metadata.version('mockserver')}")
+        parser.exit()
+
+
+def _port(text: str) -> int:
+    port = int(text) if text.isdigit() else -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535; 0 picks a free one)")
+    return port
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mockserver",
         description="A deterministic local mock of billing providers' invoice APIs.",
     )
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve both APIs over one generated world")
@@ -40,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument(
-        "--port", type=int, default=8080, help="0 picks a free port (printed once bound, and once ready)"
+        "--port", type=_port, default=8080, help="0 picks a free port (printed once bound, and once ready)"
     )
     serve.add_argument("--workers", type=int, default=1, help="processes sharing the port and the world")
     serve.add_argument(
@@ -125,8 +155,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace) -> int:
     payload = canonical_json(_build(load_fixture(args.path)))
     if args.output == "-":
-        sys.stdout.buffer.write(payload)
         sys.stdout.flush()
+        write_all(sys.stdout.fileno(), payload)
     else:
         Path(args.output).write_bytes(payload)
     return 0
@@ -143,10 +173,11 @@ def _check(args: argparse.Namespace) -> int:
         counts = Counter(names[code] for code in column)
         print(f"  by {title}: " + ", ".join(f"{name} {counts[name]}" for name in names if counts[name]))
     per_customer = Counter(cols.customer)
-    print("  by customer:")
+    print("  by customer (Metronome id, Meteroid id, invoices, name):")
     for customer in world.customers:
         alias = f" ({customer.alias})" if customer.alias else ""
-        print(f"    {customer.id}  {per_customer[customer.ordinal]:>5}  {customer.name}{alias}")
+        ids = f"{customer.id}  {to_base62_id('cus_', customer.id):<26}"
+        print(f"    {ids}  {per_customer[customer.ordinal]:>5}  {customer.name}{alias}")
     return 0
 
 
@@ -161,5 +192,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PortError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader stopped reading (`| head`). Stdout goes nowhere from here on, so that the
+        # interpreter's own last flush of it does not fail again on the way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("mockserver: output closed by its reader before the end", file=sys.stderr)
+        return _CLOSED_PIPE
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"mockserver: {where}{exc.strerror}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
