@@ -13,7 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 
 import pytest
@@ -118,10 +118,8 @@ def server_process(*extra: str, log: Path | None = None) -> Iterator[tuple[subpr
     With `log`, its access log is on and its stderr goes to that file."""
     command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", *extra]
     command += [] if log else ["--quiet"]
-    stderr = log.open("wb") if log else subprocess.DEVNULL
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
-    if log:
-        stderr.close()
+    with log.open("wb") if log else nullcontext(subprocess.DEVNULL) as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
     workers: set[int] = set()
     ours = "\0".join(command).encode()
     try:
