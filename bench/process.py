@@ -32,11 +32,15 @@ class ServerError(RuntimeError):
 
 
 class ServerProcess:
-    """A child server; its output is drained continuously so a chatty server never blocks."""
+    """A child server; its output is drained continuously so a chatty server never blocks, or
+    its stderr written to a file (`stderr`), as a user who keeps the server's log would."""
 
-    def __init__(self, name: str, cmd: list[str], cwd: Path | None = None) -> None:
+    def __init__(
+        self, name: str, cmd: list[str], cwd: Path | None = None, stderr: Path | None = None
+    ) -> None:
         self.name = name
         self.cmd = cmd
+        self.stderr_path = stderr
         self.url = ""
         self.port = 0
         self.ready_seconds = 0.0
@@ -44,18 +48,20 @@ class ServerProcess:
         self._tails = {"stdout": b"", "stderr": b""}
         self.spawned_at = time.perf_counter()
         try:
-            self.popen = subprocess.Popen(
-                cmd,
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
+            with stderr.open("wb") if stderr else contextlib.nullcontext(subprocess.PIPE) as log:
+                self.popen = subprocess.Popen(
+                    cmd,
+                    cwd=cwd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    start_new_session=True,
+                )
         except OSError as error:
             raise ServerError(f"{name} could not be started ({' '.join(cmd)}): {error}") from error
         for label, stream in (("stdout", self.popen.stdout), ("stderr", self.popen.stderr)):
-            threading.Thread(target=self._drain, args=(label, stream), daemon=True).start()
+            if stream is not None:
+                threading.Thread(target=self._drain, args=(label, stream), daemon=True).start()
 
     @property
     def pid(self) -> int:
@@ -79,6 +85,10 @@ class ServerProcess:
                     break
 
     def _fail(self, reason: str) -> ServerError:
+        if self.stderr_path:
+            with self.stderr_path.open("rb") as log:
+                log.seek(max(0, log.seek(0, os.SEEK_END) - TAIL_BYTES))
+                self._tails["stderr"] = log.read()
         lines = [f"  command: {' '.join(self.cmd)}"]
         for label, tail in self._tails.items():
             text = tail.decode(errors="replace").splitlines()[-TAIL_LINES:]

@@ -13,26 +13,24 @@ from bench.scenarios import Scenario
 
 @dataclass(frozen=True)
 class ScenarioResult:
-    """The mock and the ceiling under the same load for the same bytes."""
+    """The mock in each configuration and the ceiling under the same load for the same bytes."""
 
     scenario: Scenario
-    mock: LoadResult
+    mocks: dict[str, LoadResult]  # by configuration: `default` (access log on), `quiet`
     ceiling: LoadResult
 
-    @property
-    def ratio(self) -> float:
-        return self.mock.rps / self.ceiling.rps if self.ceiling.rps else 0.0
+    def ratio(self, configuration: str) -> float:
+        return self.mocks[configuration].rps / self.ceiling.rps if self.ceiling.rps else 0.0
 
-    @property
-    def cpu_ratio(self) -> float:
+    def cpu_ratio(self, configuration: str) -> float:
         """The ceiling's CPU time per request over the mock's: the ratio with the machine's
         other load taken out (1.0 = the mock costs no more than replaying bytes)."""
-        mock, top = self.mock.cpu_us_per_request, self.ceiling.cpu_us_per_request
+        mock, top = self.mocks[configuration].cpu_us_per_request, self.ceiling.cpu_us_per_request
         return top / mock if mock and top else 0.0
 
     @property
     def clean(self) -> bool:
-        runs = (self.mock, self.ceiling)
+        runs = (*self.mocks.values(), self.ceiling)
         return all(r.non_2xx == 0 and r.socket_errors == 0 and r.requests for r in runs)
 
 
@@ -41,7 +39,7 @@ class RunReport:
     load_generator: str
     load_generator_caveat: str
     fixtures: str | None
-    server_command: list[str]
+    server_commands: dict[str, list[str]]  # by configuration
     workers: int | None
     settings: LoadSettings
     ready_line_seconds: float
@@ -76,7 +74,7 @@ class RunReport:
             "load_generator": self.load_generator,
             "load_generator_caveat": self.load_generator_caveat,
             "fixtures": self.fixtures,
-            "server_command": self.server_command,
+            "server_commands": self.server_commands,
             "workers": self.workers,
             **{f"load_{key}": value for key, value in asdict(self.settings).items()},
             "ready_line_seconds": round(self.ready_line_seconds, 4),
@@ -95,9 +93,14 @@ class RunReport:
                     "target": r.scenario.target,
                     "content_type": r.scenario.response.content_type,
                     "response_bytes": len(r.scenario.response.body),
-                    **measured(r.mock),
-                    "ratio_to_ceiling": round(r.ratio, 3),
-                    "cpu_ratio_to_ceiling": round(r.cpu_ratio, 3),
+                    **{
+                        name: {
+                            **measured(run),
+                            "ratio_to_ceiling": round(r.ratio(name), 3),
+                            "cpu_ratio_to_ceiling": round(r.cpu_ratio(name), 3),
+                        }
+                        for name, run in r.mocks.items()
+                    },
                     "ceiling": measured(r.ceiling),
                 }
                 for r in self.results
@@ -119,9 +122,9 @@ class RunReport:
             f"{s.warmup} s warm-up, at most {s.max_requests} requests"
             + (f", {s.rounds} alternating rounds per side" if s.rounds > 1 else "")
             + (", every request unique (--uncached)" if s.uncached else ""),
-            f"startup        : {self.startup_seconds:.3f} s from spawn to first 200 on "
+            f"startup        : (default) {self.startup_seconds:.3f} s from spawn to first 200 on "
             f"/_mock/health (ready line at {self.ready_line_seconds:.3f} s)",
-            f"memory         : when ready {self.ready_pss_mb:.1f} MB PSS (peak RSS so far "
+            f"memory         : (default) when ready {self.ready_pss_mb:.1f} MB PSS (peak RSS so far "
             f"{self.ready_peak_rss_mb:.1f} MB); over the run, peak PSS {self.peak_pss_mb:.1f} MB, "
             f"peak RSS {self.peak_rss_mb:.1f} MB (sum over {self.server_processes} process(es))",
             f"world          : {describe_world(self.world)}",
@@ -131,25 +134,35 @@ class RunReport:
             "",
         ]
         header = (
-            f"{'scenario':<16} {'bytes':>7} {'rps':>8} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} "
-            f"{'cpu us':>6} | {'ceil rps':>8} {'p50 ms':>7} {'p99 ms':>7} {'cpu us':>6} | "
+            f"{'scenario':<16} {'config':<7} {'bytes':>7} {'rps':>8} {'p50 ms':>7} {'p99 ms':>7} "
+            f"{'non-2xx':>7} {'cpu us':>6} | {'ceil rps':>8} {'p50 ms':>7} {'p99 ms':>7} {'cpu us':>6} | "
             f"{'ratio':>5} {'cpu':>5}"
         )
         lines += [header, "-" * len(header)]
         for r in self.results:
-            m, c = r.mock, r.ceiling
-            flag = "" if r.clean else "  <-- ERRORS"
-            flag += "  (request cap hit)" if m.capped or c.capped else ""
-            lines.append(
-                f"{r.scenario.name:<16} {len(r.scenario.response.body):>7} {m.rps:>8.0f} "
-                f"{m.p50_ms:>7.2f} {m.p99_ms:>7.2f} {m.non_2xx:>7} {m.cpu_us_per_request:>6.1f} | "
-                f"{c.rps:>8.0f} {c.p50_ms:>7.2f} {c.p99_ms:>7.2f} {c.cpu_us_per_request:>6.1f} | "
-                f"{r.ratio:>5.2f} {r.cpu_ratio:>5.2f}{flag}"
-            )
-        lines.append(
+            c = r.ceiling
+            for name, m in r.mocks.items():
+                flag = "" if r.clean else "  <-- ERRORS"
+                flag += "  (request cap hit)" if m.capped or c.capped else ""
+                lines.append(
+                    f"{r.scenario.name:<16} {name:<7} {len(r.scenario.response.body):>7} {m.rps:>8.0f} "
+                    f"{m.p50_ms:>7.2f} {m.p99_ms:>7.2f} {m.non_2xx:>7} {m.cpu_us_per_request:>6.1f} | "
+                    f"{c.rps:>8.0f} {c.p50_ms:>7.2f} {c.p99_ms:>7.2f} {c.cpu_us_per_request:>6.1f} | "
+                    f"{r.ratio(name):>5.2f} {r.cpu_ratio(name):>5.2f}{flag}"
+                )
+        lines += [
+            "config: default = `serve` as users run it, its access log written to a file; "
+            "quiet = `serve --quiet`, no access log",
             "ratio: mock rps / ceiling rps; cpu: ceiling CPU time per request / mock's "
-            "(server processes only, so the load generator and the rest of the machine are left out)"
-        )
+            "(server processes only, so the load generator and the rest of the machine are left out)",
+        ]
+        kept = [
+            f"{r.scenario.name} {r.mocks['default'].rps / r.mocks['quiet'].rps:.2f}"
+            for r in self.results
+            if r.mocks["quiet"].rps
+        ]
+        if kept:
+            lines.append("throughput kept with the access log (default rps / quiet rps): " + ", ".join(kept))
         lines += [f"skipped {name}: {why}" for name, why in self.skipped.items()]
         if any(not r.clean for r in self.results):
             lines.append("ERRORS: non-2xx responses or socket errors; these numbers are not valid")

@@ -1,8 +1,9 @@
 """One benchmark run: start the mock, discover, capture, start the ceiling, load both.
 
-Both servers run for the whole run and are loaded one after the other per scenario, so a
-drift of the machine affects the mock and its ceiling alike. Everything started here is
-stopped on the way out, whatever happened.
+The mock runs in two configurations: `default`, as users run it (the access log on, written to
+a file), and `quiet` (`--quiet`, no access log). All servers run for the whole run and are
+loaded one after the other per scenario, so a drift of the machine affects every one alike.
+Everything started here is stopped on the way out, whatever happened.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from bench.responses import save_responses
 from bench.scenarios import Scenario, plan_scenarios
 
 HEALTH = "/_mock/health"
+# Measured configurations: the arguments each adds to the server command.
+CONFIGURATIONS = {"default": [], "quiet": ["--quiet"]}
 
 
-async def check_replay(base_url: str, scenarios: list[Scenario]) -> None:
-    """The ceiling must serve exactly what the mock served, or the ratio means nothing."""
+async def check_replay(name: str, base_url: str, scenarios: list[Scenario]) -> None:
+    """Every server must serve exactly what the mock served first, or the ratios mean nothing."""
     async with Client(base_url) as client:
         for scenario in scenarios:
             replayed, original = await client.fetch(scenario.target), scenario.response
@@ -38,21 +41,26 @@ async def check_replay(base_url: str, scenarios: list[Scenario]) -> None:
                 original.content_type,
                 original.body,
             ):
-                raise ClientError(f"ceiling does not replay {scenario.target} faithfully")
+                raise ClientError(f"{name} does not replay {scenario.target} faithfully")
+
+
+def start_mock(stack: ExitStack, name: str, cmd: list[str], workdir: Path) -> ServerProcess:
+    """A mock server whose stderr, and so its access log, goes to a file in `workdir`."""
+    progress(f"starting ({name}): {' '.join(cmd)}")
+    return stack.enter_context(ServerProcess(f"mock server ({name})", cmd, stderr=workdir / f"{name}.log"))
 
 
 def start_ceiling(
-    stack: ExitStack, scenarios: list[Scenario], workers: int | None, timeout: float
+    stack: ExitStack, workdir: Path, scenarios: list[Scenario], workers: int | None, timeout: float
 ) -> ServerProcess:
     """Hand the captured responses to a ceiling process with as many workers as the mock."""
-    workdir = Path(stack.enter_context(TemporaryDirectory(prefix="bench-")))
     responses = workdir / "responses.json"
     save_responses(responses, {s.target: s.response for s in scenarios})
     cmd = [sys.executable, "-m", "bench.ceiling", f"--responses={responses}"]
     cmd += ["--host=127.0.0.1", "--port=0", f"--workers={workers or 1}"]
     ceiling = stack.enter_context(ServerProcess("ceiling", cmd, PACKAGE_ROOT))
     ceiling.wait_ready(timeout)
-    asyncio.run(check_replay(ceiling.url, scenarios))
+    asyncio.run(check_replay("ceiling", ceiling.url, scenarios))
     return ceiling
 
 
@@ -84,10 +92,12 @@ def run_benchmark(
     change_step: str = "PT1H",
     change_rate: float = 0.0,
 ) -> RunReport:
-    """Run every selected scenario against the mock and the ceiling and collect the numbers."""
+    """Run every selected scenario against the mock in each configuration and the ceiling, and
+    collect the numbers. Startup and memory are the default configuration's, started alone."""
+    commands = {name: server_cmd + extra for name, extra in CONFIGURATIONS.items()}
     with ExitStack() as stack:
-        progress(f"starting: {' '.join(server_cmd)}")
-        server = stack.enter_context(ServerProcess("mock server", server_cmd))
+        workdir = Path(stack.enter_context(TemporaryDirectory(prefix="bench-")))
+        server = start_mock(stack, "default", commands["default"], workdir)
         memory = stack.enter_context(PeakMemory(server.pid))
         server.wait_ready(startup_timeout)
         startup_seconds, health = server.wait_healthy(HEALTH, AUTH_HEADERS, startup_timeout)
@@ -101,11 +111,17 @@ def run_benchmark(
             progress(burst.describe())
         progress("discovering scenarios")
         plan = asyncio.run(plan_scenarios(server.url, selected, customer, examine))
+        quiet = start_mock(stack, "quiet", commands["quiet"], workdir)
+        quiet.wait_ready(startup_timeout)
+        if changes:  # the same changes give the same world: both configurations serve it
+            apply_changes(quiet.url, changes, change_step)
+        asyncio.run(check_replay("mock server (quiet)", quiet.url, plan.scenarios))
+        mocks = {"default": server, "quiet": quiet}
         report = RunReport(
             load_generator=generator.name,
             load_generator_caveat=generator.caveat,
             fixtures=fixtures,
-            server_command=server_cmd,
+            server_commands=commands,
             workers=workers,
             settings=settings,
             ready_line_seconds=server.ready_seconds,
@@ -117,21 +133,28 @@ def run_benchmark(
             skipped=plan.skipped,
             changes=burst.describe() if burst else None,
         )
+        streams: list[ChangeStream] = []
         if plan.scenarios:
-            ceiling = start_ceiling(stack, plan.scenarios, workers, startup_timeout)
-            if change_rate:
-                stream = stack.enter_context(ChangeStream(server.url, change_rate, "PT1M"))
+            ceiling = start_ceiling(stack, workdir, plan.scenarios, workers, startup_timeout)
+            streams += [
+                stack.enter_context(ChangeStream(mock.url, change_rate, "PT1M"))
+                for mock in mocks.values()
+                if change_rate
+            ]
             for scenario in plan.scenarios:
-                mocks, tops = [], []
+                runs: dict[str, list[LoadResult]] = {name: [] for name in mocks}
+                tops = []
                 for index in range(settings.rounds):
                     turn = f" (round {index + 1}/{settings.rounds})" if settings.rounds > 1 else ""
-                    progress(f"{scenario.name}: loading the mock server{turn}")
-                    mocks.append(metered_run(generator, server, scenario.target, settings))
+                    for name, mock in mocks.items():
+                        progress(f"{scenario.name}: loading the mock server ({name}){turn}")
+                        runs[name].append(metered_run(generator, mock, scenario.target, settings))
                     progress(f"{scenario.name}: loading the ceiling{turn}")
                     tops.append(metered_run(generator, ceiling, scenario.target, settings))
-                report.results.append(ScenarioResult(scenario, combine(mocks), combine(tops)))
-        if change_rate and plan.scenarios:
-            report.changes_during = stream.describe()
+                combined = {name: combine(results) for name, results in runs.items()}
+                report.results.append(ScenarioResult(scenario, combined, combine(tops)))
+        if streams:
+            report.changes_during = "; ".join(stream.describe() for stream in streams)
         report.peak_rss_mb = memory.peak_mb
         report.peak_pss_mb = memory.peak_pss_mb
         report.server_processes = memory.processes

@@ -10,25 +10,59 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
+from typing import Any, NoReturn
 
 from mockserver.control.journal import DEFAULT_SIZE
 from mockserver.generation.export import canonical_json
 from mockserver.generation.fixture import DIALECTS, KINDS, STATUSES, Fixture, FixtureError, load_fixture
+from mockserver.generation.generator import Progress
 from mockserver.progress import log_line, terminal_progress
+from mockserver.shell.accesslog import FORMATS, write_all
 from mockserver.shell.app import Settings
+from mockserver.shell.loading import Loading, load_while_serving, loading_app
+from mockserver.shell.ports import PortError, listen
+from mockserver.world.ids import to_base62_id
 from mockserver.world.log import FileLog, LogError
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 
 _PROGRESS_FROM = 10_000  # invoices: below this, generation is too quick for a bar to help
+_CLOSED_PIPE = 141  # the status of a process ended by SIGPIPE, as shells report it
+
+
+class _Parser(argparse.ArgumentParser):
+    """A command-line mistake is one line on stderr (and status 2), not the usage text too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+class _Version(argparse.Action):
+    """`--version`, read from the installed package's metadata only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any) -> None:
+        print(f"mockserver {metadata.version('mockserver')}")
+        parser.exit()
+
+
+def _port(text: str) -> int:
+    port = int(text) if text.isdigit() else -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535; 0 picks a free one)")
+    return port
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mockserver",
         description="A deterministic local mock of billing providers' invoice APIs.",
     )
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve both APIs over one generated world")
@@ -39,12 +73,20 @@ def _parser() -> argparse.ArgumentParser:
         help="fixture file (default: $MOCKSERVER_FIXTURES, else the embedded default world)",
     )
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080, help="0 picks a free port (printed once ready)")
+    serve.add_argument(
+        "--port", type=_port, default=8080, help="0 picks a free port (printed once bound, and once ready)"
+    )
     serve.add_argument("--workers", type=int, default=1, help="processes sharing the port and the world")
     serve.add_argument(
         "--dialect", choices=DIALECTS, help="Meteroid spelling if a request names none (default: fixture's)"
     )
     serve.add_argument("--quiet", action="store_true", help="no per-request access log")
+    serve.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default="text",
+        help="access log lines: text, or one JSON object each",
+    )
     serve.add_argument(
         "--journal-size",
         type=int,
@@ -73,22 +115,38 @@ def _estimated_invoices(fixture: Fixture) -> int:
     return generated + sum(c.profile.months * len(c.contracts or "x") for c in fixture.customers)
 
 
-def _load(path: str | None, warm: bool = False) -> World:
-    """Validate, generate and, to serve, build every ordering; large worlds report progress."""
-    fixture = load_fixture(path)
+def _build(fixture: Fixture, warm: bool = False, loading: Loading | None = None) -> World:
+    """Generate and, to serve, build every ordering; large worlds report progress, and a
+    world being served reports it to `loading` too."""
     large = _estimated_invoices(fixture) >= _PROGRESS_FROM
     started = time.monotonic()
-    world = World.from_fixture(fixture, terminal_progress("generating") if large else None)
+    world = World.from_fixture(fixture, _progress("generating", "customers", large, loading))
     generated = time.monotonic()
     message = (
         f"generated {len(world)} invoices of {len(world.customers)} customers in {generated - started:.1f} s"
     )
     if warm:
-        world.warm(progress=terminal_progress("ordering", "orders") if large else None)
+        world.warm(progress=_progress("ordering", "orders", large, loading))
         message += f", ordered them in {time.monotonic() - generated:.1f} s"
     if large:
         log_line(message)
     return world
+
+
+def _progress(label: str, unit: str, large: bool, loading: Loading | None) -> Progress | None:
+    """A bar for a person at a terminal (large worlds only), and the counts health reports."""
+    bar = terminal_progress(label, unit) if large else None
+    if loading is None:
+        return bar
+    advance = loading.progress(label, unit)
+    if bar is None:
+        return advance
+
+    def both(done: int, total: int) -> None:
+        bar(done, total)
+        advance(done, total)
+
+    return both
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -96,20 +154,25 @@ def _serve(args: argparse.Namespace) -> int:
         raise SystemExit("mockserver serve: --workers must be at least 1")
     if args.journal_size < 0:
         raise SystemExit("mockserver serve: --journal-size must be 0 or more")
-    world = _load(args.fixtures, warm=True)
+    fixture = load_fixture(args.fixtures)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
-    from mockserver.shell.server import serve
+    from mockserver.shell.server import facades, serve
 
+    listener = listen(args.host, args.port, args.workers)
+    print(f"listening {listener.url}", flush=True)
+    log_format = None if args.quiet else args.log_format
+    loading = Loading(fixture)
     with tempfile.TemporaryDirectory(prefix="mockserver-") as scratch:
-        return serve(
-            world,
-            Settings.from_world(world, args.dialect, args.journal_size),
-            args.host,
-            args.port,
-            args.workers,
-            not args.quiet,
-            timeline=_timeline(world, args.changes, args.workers, Path(scratch)),
-        )
+
+        def build() -> Timeline:
+            """The world, and its changes replayed: all of it while health says loading."""
+            world = _build(fixture, warm=True, loading=loading)
+            return _timeline(world, args.changes, args.workers, Path(scratch))
+
+        timeline = load_while_serving(listener.sock, loading_app(loading, facades()), build, log_format)
+        world = timeline.world
+        settings = Settings.from_world(world, args.dialect, args.journal_size)
+        return serve(world, settings, listener, args.workers, log_format, timeline=timeline)
 
 
 def _timeline(world: World, changes: str | None, workers: int, scratch: Path) -> Timeline:
@@ -125,17 +188,17 @@ def _timeline(world: World, changes: str | None, workers: int, scratch: Path) ->
 
 
 def _generate(args: argparse.Namespace) -> int:
-    payload = canonical_json(_load(args.path))
+    payload = canonical_json(_build(load_fixture(args.path)))
     if args.output == "-":
-        sys.stdout.buffer.write(payload)
         sys.stdout.flush()
+        write_all(sys.stdout.fileno(), payload)
     else:
         Path(args.output).write_bytes(payload)
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    world = _load(args.path)
+    world = _build(load_fixture(args.path))
     cols = world.cols
     print(f"{world.fixture.source}: ok, fixture {world.fixture.name!r}, seed {world.seed}")
     print(f"customers: {len(world.customers)} ({sum(1 for c in world.customers if c.archived_at)} archived)")
@@ -145,10 +208,11 @@ def _check(args: argparse.Namespace) -> int:
         counts = Counter(names[code] for code in column)
         print(f"  by {title}: " + ", ".join(f"{name} {counts[name]}" for name in names if counts[name]))
     per_customer = Counter(cols.customer)
-    print("  by customer:")
+    print("  by customer (Metronome id, Meteroid id, invoices, name):")
     for customer in world.customers:
         alias = f" ({customer.alias})" if customer.alias else ""
-        print(f"    {customer.id}  {per_customer[customer.ordinal]:>5}  {customer.name}{alias}")
+        ids = f"{customer.id}  {to_base62_id('cus_', customer.id):<26}"
+        print(f"    {ids}  {per_customer[customer.ordinal]:>5}  {customer.name}{alias}")
     return 0
 
 
@@ -163,5 +227,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LogError as exc:
         print(f"mockserver: cannot replay the changes: {exc}", file=sys.stderr)
         return 2
+    except PortError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader stopped reading (`| head`). Stdout goes nowhere from here on, so that the
+        # interpreter's own last flush of it does not fail again on the way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("mockserver: output closed by its reader before the end", file=sys.stderr)
+        return _CLOSED_PIPE
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"mockserver: {where}{exc.strerror}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130

@@ -13,7 +13,8 @@ TOKEN = "test-token"
 
 
 def running_server(
-    fixture: str | Path | None = None, *extra: str, timeout: float = 60
+    fixture: str | Path | None = None, *extra: str, timeout: float = 60, wait_for: str = "ready "
 ) -> AbstractContextManager[str]:
-    """Start `mockserver serve --port 0` as its own process and yield its base URL."""
-    return _running_server(fixture, extra, timeout)
+    """Start `mockserver serve --port 0` as its own process and yield its base URL once it has
+    printed `ready URL` (or, with `wait_for="listening "`, once it is bound and still loading)."""
+    return _running_server(fixture, extra, timeout, wait_for)

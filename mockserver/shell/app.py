@@ -79,17 +79,17 @@ class Facade(Protocol):
 WORLD = web.AppKey("world", World)
 
 # The rest of any path, newlines included (a decoded path may hold any character).
-_ANY_TAIL = r"{tail:[\s\S]*}"
+ANY_TAIL = r"{tail:[\s\S]*}"
 SETTINGS = web.AppKey("settings", Settings)
 
-_CORS_HEADERS = (
+CORS_HEADERS = (
     ("Access-Control-Allow-Origin", "*"),
     ("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"),
     ("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept"),
     ("Access-Control-Max-Age", "600"),
 )
 # A JSON response's own headers, CORS included, built once: a response copies them in C.
-_JSON_HEADERS = CIMultiDict((("Content-Type", "application/json"), *_CORS_HEADERS))
+_JSON_HEADERS = CIMultiDict((("Content-Type", "application/json"), *CORS_HEADERS))
 
 
 def json_headers(*extra: tuple[str, str]) -> CIMultiDict[str]:
@@ -109,7 +109,7 @@ def plain_error(status: int, message: str) -> web.Response:
 
 
 def _preflight(request: web.Request) -> web.Response:
-    headers = CIMultiDict(_CORS_HEADERS)
+    headers = CIMultiDict(CORS_HEADERS)
     requested = request.headers.get("Access-Control-Request-Headers")
     if requested:
         headers["Access-Control-Allow-Headers"] = requested
@@ -155,7 +155,7 @@ class Shell:
         journal, which records every request but the control plane's, and for the fault
         rules, which answer only the emulated APIs' requests (the harness stays reachable)."""
         accepts, before = self.accepts, self.before
-        cors_marker = _CORS_HEADERS[0][0]
+        cors_marker = CORS_HEADERS[0][0]
         record = self.journal.record if self.journal is not None and api != "control" else None
         faults = self.faults if facade is not None else None
 
@@ -188,7 +188,7 @@ class Shell:
                 response = refused
             headers = response.headers
             if cors_marker not in headers:  # `json_response` answers carry them already
-                for name, value in _CORS_HEADERS:
+                for name, value in CORS_HEADERS:
                     headers.setdefault(name, value)
             if record is not None:
                 record(request, api, operation, response, started, fault)
@@ -244,8 +244,13 @@ def create_app(
     _register(router, shell, None, "control", open_routes)
     for facade in facades:
         _register(router, shell, facade, facade.name, facade.routes(timeline, settings))
-        router.add_route("*", facade.prefix + _ANY_TAIL, shell.fallback(facade, None, facade.name))
-    router.add_route("*", "/" + _ANY_TAIL, shell.fallback(None, None, None))
+        router.add_route(
+            "*",
+            facade.prefix + ANY_TAIL,
+            shell.fallback(facade, None, facade.name),
+            name=f"{facade.name}.unmatched",
+        )
+    router.add_route("*", "/" + ANY_TAIL, shell.fallback(None, None, None), name="unmatched")
     return app
 
 

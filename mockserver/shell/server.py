@@ -1,5 +1,7 @@
 """Run the app: one process, or several serving one pre-built world on one port.
 
+The port is bound before the world is built (`ports`), and answers while it loads (`loading`).
+
 With `--workers N` the world is built once and forked into N worker processes. On Linux each
 worker listens on its own socket bound with SO_REUSEPORT, so the kernel spreads connections
 evenly; a single socket shared by every worker would let whichever wakes first take nearly all
@@ -29,19 +31,22 @@ from mockserver.control.journal import Journal, declared_queries
 from mockserver.control.routes import ControlPlane
 from mockserver.meteroid import MeteroidFacade
 from mockserver.metronome import MetronomeFacade
-from mockserver.shell.app import Settings, create_app
+from mockserver.shell.accesslog import runner_options
+from mockserver.shell.app import Facade, Settings, create_app
+from mockserver.shell.ports import BACKLOG, Listener
 from mockserver.world.log import FileLog
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 
-ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
-BACKLOG = 2048
-# The kernel balances connections across SO_REUSEPORT listeners on Linux only.
-BALANCED = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 RESPAWN_WINDOW = 10.0  # seconds: more than `workers` deaths within it and the server gives up
 PARENT_CHECK = 1.0  # seconds between a worker's checks that its supervisor is still alive
 
 log = logging.getLogger("mockserver")
+
+
+def facades() -> list[Facade]:
+    """The APIs served, in the order their prefixes are tried."""
+    return [MetronomeFacade(), MeteroidFacade()]
 
 
 def build_app(
@@ -53,13 +58,13 @@ def build_app(
     settings = settings or Settings.from_world(world)
     timeline = timeline or Timeline(world)
     shared = isinstance(timeline.log, FileLog) and timeline.log.shared
-    facades = [MetronomeFacade(), MeteroidFacade()]
-    documents = {facade.name: facade.openapi(settings) for facade in facades}
+    served = facades()
+    documents = {facade.name: facade.openapi(settings) for facade in served}
     journal = Journal(settings.journal_size, declared_queries(documents)) if settings.journal_size else None
     faults = Faults(world)
     return create_app(
         world,
-        facades,
+        served,
         settings,
         open_routes=ControlPlane(timeline, settings, documents, journal, faults).routes(),
         before=timeline.catch_up if shared else None,
@@ -72,14 +77,13 @@ def build_app(
 def serve(
     world: World,
     settings: Settings,
-    host: str,
-    port: int,
+    listener: Listener,
     workers: int = 1,
-    access_log: bool = True,
+    log_format: str | None = "text",
     out: TextIO = sys.stdout,
     timeline: Timeline | None = None,
 ) -> int:
-    """Bind first (so `--port 0` can be announced), then serve until SIGINT or SIGTERM.
+    """Serve on the bound `listener` until SIGINT or SIGTERM (`log_format` None: no access log).
 
     Returns the exit status: 0 after a requested stop, 1 when workers kept dying.
     """
@@ -87,15 +91,13 @@ def serve(
     world.warm()
     gc.collect()
     gc.freeze()  # the world lives as long as the process: keep the collector off it
-    balanced = workers > 1 and BALANCED
-    sock = socket.create_server((host, port), backlog=BACKLOG, reuse_port=balanced)
-    base = f"http://{host}:{sock.getsockname()[1]}"
+    sock, base = listener.sock, listener.url
     if workers == 1:
         asyncio.run(
-            _run_worker(timeline, settings, sock, access_log, lambda: _announce(out, base, world, settings))
+            _run_worker(timeline, settings, sock, log_format, lambda: _announce(out, base, world, settings))
         )
         return 0
-    return _Supervisor(timeline, settings, sock, balanced, access_log).run(
+    return _Supervisor(timeline, settings, sock, listener.balanced, log_format).run(
         workers, lambda: _announce(out, base, world, settings, workers)
     )
 
@@ -119,18 +121,13 @@ async def _run_worker(
     timeline: Timeline,
     settings: Settings,
     sock: socket.socket,
-    access_log: bool,
+    log_format: str | None,
     on_ready: Callable[[], None] | None,
     parent: int | None = None,
 ) -> None:
     """Serve on `sock` until SIGINT or SIGTERM (or, for a forked worker, until `parent` is gone)."""
     app = build_app(timeline.world, settings, timeline)
-    runner = web.AppRunner(
-        app,
-        access_log=logging.getLogger("mockserver.access") if access_log else None,
-        access_log_format=ACCESS_LOG_FORMAT,
-        handle_signals=False,
-    )
+    runner = web.AppRunner(app, handle_signals=False, **runner_options(app, log_format))
     await runner.setup()
     site = web.SockSite(runner, sock, backlog=BACKLOG)
     await site.start()
@@ -159,9 +156,14 @@ class _Supervisor:
     """Forks the workers, waits until each accepts, then waits for them and for signals."""
 
     def __init__(
-        self, timeline: Timeline, settings: Settings, sock: socket.socket, balanced: bool, access_log: bool
+        self,
+        timeline: Timeline,
+        settings: Settings,
+        sock: socket.socket,
+        balanced: bool,
+        log_format: str | None,
     ) -> None:
-        self.timeline, self.settings, self.access_log = timeline, settings, access_log
+        self.timeline, self.settings, self.log_format = timeline, settings, log_format
         self.sock, self.balanced = sock, balanced
         self.address = sock.getsockname()[:2]
         self.children: set[int] = set()
@@ -214,7 +216,7 @@ class _Supervisor:
 
             if isinstance(self.timeline.log, FileLog):
                 self.timeline.log.reopen()  # a lock of its own: flock locks belong to an open file
-            asyncio.run(_run_worker(self.timeline, self.settings, sock, self.access_log, ready, parent))
+            asyncio.run(_run_worker(self.timeline, self.settings, sock, self.log_format, ready, parent))
         except BaseException:
             log.exception("worker %d failed", os.getpid())
             code = 1

@@ -14,10 +14,14 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def running_server(
-    fixture: str | Path | None = None, args: Sequence[str] = (), timeout: float = 60
+    fixture: str | Path | None = None,
+    args: Sequence[str] = (),
+    timeout: float = 60,
+    wait_for: str = "ready ",
 ) -> Iterator[str]:
-    """Start `mockserver serve --port 0` as its own process and yield its base URL once it
-    answers; it is stopped on the way out."""
+    """Start `mockserver serve --port 0` as its own process and yield its base URL once it has
+    printed `ready URL` (or, `wait_for="listening "`, once it is bound and still loading); it
+    is stopped on the way out."""
     command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--quiet", *args]
     if fixture is not None:
         command += ["--fixtures", str(fixture)]
@@ -31,7 +35,7 @@ def running_server(
             line = process.stdout.readline() if process.stdout else ""
             if not line:
                 break
-            if line.startswith("ready "):
+            if line.startswith(wait_for):
                 base = line.split()[1]
                 break
         if base is None:

@@ -7,11 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 
 import pytest
@@ -111,10 +113,13 @@ def wait_until(condition, timeout: float = 10.0) -> bool:
 
 
 @contextmanager
-def server_process(*extra: str) -> Iterator[tuple[subprocess.Popen, str]]:
-    """`mockserver serve` with its process at hand; killed with everything it forked at the end."""
-    command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--quiet", *extra]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def server_process(*extra: str, log: Path | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`mockserver serve` with its process at hand; killed with everything it forked at the end.
+    With `log`, its access log is on and its stderr goes to that file."""
+    command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", *extra]
+    command += [] if log else ["--quiet"]
+    with log.open("wb") if log else nullcontext(subprocess.DEVNULL) as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
     workers: set[int] = set()
     ours = "\0".join(command).encode()
     try:
@@ -165,3 +170,112 @@ def test_a_worker_that_dies_is_replaced() -> None:
         assert wait_until(lambda: len(children(process.pid) - {victim}) == 2)
         for _ in range(10):
             assert get(base, "/_mock/health")["status"] == "ok"
+
+
+# --- one server per port, and the port bound before the world is loaded -----------------------
+
+OTHER_WORLD = "name: other\nseed: 1\ngenerate:\n  customers: 2\n"
+LARGE_WORLD = "name: large\nseed: 11\ngenerate:\n  customers: 2000\ninvoices:\n  months: 24\n"
+
+
+def test_a_second_server_on_a_served_port_fails_at_once_in_one_line(tmp_path: Path) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text(OTHER_WORLD)
+    with running_server(None, "--workers", "2") as base:
+        port = urllib.parse.urlsplit(base).port
+        command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--workers", "2"]
+        started = time.monotonic()
+        second = subprocess.run(
+            [*command, "--fixtures", str(other)], capture_output=True, text=True, timeout=60
+        )
+        elapsed = time.monotonic() - started
+        answers = [get(base, "/_mock/health")["fixture"] for _ in range(12)]
+    assert second.returncode == 2 and elapsed < 5
+    assert second.stderr == (
+        f"mockserver: port {port} on 127.0.0.1 is already in use; stop the other server or pick "
+        "another port (--port 0 picks a free one)\n"
+    )
+    assert "ready" not in second.stdout
+    assert answers == ["default"] * 12  # every connection reached the first server
+
+
+def fetch(base: str, path: str) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body, error statuses included."""
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {TOKEN}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, dict(error.headers), error.read()
+
+
+def poll_health(base: str, seen: list[int | str]) -> None:
+    """Poll on a new connection each time until 200, noting every status or connection error."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            status: int | str = fetch(base, "/_mock/health")[0]
+        except OSError as error:  # refused, reset, or timed out
+            status = type(error).__name__
+        seen.append(status)
+        if status == 200:
+            return
+
+
+def test_while_a_large_world_loads_health_and_the_apis_answer_503(tmp_path: Path) -> None:
+    """From the moment the port is bound every request gets an answer: 503 while loading, then
+    the loaded world's, with none refused or cut when one gives way to the other."""
+    fixture = tmp_path / "large.yaml"
+    fixture.write_text(LARGE_WORLD)
+    seen: list[int | str] = []
+    with running_server(fixture, wait_for="listening ") as base:
+        pollers = [threading.Thread(target=poll_health, args=(base, seen)) for _ in range(3)]
+        for poller in pollers:
+            poller.start()
+        loading = fetch(base, "/_mock/health")
+        metronome = fetch(base, f"/v1/customers/{UMBRELLA}/invoices")
+        meteroid = fetch(base, "/api/v1/invoices")
+        for poller in pollers:
+            poller.join()
+        loaded = fetch(base, "/api/v1/invoices?per_page=1")
+    status, headers, body = loading
+    assert status == 503 and headers["Retry-After"] == "1"
+    health = json.loads(body)
+    assert health["status"] == "loading" and health["fixture"] == "large"
+    assert set(health["progress"]) == {"done", "total", "unit"}
+    status, headers, body = metronome
+    assert status == 503 and headers["Retry-After"] == "1"
+    error = json.loads(body)
+    assert set(error) == {"message"} and "loading" in error["message"]
+    status, headers, body = meteroid
+    assert status == 503 and headers["Retry-After"] == "1"
+    error = json.loads(body)
+    assert error["code"] == "INTERNAL_SERVER_ERROR" and "loading" in error["message"]
+    assert set(seen) == {503, 200} and seen.count(200) == 3
+    assert loaded[0] == 200 and len(json.loads(loaded[2])["data"]) == 1
+
+
+# --- the access log -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_serve_logs_every_request_and_the_message_of_a_400(tmp_path: Path, log_format: str) -> None:
+    log = tmp_path / "stderr"
+    with server_process("--log-format", log_format, log=log) as (process, base):
+        fetch(base, "/api/v1/invoices?per_page=1")
+        fetch(base, "/api/v1/invoices?page=-1")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2
+    message = "Failed to deserialize query string: invalid digit found in string"
+    if log_format == "json":
+        ok, refused = map(json.loads, lines)
+        assert (ok["status"], ok["operation"]) == (200, "meteroid.listInvoices")
+        assert refused["target"] == "/api/v1/invoices?page=-1"
+        assert (refused["status"], refused["message"]) == (400, message)
+    else:
+        assert " /api/v1/invoices?per_page=1 200 " in lines[0]
+        assert " /api/v1/invoices?page=-1 400 " in lines[1]
+        assert lines[1].endswith(f'meteroid.listInvoices "{message}"')
