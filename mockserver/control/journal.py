@@ -10,7 +10,6 @@ and health checks and the inspector would crowd out what the code under test sen
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import time
@@ -21,11 +20,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-import orjson
 from aiohttp import web
 from multidict import MultiDict
 from yarl import URL
 
+from mockserver.shell.accesslog import sent_message
 from mockserver.world.faults import glob
 
 DEFAULT_SIZE = 10_000
@@ -56,19 +55,6 @@ def fingerprint(header: str) -> str | None:
     if scheme.lower() != "bearer" or not token:
         return None
     return hashlib.sha256(token.encode()).hexdigest()[:8]
-
-
-def sent_message(response: web.StreamResponse) -> str:
-    """The message an error response carried: a JSON body's `message`, else its text."""
-    body = response.body if isinstance(response, web.Response) else None
-    if not isinstance(body, bytes):
-        return ""
-    if response.content_type == "application/json":
-        with contextlib.suppress(orjson.JSONDecodeError):
-            document = orjson.loads(body)
-            if isinstance(document, dict) and isinstance(document.get("message"), str):
-                return document["message"]
-    return body.decode("utf-8", "replace")
 
 
 @dataclass(frozen=True)

@@ -187,8 +187,7 @@ class MeteroidWrites:
         try:
             return self.timeline.submit(kind, args)[1]
         except ChangeError as exc:
-            status = {"unknown": unknown, "conflict": conflict}.get(exc.reason, 400)
-            raise ApiError(status, str(exc)) from None
+            raise ApiError(exc.status(unknown, conflict), str(exc)) from None
 
     async def ingest(self, request: web.Request) -> web.Response:
         served = self.choose(request.headers)

@@ -16,3 +16,7 @@ class ChangeError(ValueError):
     def __init__(self, message: str, reason: Reason = "invalid") -> None:
         super().__init__(message)
         self.reason = reason
+
+    def status(self, unknown: int, conflict: int) -> int:
+        """The HTTP status an API answers this refusal with, given its own for each reason."""
+        return {"unknown": unknown, "conflict": conflict}.get(self.reason, 400)
