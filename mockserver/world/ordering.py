@@ -45,6 +45,9 @@ class Ordering:
         for position, ordinal in enumerate(self.order):
             rank[ordinal] = position
         self.base_status = array("b", map(statuses.__getitem__, self.order))
+        # Per status selection asked for: its statuses, base slices and their size, which the
+        # base never changes.
+        self._selections: dict[Sequence[int] | None, tuple[list[int], list[Sequence[int]], int]] = {}
         self.by_status = [
             array(code, compress(range(size), map(status.__eq__, self.base_status)))
             for status in range(status_count)
@@ -137,20 +140,25 @@ class Ordering:
     ) -> tuple[list[int], int]:
         """The ordinals at positions [offset, offset + limit) of the invoices whose status is in
         `statuses` (None: all), counted in the query's direction; and how many there are."""
-        chosen = [s for s in self._statuses(statuses) if s < len(self.by_status)]
-        total = self.count(chosen)
+        selection = self._selections.get(statuses)
+        if selection is None:
+            chosen = [s for s in self._statuses(statuses) if s < len(self.by_status)]
+            slices: list[Sequence[int]] = (
+                [range(self.size)]
+                if statuses is None
+                else [self.by_status[s] for s in chosen if self.by_status[s]]
+            )
+            selection = self._selections[statuses] = (chosen, slices, sum(map(len, slices)))
+        chosen, slices, base_total = selection
+        overlaid = bool(self.entry_of) and any(self.dead_by_status[s] or self.entries[s] for s in chosen)
+        total = self.count(chosen) if overlaid else base_total
         if descending:
             low, high = max(total - offset - limit, 0), total - offset
         else:
             low, high = offset, min(offset + limit, total)
         if low >= high:
             return [], total
-        if not any(self.dead_by_status[s] or self.entries[s] for s in chosen):
-            slices: list[Sequence[int]] = (
-                [range(self.size)]
-                if statuses is None
-                else [self.by_status[s] for s in chosen if self.by_status[s]]
-            )
+        if not overlaid:
             ranks = (
                 slices[0][low:high] if len(slices) == 1 else _merged(slices, low, high, self.size, descending)
             )
