@@ -17,6 +17,7 @@ from mockserver.control import openapi
 from mockserver.control.faults import Faults
 from mockserver.control.journal import DEFAULT_LIMIT, Journal, Query
 from mockserver.generation.fixture import DIALECTS, STATUSES
+from mockserver.shell import body
 from mockserver.shell import openapi as shell_openapi
 from mockserver.shell.app import Settings, json_response, plain_error
 from mockserver.world import clock
@@ -32,18 +33,19 @@ class BadRequest(Exception):
 
 
 async def read_json(request: web.Request) -> Any:
-    """The request's JSON body; BadRequest naming what is wrong with it."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length)
-    body = await request.read()
-    if not body.strip():
+    """The request's JSON body (None when there is none); BadRequest naming what is wrong with
+    it, a 413 when it is over MAX_BODY."""
+    if not request.body_exists:
         return None
-    if request.content_type != "application/json":
-        raise BadRequest(f"Content-Type must be application/json, got {request.content_type!r}")
     try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+        return await body.read_json(request, MAX_BODY)
+    except body.BodyError as exc:
+        if exc.problem == "too_large":
+            raise web.HTTPRequestEntityTooLarge(
+                max_size=MAX_BODY, actual_size=request.content_length or 0
+            ) from None
+        prefix = "the body is not valid JSON: " if exc.problem == "syntax" else ""
+        raise BadRequest(prefix + exc.detail) from None
 
 
 async def read_object(request: web.Request, empty_ok: bool = False) -> dict[str, Any]:

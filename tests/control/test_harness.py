@@ -135,37 +135,22 @@ def _statuses(server: MockServer, count: int) -> list[int]:
         return [client.get(INVOICES, params={"limit": 1}).status_code for _ in range(count)]
 
 
+# Past the first match, every second one, twice; and a seeded coin for the rest.
+COUNTED_RULES = [
+    {"match": {"query": {"limit": "1"}}, "respond": {"status": 502}, "after": 1, "nth": 2, "times": 2},
+    {"respond": {"status": 500}, "probability": 0.5, "seed": 7},
+]
+
+
 def test_counters_and_draws_are_deterministic(mockserver) -> None:
-    mockserver.add_faults(
-        [
-            {
-                "match": {"query": {"limit": "1"}},
-                "respond": {"status": 502},
-                "after": 1,
-                "nth": 2,
-                "times": 2,
-            },
-            {"respond": {"status": 500}, "probability": 0.5, "seed": 7},
-        ]
-    )
+    mockserver.add_faults(COUNTED_RULES)
     first = _statuses(mockserver, 12)
     # Past the first, every second: the 3rd and the 5th, then `times` is spent.
     assert [index for index, status in enumerate(first) if status == 502] == [2, 4]
     assert 0 < first.count(500) < 10
     mockserver.reset()  # fresh counters, the same seeds: the same run
     assert mockserver.faults() == []  # the rules were not the fixture's
-    mockserver.add_faults(
-        [
-            {
-                "match": {"query": {"limit": "1"}},
-                "respond": {"status": 502},
-                "after": 1,
-                "nth": 2,
-                "times": 2,
-            },
-            {"respond": {"status": 500}, "probability": 0.5, "seed": 7},
-        ]
-    )
+    mockserver.add_faults(COUNTED_RULES)
     assert _statuses(mockserver, 12) == first
 
 
