@@ -41,6 +41,7 @@ const APIS = {
 const state = {
   docs: {},
   seq: null,
+  busy: 0,
   customers: { cursors: [null], index: 0, next: null },
   customer: null, // as the Metronome-style API lists it
   api: "metronome",
@@ -124,12 +125,16 @@ async function call(path, { method = "GET", body, headers = {}, query } = {}) {
   return json ? JSON.parse(text) : text;
 }
 
+// A user's action: a refused call is said on the status line, and the poll waits until it ends.
 async function guarded(work) {
+  state.busy += 1;
   try {
     await work();
   } catch (error) {
     if (!(error instanceof Refused)) throw error;
     say(error.message, true);
+  } finally {
+    state.busy -= 1;
   }
 }
 
@@ -215,7 +220,7 @@ async function pickCustomer(customer) {
   $("customer-name").textContent = `of ${customer.name}`;
   $("ingest-button").disabled = false;
   restartInvoices();
-  await loadInvoices();
+  await showInvoices();
 }
 
 // --- invoices ----------------------------------------------------------------------------------
@@ -334,7 +339,15 @@ async function loadInvoices() {
     row.append(element("td", "no invoices on this page", { colspan: api.columns.length }));
     body.append(row);
   }
-  say(`${answer.data.length} invoices of ${customer.name} through the ${state.api === "metronome" ? "Metronome" : "Meteroid"}-style API`);
+  return answer.data.length;
+}
+
+// A page of invoices the user asked for, and a word on what it holds; a refresh after a change
+// loads the page silently, so the status line keeps saying what the change did.
+async function showInvoices() {
+  const count = await loadInvoices();
+  if (count === undefined) return;
+  say(`${count} invoices of ${state.customer.name} through the ${state.api === "metronome" ? "Metronome" : "Meteroid"}-style API`);
 }
 
 async function turnInvoices(step) {
@@ -345,7 +358,7 @@ async function turnInvoices(step) {
   } else {
     page.page += step;
   }
-  await loadInvoices();
+  await showInvoices();
 }
 
 // One invoice in both shapes: Meteroid's API takes the invoice's UUID as well as its `inv_` id.
@@ -409,7 +422,7 @@ async function refresh() {
 async function poll() {
   try {
     const now = await call("/_mock/clock");
-    if (now.seq !== state.seq) await refresh();
+    if (now.seq !== state.seq && !state.busy) await refresh();
   } catch (error) {
     if (!(error instanceof Refused)) say(`The server is not answering (${error.message})`, true);
   } finally {
@@ -439,12 +452,12 @@ async function start() {
   for (const tab of document.querySelectorAll(".tabs button")) {
     tab.addEventListener("click", () => {
       pickApi(tab.dataset.api);
-      guarded(loadInvoices);
+      guarded(showInvoices);
     });
   }
   $("filters").addEventListener("change", () => {
     restartInvoices();
-    guarded(loadInvoices);
+    guarded(showInvoices);
   });
   $("filters").addEventListener("submit", (event) => event.preventDefault());
   $("advance-button").addEventListener("click", () => guarded(advanceClock));
