@@ -10,19 +10,29 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
 from mockserver.control.journal import DEFAULT_SIZE
 from mockserver.generation.export import canonical_json
-from mockserver.generation.fixture import DIALECTS, KINDS, STATUSES, Fixture, FixtureError, load_fixture
+from mockserver.generation.fixture import (
+    DIALECTS,
+    ISOLATIONS,
+    KINDS,
+    STATUSES,
+    Fixture,
+    FixtureError,
+    load_fixture,
+)
 from mockserver.generation.generator import Progress
 from mockserver.progress import log_line, terminal_progress
 from mockserver.shell.accesslog import FORMATS, write_all
 from mockserver.shell.app import Settings
 from mockserver.shell.loading import Loading, load_while_serving, loading_app
 from mockserver.shell.ports import PortError, listen
+from mockserver.shell.worlds import DEFAULT_LIMIT
 from mockserver.world.ids import to_base62_id
 from mockserver.world.log import FileLog, LogError
 from mockserver.world.state import World
@@ -100,6 +110,20 @@ def _parser() -> argparse.ArgumentParser:
         help="replay the changes in FILE (JSON lines, as GET /_mock/changes exports them) at start, "
         "then append every change accepted",
     )
+    serve.add_argument(
+        "--isolate",
+        choices=ISOLATIONS,
+        help="token: a world of its own per bearer token, branched from the fixture's on first use "
+        "(default: the fixture's 'isolation', else none)",
+    )
+    serve.add_argument(
+        "--isolate-limit",
+        type=int,
+        default=DEFAULT_LIMIT,
+        metavar="N",
+        help=f"under isolation, the worlds kept in memory, the least recently used dropped "
+        f"(default {DEFAULT_LIMIT})",
+    )
 
     generate = commands.add_parser("generate", help="write the world as canonical JSON")
     generate.add_argument("path", metavar="PATH", help="fixture file")
@@ -154,7 +178,17 @@ def _serve(args: argparse.Namespace) -> int:
         raise SystemExit("mockserver serve: --workers must be at least 1")
     if args.journal_size < 0:
         raise SystemExit("mockserver serve: --journal-size must be 0 or more")
+    if args.isolate_limit < 1:
+        raise SystemExit("mockserver serve: --isolate-limit must be at least 1")
     fixture = load_fixture(args.fixtures)
+    isolation = (
+        fixture.isolation if args.isolate is None else None if args.isolate == "none" else args.isolate
+    )
+    if isolation is not None and args.changes is not None:
+        raise SystemExit(
+            "mockserver serve: --changes cannot be used with token isolation: "
+            "each token's world keeps its own log"
+        )
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     from mockserver.shell.server import facades, serve
 
@@ -171,8 +205,14 @@ def _serve(args: argparse.Namespace) -> int:
 
         timeline = load_while_serving(listener.sock, loading_app(loading, facades()), build, log_format)
         world = timeline.world
-        settings = Settings.from_world(world, args.dialect, args.journal_size)
-        return serve(world, settings, listener, args.workers, log_format, timeline=timeline)
+        settings = replace(
+            Settings.from_world(world, dialect=args.dialect, journal_size=args.journal_size),
+            isolation=isolation,
+            worlds=args.isolate_limit,
+        )
+        logs = Path(scratch) / "worlds"
+        logs.mkdir()
+        return serve(world, settings, listener, args.workers, log_format, timeline=timeline, logs=logs)
 
 
 def _timeline(world: World, changes: str | None, workers: int, scratch: Path) -> Timeline:

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from mockserver.shell.app import Facade, plain_error
 from mockserver.world.faults import Rule
-from mockserver.world.state import World
+from mockserver.world.timeline import Timeline
 
 
 class RuleState:
@@ -76,21 +76,23 @@ class RuleState:
 
 
 class Faults:
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.rules: list[Rule] = world.faults
+    """The rules of a timeline's world, as it is now, with this process's counters."""
+
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        self.rules: list[Rule] = timeline.world.faults
         self.states = [RuleState(rule) for rule in self.rules]
 
     def current(self) -> list[RuleState]:
         """The states of the world's rules; fresh counters whenever the rules changed."""
-        if self.world.faults is not self.rules:
-            self.rules = self.world.faults
+        if self.timeline.world.faults is not self.rules:
+            self.rules = self.timeline.world.faults
             self.states = [RuleState(rule) for rule in self.rules]
         return self.states
 
     def pick(self, request: web.Request, api: str | None, operation: str | None) -> RuleState | None:
         """The rule that answers this request, if any (counted as it is asked)."""
-        if not self.world.faults:
+        if not self.timeline.world.faults:
             return None
         for state in self.current():
             if state.fits(request, api, operation) and state.fires():

@@ -14,16 +14,15 @@ from aiohttp import web
 
 from mockserver import inspector
 from mockserver.control import openapi
-from mockserver.control.faults import Faults
-from mockserver.control.journal import DEFAULT_LIMIT, Journal, Query
+from mockserver.control.journal import DEFAULT_LIMIT, Query
 from mockserver.generation.fixture import DIALECTS, STATUSES
 from mockserver.shell import body
 from mockserver.shell import openapi as shell_openapi
 from mockserver.shell.app import Settings, json_response, plain_error
+from mockserver.shell.worlds import Served
 from mockserver.world import clock
 from mockserver.world.changes import Args, ChangeError
 from mockserver.world.faults import RuleError
-from mockserver.world.timeline import Timeline
 
 MAX_BODY = 64 * 1024  # bytes: a control request is a few dozen
 
@@ -91,27 +90,29 @@ def journal_query(request: web.Request, size: int) -> Query:
     )
 
 
-class ControlPlane:
-    def __init__(
-        self,
-        timeline: Timeline,
-        settings: Settings,
-        documents: Mapping[str, dict],
-        journal: Journal | None,
-        faults: Faults,
-    ) -> None:
-        """`documents`: the facades' OpenAPI documents by name; the control plane adds its own.
-        `journal`: None when it is off."""
-        self.timeline = timeline
-        self.settings = settings
-        self.journal, self.faults = journal, faults
-        self._health: tuple[int, bytes] | None = None
+class Published:
+    """What the control plane serves alike for every world, encoded once: the OpenAPI documents
+    and the inspector's files."""
+
+    def __init__(self, documents: Mapping[str, dict]) -> None:
+        """`documents`: the facades' OpenAPI documents by name; the control plane adds its own."""
         served = {**documents, "control": openapi.document()}
         if set(served) != set(openapi.APIS):
             raise ValueError(f"documents {sorted(served)} are served but {list(openapi.APIS)} described")
         self.documents = {name: orjson.dumps(doc, option=orjson.OPT_INDENT_2) for name, doc in served.items()}
         self.page = inspector.read(inspector.INDEX)
         self.assets = {name: inspector.read(name) for name in inspector.ASSETS}
+
+
+class ControlPlane:
+    """The control routes of one served world: its clock, changes, journal and faults."""
+
+    def __init__(self, served: Served, settings: Settings, published: Published) -> None:
+        self.timeline = served.timeline
+        self.settings = settings
+        self.journal, self.faults = served.journal, served.faults
+        self.published = published
+        self._health: tuple[int, bytes] | None = None
 
     def routes(self) -> list[web.RouteDef]:
         return shell_openapi.routes(
@@ -218,20 +219,21 @@ class ControlPlane:
         return web.Response(body=self.timeline.export(), content_type="application/x-ndjson")
 
     async def document(self, request: web.Request) -> web.Response:
-        document = self.documents.get(request.match_info["api"])
+        documents = self.published.documents
+        document = documents.get(request.match_info["api"])
         if document is None:
-            return plain_error(404, f"no such document; there are {', '.join(self.documents)}")
+            return plain_error(404, f"no such document; there are {', '.join(documents)}")
         return json_response(document)
 
     async def inspector(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.page, content_type="text/html", charset="utf-8")
+        return web.Response(body=self.published.page, content_type="text/html", charset="utf-8")
 
     async def asset(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
         media = inspector.ASSETS.get(name)
         if media is None:
             return plain_error(404, f"no such file; there are {', '.join(inspector.ASSETS)}")
-        return web.Response(body=self.assets[name], content_type=media, charset="utf-8")
+        return web.Response(body=self.published.assets[name], content_type=media, charset="utf-8")
 
     async def root(self, request: web.Request) -> web.Response:
         raise web.HTTPFound(openapi.INSPECTOR)

@@ -55,6 +55,7 @@ EXTERNAL_STATUSES = (
 SORTS = ("date_asc", "date_desc")
 AGGREGATIONS = ("count", "sum", "max", "unique")
 DIALECTS = ("documented", "upstream")
+ISOLATIONS = ("none", "token")  # one world for every client, or one per bearer token
 DEFAULT_NOW = "2026-06-15T12:00:00Z"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -226,6 +227,7 @@ class Fixture:
     default_sort: str = "date_asc"
     dialect: str = "documented"
     tokens: tuple[str, ...] = ()
+    isolation: str | None = None  # "token": a world per bearer token
     generated_customers: int = 0
     archived_share: float = 0.05
     profile: Profile = field(default_factory=Profile)
@@ -423,6 +425,7 @@ class _Validator:
                 "metronome",
                 "meteroid",
                 "auth",
+                "isolation",
                 "generate",
                 "invoices",
                 "customers",
@@ -450,6 +453,9 @@ class _Validator:
             section = self.mapping(top["auth"], "auth", ("tokens",))
             tokens = self.sequence(section.get("tokens", []), "auth.tokens")
             kwargs["tokens"] = tuple(self.text(t, f"auth.tokens[{i}]") for i, t in enumerate(tokens))
+        if "isolation" in top:
+            isolation = self.choice(top["isolation"], "isolation", ISOLATIONS)
+            kwargs["isolation"] = None if isolation == "none" else isolation
         if "faults" in top:
             rules = self.sequence(top["faults"], "faults")
             try:

@@ -15,19 +15,16 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import orjson
 from aiohttp import web
 from multidict import CIMultiDict
 
 from mockserver.control.journal import DEFAULT_SIZE
+from mockserver.shell.worlds import CONTROL, DEFAULT_LIMIT, Worlds
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
-
-if TYPE_CHECKING:
-    from mockserver.control.faults import Faults
-    from mockserver.control.journal import Journal
 
 log = logging.getLogger("mockserver")
 
@@ -42,14 +39,17 @@ class Settings:
     dialect: str = "documented"
     default_sort: str = "date_asc"
     journal_size: int = DEFAULT_SIZE  # requests the journal keeps; 0: none recorded
+    isolation: str | None = None  # "token": a world per bearer token
+    worlds: int = DEFAULT_LIMIT  # under isolation, the worlds kept in memory
 
     @classmethod
-    def from_world(
-        cls, world: World, dialect: str | None = None, journal_size: int | None = None
-    ) -> Settings:
+    def from_world(cls, world: World, **given: object) -> Settings:
+        """The fixture's settings, with what the command line gave (None: not given)."""
         fixture = world.fixture
-        settings = cls(frozenset(fixture.tokens), dialect or fixture.dialect, fixture.default_sort)
-        return settings if journal_size is None else replace(settings, journal_size=journal_size)
+        settings = cls(
+            frozenset(fixture.tokens), fixture.dialect, fixture.default_sort, isolation=fixture.isolation
+        )
+        return replace(settings, **{name: value for name, value in given.items() if value is not None})
 
 
 class Facade(Protocol):
@@ -76,11 +76,8 @@ class Facade(Protocol):
         ...
 
 
-WORLD = web.AppKey("world", World)
-
 # The rest of any path, newlines included (a decoded path may hold any character).
 ANY_TAIL = r"{tail:[\s\S]*}"
-SETTINGS = web.AppKey("settings", Settings)
 
 CORS_HEADERS = (
     ("Access-Control-Allow-Origin", "*"),
@@ -131,49 +128,62 @@ class Shell:
     Browser front-ends call the mock directly: preflights are answered and every response is
     labelled. A facade's routes need a bearer token. Every failure leaves in the emulated API's
     own error shape: a route refuses a request by raising, and its facade names the answer;
-    tracebacks stay in the log.
+    tracebacks stay in the log. Each request is served by its world (`Worlds.of`): that
+    world's handler, journal and fault rules.
     """
 
-    def __init__(
-        self,
-        settings: Settings,
-        before: Callable[[], None] | None = None,
-        journal: Journal | None = None,
-        faults: Faults | None = None,
-    ) -> None:
-        self.before, self.journal, self.faults = before, journal, faults
+    def __init__(self, settings: Settings, worlds: Worlds) -> None:
+        self.worlds = worlds
         tokens = settings.tokens
         # Clients send the same header on every request: decide once per distinct header.
         self.accepts = lru_cache(maxsize=256)(lambda header: authorized(header, tokens))
 
     def guard(
-        self, facade: Facade | None, handler: Handler, api: str | None = None, operation: str | None = None
+        self,
+        facade: Facade | None,
+        api: str | None,
+        operation: str | None,
+        method: str = "GET",
+        handler: Handler | None = None,
     ) -> Handler:
-        """`handler` behind the facade's token check and error shape (None: no token, plain errors).
+        """The route named `operation` (`metronome.listInvoices`), as each world binds it (or
+        `handler`), behind the facade's token check and error shape (None: no token, plain
+        errors).
 
-        `api` and `operation` name the route (`metronome`, `metronome.listInvoices`) for the
-        journal, which records every request but the control plane's, and for the fault
-        rules, which answer only the emulated APIs' requests (the harness stays reachable)."""
-        accepts, before = self.accepts, self.before
+        `api` names the route's API for the journal, which records every request but the
+        control plane's, and for the fault rules, which answer only the emulated APIs'
+        requests (the harness stays reachable). A request of any method but GET may change its
+        world: a world still shared is copied first."""
+        accepts, of = self.accepts, self.worlds.of
         cors_marker = CORS_HEADERS[0][0]
-        record = self.journal.record if self.journal is not None and api != "control" else None
-        faults = self.faults if facade is not None else None
+        recorded = api != "control"
+        faulted = facade is not None
+        writes = method not in ("GET", "HEAD", "*")
 
         async def guarded(request: web.Request) -> web.StreamResponse:
+            served = of(request)
+            record = served.journal.record if recorded and served.journal is not None else None
             started = time.time() if record is not None else 0.0
             fault = None
             try:
-                if before is not None:
-                    before()
+                if served.before is not None:
+                    served.before()
+                if writes and not served.owned:
+                    served.own()
                 response: web.StreamResponse | None = None
-                if faults is not None and (picked := faults.pick(request, api, operation)) is not None:
+                faults = served.faults
+                if (
+                    faulted
+                    and faults is not None
+                    and (picked := faults.pick(request, api, operation)) is not None
+                ):
                     fault = picked.effect
                     response = await faults.answer(picked, request, facade)
                 if response is None:
                     if facade is not None and not accepts(request.headers.get("Authorization", "")):
                         response = facade.unauthorized()
                     else:
-                        response = await handler(request)
+                        response = await (handler or served.handlers[operation])(request)
             except web.HTTPException as exc:
                 if exc.status < 400:
                     raise
@@ -205,7 +215,7 @@ class Shell:
                 raise web.HTTPNotFound()
             raise web.HTTPMethodNotAllowed(request.method, allowed)
 
-        guarded = self.guard(facade, unmatched, api)
+        guarded = self.guard(facade, api, None, handler=unmatched)
 
         async def answer(request: web.Request) -> web.StreamResponse:
             if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
@@ -219,31 +229,17 @@ def _error(facade: Facade | None, status: int, message: str) -> web.Response:
     return facade.error(status, message) if facade is not None else plain_error(status, message)
 
 
-def create_app(
-    world: World,
-    facades: Sequence[Facade],
-    settings: Settings | None = None,
-    open_routes: Sequence[web.RouteDef] = (),
-    before: Callable[[], None] | None = None,
-    journal: Journal | None = None,
-    faults: Faults | None = None,
-    timeline: Timeline | None = None,
-) -> web.Application:
-    """The application factory: one world (changed through `timeline`, by default one of its
-    own), any number of facades, and `open_routes` (the control plane) served without a token
-    in the shell's own error shape. `before` runs ahead of every request: a process sharing the
-    world with others catches up with their changes. `journal` records the requests, `faults`
-    may answer them instead of their routes."""
-    settings = settings or Settings.from_world(world)
-    timeline = timeline or Timeline(world)
+def create_app(worlds: Worlds) -> web.Application:
+    """The application factory: the routes of every facade of `worlds` and its open routes
+    (the control plane, served without a token in the shell's own error shape), each request
+    answered by its world."""
     app = web.Application()
-    app[WORLD] = world
-    app[SETTINGS] = settings
-    shell = Shell(settings, before, journal, faults)
+    shell = Shell(worlds.settings, worlds)
     router = app.router
-    _register(router, shell, None, "control", open_routes)
-    for facade in facades:
-        _register(router, shell, facade, facade.name, facade.routes(timeline, settings))
+    routes = worlds.base.routes
+    _register(router, shell, None, CONTROL, routes.get(CONTROL, ()))
+    for facade in worlds.facades:
+        _register(router, shell, facade, facade.name, routes.get(facade.name, ()))
         router.add_route(
             "*",
             facade.prefix + ANY_TAIL,
@@ -251,7 +247,15 @@ def create_app(
             name=f"{facade.name}.unmatched",
         )
     router.add_route("*", "/" + ANY_TAIL, shell.fallback(None, None, None), name="unmatched")
+    app.on_cleanup.append(_close(worlds))
     return app
+
+
+def _close(worlds: Worlds) -> Callable[[web.Application], Awaitable[None]]:
+    async def close(_app: web.Application) -> None:
+        worlds.close()
+
+    return close
 
 
 def _register(
@@ -262,7 +266,10 @@ def _register(
     name); the router tries them in turn, so the fallback goes on the last, allowing them all."""
     resources: dict[str, list[web.Resource]] = {}
     for route in routes:
-        guarded = shell.guard(facade, route.handler, api, route.kwargs.get("name"))
+        name = route.kwargs.get("name")
+        if name is None:
+            raise ValueError(f"route {route.method} {route.path} has no name: its handler is found by it")
+        guarded = shell.guard(facade, api, name, route.method)
         for added in web.RouteDef(route.method, route.path, guarded, route.kwargs).register(router):
             resource = added.resource
             assert isinstance(resource, web.Resource)

@@ -20,20 +20,23 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from aiohttp import web
 
 from mockserver.control.faults import Faults
 from mockserver.control.journal import Journal, declared_queries
-from mockserver.control.routes import ControlPlane
+from mockserver.control.routes import ControlPlane, Published
 from mockserver.meteroid import MeteroidFacade
 from mockserver.metronome import MetronomeFacade
 from mockserver.shell.accesslog import runner_options
 from mockserver.shell.app import Facade, Settings, create_app
 from mockserver.shell.ports import BACKLOG, Listener
+from mockserver.shell.worlds import CONTROL, Served, Worlds, log_path
 from mockserver.world.log import FileLog
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
@@ -50,28 +53,50 @@ def facades() -> list[Facade]:
 
 
 def build_app(
-    world: World, settings: Settings | None = None, timeline: Timeline | None = None
+    world: World,
+    settings: Settings | None = None,
+    timeline: Timeline | None = None,
+    logs: Path | None = None,
 ) -> web.Application:
-    """The composition root: the shell with both facades and the control plane mounted.
-
-    A timeline whose log other processes append to is caught up before every request."""
+    """The composition root: the shell with both facades and the control plane mounted on the
+    world, or under isolation on a world per token whose changes go to files in `logs` (the
+    same directory for every worker; by default one of the app's own)."""
     settings = settings or Settings.from_world(world)
     timeline = timeline or Timeline(world)
-    shared = isinstance(timeline.log, FileLog) and timeline.log.shared
     served = facades()
     documents = {facade.name: facade.openapi(settings) for facade in served}
-    journal = Journal(settings.journal_size, declared_queries(documents)) if settings.journal_size else None
-    faults = Faults(world)
-    return create_app(
-        world,
-        served,
-        settings,
-        open_routes=ControlPlane(timeline, settings, documents, journal, faults).routes(),
-        before=timeline.catch_up if shared else None,
-        journal=journal,
-        faults=faults,
-        timeline=timeline,
-    )
+    published = Published(documents)
+    declared = declared_queries(documents)
+
+    def bind(one: Served) -> dict[str, list[web.RouteDef]]:
+        routes = {facade.name: facade.routes(one.timeline, settings) for facade in served}
+        return {CONTROL: ControlPlane(one, settings, published).routes(), **routes}
+
+    def journal() -> Journal | None:
+        return Journal(settings.journal_size, declared) if settings.journal_size else None
+
+    def serve_on(on: Timeline, owned: bool = True) -> Served:
+        return Served(on, bind, journal(), Faults(on), owned)
+
+    if settings.isolation != "token":
+        return create_app(Worlds(served, settings, serve_on(timeline)))
+    scratch = None if logs is not None else tempfile.TemporaryDirectory(prefix="mockserver-worlds-")
+    directory = logs if logs is not None else Path(scratch.name)
+
+    def spawn(token: str) -> Served:
+        """A token's world: the starting world, shared until it changes, and its logged changes."""
+        branch = serve_on(Timeline(world, FileLog(log_path(directory, token), shared=True)), owned=False)
+        branch.catch_up()
+        return branch
+
+    app = create_app(Worlds(served, settings, serve_on(timeline), spawn, settings.worlds))
+    if scratch is not None:
+        app.on_cleanup.append(lambda _app: _removed(scratch))
+    return app
+
+
+async def _removed(scratch: tempfile.TemporaryDirectory) -> None:
+    scratch.cleanup()
 
 
 def serve(
@@ -82,8 +107,10 @@ def serve(
     log_format: str | None = "text",
     out: TextIO = sys.stdout,
     timeline: Timeline | None = None,
+    logs: Path | None = None,
 ) -> int:
-    """Serve on the bound `listener` until SIGINT or SIGTERM (`log_format` None: no access log).
+    """Serve on the bound `listener` until SIGINT or SIGTERM (`log_format` None: no access log);
+    under isolation, the workers keep each token's changes in `logs`.
 
     Returns the exit status: 0 after a requested stop, 1 when workers kept dying.
     """
@@ -94,10 +121,12 @@ def serve(
     sock, base = listener.sock, listener.url
     if workers == 1:
         asyncio.run(
-            _run_worker(timeline, settings, sock, log_format, lambda: _announce(out, base, world, settings))
+            _run_worker(
+                timeline, settings, sock, log_format, lambda: _announce(out, base, world, settings), logs=logs
+            )
         )
         return 0
-    return _Supervisor(timeline, settings, sock, listener.balanced, log_format).run(
+    return _Supervisor(timeline, settings, sock, listener.balanced, log_format, logs).run(
         workers, lambda: _announce(out, base, world, settings, workers)
     )
 
@@ -124,9 +153,10 @@ async def _run_worker(
     log_format: str | None,
     on_ready: Callable[[], None] | None,
     parent: int | None = None,
+    logs: Path | None = None,
 ) -> None:
     """Serve on `sock` until SIGINT or SIGTERM (or, for a forked worker, until `parent` is gone)."""
-    app = build_app(timeline.world, settings, timeline)
+    app = build_app(timeline.world, settings, timeline, logs)
     runner = web.AppRunner(app, handle_signals=False, **runner_options(app, log_format))
     await runner.setup()
     site = web.SockSite(runner, sock, backlog=BACKLOG)
@@ -162,8 +192,9 @@ class _Supervisor:
         sock: socket.socket,
         balanced: bool,
         log_format: str | None,
+        logs: Path | None,
     ) -> None:
-        self.timeline, self.settings, self.log_format = timeline, settings, log_format
+        self.timeline, self.settings, self.log_format, self.logs = timeline, settings, log_format, logs
         self.sock, self.balanced = sock, balanced
         self.address = sock.getsockname()[:2]
         self.children: set[int] = set()
@@ -216,7 +247,9 @@ class _Supervisor:
 
             if isinstance(self.timeline.log, FileLog):
                 self.timeline.log.reopen()  # a lock of its own: flock locks belong to an open file
-            asyncio.run(_run_worker(self.timeline, self.settings, sock, self.log_format, ready, parent))
+            asyncio.run(
+                _run_worker(self.timeline, self.settings, sock, self.log_format, ready, parent, self.logs)
+            )
         except BaseException:
             log.exception("worker %d failed", os.getpid())
             code = 1

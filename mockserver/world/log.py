@@ -23,6 +23,12 @@ class LogError(Exception):
 
 
 class ChangeLog(Protocol):
+    shared: bool  # whether other processes append to it while this one serves
+
+    def fresh(self) -> bool:
+        """Whether this process has read every change in it."""
+        ...
+
     def locked(self) -> contextlib.AbstractContextManager[None]:
         """Held while a change is checked and appended: no other writer comes in between."""
         ...
@@ -33,9 +39,16 @@ class ChangeLog(Protocol):
 
     def append(self, change: Change) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class MemoryLog:
     """One process's log: nobody else appends, so there is never anything unread."""
+
+    shared = False
+
+    def fresh(self) -> bool:
+        return True
 
     def locked(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
@@ -44,6 +57,9 @@ class MemoryLog:
         return []
 
     def append(self, change: Change) -> None:
+        pass
+
+    def close(self) -> None:
         pass
 
 
@@ -103,3 +119,6 @@ class FileLog:
         os.write(self._fd, line)
         self._offset += len(line)
         self._line += 1
+
+    def close(self) -> None:
+        os.close(self._fd)

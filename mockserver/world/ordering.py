@@ -17,6 +17,7 @@ before any change; otherwise the page is a merge of the few base ranks and entri
 
 from __future__ import annotations
 
+import copy
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
@@ -61,6 +62,19 @@ class Ordering:
         self.entries: list[list[tuple]] = [[] for _ in self.by_status]
         self.entry_of: dict[int, tuple[int, tuple]] = {}
         self.frozen: dict[int, tuple] = {}  # base rank -> its key before a change moved it
+
+    def branch(self, sort_key: Callable[[int], tuple]) -> Ordering:
+        """The same ordering for a copy of its world, whose keys `sort_key` reads: the base is
+        shared (nothing writes to it once built), the overlay is its own."""
+        twin = copy.copy(self)
+        twin.sort_key = sort_key
+        twin._selections = dict(self._selections)
+        twin.dead = set(self.dead)
+        twin.dead_by_status = [list(ranks) for ranks in self.dead_by_status]
+        twin.entries = [list(entries) for entries in self.entries]
+        twin.entry_of = dict(self.entry_of)
+        twin.frozen = dict(self.frozen)
+        return twin
 
     @property
     def changed(self) -> bool:

@@ -10,6 +10,7 @@ cached for an earlier state is ever served. Reset writes the fixture's columns b
 
 from __future__ import annotations
 
+import copy
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
@@ -25,7 +26,7 @@ from mockserver.generation.generator import Generated, Generator, InvoiceColumns
 from mockserver.generation.invoice_body import Amounts, Written, build_invoice
 from mockserver.world import clock
 from mockserver.world.faults import Rule
-from mockserver.world.metering import Aggregate, Metering
+from mockserver.world.metering import Aggregate, Metering, copied
 from mockserver.world.model import Contract, Customer, Invoice, Line
 from mockserver.world.ordering import Ordering
 
@@ -198,6 +199,48 @@ class World:
 
     def __len__(self) -> int:
         return len(self.cols)
+
+    def copy(self) -> World:
+        """A world of its own in the same state, for a branch that is about to change: nothing
+        is generated or sorted again. What no change writes is shared: the fixture, its
+        customers as generated and its columns kept for reset, the id order, the fault rules
+        (replaced whole by a change, so their counters carry on), and each ordering's base;
+        every container a change writes is copied."""
+        twin = copy.copy(self)
+        twin.customers = list(self.customers)
+        twin.contracts = list(self.contracts)
+        twin.cols = self.cols.copy()
+        twin.currencies = list(self.currencies)
+        twin.pinned = dict(self.pinned)
+        twin.customer_by_id = dict(self.customer_by_id)
+        twin.customer_by_alias = dict(self.customer_by_alias)
+        twin.billed = list(self.billed)
+        twin.contract_by_id = dict(self.contract_by_id)
+        twin.invoice_by_id = dict(self.invoice_by_id)
+        twin.by_customer = [array(self._code, group) for group in self.by_customer]
+        twin.by_contract = [array(self._code, group) for group in self.by_contract]
+        branched = {id(o): o.branch(twin.sort_key(key)) for key, o in self._orderings.items()}
+        for key, o in self._fixture_orderings.items():
+            branched.setdefault(id(o), o.branch(twin.sort_key(key)))
+        twin._orderings = {key: branched[id(o)] for key, o in self._orderings.items()}
+        twin._fixture_orderings = {key: branched[id(o)] for key, o in self._fixture_orderings.items()}
+        twin._scopes = {}
+        twin._body = lru_cache(maxsize=8192)(twin._build)
+        twin.tokens = array("q", self.tokens)
+        twin._token_ordinal = dict(self._token_ordinal)
+        twin.as_of = dict(self.as_of)
+        twin.touched = set(self.touched)
+        twin.usage = {ordinal: copied(usage) for ordinal, usage in self.usage.items()}
+        twin.voided_at = dict(self.voided_at)
+        twin.regenerated_from = dict(self.regenerated_from)
+        twin.transactions = dict(self.transactions)
+        twin.event_keys = set(self.event_keys)
+        twin._customer_drafts = {}
+        twin.customer_version = list(self.customer_version)
+        twin.status_counts = list(self.status_counts)
+        twin.drafts, twin.processing = set(self.drafts), set(self.processing)
+        twin.periods = dict(self.periods)
+        return twin
 
     # entities
 

@@ -105,7 +105,7 @@ class Servers:
 
     def start(self, world: World, dialect: str | None = None) -> Api:
         """A new server for `world`, configured by its fixture (dialect, default sort, tokens)."""
-        settings = Settings.from_world(world, dialect)
+        settings = Settings.from_world(world, dialect=dialect)
         token = sorted(settings.tokens)[0] if settings.tokens else TOKEN
 
         async def started() -> TestClient:

@@ -7,6 +7,7 @@ import pytest
 from aiohttp import web
 
 from mockserver.shell.app import Settings, create_app, json_headers, json_response
+from mockserver.shell.worlds import Worlds
 from mockserver.world.state import World
 
 
@@ -26,7 +27,11 @@ class EchoFacade:
         async def refuse(request: web.Request) -> web.Response:
             raise LookupError("no such echo")
 
-        return [web.get("/echo/ok", ok), web.get("/echo/boom", boom), web.get("/echo/refuse", refuse)]
+        return [
+            web.get("/echo/ok", ok, name="echo.ok"),
+            web.get("/echo/boom", boom, name="echo.boom"),
+            web.get("/echo/refuse", refuse, name="echo.refuse"),
+        ]
 
     def error(self, status: int, message: str) -> web.Response:
         return json_response(orjson.dumps({"echo_error": message}), status)
@@ -42,18 +47,18 @@ async def ping(request: web.Request) -> web.Response:
     return json_response(b'{"pong":true}')
 
 
-OPEN = [web.get("/open/ping", ping)]
+OPEN = [web.get("/open/ping", ping, name="control.ping")]
 
 
 @pytest.fixture
 async def client(aiohttp_client, default_world: World):
-    return await aiohttp_client(create_app(default_world, [EchoFacade()], open_routes=OPEN))
+    return await aiohttp_client(create_app(Worlds.one(default_world, [EchoFacade()], Settings(), OPEN)))
 
 
 @pytest.fixture
 async def locked_client(aiohttp_client, default_world: World):
     settings = Settings(tokens=frozenset({"sesame"}))
-    return await aiohttp_client(create_app(default_world, [EchoFacade()], settings))
+    return await aiohttp_client(create_app(Worlds.one(default_world, [EchoFacade()], settings)))
 
 
 AUTH = {"Authorization": "Bearer anything"}

@@ -1,0 +1,152 @@
+"""Which world answers a request: the one world, or, under isolation, one per bearer token.
+
+A served world is a timeline (the world and its log of changes), the request journal and the
+fault rules' counters, and every route's handler bound to that world. Under isolation
+(`--isolate token`) each distinct token gets one, created on its first request from the
+server's starting world without generating anything: it reads that world, shared, until its
+first change, and only then copies it (copy on write). Its changes go to a log file of its
+own, named by a digest of the token, so that every worker applies them and a world dropped
+from memory (the least recently used, past the bound) comes back from its log when its token
+returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from mockserver.world.state import World
+from mockserver.world.timeline import Timeline
+
+if TYPE_CHECKING:
+    from mockserver.control.faults import Faults
+    from mockserver.control.journal import Journal
+    from mockserver.shell.app import Facade, Handler, Settings
+
+DEFAULT_LIMIT = 128  # worlds kept in memory under isolation
+CONTROL = "control"  # the routes of no emulated API: the control plane's
+
+
+# Every route bound to one served world, by the name of the API it belongs to (CONTROL: none).
+Bind = Callable[["Served"], Mapping[str, Iterable[web.RouteDef]]]
+
+
+class Served:
+    """One world as the server serves it: its timeline, journal, fault counters and handlers."""
+
+    def __init__(
+        self,
+        timeline: Timeline,
+        bind: Bind,
+        journal: Journal | None = None,
+        faults: Faults | None = None,
+        owned: bool = True,
+    ) -> None:
+        self.timeline, self.journal, self.faults = timeline, journal, faults
+        self._bind = bind
+        self.owned = owned  # False while it reads a world it shares with others
+        # A log other processes append to is read before every request: read-your-writes.
+        self.before: Callable[[], None] | None = self.catch_up if timeline.log.shared else None
+        self.routes: dict[str, list[web.RouteDef]] = {}
+        self.handlers: dict[str, Handler] = {}
+        self.rebind()
+
+    def rebind(self) -> None:
+        """Bind every route to the world as it now is (handlers keep their world's caches)."""
+        self.routes = {api: list(routes) for api, routes in self._bind(self).items()}
+        self.handlers = {
+            route.kwargs["name"]: route.handler for routes in self.routes.values() for route in routes
+        }
+
+    def own(self) -> None:
+        """Copy the shared world before this one changes it."""
+        if not self.owned:
+            self.timeline.world = self.timeline.world.copy()
+            self.owned = True
+            self.rebind()
+
+    def catch_up(self) -> None:
+        """Apply what other processes appended to the log (a world of its own first)."""
+        if not self.timeline.log.fresh():
+            self.own()
+            self.timeline.catch_up()
+
+    def close(self) -> None:
+        self.timeline.log.close()
+
+
+class Worlds:
+    """The served worlds: `of(request)` is the one that answers a request."""
+
+    def __init__(
+        self,
+        facades: Sequence[Facade],
+        settings: Settings,
+        base: Served,
+        spawn: Callable[[str], Served] | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> None:
+        """`base` serves every request, unless `spawn` makes the world of each token (isolation)."""
+        self.facades, self.settings, self.base = facades, settings, base
+        self._spawn, self.limit = spawn, limit
+        self._by_token: OrderedDict[str, Served] = OrderedDict()
+        self.of: Callable[[web.Request], Served] = self._isolated if spawn is not None else lambda _r: base
+
+    @classmethod
+    def one(
+        cls,
+        world: World,
+        facades: Sequence[Facade],
+        settings: Settings,
+        open_routes: Iterable[web.RouteDef] = (),
+    ) -> Worlds:
+        """A single world served through `facades`, with `open_routes` beside them."""
+        opened = list(open_routes)
+
+        def bind(served: Served) -> dict[str, Iterable[web.RouteDef]]:
+            routes = {facade.name: facade.routes(served.timeline, settings) for facade in facades}
+            return {CONTROL: opened, **routes}
+
+        return cls(facades, settings, Served(Timeline(world), bind))
+
+    @property
+    def isolated(self) -> bool:
+        return self._spawn is not None
+
+    def __len__(self) -> int:
+        """The worlds in memory."""
+        return len(self._by_token) if self.isolated else 1
+
+    def _isolated(self, request: web.Request) -> Served:
+        token = bearer(request.headers.get("Authorization", ""))
+        found = self._by_token.get(token)
+        if found is not None:
+            self._by_token.move_to_end(token)
+            return found
+        assert self._spawn is not None
+        made = self._by_token[token] = self._spawn(token)
+        while len(self._by_token) > self.limit:
+            _, dropped = self._by_token.popitem(last=False)
+            dropped.close()
+        return made
+
+    def close(self) -> None:
+        for served in self._by_token.values():
+            served.close()
+        self._by_token.clear()
+
+
+def bearer(header: str) -> str:
+    """The bearer token of an Authorization header; "" when there is none."""
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def log_path(directory: Path, token: str) -> Path:
+    """The file of a token's changes: named by a digest, so that no token is written down."""
+    return directory / f"{hashlib.sha256(token.encode()).hexdigest()[:32]}.jsonl"
