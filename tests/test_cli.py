@@ -37,6 +37,21 @@ def one_line(done: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--isolate-limit", "0"], "mockserver serve: --isolate-limit must be at least 1"),
+        (
+            ["--isolate", "token", "--changes", "changes.jsonl"],
+            "mockserver serve: --changes cannot be used with token isolation: "
+            "each token's world keeps its own log",
+        ),
+    ],
+)
+def test_isolation_options_that_cannot_be_served(args: list[str], message: str) -> None:
+    assert one_line(mockserver("serve", "--port", "0", *args)) == message
+
+
 def test_version_is_the_installed_package_version() -> None:
     done = mockserver("--version")
     assert done.returncode == 0

@@ -8,7 +8,7 @@ under the same id. No token is needed; errors are `{"message": ...}`.
 from __future__ import annotations
 
 from mockserver.control.journal import DEFAULT_LIMIT
-from mockserver.generation.fixture import DIALECTS, STATUSES
+from mockserver.generation.fixture import DIALECTS, ISOLATIONS, STATUSES
 from mockserver.inspector import ASSETS
 from mockserver.shell.openapi import (
     BOOLEAN,
@@ -75,6 +75,11 @@ SCHEMAS: dict[str, Schema] = {
                 "description": "The Meteroid spelling of requests that choose none.",
             },
             "dialects": array(enum(DIALECTS), description="Every Meteroid spelling served."),
+            "isolation": {
+                **enum(ISOLATIONS),
+                "description": "token: every answer of the server, this one included, is about the world "
+                "of the request's bearer token (none: the one world).",
+            },
             "counts": closed(
                 {
                     "customers": COUNT,

@@ -153,6 +153,7 @@ class ControlPlane:
             "seq": world.seq,
             "dialect": self.settings.dialect,  # Meteroid-style requests that choose none get this one
             "dialects": list(DIALECTS),  # every one is served, chosen per request
+            "isolation": self.settings.isolation or "none",  # "token": this is the caller's world
             "counts": {
                 "customers": len(world.customers),
                 "contracts": len(world.contracts),

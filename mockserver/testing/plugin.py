@@ -7,10 +7,12 @@
         assert [r["status"] for r in mockserver.requests()] == [429, 200]
 
 The server is started once per distinct set of options (ini `mockserver_fixture`,
-`mockserver_dialect`, `mockserver_args`, overridden by a test's or module's
-`@pytest.mark.mockserver(fixture=..., dialect=..., args=[...])`) and stopped at the end of the
-session. Before each test the world is reset (clock, changes and the fixture's own fault rules,
-with fresh counters) and the journal emptied. The official SDKs are imported only when asked
+`mockserver_dialect`, `mockserver_isolation`, `mockserver_args`, overridden by a test's or
+module's `@pytest.mark.mockserver(fixture=..., dialect=..., isolation=..., args=[...])`) and
+stopped at the end of the session. Each test gets a fresh world: with `isolation="token"` a
+token of its own, so a world of its own that no other test (nor another process sharing the
+server) can touch; otherwise the one world is reset (clock, changes and the fixture's own fault
+rules, with fresh counters) and the journal emptied. The official SDKs are imported only when asked
 for, so the plugin works without them. HTTP goes through the standard library: no dependency.
 """
 
@@ -21,6 +23,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +58,7 @@ class MockServer:
             url += "?" + urllib.parse.urlencode(filters)
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method=method)
+        request.add_header("Authorization", f"Bearer {self.token}")  # under isolation: its world
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
@@ -126,13 +130,15 @@ class MockServer:
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mockserver_fixture", "fixture file mockserver serves (default: its default world)")
     parser.addini("mockserver_dialect", "the Meteroid spelling of requests that choose none")
+    parser.addini("mockserver_isolation", "token: a world of its own per test, on one server; none (default)")
     parser.addini("mockserver_args", "more `mockserver serve` arguments", type="args", default=[])
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockserver(fixture=None, dialect=None, args=()): the server this test's `mockserver` uses",
+        "mockserver(fixture=None, dialect=None, isolation=None, args=()): "
+        "the server this test's `mockserver` uses",
     )
 
 
@@ -160,19 +166,27 @@ def mockserver_servers() -> Iterator[_Servers]:
 
 @pytest.fixture
 def mockserver(request: pytest.FixtureRequest, mockserver_servers: _Servers) -> Iterator[MockServer]:
-    """This test's server, with a fresh world: reset, and an empty journal."""
+    """This test's server, with a fresh world: a token of its own under isolation, else the
+    world reset and the journal emptied."""
     config = request.config
     marker = request.node.get_closest_marker("mockserver")
     options = marker.kwargs if marker is not None else {}
     fixture = options.get("fixture", config.getini("mockserver_fixture") or None)
     dialect = options.get("dialect", config.getini("mockserver_dialect") or None)
+    isolation = options.get("isolation", config.getini("mockserver_isolation") or "none")
     args = tuple(options.get("args", config.getini("mockserver_args")))
     if dialect:
         args += ("--dialect", dialect)
+    if isolation != "none":
+        args += ("--isolate", isolation)
     if fixture is not None:
         fixture = str(config.rootpath / fixture)
-    server = MockServer(mockserver_servers.base_url(fixture, args))
-    server.reset()
-    server.clear_requests()
+    base_url = mockserver_servers.base_url(fixture, args)
+    if isolation == "token":
+        server = MockServer(base_url, f"mockserver-test-{uuid.uuid4().hex}")
+    else:
+        server = MockServer(base_url)
+        server.reset()
+        server.clear_requests()
     yield server
     server.close()

@@ -220,6 +220,19 @@ def test_the_plugin_and_the_readmes_example_work_in_another_pytest_run(tmp_path:
             @pytest.mark.mockserver(dialect="upstream")
             def test_a_marker_picks_another_server(mockserver):
                 assert mockserver.control("GET", "health")["dialect"] == "upstream"
+
+            TOKENS = []
+
+            @pytest.mark.mockserver(isolation="token")
+            @pytest.mark.parametrize("turn", [1, 2])
+            def test_isolated_tests_each_get_a_world_of_their_own(mockserver, turn):
+                assert mockserver.control("GET", "health")["isolation"] == "token"
+                assert mockserver.now() == "2026-11-15T12:00:00Z" and mockserver.requests() == []
+                mockserver.advance("P1D")
+                mockserver.metronome().v1.customers.list()
+                assert len(mockserver.requests()) == 1
+                TOKENS.append(mockserver.token)
+                assert len(set(TOKENS)) == turn
             """
         )
     )
@@ -231,4 +244,4 @@ def test_the_plugin_and_the_readmes_example_work_in_another_pytest_run(tmp_path:
         timeout=300,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "6 passed" in run.stdout
+    assert "8 passed" in run.stdout

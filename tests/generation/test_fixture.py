@@ -29,6 +29,7 @@ BAD_FIXTURES = [
     ("- 1\n- 2", "", "expected a mapping, got a list"),
     ("metronome: {default_sort: newest}", "metronome.default_sort", "expected one of date_asc, date_desc"),
     ("meteroid: {dialect: pascal}", "meteroid.dialect", "expected one of documented, upstream"),
+    ("isolation: tenant", "isolation", "expected one of none, token, got 'tenant'"),
     ("auth: {tokens: ['']}", "auth.tokens[0]", "expected a non-empty string"),
     ("auth: {tokens: abc}", "auth.tokens", "expected a list"),
     ("generate: {customers: many}", "generate.customers", "expected an integer"),
@@ -278,6 +279,13 @@ def test_fault_rules_in_a_fixture_are_kept_in_order() -> None:
         ("metronome", 429, 2, 0),
         (None, None, None, 5),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "isolation"), [("", None), ("isolation: none", None), ("isolation: token", "token")]
+)
+def test_a_fixture_may_isolate_a_world_per_token(text: str, isolation: str | None) -> None:
+    assert parse_fixture(text, "world.yaml").isolation == isolation
 
 
 def test_five_line_fixture_gives_a_rich_world() -> None:

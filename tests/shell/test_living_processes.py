@@ -25,10 +25,10 @@ READS = (
 )
 
 
-def fetch(base: str, path: str, body: object = None) -> bytes:
+def fetch(base: str, path: str, body: object = None, auth: dict[str, str] = AUTH) -> bytes:
     """One request on a connection of its own, so that the kernel may pick any worker."""
     data = None if body is None else orjson.dumps(body)
-    headers = {**AUTH, **({} if body is None else {"Content-Type": "application/json"})}
+    headers = {**auth, **({} if body is None else {"Content-Type": "application/json"})}
     request = urllib.request.Request(base + path, data=data, headers=headers)
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.read()
