@@ -21,7 +21,7 @@ import copy
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from itertools import compress
+from itertools import chain, compress
 from operator import itemgetter
 
 _P = itemgetter(0)
@@ -46,9 +46,9 @@ class Ordering:
         for position, ordinal in enumerate(self.order):
             rank[ordinal] = position
         self.base_status = array("b", map(statuses.__getitem__, self.order))
-        # Per status selection asked for: its statuses, base slices and their size, which the
-        # base never changes.
-        self._selections: dict[Sequence[int] | None, tuple[list[int], list[Sequence[int]], int]] = {}
+        # Per status selection asked for: its statuses and the base's invoices of them in order,
+        # which the base never changes.
+        self._selections: dict[Sequence[int] | None, tuple[list[int], Sequence[int]]] = {}
         self.by_status = [
             array(code, compress(range(size), map(status.__eq__, self.base_status)))
             for status in range(status_count)
@@ -156,16 +156,10 @@ class Ordering:
         `statuses` (None: all), counted in the query's direction; and how many there are."""
         selection = self._selections.get(statuses)
         if selection is None:
-            chosen = [s for s in self._statuses(statuses) if s < len(self.by_status)]
-            slices: list[Sequence[int]] = (
-                [range(self.size)]
-                if statuses is None
-                else [self.by_status[s] for s in chosen if self.by_status[s]]
-            )
-            selection = self._selections[statuses] = (chosen, slices, sum(map(len, slices)))
-        chosen, slices, base_total = selection
+            selection = self._selections[statuses] = self._selection(statuses)
+        chosen, members = selection
         overlaid = bool(self.entry_of) and any(self.dead_by_status[s] or self.entries[s] for s in chosen)
-        total = self.count(chosen) if overlaid else base_total
+        total = self.count(chosen) if overlaid else len(members)
         if descending:
             low, high = max(total - offset - limit, 0), total - offset
         else:
@@ -173,10 +167,7 @@ class Ordering:
         if low >= high:
             return [], total
         if not overlaid:
-            ranks = (
-                slices[0][low:high] if len(slices) == 1 else _merged(slices, low, high, self.size, descending)
-            )
-            items = [self.order[rank] for rank in ranks]
+            items = list(members[low:high])
         elif descending and high == total:
             items = self._top(chosen, high - low)
         else:
@@ -184,6 +175,16 @@ class Ordering:
         if descending:
             items.reverse()
         return items, total
+
+    def _selection(self, statuses: Sequence[int] | None) -> tuple[list[int], Sequence[int]]:
+        """The statuses asked for that exist, and the base's invoices of those statuses in
+        order: a page of the base is then a slice. Its ranks are sorted runs, one per status,
+        which a sort merges in a pass."""
+        chosen = [s for s in self._statuses(statuses) if s < len(self.by_status)]
+        if statuses is None:
+            return chosen, self.order
+        ranks = sorted(chain.from_iterable(self.by_status[s] for s in chosen))
+        return chosen, array(self.order.typecode, map(self.order.__getitem__, ranks))
 
     def live(self) -> list[int]:
         """Every invoice in order: what a scan of the whole world walks."""
@@ -267,45 +268,3 @@ class Ordering:
             found += self.entries[s][-count:]
         found.sort()
         return [item[3] for item in found[-count:]]
-
-
-def _merged(slices: list[Sequence[int]], low: int, high: int, size: int, from_top: bool) -> list[int]:
-    """Positions [low, high) of the merge of sorted, disjoint slices, without merging the rest.
-
-    Each slice is cut where the merge's position `low` (or, `from_top`, `high`) falls, which
-    needs no search on a first page, and only the `high - low` ranks of each slice on the
-    page's side of the cut are sorted together.
-    """
-    count = high - low
-    ranks: list[int] = []
-    if from_top:
-        for ranked, cut in zip(slices, _cuts(slices, high, size), strict=True):
-            ranks += ranked[max(cut - count, 0) : cut]
-        ranks.sort()
-        return ranks[-count:]
-    for ranked, cut in zip(slices, _cuts(slices, low, size), strict=True):
-        ranks += ranked[cut : cut + count]
-    ranks.sort()
-    return ranks[:count]
-
-
-def _cuts(slices: list[Sequence[int]], position: int, size: int) -> list[int]:
-    """Per slice, how many of its ranks come before the merge's `position`."""
-    if position == 0:
-        return [0] * len(slices)
-    if position == sum(map(len, slices)):
-        return list(map(len, slices))
-    rank = _nth_rank(slices, position, size)
-    return [bisect_left(s, rank) for s in slices]
-
-
-def _nth_rank(slices: list[Sequence[int]], n: int, size: int) -> int:
-    """The n-th smallest rank (0-based) across sorted slices, by binary search on rank."""
-    low, high = 0, size - 1
-    while low < high:
-        middle = (low + high) // 2
-        if sum(bisect_right(s, middle) for s in slices) > n:
-            high = middle
-        else:
-            low = middle + 1
-    return low
