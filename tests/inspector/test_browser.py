@@ -142,7 +142,9 @@ def test_the_inspector_shows_the_world_pages_invoices_and_moves_the_clock(browse
         browser.find_element(By.ID, "advance-button").click()
         wait.until(lambda d: text(d, "clock") == "2026-12-15T12:00:00Z")
         wait.until(lambda d: text(d, "changes").startswith("clock: to 2026-12-15T12:00:00Z"))
-        wait.until(lambda d: "Clock moved from 2026-11-15T12:00:00Z to 2026-12-15T12:00:00Z" in text(d, "status"))
+        wait.until(
+            lambda d: "Clock moved from 2026-11-15T12:00:00Z to 2026-12-15T12:00:00Z" in text(d, "status")
+        )
         assert text(browser, "world-seq") == "2"
 
         ARTIFACTS.mkdir(exist_ok=True)
