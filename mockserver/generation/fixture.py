@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ ISOLATIONS = ("none", "token")  # one world for every client, or one per bearer 
 DEFAULT_NOW = "2026-06-15T12:00:00Z"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+_PRICE_KEYS = "'price' (per unit, in major units) or 'prices' (per currency)"
 
 
 class FixtureError(Exception):
@@ -161,12 +163,28 @@ class InvoiceSpec:
     custom_fields: tuple[tuple[str, str], ...] | None = None
 
 
+def _price_in(price: str | None, prices: tuple[tuple[str, str], ...], currency: str) -> str | None:
+    """A unit price in major units: `prices` for the currency, else `price`; None: not priced."""
+    return dict(prices).get(currency, price)
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """One band of a graduated price: the units above the previous tier's bound (0 for the
+    first) up to `up_to` (None: every unit beyond, the last tier), each at this tier's price."""
+
+    up_to: str | None
+    price: str | None = None
+    prices: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True)
 class MetricSpec:
-    """A billable metric: which events it counts, how it aggregates them and its unit price.
+    """A billable metric: which events it counts, how it aggregates them and what a unit costs.
 
     `code` is the event type (Metronome) or event code (Meteroid) it matches; several metrics
-    may match one code. Prices are per unit in major units: `prices` per currency, else `price`.
+    may match one code. Prices are per unit in major units: `prices` per currency, else `price`;
+    a metric with `tiers` prices each tier that way instead, and has no price of its own.
     """
 
     name: str
@@ -176,10 +194,23 @@ class MetricSpec:
     filters: tuple[tuple[str, str], ...] = ()  # properties an event must carry with these values
     price: str | None = None
     prices: tuple[tuple[str, str], ...] = ()
+    tiers: tuple[TierSpec, ...] = ()
 
     def unit_price(self, currency: str) -> str | None:
-        """Per unit in major units; None when the metric bills nothing in that currency."""
-        return dict(self.prices).get(currency, self.price)
+        """Per unit in major units; None when the metric bills nothing in that currency (and
+        for a tiered metric, see `tier_prices`)."""
+        return _price_in(self.price, self.prices, currency)
+
+    def tier_prices(self, currency: str) -> tuple[str, ...] | None:
+        """Each tier's unit price in major units; None when the tiers bill nothing in that
+        currency (validation has every tier price the same currencies)."""
+        prices = []
+        for tier in self.tiers:
+            price = _price_in(tier.price, tier.prices, currency)
+            if price is None:
+                return None
+            prices.append(price)
+        return tuple(prices)
 
 
 @dataclass(frozen=True)
@@ -528,7 +559,7 @@ class _Validator:
         return tuple(result)
 
     def metric(self, raw: Any, path: str) -> MetricSpec:
-        keys = ("name", "code", "aggregation", "property", "filters", "price", "prices")
+        keys = ("name", "code", "aggregation", "property", "filters", "price", "prices", "tiers")
         section = self.mapping(raw, path, keys)
         if "code" not in section:
             raise self.fail(path, "missing key 'code' (the event type or code the metric counts)")
@@ -547,6 +578,19 @@ class _Validator:
             raise self.fail(path, f"missing key 'property' (the property a {aggregation} reads)")
         if "filters" in section:
             spec["filters"] = self.string_map(section["filters"], f"{path}.filters")
+        if "tiers" in section:
+            if "price" in section or "prices" in section:
+                raise self.fail(f"{path}.tiers", "give either 'price'/'prices' or 'tiers', not both")
+            spec["tiers"] = self.tiers(section["tiers"], f"{path}.tiers")
+        else:
+            spec.update(self.priced(section, path))
+            if not ("price" in spec or "prices" in spec):
+                raise self.fail(path, f"missing key {_PRICE_KEYS}, or 'tiers' (graduated prices)")
+        return MetricSpec(**spec)
+
+    def priced(self, section: Mapping[str, Any], path: str) -> dict[str, Any]:
+        """A metric's or a tier's `price` and `prices`, those given."""
+        spec: dict[str, Any] = {}
         if "price" in section:
             spec["price"] = self.decimal(section["price"], f"{path}.price")
         if "prices" in section:
@@ -562,9 +606,62 @@ class _Validator:
                     for currency, price in prices.items()
                 )
             )
-        if "price" not in spec and not spec.get("prices"):
-            raise self.fail(path, "missing key 'price' (per unit, in major units) or 'prices' (per currency)")
-        return MetricSpec(**spec)
+        return spec
+
+    def tiers(self, raw: Any, path: str) -> tuple[TierSpec, ...]:
+        """Graduated tiers: bounds strictly increasing from 0, only the last open-ended, and every
+        tier pricing the same currencies (so that a currency is billed whole or not at all)."""
+        items = self.sequence(raw, path)
+        if not items:
+            raise self.fail(path, "expected at least one tier")
+        tiers: list[TierSpec] = []
+        below = "0"
+        for i, item in enumerate(items):
+            where = f"{path}[{i}]"
+            section = self.mapping(item, where, ("up_to", "price", "prices"))
+            up_to = None
+            if i == len(items) - 1:
+                if "up_to" in section:
+                    raise self.fail(f"{where}.up_to", "the last tier is open-ended; leave out 'up_to'")
+            else:
+                if "up_to" not in section:
+                    raise self.fail(where, "missing key 'up_to' (only the last tier is open-ended)")
+                up_to = self.decimal(section["up_to"], f"{where}.up_to")
+                if Fraction(up_to) <= Fraction(below):
+                    raise self.fail(
+                        f"{where}.up_to",
+                        f"expected a bound above {below} (bounds start above 0 and strictly increase), "
+                        f"got {up_to}",
+                    )
+                below = up_to
+            prices = self.priced(section, where)
+            if not prices:
+                raise self.fail(where, f"missing key {_PRICE_KEYS}")
+            tiers.append(TierSpec(up_to, **prices))
+        self.check_tier_currencies(tiers, path)
+        return tuple(tiers)
+
+    def check_tier_currencies(self, tiers: list[TierSpec], path: str) -> None:
+        """A currency some tier prices and another does not would bill part of a quantity only."""
+        fallback = next((i for i, tier in enumerate(tiers) if tier.price is not None), None)
+        for i, tier in enumerate(tiers):
+            if tier.price is not None:
+                continue
+            if fallback is not None:
+                raise self.fail(
+                    f"{path}[{i}]",
+                    f"missing key 'price': {path}[{fallback}].price prices every currency, "
+                    "so every tier needs one",
+                )
+            own = dict(tier.prices)
+            for j, other in enumerate(tiers):
+                missing = sorted(set(dict(other.prices)) - set(own))
+                if missing:
+                    raise self.fail(
+                        f"{path}[{i}].prices",
+                        f"no price for {missing[0]}, which {path}[{j}] prices; "
+                        "every tier prices the same currencies",
+                    )
 
     def billing_provider(self, value: Any, path: str) -> BillingProvider | None:
         if value is None:

@@ -174,7 +174,9 @@ SHARED: dict[str, Schema] = {
                         "quantity": DECIMAL,
                         "unit_price": DECIMAL,
                     }
-                )
+                ),
+                description="A tiered line's price bands with units in it (their totals add up to "
+                "`amount_total`); empty for any other line.",
             ),
         },
         description="Prices are in major units; `amount_total` in minor units.",

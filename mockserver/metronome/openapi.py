@@ -59,7 +59,10 @@ ID_BODY = accepted({"id": {**UUID, "description": "Any letter case."}})
 
 SCHEMAS: dict[str, Schema] = {
     "CreditType": closed({"id": UUID, "name": {**STRING, "examples": ["USD (cents)"]}}),
-    "Tier": closed({"starting_at": INTEGER, "quantity": NUMBER, "price": NUMBER, "subtotal": INTEGER}),
+    "Tier": closed(
+        {"starting_at": NUMBER, "quantity": NUMBER, "price": NUMBER, "subtotal": INTEGER},
+        description="A price band with units in it: `quantity` units from `starting_at` on, at `price` each.",
+    ),
     "SubLineItem": closed(
         {
             "name": STRING,
@@ -69,7 +72,8 @@ SCHEMAS: dict[str, Schema] = {
             "start_date": DATETIME,
             "end_date": DATETIME,
             "tiers": array(ref("Tier")),
-        }
+        },
+        description="A tiered line's charge: its `tiers` add up to its `quantity` and `subtotal`.",
     ),
     "ProductLineItem": closed(
         {

@@ -40,7 +40,7 @@ _LIST_OPEN = b'{"data":['
 _LAST_PAGE = b'],"next_page":null}'
 
 
-def number(text: str) -> int | float:
+def number(text: str | int) -> int | float:
     """A decimal string as a JSON number: integral values stay integers."""
     value = Fraction(text)
     return value.numerator if value.denominator == 1 else float(value)
@@ -219,7 +219,7 @@ class Renderer:
                     "end_date": clock.format_z(line.ends_at),
                     "tiers": [
                         {
-                            "starting_at": tier.starting_at,
+                            "starting_at": number(tier.starting_at),
                             "quantity": number(tier.quantity),
                             "price": number(tier.price),
                             "subtotal": tier.subtotal,

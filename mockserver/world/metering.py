@@ -3,7 +3,8 @@ and the usage line that bills them.
 
 An invoice's usage is kept per metric as one aggregate (a count, a sum, a maximum or the set
 of distinct values), so an event costs a dictionary update however many came before it, and
-the line is priced again from the aggregate alone.
+the line is priced again from the aggregate alone: at the metric's unit price, or, for a
+tiered metric, band by band (graduated), each band with units in it a tier of the line.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import orjson
 
 from mockserver.generation.fixture import MetricSpec
 from mockserver.world.ids import derive_uuid
-from mockserver.world.model import Line
+from mockserver.world.model import Line, Tier
 from mockserver.world.money import decimal_text, round_half_up
 
 Aggregate = int | Fraction | set[str]
@@ -35,6 +36,27 @@ def number(text: str) -> Fraction | None:
     """A non-negative decimal of at most 15 digits each side of the point, or None: a value a
     sum or a maximum cannot read is not counted."""
     return Fraction(text) if _NUMBER.fullmatch(text) else None
+
+
+def graduated(quantity: Fraction, bands: tuple[tuple[Fraction | None, Fraction], ...]) -> tuple[Tier, ...]:
+    """The tiers of a quantity priced by graduated bands of (upper bound or None for the last,
+    unit price in minor units): each band bills the units above the previous bound up to its
+    own. Each tier's subtotal is rounded half up as a plain line's total is, so the tiers add
+    up to the line's total exactly; they stop at LIMIT together, as a plain line does."""
+    tiers: list[Tier] = []
+    start, billed = Fraction(0), 0
+    for level, (bound, unit) in enumerate(bands, 1):
+        units = (quantity if bound is None else min(quantity, bound)) - start
+        if units <= 0:
+            break
+        subtotal = min(round_half_up(units * unit), LIMIT - billed)
+        billed += subtotal
+        at = start.numerator if start.denominator == 1 else decimal_text(start)
+        tiers.append(Tier(level, at, decimal_text(units), decimal_text(unit), subtotal))
+        if bound is None:
+            break
+        start = bound
+    return tuple(tiers)
 
 
 def copied(usage: dict[int, Aggregate]) -> dict[int, Aggregate]:
@@ -99,15 +121,27 @@ class Metering:
         self, seed: int, uid: str, usage: dict[int, Aggregate], currency: str, start: int, end: int
     ) -> tuple[Line, ...]:
         """One usage line per metric with usage on the invoice and a price in its currency, in
-        the fixture's order of metrics."""
+        the fixture's order of metrics; a tiered metric's line has tiers and no unit price."""
         lines = []
         for index in sorted(usage):
             metric = self.metrics[index]
-            price = metric.unit_price(currency)
-            if price is None:
-                continue
             quantity = self.quantity(usage[index])
-            unit = Fraction(price) * 100  # minor units
+            if metric.tiers:
+                prices = metric.tier_prices(currency)
+                if prices is None:
+                    continue
+                bands = tuple(
+                    (None if tier.up_to is None else Fraction(tier.up_to), Fraction(price) * 100)
+                    for tier, price in zip(metric.tiers, prices, strict=True)
+                )
+                tiers = graduated(quantity, bands)
+                unit_price, total = None, sum(tier.subtotal for tier in tiers)
+            else:
+                price = metric.unit_price(currency)
+                if price is None:
+                    continue
+                unit = Fraction(price) * 100  # minor units
+                tiers, unit_price, total = (), decimal_text(unit), min(round_half_up(quantity * unit), LIMIT)
             lines.append(
                 Line(
                     id=derive_uuid(seed, uid, "usage", metric.name),
@@ -116,11 +150,12 @@ class Metering:
                     description=f"{metric.aggregation} of {metric.code} events",
                     product_id=derive_uuid(seed, "metric", metric.name),
                     quantity=decimal_text(quantity),
-                    unit_price=decimal_text(unit),
-                    total=min(round_half_up(quantity * unit), LIMIT),
+                    unit_price=unit_price,
+                    total=total,
                     starts_at=start,
                     ends_at=end,
                     recurring=False,
+                    tiers=tiers,
                 )
             )
         return tuple(lines)

@@ -55,10 +55,12 @@ class Contract:
 
 @dataclass(frozen=True, slots=True)
 class Tier:
-    level: int
-    starting_at: int
+    """The part of a tiered line one price band bills: its units from `starting_at` on."""
+
+    level: int  # 1 for the first band
+    starting_at: int | str  # where the band begins: an integer, or exact decimal text if fractional
     quantity: str
-    price: str
+    price: str  # per unit in minor units
     subtotal: int
 
 

@@ -330,3 +330,89 @@ def test_metrics_are_read_with_their_prices_and_the_contracts_that_bill_them() -
     )
     assert (storage.unit_price("JPY"), storage.unit_price("USD"), storage.property) == ("35", "0.25", "gb")
     assert [c.metrics for c in fixture.customers[0].contracts] == [("Peak GB",), None]
+
+
+def tiered(tiers: str, extra: str = "") -> str:
+    return f"metrics: [{{code: x{extra}, tiers: {tiers}}}]"
+
+
+BAD_TIERS = [
+    (tiered("{a: 1}"), "metrics[0].tiers", "expected a list"),
+    (tiered("[]"), "metrics[0].tiers", "expected at least one tier"),
+    (tiered("[5]"), "metrics[0].tiers[0]", "expected a mapping, got an integer"),
+    (tiered("[{price: 1, upto: 5}]"), "metrics[0].tiers[0].upto", "unknown key; expected one of: up_to"),
+    # price/prices and tiers are mutually exclusive
+    (tiered("[{price: 1}]", ", price: 1"), "metrics[0].tiers", "give either 'price'/'prices' or 'tiers'"),
+    (tiered("[{price: 1}]", ", prices: {USD: 1}"), "metrics[0].tiers", "not both"),
+    # bounds: every tier but the last has one, and they rise strictly from above 0
+    (tiered("[{price: 1}, {price: 2}]"), "metrics[0].tiers[0]", "missing key 'up_to'"),
+    (tiered("[{up_to: 5, price: 1}]"), "metrics[0].tiers[0].up_to", "the last tier is open-ended"),
+    (tiered("[{up_to: 5, price: 1}, {up_to: 9, price: 1}]"), "metrics[0].tiers[1].up_to", "leave out"),
+    (tiered("[{up_to: ten, price: 1}, {price: 1}]"), "metrics[0].tiers[0].up_to", "non-negative decimal"),
+    (tiered("[{up_to: -5, price: 1}, {price: 1}]"), "metrics[0].tiers[0].up_to", "non-negative decimal"),
+    (tiered("[{up_to: 0, price: 1}, {price: 1}]"), "metrics[0].tiers[0].up_to", "a bound above 0"),
+    (
+        tiered("[{up_to: 10, price: 1}, {up_to: 10.0, price: 1}, {price: 1}]"),
+        "metrics[0].tiers[1].up_to",
+        "expected a bound above 10 (bounds start above 0 and strictly increase), got 10.0",
+    ),
+    (
+        tiered("[{up_to: 10, price: 1}, {up_to: 2.5, price: 1}, {price: 1}]"),
+        "metrics[0].tiers[1].up_to",
+        "expected a bound above 10",
+    ),
+    # prices: non-negative decimals, given per tier
+    (tiered("[{up_to: 1}, {price: 1}]"), "metrics[0].tiers[0]", "missing key 'price'"),
+    (tiered("[{up_to: 1, price: 1}, {price: -2}]"), "metrics[0].tiers[1].price", "non-negative decimal"),
+    (tiered("[{prices: {USD: 1e3}}]"), "metrics[0].tiers[0].prices.USD", "non-negative decimal"),
+    (tiered("[{prices: {}}]"), "metrics[0].tiers[0].prices", "expected a mapping of currency code"),
+    (tiered("[{prices: {usd: 1}}]"), "metrics[0].tiers[0].prices.usd", "expected a string matching"),
+    # every tier prices the same currencies
+    (
+        tiered("[{up_to: 1, prices: {USD: 1, EUR: 1}}, {prices: {USD: 1}}]"),
+        "metrics[0].tiers[1].prices",
+        "no price for EUR, which metrics[0].tiers[0] prices; every tier prices the same currencies",
+    ),
+    (
+        tiered("[{up_to: 1, prices: {USD: 1}}, {prices: {USD: 1, GBP: 2}}]"),
+        "metrics[0].tiers[0].prices",
+        "no price for GBP, which metrics[0].tiers[1] prices",
+    ),
+    (
+        tiered("[{up_to: 1, prices: {USD: 1}}, {price: 1}]"),
+        "metrics[0].tiers[0]",
+        "missing key 'price': metrics[0].tiers[1].price prices every currency, so every tier needs one",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "path", "message"), BAD_TIERS)
+def test_bad_tiers_name_the_tier_and_the_rule(text: str, path: str, message: str) -> None:
+    error = error_of(text)
+    assert (error.path, error.source) == (path, "world.yaml")
+    assert message in error.message
+
+
+def test_a_metric_without_any_price_mentions_tiers() -> None:
+    assert "or 'tiers' (graduated prices)" in error_of("metrics: [{code: x}]").message
+
+
+def test_tiers_are_read_in_order_with_their_prices_in_each_currency() -> None:
+    fixture = parse_fixture(
+        "metrics:\n"
+        "  - code: storage\n"
+        "    tiers:\n"
+        "      - {up_to: 1.5, price: 2}\n"
+        "      - {up_to: 10, price: 1, prices: {EUR: 0.9}}\n"
+        "      - {price: 0.5, prices: {EUR: 0.45}}\n"
+        "  - code: seats\n"
+        "    tiers: [{up_to: 5, prices: {USD: 0}}, {prices: {USD: 7}}]\n",
+        "world.yaml",
+    )
+    storage, seats = fixture.metrics
+    assert [tier.up_to for tier in storage.tiers] == ["1.5", "10", None]
+    assert (storage.price, storage.prices) == (None, ())
+    assert storage.tier_prices("EUR") == ("2", "0.9", "0.45")
+    assert storage.tier_prices("JPY") == ("2", "1", "0.5")
+    assert seats.tier_prices("USD") == ("0", "7")
+    assert seats.tier_prices("EUR") is None  # no tier prices EUR: the metric bills nothing in it

@@ -1,6 +1,7 @@
 """Random event batches (duplicates, timestamps in and out of each API's window, ids and
-aliases, several metrics) through both ingest endpoints, against an oracle that checks and
-aggregates them on its own; the drafts both APIs show must bill exactly what it says."""
+aliases, several metrics, two of them tiered) through both ingest endpoints, against an oracle
+that checks, aggregates and prices them on its own; the drafts both APIs show must bill exactly
+what it says, tier by tier."""
 
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ metrics:
   - {{code: api_request, name: Users, aggregation: unique, property: user, price: 2}}
   - {{code: compute, name: Seconds, aggregation: sum, property: seconds, filters: {{tier: std}}, price: 0.5}}
   - {{code: storage, name: Peak GB, aggregation: max, property: gb, price: 0.25}}
+  - code: api_request
+    name: Tiered requests
+    tiers: [{{up_to: 2, price: 0.05}}, {{up_to: 5, price: 0.02}}, {{price: 0.005}}]
+  - code: compute
+    name: Tiered seconds
+    aggregation: sum
+    property: seconds
+    tiers: [{{up_to: 2.5, price: 0.3}}, {{up_to: 9, price: 0.07}}, {{price: 0.015}}]
 customers:
 """ + "".join(
     f"  - {{id: {uid}, name: Customer {aliases[0]}, aliases: [{', '.join(aliases)}], currency: USD}}\n"
@@ -42,13 +51,15 @@ customers:
 
 @dataclass(frozen=True)
 class Metric:
-    """The oracle's own statement of each fixture metric: price in cents per unit."""
+    """The oracle's own statement of each fixture metric: price in cents per unit, or, tiered,
+    (first unit's position, last unit's position or None, cents) of each band."""
 
     code: str
     aggregation: str
-    cents: Fraction
+    cents: Fraction = Fraction(0)
     property: str | None = None
     filters: tuple[tuple[str, str], ...] = ()
+    bands: tuple[tuple[Fraction, Fraction | None, Fraction], ...] = ()
 
 
 METRICS = {
@@ -56,7 +67,41 @@ METRICS = {
     "Users": Metric("api_request", "unique", Fraction(200), "user"),
     "Seconds": Metric("compute", "sum", Fraction(50), "seconds", (("tier", "std"),)),
     "Peak GB": Metric("storage", "max", Fraction(25), "gb"),
+    "Tiered requests": Metric(
+        "api_request",
+        "count",
+        bands=(
+            (Fraction(0), Fraction(2), Fraction(5)),
+            (Fraction(2), Fraction(5), Fraction(2)),
+            (Fraction(5), None, Fraction(1, 2)),
+        ),
+    ),
+    "Tiered seconds": Metric(
+        "compute",
+        "sum",
+        property="seconds",
+        bands=(
+            (Fraction(0), Fraction(5, 2), Fraction(30)),
+            (Fraction(5, 2), Fraction(9), Fraction(7)),
+            (Fraction(9), None, Fraction(3, 2)),
+        ),
+    ),
 }
+
+
+def half_up(exact: Fraction) -> int:
+    return int(exact + Fraction(1, 2))  # all amounts are positive
+
+
+def tiered(quantity: Fraction, metric: Metric) -> list[tuple[Fraction, Fraction, int]]:
+    """(units, cents per unit, subtotal) of each band the quantity reaches: the units of the
+    quantity that lie between the band's ends, each band rounded on its own."""
+    found = []
+    for low, high, cents in metric.bands:
+        units = max(Fraction(0), (quantity if high is None else min(quantity, high)) - low)
+        if units:
+            found.append((units, cents, half_up(units * cents)))
+    return found
 
 
 @dataclass
@@ -115,8 +160,9 @@ class Oracle:
                 self.values.setdefault((uid, name), []).append(value)
         return True, refused
 
-    def lines(self, uid: str) -> dict[str, tuple[Fraction, int]]:
-        """Metric name -> (quantity, total in cents) of the customer's draft."""
+    def lines(self, uid: str) -> dict[str, tuple[Fraction, int, list[tuple[Fraction, Fraction, int]]]]:
+        """Metric name -> (quantity, total in cents, tiers as `tiered` gives them) of the
+        customer's draft."""
         found = {}
         for (customer, name), values in self.values.items():
             if customer != uid:
@@ -128,8 +174,12 @@ class Oracle:
                 "sum": lambda v: sum(map(Fraction, v), Fraction(0)),
                 "max": lambda v: max(map(Fraction, v)),
             }[aggregation](values)
-            exact = quantity * METRICS[name].cents
-            found[name] = (quantity, int(exact + Fraction(1, 2)))  # half up, all amounts positive
+            metric = METRICS[name]
+            if metric.bands:
+                tiers = tiered(quantity, metric)
+                found[name] = (quantity, sum(subtotal for *_, subtotal in tiers), tiers)
+            else:
+                found[name] = (quantity, half_up(quantity * metric.cents), [])
         return found
 
 
@@ -212,6 +262,22 @@ def drafts(api: Api, uid: str) -> tuple[dict, dict]:
     return metronome, meteroid
 
 
+def metronome_tiers(line: dict) -> list[tuple[Fraction, Fraction, int]]:
+    """(units, cents per unit, subtotal) of each tier of a Metronome line's one sub-line."""
+    if "sub_line_items" not in line:
+        return []
+    (sub,) = line["sub_line_items"]
+    return [(Fraction(str(t["quantity"])), Fraction(str(t["price"])), t["subtotal"]) for t in sub["tiers"]]
+
+
+def meteroid_tiers(line: dict) -> list[tuple[Fraction, Fraction, int]]:
+    """The same of a Meteroid line's sub-lines, whose prices are in major units."""
+    return [
+        (Fraction(sub["quantity"]), Fraction(sub["unit_price"]) * 100, sub["total"])
+        for sub in line["sub_line_items"]
+    ]
+
+
 @given(st.lists(batches(), min_size=1, max_size=4))
 def test_drafts_bill_what_the_oracle_aggregates(api, sent) -> None:
     assert api.post("/_mock/reset").status == 200
@@ -231,17 +297,17 @@ def test_drafts_bill_what_the_oracle_aggregates(api, sent) -> None:
         metronome, meteroid = drafts(api, uid)
         expected = oracle.lines(uid)
         shown = {
-            line["name"]: (Fraction(str(line["quantity"])), line["total"])
+            line["name"]: (Fraction(str(line["quantity"])), line["total"], metronome_tiers(line))
             for line in metronome["line_items"]
             if line["name"] in METRICS
         }
         assert shown == expected
         assert {
-            line["name"]: (Fraction(line["quantity"]), line["amount_total"])
+            line["name"]: (Fraction(line["quantity"]), line["amount_total"], meteroid_tiers(line))
             for line in meteroid["line_items"]
             if line["name"] in METRICS
         } == expected
-        subtotal = base[uid] + sum(total for _, total in expected.values())
+        subtotal = base[uid] + sum(total for _, total, _ in expected.values())
         rate = Fraction(meteroid["tax_breakdown"][0]["tax_rate"])
         tax = int(subtotal * rate + Fraction(1, 2))
         assert (metronome["subtotal"], meteroid["subtotal"], meteroid["tax_amount"]) == (subtotal,) * 2 + (
