@@ -1,9 +1,11 @@
 """Changes to the world during a benchmark: a burst before the reads (how fast changes are
 applied, and what the reads cost after them), and a steady stream while the reads run.
 
-Each change is a clock advance through `POST /_mock/clock`, the control plane's own route:
-every advance runs the billing lifecycle, so it touches every open draft (month-to-date
-spend) and, at a period end, finalizes them and opens the next ones.
+A burst is clock advances through `POST /_mock/clock`, the control plane's own route: every
+advance runs the billing lifecycle, so it touches every open draft (month-to-date spend) and,
+at a period end, finalizes them and opens the next ones. A stream is clock advances too, or
+usage ingested through `POST /v1/ingest` for the customer whose invoices are read, so that
+its open draft changes under the reads.
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
 import aiohttp
 
+from bench.client import AUTH_HEADERS
+
 CLOCK = "/_mock/clock"
+INGEST = "/v1/ingest"
+BATCH = 100  # events per ingest request
 
 
 @dataclass(frozen=True)
@@ -37,11 +44,15 @@ class ChangeStats:
         )
 
 
-async def _advance(session: aiohttp.ClientSession, url: str, step: str) -> None:
-    async with session.post(url, json={"advance": step}) as response:
+async def _post(session: aiohttp.ClientSession, url: str, body: object) -> None:
+    async with session.post(url, json=body, headers=AUTH_HEADERS) as response:
         if response.status != 200:
-            raise RuntimeError(f"POST {CLOCK} -> {response.status}: {(await response.read())[:200]!r}")
+            raise RuntimeError(f"POST {url} -> {response.status}: {(await response.read())[:200]!r}")
         await response.read()
+
+
+async def _advance(session: aiohttp.ClientSession, url: str, step: str) -> None:
+    await _post(session, url, {"advance": step})
 
 
 async def _burst(base_url: str, count: int, step: str) -> ChangeStats:
@@ -60,15 +71,45 @@ def apply_changes(base_url: str, count: int, step: str) -> ChangeStats:
     return asyncio.run(_burst(base_url, count, step))
 
 
-class ChangeStream:
-    """Advances of `step` at `rate` per second from a thread of its own, while reads are loaded."""
+# A stream's n-th request: the path it is posted to and its JSON body.
+Request = Callable[[int], tuple[str, object]]
 
-    def __init__(self, base_url: str, rate: float, step: str) -> None:
-        self.base_url, self.rate, self.step = base_url, rate, step
+
+class ChangeStream:
+    """Changes posted at `rate` per second from a thread of its own, while reads are loaded:
+    clock advances (`advances`) or batches of usage events (`ingestion`)."""
+
+    def __init__(self, base_url: str, rate: float, request: Request, what: str, unit: int = 1) -> None:
+        """`what` names one request's change in the report; each carries `unit` of them."""
+        self.base_url, self.rate, self.request, self.what, self.unit = base_url, rate, request, what, unit
         self.count = 0
         self.error: Exception | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @classmethod
+    def advances(cls, base_url: str, rate: float, step: str) -> ChangeStream:
+        return cls(base_url, rate, lambda _n: (CLOCK, {"advance": step}), f"clock advances of {step}")
+
+    @classmethod
+    def ingestion(cls, base_url: str, events_per_second: float, customer_id: str, now: str) -> ChangeStream:
+        """Batches of BATCH `api_request` events for one customer, at the world's clock, each
+        with a transaction id of its own: every batch lands on the customer's open draft."""
+        tag = base_url.rsplit(":", 1)[-1]
+
+        def batch(n: int) -> tuple[str, object]:
+            events = [
+                {
+                    "transaction_id": f"bench-{tag}-{n}-{i}",
+                    "customer_id": customer_id,
+                    "event_type": "api_request",
+                    "timestamp": now,
+                }
+                for i in range(BATCH)
+            ]
+            return INGEST, events
+
+        return cls(base_url, events_per_second / BATCH, batch, "usage events", BATCH)
 
     def __enter__(self) -> ChangeStream:
         self._thread.start()
@@ -91,11 +132,13 @@ class ChangeStream:
         async with aiohttp.ClientSession() as session:
             due = time.perf_counter()
             while not self._stop.is_set():
-                await _advance(session, self.base_url + CLOCK, self.step)
+                path, body = self.request(self.count)
+                await _post(session, self.base_url + path, body)
                 self.count += 1
                 due += interval
                 await asyncio.sleep(max(due - time.perf_counter(), 0))
 
     def describe(self) -> str:
         problem = f"; it failed: {self.error}" if self.error else ""
-        return f"{self.count} clock advances of {self.step} while reads ran (asked: {self.rate:g}/s){problem}"
+        asked = self.rate * self.unit
+        return f"{self.count * self.unit} {self.what} while reads ran (asked: {asked:g}/s){problem}"

@@ -91,14 +91,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="PER_S",
         help="while the reads run, advance the clock by a minute this many times per second",
     )
+    parser.add_argument(
+        "--ingest-rate",
+        type=float,
+        default=0.0,
+        metavar="EV_S",
+        help="while the reads run, ingest this many usage events per second (batches of 100) for "
+        "the Metronome customer whose invoices are read",
+    )
     parser.add_argument("--startup-timeout", type=float, default=60.0)
     args = parser.parse_args(argv)
     args.selected = [name.strip() for name in args.scenarios.split(",") if name.strip()]
     unknown = sorted(set(args.selected) - set(SCENARIOS))
     if unknown or not args.selected:
         parser.error(f"--scenarios: unknown {unknown}; choose from {','.join(SCENARIOS)}")
-    if args.changes < 0 or args.change_rate < 0:
-        parser.error("--changes and --change-rate must not be negative")
+    if args.changes < 0 or args.change_rate < 0 or args.ingest_rate < 0:
+        parser.error("--changes, --change-rate and --ingest-rate must not be negative")
     for name in ("connections", "duration", "max_requests", "threads", "rounds", "examine"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
@@ -147,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             changes=args.changes,
             change_step=args.change_step,
             change_rate=args.change_rate,
+            ingest_rate=args.ingest_rate,
         )
     except (ServerError, LoadError, ClientError, subprocess.TimeoutExpired) as error:
         print(f"bench: {error}", file=sys.stderr)

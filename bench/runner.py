@@ -91,6 +91,7 @@ def run_benchmark(
     changes: int = 0,
     change_step: str = "PT1H",
     change_rate: float = 0.0,
+    ingest_rate: float = 0.0,
 ) -> RunReport:
     """Run every selected scenario against the mock in each configuration and the ceiling, and
     collect the numbers. Startup and memory are the default configuration's, started alone."""
@@ -137,10 +138,17 @@ def run_benchmark(
         if plan.scenarios:
             ceiling = start_ceiling(stack, workdir, plan.scenarios, workers, startup_timeout)
             streams += [
-                stack.enter_context(ChangeStream(mock.url, change_rate, "PT1M"))
+                stack.enter_context(ChangeStream.advances(mock.url, change_rate, "PT1M"))
                 for mock in mocks.values()
                 if change_rate
             ]
+            reader = plan.choices.get("metronome", {}).get("customer_id")
+            if ingest_rate and reader:
+                now = json.loads(health)["now"]
+                streams += [
+                    stack.enter_context(ChangeStream.ingestion(mock.url, ingest_rate, reader, now))
+                    for mock in mocks.values()
+                ]
             for scenario in plan.scenarios:
                 runs: dict[str, list[LoadResult]] = {name: [] for name in mocks}
                 tops = []

@@ -159,9 +159,13 @@ class Shell:
         recorded = api != "control"
         faulted = facade is not None
         writes = method not in ("GET", "HEAD", "*")
+        # One world for every request: its handler is found once, here.
+        fixed = None if self.worlds.isolated else self.worlds.base
+        if handler is None and fixed is not None and operation is not None:
+            handler = fixed.handlers[operation]
 
         async def guarded(request: web.Request) -> web.StreamResponse:
-            served = of(request)
+            served = fixed or of(request)
             record = served.journal.record if recorded and served.journal is not None else None
             started = time.time() if record is not None else 0.0
             fault = None

@@ -2,7 +2,7 @@
 
 Every process serving a world holds a timeline. A change is accepted under the log's lock:
 first whatever other processes appended is applied, then the change is checked against the
-world as it now stands, appended with the next sequence number, and applied. A process that
+world as it now stands, applied, and appended with the next sequence number. A process that
 serves a request first applies what it has not read, so a change accepted anywhere is seen
 everywhere on the next request.
 """
@@ -35,12 +35,16 @@ class Timeline:
             self._apply(Change(change.seq, change.kind, args))
 
     def submit(self, kind: str, args: Args) -> tuple[Change, Args]:
-        """Check, log and apply one change; ChangeError (nothing changed) if it is refused."""
+        """Check, apply and log one change; ChangeError (nothing changed) if it is refused.
+
+        It is logged once applied, still under the lock, so that the log never holds a change
+        this process could not apply (which every other process would then fail on too)."""
         with self.log.locked():
             self.catch_up()
             change = Change(self.world.seq + 1, kind, changes.resolve(self.world, kind, args))
+            result = self._apply(change)
             self.log.append(change)
-            return change, self._apply(change)
+            return change, result
 
     def _apply(self, change: Change) -> Args:
         result = changes.apply(self.world, change)

@@ -1,0 +1,36 @@
+"""The timeline: a change is logged only once applied, and a process sharing the log applies
+what another appended."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mockserver.generation.fixture import load_fixture
+from mockserver.world import changes
+from mockserver.world.log import FileLog
+from mockserver.world.state import World
+from mockserver.world.timeline import Timeline
+
+
+def world() -> World:
+    return World.from_fixture(load_fixture(None))
+
+
+def test_a_change_that_fails_to_apply_is_not_logged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "changes.jsonl"
+    timeline = Timeline(world(), FileLog(path, shared=True))
+    timeline.submit("clock", {"advance": "PT1H"})
+
+    def broken(target: World, change: changes.Change) -> changes.Args:
+        raise RuntimeError("a bug while applying")
+
+    monkeypatch.setattr(changes, "apply", broken)
+    with pytest.raises(RuntimeError):
+        timeline.submit("clock", {"advance": "PT1H"})
+    monkeypatch.undo()
+    assert len(path.read_bytes().splitlines()) == 1
+    other = Timeline(world(), FileLog(path, shared=True))
+    other.catch_up()  # the other processes are not handed a change nobody could apply
+    assert other.world.seq == 1 and other.export() == timeline.export()
