@@ -118,10 +118,6 @@ class Worlds:
     def isolated(self) -> bool:
         return self._spawn is not None
 
-    def __len__(self) -> int:
-        """The worlds in memory."""
-        return len(self._by_token) if self.isolated else 1
-
     def _isolated(self, request: web.Request) -> Served:
         token = bearer(request.headers.get("Authorization", ""))
         found = self._by_token.get(token)
