@@ -19,7 +19,7 @@ from mockserver.generation.fixture import DIALECTS, STATUSES
 from mockserver.shell import body
 from mockserver.shell import openapi as shell_openapi
 from mockserver.shell.app import Settings, json_response, plain_error
-from mockserver.shell.worlds import Served
+from mockserver.shell.worlds import ServedWorld
 from mockserver.world import clock
 from mockserver.world.changes import Args, ChangeError
 from mockserver.world.faults import RuleError
@@ -107,7 +107,7 @@ class Published:
 class ControlPlane:
     """The control routes of one served world: its clock, changes, journal and faults."""
 
-    def __init__(self, served: Served, settings: Settings, published: Published) -> None:
+    def __init__(self, served: ServedWorld, settings: Settings, published: Published) -> None:
         self.timeline = served.timeline
         self.settings = settings
         self.journal, self.faults = served.journal, served.faults

@@ -36,7 +36,7 @@ from mockserver.metronome import MetronomeFacade
 from mockserver.shell.accesslog import runner_options
 from mockserver.shell.app import Facade, Settings, create_app
 from mockserver.shell.ports import BACKLOG, Listener
-from mockserver.shell.worlds import CONTROL, Served, Worlds, log_path
+from mockserver.shell.worlds import CONTROL, ServedWorld, Worlds, log_path
 from mockserver.world.log import FileLog
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
@@ -68,22 +68,22 @@ def build_app(
     published = Published(documents)
     declared = declared_queries(documents)
 
-    def bind(one: Served) -> dict[str, list[web.RouteDef]]:
+    def bind(one: ServedWorld) -> dict[str, list[web.RouteDef]]:
         routes = {facade.name: facade.routes(one.timeline, settings) for facade in served}
         return {CONTROL: ControlPlane(one, settings, published).routes(), **routes}
 
     def journal() -> Journal | None:
         return Journal(settings.journal_size, declared) if settings.journal_size else None
 
-    def serve_on(on: Timeline, owned: bool = True) -> Served:
-        return Served(on, bind, journal(), Faults(on), owned)
+    def serve_on(on: Timeline, owned: bool = True) -> ServedWorld:
+        return ServedWorld(on, bind, journal(), Faults(on), owned)
 
     if settings.isolation != "token":
         return create_app(Worlds(served, settings, serve_on(timeline)))
     scratch = None if logs is not None else tempfile.TemporaryDirectory(prefix="mockserver-worlds-")
     directory = logs if logs is not None else Path(scratch.name)
 
-    def spawn(token: str) -> Served:
+    def spawn(token: str) -> ServedWorld:
         """A token's world: the starting world, shared until it changes, and its logged changes."""
         branch = serve_on(Timeline(world, FileLog(log_path(directory, token), shared=True)), owned=False)
         branch.catch_up()

@@ -33,10 +33,10 @@ CONTROL = "control"  # the routes of no emulated API: the control plane's
 
 
 # Every route bound to one served world, by the name of the API it belongs to (CONTROL: none).
-Bind = Callable[["Served"], Mapping[str, Iterable[web.RouteDef]]]
+Bind = Callable[["ServedWorld"], Mapping[str, Iterable[web.RouteDef]]]
 
 
-class Served:
+class ServedWorld:
     """One world as the server serves it: its timeline, journal, fault counters and handlers."""
 
     def __init__(
@@ -87,15 +87,17 @@ class Worlds:
         self,
         facades: Sequence[Facade],
         settings: Settings,
-        base: Served,
-        spawn: Callable[[str], Served] | None = None,
+        base: ServedWorld,
+        spawn: Callable[[str], ServedWorld] | None = None,
         limit: int = DEFAULT_LIMIT,
     ) -> None:
         """`base` serves every request, unless `spawn` makes the world of each token (isolation)."""
         self.facades, self.settings, self.base = facades, settings, base
         self._spawn, self.limit = spawn, limit
-        self._by_token: OrderedDict[str, Served] = OrderedDict()
-        self.of: Callable[[web.Request], Served] = self._isolated if spawn is not None else lambda _r: base
+        self._by_token: OrderedDict[str, ServedWorld] = OrderedDict()
+        self.of: Callable[[web.Request], ServedWorld] = (
+            self._isolated if spawn is not None else lambda _r: base
+        )
 
     @classmethod
     def one(
@@ -108,17 +110,17 @@ class Worlds:
         """A single world served through `facades`, with `open_routes` beside them."""
         opened = list(open_routes)
 
-        def bind(served: Served) -> dict[str, Iterable[web.RouteDef]]:
+        def bind(served: ServedWorld) -> dict[str, Iterable[web.RouteDef]]:
             routes = {facade.name: facade.routes(served.timeline, settings) for facade in facades}
             return {CONTROL: opened, **routes}
 
-        return cls(facades, settings, Served(Timeline(world), bind))
+        return cls(facades, settings, ServedWorld(Timeline(world), bind))
 
     @property
     def isolated(self) -> bool:
         return self._spawn is not None
 
-    def _isolated(self, request: web.Request) -> Served:
+    def _isolated(self, request: web.Request) -> ServedWorld:
         token = bearer(request.headers.get("Authorization", ""))
         found = self._by_token.get(token)
         if found is not None:
