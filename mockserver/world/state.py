@@ -51,6 +51,8 @@ KEY_COLUMNS = {
     "payment_status": frozenset({"payment_status"}),
     "total": frozenset({"subtotal", "tax", "credits", "coupons"}),
 }
+# Besides an ordering's key, what a scope is made of: its members and their billing periods.
+SCOPE_COLUMNS = frozenset({"customer", "contract", "period_start", "period_end"})
 # Invoices below which an ordering is rebuilt at its first read after a change: a few ms at most.
 SMALL_WORLD = 20_000
 _DRAFT = STATUSES.index("draft")
@@ -78,6 +80,13 @@ class Scope:
         self.members = members
         self._cols = cols
         self._envelope: tuple[array, array, array, array] | None = None
+
+    def renewed(self) -> Scope:
+        """The same members and bounds under a new identity: what is cached of its invoices
+        as they were (their rendered pages) is not found again."""
+        twin = Scope(self.members, self._cols)
+        twin._envelope = self._envelope
+        return twin
 
     def span(self, low: int | None, high: int | None) -> tuple[int, int, int, int]:
         """(begin, sure_begin, sure_stop, stop) for a window of periods that start at or after
@@ -509,15 +518,35 @@ class World:
             self.customer_epoch += 1
         for customer in touched_customers:
             self.bump_customer(customer)
-        stale = [
-            k
-            for k in self._scopes
-            if k[0] is None
-            or (k[0] == "customer" and k[1] in touched_customers)
-            or (k[0] == "contract" and k[1] in contracts)
-        ]
-        for k in stale:
-            del self._scopes[k]
+        self._follow_scopes(written, touched_customers, contracts)
+
+    def _follow_scopes(
+        self, written: dict[int, set[str]], customers: set[int], contracts: set[int]
+    ) -> None:
+        """Scopes holding a written invoice: dropped (sorted again on their next read) when a
+        change may have moved one in their order or billing periods, or added one; otherwise
+        renewed (the same members and bounds, under a new identity that the caches of their
+        rendered pages do not know)."""
+        moved: dict[str, tuple[set[int], set[int]]] = {}
+        cols = self.cols
+        for key in {k[2] for k in self._scopes}:
+            shifting = KEY_COLUMNS[key] | SCOPE_COLUMNS
+            hit = [o for o, fields in written.items() if not fields.isdisjoint(shifting)]
+            moved[key] = ({cols.customer[o] for o in hit}, {cols.contract[o] for o in hit})
+        for k in list(self._scopes):
+            kind, index, key = k
+            if kind is None:
+                stale = bool(moved[key][0])
+            elif kind == "customer" and index in customers:
+                stale = index in moved[key][0]
+            elif kind == "contract" and index in contracts:
+                stale = index in moved[key][1]
+            else:
+                continue
+            if stale:
+                del self._scopes[k]
+            else:
+                self._scopes[k] = self._scopes[k].renewed()
 
     def reset(self) -> None:
         """Back to the fixture's world: its clock, faults, customers, columns, usage, orderings and scopes."""
