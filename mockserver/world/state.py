@@ -520,9 +520,7 @@ class World:
             self.bump_customer(customer)
         self._follow_scopes(written, touched_customers, contracts)
 
-    def _follow_scopes(
-        self, written: dict[int, set[str]], customers: set[int], contracts: set[int]
-    ) -> None:
+    def _follow_scopes(self, written: dict[int, set[str]], customers: set[int], contracts: set[int]) -> None:
         """Scopes holding a written invoice: dropped (sorted again on their next read) when a
         change may have moved one in their order or billing periods, or added one; otherwise
         renewed (the same members and bounds, under a new identity that the caches of their
