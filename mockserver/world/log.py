@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import tempfile
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -39,13 +41,23 @@ class ChangeLog(Protocol):
 
     def append(self, change: Change) -> None: ...
 
+    def export(self) -> bytes:
+        """Every change this process has read or appended, in order, one JSON line each."""
+        ...
+
     def close(self) -> None: ...
 
 
 class MemoryLog:
-    """One process's log: nobody else appends, so there is never anything unread."""
+    """One process's log: nobody else appends, so there is never anything unread. Its lines
+    are spooled to a temporary file, not kept in memory: usage arrives by the million."""
 
     shared = False
+
+    def __init__(self) -> None:
+        self._spool: int | None = None  # an unlinked temporary file's descriptor, once written
+        self._closing: weakref.finalize | None = None  # closes it, at the latest with the log
+        self._size = 0
 
     def fresh(self) -> bool:
         return True
@@ -57,10 +69,21 @@ class MemoryLog:
         return []
 
     def append(self, change: Change) -> None:
-        pass
+        if self._spool is None:
+            self._spool, path = tempfile.mkstemp(prefix="mockserver-changes-", suffix=".jsonl")
+            os.unlink(path)
+            self._closing = weakref.finalize(self, os.close, self._spool)
+        line = change.line() + b"\n"
+        os.write(self._spool, line)
+        self._size += len(line)
+
+    def export(self) -> bytes:
+        return b"" if self._spool is None else os.pread(self._spool, self._size, 0)
 
     def close(self) -> None:
-        pass
+        if self._closing is not None:
+            self._closing()
+            self._spool = self._closing = None
 
 
 class FileLog:
@@ -119,6 +142,9 @@ class FileLog:
         os.write(self._fd, line)
         self._offset += len(line)
         self._line += 1
+
+    def export(self) -> bytes:
+        return os.pread(self._fd, self._offset, 0)
 
     def close(self) -> None:
         os.close(self._fd)

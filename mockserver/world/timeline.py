@@ -19,7 +19,6 @@ class Timeline:
     def __init__(self, world: World, log: ChangeLog | None = None) -> None:
         self.world = world
         self.log: ChangeLog = log or MemoryLog()
-        self.applied: list[bytes] = []  # each change's line: kept small, events arrive by the million
 
     def catch_up(self) -> None:
         """Apply the changes other processes appended; raises LogError for one that cannot be."""
@@ -32,7 +31,7 @@ class Timeline:
                 args = changes.resolve(self.world, change.kind, change.args)
             except ChangeError as exc:
                 raise LogError(f"change {change.seq}: {exc}") from None
-            self._apply(Change(change.seq, change.kind, args))
+            changes.apply(self.world, Change(change.seq, change.kind, args))
 
     def submit(self, kind: str, args: Args) -> tuple[Change, Args]:
         """Check, apply and log one change; ChangeError (nothing changed) if it is refused.
@@ -42,15 +41,10 @@ class Timeline:
         with self.log.locked():
             self.catch_up()
             change = Change(self.world.seq + 1, kind, changes.resolve(self.world, kind, args))
-            result = self._apply(change)
+            result = changes.apply(self.world, change)
             self.log.append(change)
             return change, result
 
-    def _apply(self, change: Change) -> Args:
-        result = changes.apply(self.world, change)
-        self.applied.append(change.line() + b"\n")
-        return result
-
     def export(self) -> bytes:
         """The log as this process applied it, one JSON line per change: replayable anywhere."""
-        return b"".join(self.applied)
+        return self.log.export()

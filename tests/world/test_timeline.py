@@ -34,3 +34,13 @@ def test_a_change_that_fails_to_apply_is_not_logged(tmp_path: Path, monkeypatch:
     other = Timeline(world(), FileLog(path, shared=True))
     other.catch_up()  # the other processes are not handed a change nobody could apply
     assert other.world.seq == 1 and other.export() == timeline.export()
+
+
+def test_the_exported_log_is_the_same_from_memory_and_from_a_shared_file(tmp_path: Path) -> None:
+    path = tmp_path / "changes.jsonl"
+    kept, shared = Timeline(world()), Timeline(world(), FileLog(path, shared=True))
+    for timeline in (kept, shared):
+        timeline.submit("clock", {"advance": "P1M"})
+        timeline.submit("faults", {"rules": [{"respond": {"status": 503}, "times": 1}]})
+    assert kept.export() == shared.export() == path.read_bytes()
+    assert [line.count(b"\n") for line in (kept.export(),)] == [2]
