@@ -64,7 +64,7 @@ def _properties(where: str, value: Any) -> dict[str, Any]:
 
 def usage_batch(body: Any) -> list[Any]:
     """`[{transaction_id, customer_id, event_type, timestamp, properties?}]`, at most 100: each
-    event is checked as the world takes it (see `ingest.check_event`), field by field."""
+    event is checked as the world takes it (see `ingest.checker`), field by field."""
     if not isinstance(body, list):
         raise bad_request("the body must be a JSON array of usage events")
     if len(body) > MAX_EVENTS:

@@ -15,6 +15,7 @@ is accepted and changes no invoice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,46 +91,57 @@ class EventError(ValueError):
         return f"{policy.batch}[{index}]" + (f".{self.field}" if self.field else "")
 
 
-def check_event(world: World, policy: Policy, backfill: bool, event: Any) -> Args:
-    """The event as it is logged (its customer by id, its timestamp in one spelling);
-    EventError naming the field at fault."""
-    if type(event) is not dict:
-        raise EventError("", "must be an object")
-    names = (policy.key, policy.customer, policy.code)
-    key, customer, code = map(event.get, names)
-    if not (type(key) is str and key and type(customer) is str and customer and type(code) is str and code):
-        name = next(n for n in names if not isinstance(event.get(n), str) or not event[n])
-        raise EventError(name, "must be a non-empty string")
-    properties = event.get("properties")
-    if properties is not None and type(properties) is not dict:
-        raise EventError("properties", "must be an object")
-    ordinal = world.customer_ordinal(customer)
-    if ordinal is None:
-        raise EventError(policy.customer, f"{customer!r} matches no customer id or ingest alias", "unknown")
-    text = event.get("timestamp")
-    if text is None:
-        at = world.now
-    else:
-        try:
-            at = clock.parse_timestamp(text).floor
-        except (TypeError, ValueError, AttributeError):
-            raise EventError(
-                "timestamp", f"{text!r} is not an RFC 3339 timestamp in the years 0001 to 9999"
-            ) from None
+def checker(world: World, policy: Policy, backfill: bool) -> Callable[[Any], Args]:
+    """The check of a batch's events: each event as it is logged (its customer by id, its
+    timestamp in one spelling), or EventError naming the field at fault. What every event of
+    the batch reads is looked up once."""
+    key_name, customer_name, code_name = names = (policy.key, policy.customer, policy.code)
     now = world.now
-    if not backfill and at < now - policy.max_age:
-        raise EventError("timestamp", _outside(at, policy.max_age, "before", now))
-    if policy.max_ahead is not None and at > now + policy.max_ahead:
-        raise EventError("timestamp", _outside(at, policy.max_ahead, "after", now))
-    logged: Args = {
-        policy.key: key,
-        policy.customer: world.customers[ordinal].id,
-        policy.code: code,
-        "timestamp": clock.format_z(at),
-    }
-    if properties:
-        logged["properties"] = properties
-    return logged
+    earliest = None if backfill else now - policy.max_age
+    latest = None if policy.max_ahead is None else now + policy.max_ahead
+    customer_ordinal, customers = world.customer_ordinal, world.customers
+    parse, format_z = clock.parse_timestamp, clock.format_z
+
+    def check(event: Any) -> Args:
+        if type(event) is not dict:
+            raise EventError("", "must be an object")
+        key, customer, code = event.get(key_name), event.get(customer_name), event.get(code_name)
+        if not (
+            type(key) is str and key and type(customer) is str and customer and type(code) is str and code
+        ):
+            name = next(n for n in names if not isinstance(event.get(n), str) or not event[n])
+            raise EventError(name, "must be a non-empty string")
+        properties = event.get("properties")
+        if properties is not None and type(properties) is not dict:
+            raise EventError("properties", "must be an object")
+        ordinal = customer_ordinal(customer)
+        if ordinal is None:
+            raise EventError(customer_name, f"{customer!r} matches no customer id or ingest alias", "unknown")
+        text = event.get("timestamp")
+        if text is None:
+            at = now
+        else:
+            try:
+                at = parse(text).floor
+            except (TypeError, ValueError, AttributeError):
+                raise EventError(
+                    "timestamp", f"{text!r} is not an RFC 3339 timestamp in the years 0001 to 9999"
+                ) from None
+        if earliest is not None and at < earliest:
+            raise EventError("timestamp", _outside(at, policy.max_age, "before", now))
+        if latest is not None and at > latest:
+            raise EventError("timestamp", _outside(at, policy.max_ahead, "after", now))
+        logged: Args = {
+            key_name: key,
+            customer_name: customers[ordinal].id,
+            code_name: code,
+            "timestamp": format_z(at),
+        }
+        if properties:
+            logged["properties"] = properties
+        return logged
+
+    return check
 
 
 def resolve(world: World, args: Args) -> Args:
@@ -150,9 +162,10 @@ def resolve(world: World, args: Args) -> Args:
     accepted: list[Args] = []
     seen: set[Any] = set()
     now = world.now
+    check = checker(world, policy, backfill)
     for index, event in enumerate(events):
         try:
-            logged = check_event(world, policy, backfill, event)
+            logged = check(event)
         except EventError as exc:
             where = exc.where(policy, index)
             if not partial:
@@ -190,13 +203,21 @@ def apply(world: World, args: Args) -> Args:
     now = world.now
     matches, add, customer_by_id = world.metering.matches, world.metering.add, world.customer_by_id
     usage: dict[int, dict] = {}  # the drafts metered, and their usage
+    # What an event without properties matches depends on its code alone: found once a batch.
+    plain: dict[str, list[tuple[int, Any]]] = {}
     with world.changing(now) as change:
         for event in args["events"]:
             if policy.per_customer:
                 world.event_keys.add((event[key_name], event[customer_name]))
             else:
                 world.transactions[event[key_name]] = now
-            matched = matches(event[code_name], event.get("properties") or {})
+            code, properties = event[code_name], event.get("properties")
+            if properties:
+                matched = matches(code, properties)
+            else:
+                matched = plain.get(code)
+                if matched is None:
+                    matched = plain[code] = matches(code, {})
             if not matched:
                 continue
             drafts = world.customer_drafts(customer_by_id[event[customer_name]])
