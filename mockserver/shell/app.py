@@ -23,6 +23,7 @@ from multidict import CIMultiDict
 
 from mockserver.control.journal import DEFAULT_SIZE
 from mockserver.shell.worlds import CONTROL, DEFAULT_LIMIT, Worlds
+from mockserver.world.log import LogError
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 
@@ -165,11 +166,11 @@ class Shell:
             handler = fixed.handlers[operation]
 
         async def guarded(request: web.Request) -> web.StreamResponse:
-            served = fixed or of(request)
-            record = served.journal.record if recorded and served.journal is not None else None
-            started = time.time() if record is not None else 0.0
-            fault = None
+            started = time.time()
+            served, fault = fixed, None
             try:
+                if served is None:
+                    served = of(request)
                 if served.before is not None:
                     served.before()
                 if writes and not served.owned:
@@ -194,6 +195,11 @@ class Shell:
                 response = _error(facade, exc.status, f"{exc.reason}: {request.method} {request.path}")
                 if "Allow" in exc.headers:
                     response.headers["Allow"] = exc.headers["Allow"]
+            except LogError as exc:  # its log of changes holds one that cannot be applied
+                log.error(
+                    "the world of %s %s cannot be brought up to date: %s", request.method, request.path, exc
+                )
+                response = _error(facade, 503, f"the world's log of changes cannot be applied: {exc}")
             except Exception as exc:
                 refused = facade.rejection(exc) if facade is not None else None
                 if refused is None:
@@ -204,8 +210,8 @@ class Shell:
             if cors_marker not in headers:  # `json_response` answers carry them already
                 for name, value in CORS_HEADERS:
                     headers.setdefault(name, value)
-            if record is not None:
-                record(request, api, operation, response, started, fault)
+            if recorded and served is not None and served.journal is not None:
+                served.journal.record(request, api, operation, response, started, fault)
             return response
 
         return guarded

@@ -37,7 +37,7 @@ from mockserver.shell.accesslog import runner_options
 from mockserver.shell.app import Facade, Settings, create_app
 from mockserver.shell.ports import BACKLOG, Listener
 from mockserver.shell.worlds import CONTROL, ServedWorld, Worlds, log_path
-from mockserver.world.log import FileLog
+from mockserver.world.log import FileLog, LogError
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 
@@ -86,7 +86,11 @@ def build_app(
     def spawn(token: str) -> ServedWorld:
         """A token's world: the starting world, shared until it changes, and its logged changes."""
         branch = serve_on(Timeline(world, FileLog(log_path(directory, token), shared=True)), owned=False)
-        branch.catch_up()
+        try:
+            branch.catch_up()
+        except LogError:
+            branch.close()
+            raise
         return branch
 
     app = create_app(Worlds(served, settings, serve_on(timeline), spawn, settings.worlds))

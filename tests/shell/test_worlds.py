@@ -11,6 +11,7 @@ from mockserver.generation import generator
 from mockserver.generation.fixture import load_fixture
 from mockserver.shell.app import Settings
 from mockserver.shell.server import build_app
+from mockserver.shell.worlds import log_path
 from mockserver.world.state import World
 from tests.shell.test_living_processes import fetch
 from tests.shell.test_server import LINUX, server_process
@@ -121,3 +122,13 @@ def test_every_worker_serves_a_tokens_world_in_step() -> None:
             for _ in range(6):  # new connections: either worker, bob's world in between
                 assert as_token("alice", "/_mock/clock") == {"now": moved["now"], "seq": step}
                 assert as_token("bob", "/_mock/clock") == {"now": START, "seq": 0}
+
+
+async def test_a_token_whose_log_cannot_be_replayed_gets_a_503_in_the_apis_shape(
+    aiohttp_client, world: World, tmp_path
+) -> None:
+    log_path(tmp_path, "mallory").write_text('{"kind": "clock", "seq": 1, "to": "2020-01-01T00:00:00Z"}\n')
+    client = await aiohttp_client(build_app(world, Settings(isolation="token"), logs=tmp_path))
+    status, body = await call(client, "GET", INVOICES, "mallory")
+    assert status == 503 and "cannot be applied" in body["message"]
+    assert (await call(client, "GET", INVOICES, "alice"))[0] == 200
