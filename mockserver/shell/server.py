@@ -80,6 +80,7 @@ def build_app(
 
     if settings.isolation != "token":
         return create_app(Worlds(served, settings, serve_on(timeline)))
+    world.freeze()  # every request is a token's: the starting world is only ever copied
     scratch = None if logs is not None else tempfile.TemporaryDirectory(prefix="mockserver-worlds-")
     directory = logs if logs is not None else Path(scratch.name)
 

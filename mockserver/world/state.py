@@ -178,6 +178,7 @@ class World:
         self.as_of: dict[int, int] = {}  # when a changed invoice was last written
         self.touched: set[int] = set()  # invoices changed or added since the fixture's world
         self._fixture_cols: InvoiceColumns | None = None  # the fixture's columns, once written to
+        self.frozen = False  # no change is applied to it any more: its copies change instead
         # What changes add beyond invoice columns; reset empties it all.
         self.usage: dict[int, dict[int, Aggregate]] = {}  # invoice -> metric -> aggregate
         self.voided_at: dict[int, int] = {}
@@ -209,6 +210,11 @@ class World:
     def __len__(self) -> int:
         return len(self.cols)
 
+    def freeze(self) -> None:
+        """Change no more (every change raises): a world whose copies are the ones that change,
+        and share its columns as their fixture's instead of copying them again."""
+        self.frozen = True
+
     def copy(self) -> World:
         """A world of its own in the same state, for a branch that is about to change: nothing
         is generated or sorted again. What no change writes is shared: the fixture, its
@@ -216,6 +222,9 @@ class World:
         (replaced whole by a change, so their counters carry on), and each ordering's base;
         every container a change writes is copied."""
         twin = copy.copy(self)
+        twin.frozen = False
+        if self.frozen and self._fixture_cols is None:
+            twin._fixture_cols = self.cols  # never written again: the fixture's, for reset
         twin.customers = list(self.customers)
         twin.contracts = list(self.contracts)
         twin.cols = self.cols.copy()
@@ -480,6 +489,8 @@ class World:
     @contextmanager
     def changing(self, as_of: int) -> Iterator[Changing]:
         """Write invoices for one change; orderings, scopes and tokens follow when it closes."""
+        if self.frozen:
+            raise RuntimeError("a frozen world is not changed: change a copy of it")
         if self._fixture_cols is None:
             self._fixture_cols = self.cols.copy()
         change = Changing(self)

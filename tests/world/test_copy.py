@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from array import array
 
+import pytest
+
 from mockserver.generation.export import canonical_json
 from mockserver.generation.fixture import parse_fixture
 from mockserver.world.ordering import Ordering
@@ -82,3 +84,16 @@ def test_a_copy_of_a_changed_world_goes_on_from_its_state() -> None:
     Timeline(twin).submit("clock", {"advance": "P1M"})
     timeline.submit("clock", {"advance": "P1M"})
     assert seen(twin)[0] == seen(original)[0]
+
+
+def test_a_frozen_world_is_only_copied_and_its_copies_reset_to_its_columns() -> None:
+    original = fresh()
+    before = seen(original)
+    original.freeze()
+    with pytest.raises(RuntimeError, match="frozen"):
+        Timeline(original).submit("clock", {"advance": "PT1H"})
+    twin = original.copy()
+    change(Timeline(twin))
+    assert twin._fixture_cols is original.cols  # shared, not copied again at the first change
+    Timeline(twin).submit("reset", {})
+    assert seen(twin)[0] == before[0] and seen(original) == before
