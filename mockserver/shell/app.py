@@ -171,6 +171,7 @@ class Shell:
             try:
                 if served is None:
                     served = of(request)
+                    served.inflight += 1
                 if served.before is not None:
                     served.before()
                 if writes and not served.owned:
@@ -206,6 +207,9 @@ class Shell:
                     log.exception("unhandled error on %s %s", request.method, request.path_qs)
                     refused = _error(facade, 500, "internal error")
                 response = refused
+            finally:
+                if fixed is None and served is not None:
+                    served.release()
             headers = response.headers
             if cors_marker not in headers:  # `json_response` answers carry them already
                 for name, value in CORS_HEADERS:

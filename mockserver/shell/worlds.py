@@ -54,6 +54,9 @@ class ServedWorld:
         self.before: Callable[[], None] | None = self.catch_up if timeline.log.shared else None
         self.routes: dict[str, list[web.RouteDef]] = {}
         self.handlers: dict[str, Handler] = {}
+        # Requests it is answering, and whether it was dropped meanwhile: its log stays open
+        # until the last of them has its change written.
+        self.inflight, self.dropped = 0, False
         self.rebind()
 
     def rebind(self) -> None:
@@ -75,6 +78,18 @@ class ServedWorld:
         if not self.timeline.log.fresh():
             self.own()
             self.timeline.catch_up()
+
+    def release(self) -> None:
+        """One of its requests has been answered."""
+        self.inflight -= 1
+        if self.dropped and not self.inflight:
+            self.close()
+
+    def drop(self) -> None:
+        """No new request comes to it; it closes once those it is answering are done."""
+        self.dropped = True
+        if not self.inflight:
+            self.close()
 
     def close(self) -> None:
         self.timeline.log.close()
@@ -129,8 +144,7 @@ class Worlds:
         assert self._spawn is not None
         made = self._by_token[token] = self._spawn(token)
         while len(self._by_token) > self.limit:
-            _, dropped = self._by_token.popitem(last=False)
-            dropped.close()
+            self._by_token.popitem(last=False)[1].drop()
         return made
 
     def close(self) -> None:

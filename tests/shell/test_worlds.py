@@ -4,6 +4,8 @@ anything, copied only when it first changes, and bounded in number."""
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 import pytest
 
@@ -132,3 +134,21 @@ async def test_a_token_whose_log_cannot_be_replayed_gets_a_503_in_the_apis_shape
     status, body = await call(client, "GET", INVOICES, "mallory")
     assert status == 503 and "cannot be applied" in body["message"]
     assert (await call(client, "GET", INVOICES, "alice"))[0] == 200
+
+
+async def test_a_world_dropped_while_its_request_waits_still_takes_that_requests_change(
+    aiohttp_client, world: World
+) -> None:
+    client = await aiohttp_client(build_app(world, Settings(isolation="token", worlds=1)))
+    rule = {"match": {"operation": "ingest"}, "respond": {"delay_ms": 300}}
+    assert (await call(client, "POST", "/_mock/faults", "alice", rule))[0] == 200
+    event = {"transaction_id": "late", "customer_id": ACME, "event_type": "api_request"}
+    waiting = asyncio.ensure_future(client.post("/v1/ingest", json=[event], headers=auth("alice")))
+    await asyncio.sleep(0.1)
+    assert (await call(client, "GET", INVOICES, "bob"))[0] == 200  # alice's world is dropped meanwhile
+    assert (await waiting).status == 200
+    changes = await client.get("/_mock/changes", headers=auth("alice"))  # back from its log
+    assert [orjson.loads(line)["kind"] for line in (await changes.read()).splitlines()] == [
+        "faults",
+        "ingest",
+    ]
