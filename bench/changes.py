@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from types import TracebackType
 
 import aiohttp
+import orjson
 
 from bench.client import AUTH_HEADERS
+from bench.ingest import BATCH, PATHS, Batches
+from bench.ingest import World as IngestWorld
 
 CLOCK = "/_mock/clock"
-INGEST = "/v1/ingest"
-BATCH = 100  # events per ingest request
+_JSON_HEADERS = {**AUTH_HEADERS, "Content-Type": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -44,15 +46,15 @@ class ChangeStats:
         )
 
 
-async def _post(session: aiohttp.ClientSession, url: str, body: object) -> None:
-    async with session.post(url, json=body, headers=AUTH_HEADERS) as response:
+async def _post(session: aiohttp.ClientSession, url: str, body: bytes) -> None:
+    async with session.post(url, data=body, headers=_JSON_HEADERS) as response:
         if response.status != 200:
             raise RuntimeError(f"POST {url} -> {response.status}: {(await response.read())[:200]!r}")
         await response.read()
 
 
 async def _advance(session: aiohttp.ClientSession, url: str, step: str) -> None:
-    await _post(session, url, {"advance": step})
+    await _post(session, url, orjson.dumps({"advance": step}))
 
 
 async def _burst(base_url: str, count: int, step: str) -> ChangeStats:
@@ -71,8 +73,8 @@ def apply_changes(base_url: str, count: int, step: str) -> ChangeStats:
     return asyncio.run(_burst(base_url, count, step))
 
 
-# A stream's n-th request: the path it is posted to and its JSON body.
-Request = Callable[[int], tuple[str, object]]
+# A stream's next request: the path it is posted to and its JSON body.
+Request = Callable[[], tuple[str, bytes]]
 
 
 class ChangeStream:
@@ -89,27 +91,21 @@ class ChangeStream:
 
     @classmethod
     def advances(cls, base_url: str, rate: float, step: str) -> ChangeStream:
-        return cls(base_url, rate, lambda _n: (CLOCK, {"advance": step}), f"clock advances of {step}")
+        body = orjson.dumps({"advance": step})
+        return cls(base_url, rate, lambda: (CLOCK, body), f"clock advances of {step}")
 
     @classmethod
-    def ingestion(cls, base_url: str, events_per_second: float, customer_id: str, now: str) -> ChangeStream:
-        """Batches of BATCH `api_request` events for one customer, at the world's clock, each
-        with a transaction id of its own: every batch lands on the customer's open draft."""
-        tag = base_url.rsplit(":", 1)[-1]
-
-        def batch(n: int) -> tuple[str, object]:
-            events = [
-                {
-                    "transaction_id": f"bench-{tag}-{n}-{i}",
-                    "customer_id": customer_id,
-                    "event_type": "api_request",
-                    "timestamp": now,
-                }
-                for i in range(BATCH)
-            ]
-            return INGEST, events
-
-        return cls(base_url, events_per_second / BATCH, batch, "usage events", BATCH)
+    def ingestion(cls, base_url: str, events_per_second: float, customer: str, now: str) -> ChangeStream:
+        """The ingestion benchmark's batches (`bench.ingest.Batches`) through the Metronome
+        endpoint, all for one customer at the world's clock: every batch lands on its open draft."""
+        batches = Batches(IngestWorld(now, [customer], [], []), "metronome")
+        return cls(
+            base_url,
+            events_per_second / BATCH,
+            lambda: (PATHS["metronome"], batches.next()),
+            "usage events",
+            BATCH,
+        )
 
     def __enter__(self) -> ChangeStream:
         self._thread.start()
@@ -132,7 +128,7 @@ class ChangeStream:
         async with aiohttp.ClientSession() as session:
             due = time.perf_counter()
             while not self._stop.is_set():
-                path, body = self.request(self.count)
+                path, body = self.request()
                 await _post(session, self.base_url + path, body)
                 self.count += 1
                 due += interval

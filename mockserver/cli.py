@@ -210,9 +210,9 @@ def _serve(args: argparse.Namespace) -> int:
             isolation=isolation,
             worlds=args.isolate_limit,
         )
-        logs = Path(scratch) / "worlds"
-        logs.mkdir()
-        return serve(world, settings, listener, args.workers, log_format, timeline=timeline, logs=logs)
+        return serve(
+            world, settings, listener, args.workers, log_format, timeline=timeline, logs=Path(scratch)
+        )
 
 
 def _timeline(world: World, changes: str | None, workers: int, scratch: Path) -> Timeline:
