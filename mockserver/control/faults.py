@@ -18,6 +18,7 @@ import orjson
 from aiohttp import web
 
 from mockserver.shell.app import Facade, plain_error
+from mockserver.shell.bearer import bearer_token
 from mockserver.world.faults import Rule
 from mockserver.world.timeline import Timeline
 
@@ -56,11 +57,7 @@ class RuleState:
             query = request.query
             if not all(value in query.getall(name, ()) for name, value in rule.query):
                 return False
-        if rule.token is not None:
-            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or token.strip() != rule.token:
-                return False
-        return True
+        return rule.token is None or bearer_token(request.headers.get("Authorization", "")) == rule.token
 
     def fires(self) -> bool:
         """Count a fitting request; whether the rule answers it."""

@@ -25,6 +25,7 @@ from multidict import MultiDict
 from yarl import URL
 
 from mockserver.shell.accesslog import sent_message
+from mockserver.shell.bearer import bearer_token
 from mockserver.world.faults import glob
 
 DEFAULT_SIZE = 10_000
@@ -50,11 +51,8 @@ Entry = tuple[
 @lru_cache(maxsize=256)
 def fingerprint(header: str) -> str | None:
     """The first 8 hex digits of the token's SHA-256: enough to tell clients apart, never the token."""
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return None
-    return hashlib.sha256(token.encode()).hexdigest()[:8]
+    token = bearer_token(header)
+    return hashlib.sha256(token.encode()).hexdigest()[:8] if token else None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from mockserver.control.journal import DEFAULT_SIZE
+from mockserver.shell.bearer import bearer_token
 from mockserver.shell.worlds import CONTROL, DEFAULT_LIMIT, Worlds
 from mockserver.world.log import LogError
 from mockserver.world.state import World
@@ -116,11 +117,8 @@ def _preflight(request: web.Request) -> web.Response:
 
 def authorized(header: str, accepted: frozenset[str]) -> bool:
     """Whether an Authorization header carries a bearer token the fixture accepts."""
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return False
-    return not accepted or token in accepted
+    token = bearer_token(header)
+    return bool(token) and (not accepted or token in accepted)
 
 
 class Shell:

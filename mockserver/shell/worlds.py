@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from mockserver.shell.bearer import bearer_token
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 
@@ -136,7 +137,7 @@ class Worlds:
         return self._spawn is not None
 
     def _isolated(self, request: web.Request) -> ServedWorld:
-        token = bearer(request.headers.get("Authorization", ""))
+        token = bearer_token(request.headers.get("Authorization", ""))
         found = self._by_token.get(token)
         if found is not None:
             self._by_token.move_to_end(token)
@@ -151,12 +152,6 @@ class Worlds:
         for served in self._by_token.values():
             served.close()
         self._by_token.clear()
-
-
-def bearer(header: str) -> str:
-    """The bearer token of an Authorization header; "" when there is none."""
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def log_path(directory: Path, token: str) -> Path:
