@@ -70,6 +70,7 @@ SCHEMAS: dict[str, Schema] = {
             "seed": INTEGER,
             "now": DATETIME,
             "seq": SEQ,
+            "pid": {**INTEGER, "minimum": 1, "description": "The server process that answered."},
             "dialect": {
                 **enum(DIALECTS),
                 "description": "The Meteroid spelling of requests that choose none.",

@@ -6,6 +6,7 @@ needed; errors are `{"message": ...}` naming what was wrong. The routes are the 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,7 +19,7 @@ from mockserver.control.journal import DEFAULT_LIMIT, Query
 from mockserver.generation.fixture import DIALECTS, STATUSES
 from mockserver.shell import body
 from mockserver.shell import openapi as shell_openapi
-from mockserver.shell.app import Settings, json_response, plain_error
+from mockserver.shell.app import CORS_HEADERS, Settings, json_response, plain_error
 from mockserver.shell.worlds import ServedWorld
 from mockserver.world import clock
 from mockserver.world.changes import Args, ChangeError
@@ -151,6 +152,7 @@ class ControlPlane:
             "seed": world.seed,
             "now": clock.format_z(world.now),
             "seq": world.seq,
+            "pid": os.getpid(),  # the process that answered: with --workers N, one of them
             "dialect": self.settings.dialect,  # Meteroid-style requests that choose none get this one
             "dialects": list(DIALECTS),  # every one is served, chosen per request
             "isolation": self.settings.isolation or "none",  # "token": this is the caller's world
@@ -215,9 +217,15 @@ class ControlPlane:
     async def clear_faults(self, request: web.Request) -> web.Response:
         return self._change("clear_faults", {})
 
-    async def changes(self, request: web.Request) -> web.Response:
-        """The log of changes as JSON lines: `mockserver serve --changes FILE` replays it."""
-        return web.Response(body=self.timeline.export(), content_type="application/x-ndjson")
+    async def changes(self, request: web.Request) -> web.StreamResponse:
+        """The log of changes as JSON lines: `mockserver serve --changes FILE` replays it.
+        Streamed from where it is kept, a chunk at a time: a log of usage can be large."""
+        response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson", **dict(CORS_HEADERS)})
+        await response.prepare(request)
+        for chunk in self.timeline.log.export():
+            await response.write(chunk)
+        await response.write_eof()
+        return response
 
     async def document(self, request: web.Request) -> web.Response:
         documents = self.published.documents

@@ -244,7 +244,7 @@ _REPLACED: dict[str, Schema] = {
 REQUESTS: dict[str, Schema] = {
     "Event": accepted(
         {
-            "event_id": {**TEXT, "description": "Remembered for good per customer: a duplicate is dropped."},
+            "event_id": {**TEXT, "description": "Remembered 34 days per customer: a duplicate is dropped."},
             "code": TEXT,
             "customer_id": {**TEXT, "description": "A `cus_` id or the customer's alias."},
         },

@@ -45,7 +45,7 @@ from mockserver.shell.openapi import (
 )
 from mockserver.shell.openapi import document as build_document
 from mockserver.world.clock import DAY
-from mockserver.world.ingest import POLICIES
+from mockserver.world.ingest import POLICIES, WINDOW
 
 DATETIME: Schema = {
     "type": "string",
@@ -174,8 +174,7 @@ SCHEMAS: dict[str, Schema] = {
         {
             "transaction_id": {
                 **TEXT,
-                "description": f"Remembered {_POLICY.dedup_window // DAY} days, across customers: "
-                "a duplicate is dropped.",
+                "description": f"Remembered {WINDOW // DAY} days, across customers: a duplicate is dropped.",
             },
             "customer_id": {**TEXT, "description": "The customer's id or one of its ingest aliases."},
             "event_type": TEXT,

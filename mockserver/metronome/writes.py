@@ -121,7 +121,6 @@ class MetronomeWrites:
             raise bad_request("events must hold at least one event in merge mode")
         events = []
         seen: set[str] = set()
-        policy = ingest.POLICIES["metronome"]
         for index, event in enumerate(raw):
             where = f"events[{index}]"
             if not isinstance(event, dict):
@@ -139,7 +138,7 @@ class MetronomeWrites:
                         f"{where}.transaction_id {key!r} appears more than once in this request"
                     )
                 seen.add(key)
-                if ingest.remembered(world, policy, key, world.now):
+                if ingest.remembered(world, "metronome", key):
                     continue
             events.append((code, at, _properties(f"{where}.properties", event.get("properties"))))
         invoices = ingest.preview(world, customer, events, merge=mode == "merge")

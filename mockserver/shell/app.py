@@ -24,7 +24,7 @@ from multidict import CIMultiDict
 from mockserver.control.journal import DEFAULT_SIZE
 from mockserver.shell.bearer import bearer_token
 from mockserver.shell.worlds import CONTROL, DEFAULT_LIMIT, Worlds
-from mockserver.world.log import LogError
+from mockserver.world.log import LogError, LogWriteError
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 
@@ -188,12 +188,17 @@ class Shell:
                         response = facade.unauthorized()
                     else:
                         response = await (handler or served.handlers[operation])(request)
+                        if writes and (durable := served.timeline.log.durable) is not None:
+                            await durable()
             except web.HTTPException as exc:
                 if exc.status < 400:
                     raise
                 response = _error(facade, exc.status, f"{exc.reason}: {request.method} {request.path}")
                 if "Allow" in exc.headers:
                     response.headers["Allow"] = exc.headers["Allow"]
+            except LogWriteError as exc:  # the change was refused: nothing of it applied
+                log.error("the change log cannot be written (%s): %s %s", exc, request.method, request.path)
+                response = _error(facade, 503, f"the change log cannot be written: {exc}")
             except LogError as exc:  # its log of changes holds one that cannot be applied
                 log.error(
                     "the world of %s %s cannot be brought up to date: %s", request.method, request.path, exc

@@ -250,7 +250,7 @@ class _Supervisor:
                     os.write(ready_write, b".")
                     os.close(ready_write)
 
-            if isinstance(self.timeline.log, FileLog):
+            if isinstance(self.timeline.log, FileLog) and self.timeline.log.shared:
                 self.timeline.log.reopen()  # a lock of its own: flock locks belong to an open file
             asyncio.run(
                 _run_worker(self.timeline, self.settings, sock, self.log_format, ready, parent, self.logs)

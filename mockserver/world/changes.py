@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import orjson
 
 from mockserver.world import accounts, clock, ingest, lifecycle
-from mockserver.world.errors import Args, ChangeError
+from mockserver.world.errors import Args, ChangeError, Unchanged
 from mockserver.world.faults import RuleError, parse_rules
 from mockserver.world.state import World
 
-__all__ = ["KINDS", "Args", "Change", "ChangeError", "apply", "resolve"]
+__all__ = ["KINDS", "Args", "Change", "ChangeError", "Unchanged", "apply", "resolve"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +120,7 @@ def _apply_clear_faults(world: World, args: Args) -> Args:
 
 
 # kind -> (check the arguments against the world and resolve them, apply them)
-KINDS: dict[str, tuple[Callable[[World, Args], Args], Callable[[World, Args], Args]]] = {
+KINDS: dict[str, tuple[Callable[[World, Args], Args | Unchanged], Callable[[World, Args], Args]]] = {
     "clock": (_clock, _apply_clock),
     "reset": (_reset, _apply_reset),
     "faults": (_faults, _apply_faults),
@@ -130,8 +130,9 @@ KINDS: dict[str, tuple[Callable[[World, Args], Args], Callable[[World, Args], Ar
 }
 
 
-def resolve(world: World, kind: str, args: Args) -> Args:
-    """The arguments of a change of `kind` as they will be logged; ChangeError if refused."""
+def resolve(world: World, kind: str, args: Args) -> Args | Unchanged:
+    """The arguments of a change of `kind` as they will be logged; ChangeError if refused,
+    Unchanged if accepted but changing nothing (nothing is logged)."""
     return KINDS[kind][0](world, args)
 
 

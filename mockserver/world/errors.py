@@ -3,6 +3,7 @@ which status to answer with."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Args = dict[str, Any]
@@ -20,3 +21,11 @@ class ChangeError(ValueError):
     def status(self, unknown: int, conflict: int) -> int:
         """The HTTP status an API answers this refusal with, given its own for each reason."""
         return {"unknown": unknown, "conflict": conflict}.get(self.reason, 400)
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """A change accepted that changes nothing (a batch of duplicates): not logged, and
+    `result` is what it did."""
+
+    result: Args

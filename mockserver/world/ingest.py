@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.world import clock, lifecycle
-from mockserver.world.errors import Args, ChangeError, Reason
+from mockserver.world.errors import Args, ChangeError, Reason, Unchanged
 from mockserver.world.metering import Aggregate, copied
 from mockserver.world.model import Invoice
+from mockserver.world.remembered import Remembered, digest
 from mockserver.world.state import World
 
 HOUR = 3_600
+WINDOW = 34 * clock.DAY  # how long both APIs remember an event's key (counted back from now)
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,6 @@ class Policy:
     max_age: int  # seconds an event may lie before now (unless backfilling)
     max_ahead: int | None  # seconds it may lie after now; None: any
     per_customer: bool  # keys are unique per customer (else across the account)
-    dedup_window: int | None  # seconds a key is remembered; None: for ever
     batch: str  # what the API calls the list of events, for its messages
     key: str
     customer: str
@@ -49,18 +50,17 @@ POLICIES = {
         34 * clock.DAY,
         None,
         per_customer=False,
-        dedup_window=34 * clock.DAY,
         batch="usage",
         key="transaction_id",
         customer="customer_id",
         code="event_type",
     ),
-    # (event_id, customer_id); between 24 hours ago and 1 hour ahead unless allow_backfilling
+    # (event_id, customer_id), remembered 34 days; between 24 hours ago and 1 hour ahead
+    # unless allow_backfilling
     "meteroid": Policy(
         24 * HOUR,
         HOUR,
         per_customer=True,
-        dedup_window=None,
         batch="events",
         key="event_id",
         customer="customer_id",
@@ -144,11 +144,12 @@ def checker(world: World, policy: Policy, backfill: bool) -> Callable[[Any], Arg
     return check
 
 
-def resolve(world: World, args: Args) -> Args:
+def resolve(world: World, args: Args) -> Args | Unchanged:
     """`{"policy", "events", "backfill"?, "partial"?, "failures"?}` -> the events accepted.
 
     Refused events fail the batch, unless `partial`: then they are listed in `failures`.
-    Duplicates are dropped without a word, as both APIs do."""
+    Duplicates are dropped without a word, as both APIs do; a batch of which no event is
+    accepted changes nothing."""
     unknown = set(args) - {"policy", "events", "backfill", "partial", "failures"}
     if unknown:
         raise ChangeError(f"ingest: unknown field {sorted(unknown)[0]!r}")
@@ -160,9 +161,11 @@ def resolve(world: World, args: Args) -> Args:
         raise ChangeError("ingest: events is a list; backfill and partial are booleans")
     failures = list(args.get("failures", []))
     accepted: list[Args] = []
-    seen: set[Any] = set()
+    digests: list[int] = []
+    seen: set[int] = set()
     now = world.now
     check = checker(world, policy, backfill)
+    keys = world.ingested.get(args["policy"])
     for index, event in enumerate(events):
         try:
             logged = check(event)
@@ -173,11 +176,14 @@ def resolve(world: World, args: Args) -> Args:
             key = event.get(policy.key) if isinstance(event, dict) else None
             failures.append({"id": key if isinstance(key, str) else "", "reason": f"{where}: {exc}"})
             continue
-        key = (logged[policy.key], logged[policy.customer]) if policy.per_customer else logged[policy.key]
-        if key in seen or remembered(world, policy, key, now):
+        key = _digest(policy, logged)
+        if key in seen or (keys is not None and keys.seen(key, now)):
             continue
         seen.add(key)
         accepted.append(logged)
+        digests.append(key)
+    if not accepted:
+        return Unchanged({"accepted": 0, "failures": failures})
     resolved: Args = {"policy": args["policy"], "events": accepted}
     if backfill:
         resolved["backfill"] = True
@@ -185,32 +191,61 @@ def resolve(world: World, args: Args) -> Args:
         resolved["partial"] = True
     if failures:
         resolved["failures"] = failures
+    _resolved.last = (accepted, digests)
     return resolved
 
 
-def remembered(world: World, policy: Policy, key: Any, now: int) -> bool:
-    """Whether an event with this key was ingested before and is still remembered."""
+def remembered(world: World, api: str, key: str, customer: str = "") -> bool:
+    """Whether an event with this key (and, where keys are per customer, this customer id)
+    was ingested less than the window ago."""
+    keys = world.ingested.get(api)
+    parts = (key, customer) if POLICIES[api].per_customer else (key,)
+    return keys is not None and keys.seen(digest(*parts), world.now)
+
+
+def _digest(policy: Policy, event: Args) -> int:
+    """What an event is remembered by: its key, per customer where the API says so."""
     if policy.per_customer:
-        return key in world.event_keys
-    at = world.transactions.get(key)
-    return at is not None and (policy.dedup_window is None or now - at < policy.dedup_window)
+        return digest(event[policy.key], event[policy.customer])
+    return digest(event[policy.key])
+
+
+class _Resolved:
+    """The digests of the batch resolved last, so that applying it right after hashes no
+    event again (a batch applied otherwise, from the log, is hashed anew)."""
+
+    last: tuple[list[Args], list[int]] | None = None
+
+    def digests(self, policy: Policy, events: list[Args]) -> list[int]:
+        last = self.last
+        if last is not None and last[0] is events:
+            return last[1]
+        return [_digest(policy, event) for event in events]
+
+
+_resolved = _Resolved()
 
 
 def apply(world: World, args: Args) -> Args:
     """Remember every event's key, meter it on the drafts it lands on, price those again."""
     policy = POLICIES[args["policy"]]
-    key_name, customer_name, code_name = policy.key, policy.customer, policy.code
+    customer_name, code_name = policy.customer, policy.code
     now = world.now
+    events = args["events"]
+    keys = world.ingested.get(args["policy"])
+    if keys is None:
+        keys = world.ingested[args["policy"]] = Remembered(WINDOW)
+    keys.forget(now)
+    remember = keys.add
+    for key in _resolved.digests(policy, events):
+        remember(key, now)
+    _resolved.last = None
     matches, add, customer_by_id = world.metering.matches, world.metering.add, world.customer_by_id
     usage: dict[int, dict] = {}  # the drafts metered, and their usage
     # What an event without properties matches depends on its code alone: found once a batch.
     plain: dict[str, list[tuple[int, Any]]] = {}
     with world.changing(now) as change:
-        for event in args["events"]:
-            if policy.per_customer:
-                world.event_keys.add((event[key_name], event[customer_name]))
-            else:
-                world.transactions[event[key_name]] = now
+        for event in events:
             code, properties = event[code_name], event.get("properties")
             if properties:
                 matched = matches(code, properties)
@@ -233,7 +268,7 @@ def apply(world: World, args: Args) -> Args:
                     add(found, metric, value)
         for draft in sorted(usage):
             lifecycle.repriced(world, change, draft, now)
-    return {"accepted": len(args["events"]), "failures": args.get("failures", [])}
+    return {"accepted": len(events), "failures": args.get("failures", [])}
 
 
 def _landing(world: World, drafts: list[int], metric: int, at: int) -> int | None:

@@ -1,31 +1,52 @@
-"""Where the ordered log of changes is kept: in memory, or in a JSON-lines file that several
-processes share.
+"""Where the ordered log of changes is kept: a JSON-lines file, shared by the processes that
+serve one world, or a process's own temporary file.
 
-The interface is small on purpose (lock, read what others appended, append) so that a store
-shared by replicas on several machines can stand in for the file later. A file-backed log
-is append-only; a process learns that others wrote to it from the file's size, one `fstat`.
+The log owns durability, as Redis's append-only file does: a change is appended whole before
+it is applied (or not at all: a failed or short write is cut back off), a torn last line (a
+writer killed mid-line, never acknowledged) is cut off under the lock, and the file is read
+as a stream, never whole. The interface is small on purpose (lock, read what others appended,
+append, export) so that a store shared by replicas on several machines can stand in for it.
+A process learns that others wrote to the file from its size: one `fstat`.
+
+Durability levels (`fsync`): "no" (the default) writes each change to the operating system
+before it is acknowledged, so it survives the process being killed at any instant; "batch"
+also flushes the file to the disk before answering, one flush for all the changes waiting for
+it (group commit); "always" flushes after every change, before the next is taken.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
+import logging
 import os
 import tempfile
 import weakref
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
 from mockserver.world.changes import Change, ChangeError
+
+FSYNC = ("no", "batch", "always")
+CHUNK = 1 << 20  # bytes read at a time, replaying or exporting
+
+log = logging.getLogger("mockserver")
 
 
 class LogError(Exception):
     """A log file that cannot be read or holds a line that is not a change."""
 
 
+class LogWriteError(Exception):
+    """A change that could not be written: nothing of it is in the log (the reason is the text)."""
+
+
 class ChangeLog(Protocol):
     shared: bool  # whether other processes append to it while this one serves
+    # Awaited before a change is acknowledged, where the log flushes in groups; else None.
+    durable: Callable[[], Awaitable[None]] | None
 
     def fresh(self) -> bool:
         """Whether this process has read every change in it."""
@@ -35,66 +56,50 @@ class ChangeLog(Protocol):
         """Held while a change is checked and appended: no other writer comes in between."""
         ...
 
-    def unread(self) -> list[Change]:
-        """Changes appended by other processes since this one last read, in order."""
+    def unread(self) -> Iterator[Change]:
+        """Changes appended by other processes since this one last read, in order, read as a
+        stream: each is counted as read once it is taken."""
         ...
 
-    def append(self, change: Change) -> None: ...
+    def append(self, line: bytes) -> None:
+        """Write one change's line whole, under the lock, after every change there is read;
+        LogWriteError, with nothing written, if it cannot be."""
+        ...
 
-    def export(self) -> bytes:
-        """Every change this process has read or appended, in order, one JSON line each."""
+    def retract(self) -> None:
+        """Take the change just appended back out, under the lock: one this process could not
+        apply, never acknowledged."""
+        ...
+
+    def export(self) -> Iterator[bytes]:
+        """Every change this process has read or appended, in order, one JSON line each, in
+        chunks."""
         ...
 
     def close(self) -> None: ...
 
 
-class MemoryLog:
-    """One process's log: nobody else appends, so there is never anything unread. Its lines
-    are spooled to a temporary file, not kept in memory: usage arrives by the million."""
-
-    shared = False
-
-    def __init__(self) -> None:
-        self._spool: int | None = None  # an unlinked temporary file's descriptor, once written
-        self._closing: weakref.finalize | None = None  # closes it, at the latest with the log
-        self._size = 0
-
-    def fresh(self) -> bool:
-        return True
-
-    def locked(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
-
-    def unread(self) -> list[Change]:
-        return []
-
-    def append(self, change: Change) -> None:
-        if self._spool is None:
-            self._spool, path = tempfile.mkstemp(prefix="mockserver-changes-", suffix=".jsonl")
-            os.unlink(path)
-            self._closing = weakref.finalize(self, os.close, self._spool)
-        line = change.line() + b"\n"
-        os.write(self._spool, line)
-        self._size += len(line)
-
-    def export(self) -> bytes:
-        return b"" if self._spool is None else os.pread(self._spool, self._size, 0)
-
-    def close(self) -> None:
-        if self._closing is not None:
-            self._closing()
-            self._spool = self._closing = None
-
-
 class FileLog:
-    """A JSON-lines file of changes, shared by every process that opens it."""
+    """A JSON-lines file of changes, shared by every process that opens it; without a path,
+    a temporary file of this process's own (unlinked at once, closed with the log)."""
 
-    def __init__(self, path: str | Path, shared: bool = False) -> None:
-        self.path = str(path)
-        self.shared = shared  # whether other processes append to it while this one serves
-        self._fd = self._open()
-        self._offset = 0
+    def __init__(self, path: str | Path | None = None, shared: bool = False, fsync: str = "no") -> None:
+        self.shared = shared
+        if path is None:
+            self._fd, self.path = tempfile.mkstemp(prefix="mockserver-changes-", suffix=".jsonl")
+            os.unlink(self.path)
+        else:
+            self.path = str(path)
+            self._fd = self._open()
+        self._closing = weakref.finalize(self, os.close, self._fd)
+        self._offset = 0  # the end of the last line read or appended
         self._line = 0
+        self._last = 0  # the length of the line appended last
+        self._always = fsync == "always"
+        self._group = GroupCommit(self._fd) if fsync == "batch" else None
+        self.durable = self._group.wait if self._group is not None else None
+        with self.locked():
+            self._repair(os.fstat(self._fd).st_size)
 
     def _open(self) -> int:
         try:
@@ -104,8 +109,13 @@ class FileLog:
 
     def reopen(self) -> None:
         """A descriptor of this process's own, after a fork: a lock is held per open file."""
+        self._closing.detach()
         os.close(self._fd)
         self._fd = self._open()
+        self._closing = weakref.finalize(self, os.close, self._fd)
+        if self._group is not None:
+            self._group = GroupCommit(self._fd)
+            self.durable = self._group.wait
 
     def fresh(self) -> bool:
         """Whether every change in the file has been read: one `fstat`, cheap per request."""
@@ -119,32 +129,120 @@ class FileLog:
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
-    def unread(self) -> list[Change]:
-        if self.fresh():
-            return []
-        size = os.fstat(self._fd).st_size
-        data = os.pread(self._fd, size - self._offset, self._offset)
-        end = data.rfind(b"\n") + 1  # a line still being written is read next time
-        changes = []
-        for line in data[:end].splitlines():
-            self._line += 1
-            if not line.strip():
+    def unread(self) -> Iterator[Change]:
+        want = CHUNK
+        while True:
+            size = os.fstat(self._fd).st_size
+            if size <= self._offset:
+                return
+            data = os.pread(self._fd, min(want, size - self._offset), self._offset)
+            end = data.rfind(b"\n") + 1
+            if not end:  # a line longer than what was read, or one still being written
+                if len(data) >= size - self._offset:
+                    return
+                want *= 2
                 continue
-            try:
-                changes.append(Change.from_line(line))
-            except ChangeError as exc:
-                raise LogError(f"{self.path}, line {self._line}: {exc}") from None
-        self._offset += end
-        return changes
+            want = CHUNK
+            start = 0
+            while start < end:
+                stop = data.index(b"\n", start) + 1
+                line = data[start : stop - 1]
+                self._line += 1
+                self._offset += stop - start
+                start = stop
+                if line.strip():
+                    yield self._parse(line)
 
-    def append(self, change: Change) -> None:
-        line = change.line() + b"\n"
-        os.write(self._fd, line)
+    def _parse(self, line: bytes) -> Change:
+        try:
+            return Change.from_line(line)
+        except ChangeError as exc:
+            raise LogError(f"{self.path}, line {self._line}: {exc}") from None
+
+    def _repair(self, size: int) -> None:
+        """Cut off a torn last line: bytes after the last newline that a writer killed mid-line
+        left, never acknowledged. Under the lock, so that no writer is still at it."""
+        if size <= self._offset or os.pread(self._fd, 1, size - 1) == b"\n":
+            return
+        keep, position = self._offset, size
+        while position > self._offset:
+            begin = max(self._offset, position - CHUNK)
+            found = os.pread(self._fd, position - begin, begin).rfind(b"\n")
+            if found >= 0:
+                keep = begin + found + 1
+                break
+            position = begin
+        os.ftruncate(self._fd, keep)
+        log.warning("%s: cut off a torn last line (%d bytes), never acknowledged", self.path, size - keep)
+
+    def append(self, line: bytes) -> None:
+        line += b"\n"
+        size = os.fstat(self._fd).st_size
+        if size != self._offset:
+            if size < self._offset:
+                raise LogWriteError(f"{self.path} is shorter than what was read from it")
+            self._repair(size)  # no other writer holds the lock: what is left is torn
+        written = 0
+        try:
+            while written < len(line):
+                count = os.write(self._fd, line[written:] if written else line)
+                if count <= 0:
+                    raise OSError(0, "the file takes no more bytes")
+                written += count
+            if self._always:
+                os.fdatasync(self._fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self._offset)
+            raise LogWriteError(exc.strerror or str(exc)) from None
         self._offset += len(line)
         self._line += 1
+        self._last = len(line)
+        if self._group is not None:
+            self._group.appended += 1
 
-    def export(self) -> bytes:
-        return os.pread(self._fd, self._offset, 0)
+    def retract(self) -> None:
+        self._offset -= self._last
+        self._line -= 1
+        os.ftruncate(self._fd, self._offset)
+
+    def export(self) -> Iterator[bytes]:
+        position = 0
+        while position < self._offset:
+            chunk = os.pread(self._fd, min(CHUNK, self._offset - position), position)
+            if not chunk:
+                return
+            position += len(chunk)
+            yield chunk
 
     def close(self) -> None:
-        os.close(self._fd)
+        self._closing()
+
+
+class GroupCommit:
+    """Flushes a file to the disk for every change waiting on it at once, off the event loop:
+    changes appended while a flush runs wait for the next one."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._flush: asyncio.Future[None] | None = None
+        self.appended = 0  # changes written to the file
+        self._flushed = 0  # of those, the ones a finished flush covered
+
+    async def wait(self) -> None:
+        """Return once every change appended so far is on the disk."""
+        target = self.appended
+        while self._flushed < target:
+            if self._flush is None:
+                self._flush = asyncio.ensure_future(self._run())
+            await asyncio.shield(self._flush)
+
+    async def _run(self) -> None:
+        covered = self.appended
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, os.fdatasync, self._fd)
+        except OSError as exc:
+            raise LogWriteError(exc.strerror or str(exc)) from None
+        finally:
+            self._flush = None
+        self._flushed = covered

@@ -29,6 +29,7 @@ from mockserver.world.faults import Rule
 from mockserver.world.metering import Aggregate, Metering, copied
 from mockserver.world.model import Contract, Customer, Invoice, Line
 from mockserver.world.ordering import Ordering
+from mockserver.world.remembered import Remembered
 
 ORDER_KEYS = (
     "issued_at",
@@ -183,8 +184,7 @@ class World:
         self.usage: dict[int, dict[int, Aggregate]] = {}  # invoice -> metric -> aggregate
         self.voided_at: dict[int, int] = {}
         self.regenerated_from: dict[int, str] = {}
-        self.transactions: dict[str, int] = {}  # de-duplication key -> when it was ingested
-        self.event_keys: set[tuple[str, str]] = set()  # (event id, customer id) ingested
+        self.ingested: dict[str, Remembered] = {}  # per API, the keys of events remembered
         self._customer_drafts: dict[int, list[int]] = {}
         # A customer's version changes with it or any of its invoices; values are never reused,
         # so that they can key caches across a reset. The epoch changes with any customer.
@@ -251,8 +251,7 @@ class World:
         twin.usage = {ordinal: copied(usage) for ordinal, usage in self.usage.items()}
         twin.voided_at = dict(self.voided_at)
         twin.regenerated_from = dict(self.regenerated_from)
-        twin.transactions = dict(self.transactions)
-        twin.event_keys = set(self.event_keys)
+        twin.ingested = {api: keys.copy() for api, keys in self.ingested.items()}
         twin._customer_drafts = {}
         twin.customer_version = list(self.customer_version)
         twin.status_counts = list(self.status_counts)
@@ -564,8 +563,7 @@ class World:
         self.usage.clear()
         self.voided_at.clear()
         self.regenerated_from.clear()
-        self.transactions.clear()
-        self.event_keys.clear()
+        self.ingested.clear()
         self._customer_drafts.clear()
         fixture_customers = self._fixture_customers
         if len(self.customers) != len(fixture_customers) or any(

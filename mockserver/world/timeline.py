@@ -1,24 +1,38 @@
 """The world over time: the fixture's world plus the ordered log of changes applied to it.
 
-Every process serving a world holds a timeline. A change is accepted under the log's lock:
-first whatever other processes appended is applied, then the change is checked against the
-world as it now stands, applied, and appended with the next sequence number. A process that
-serves a request first applies what it has not read, so a change accepted anywhere is seen
-everywhere on the next request.
+Every process serving a world holds a timeline. A change is accepted under the log's lock,
+write-ahead: first whatever other processes appended is applied, then the change is checked
+against the world as it now stands and resolved, serialised (a change that cannot be is
+refused), appended with the next sequence number (a change that cannot be written is refused,
+nothing applied) and only then applied. A process that serves a request first applies what it
+has not read, so a change accepted anywhere is seen everywhere on the next request.
 """
 
 from __future__ import annotations
 
+import logging
+
+import orjson
+
 from mockserver.world import changes
-from mockserver.world.changes import Args, Change, ChangeError
-from mockserver.world.log import ChangeLog, LogError, MemoryLog
+from mockserver.world.changes import Args, Change, ChangeError, Unchanged
+from mockserver.world.log import ChangeLog, FileLog, LogError
 from mockserver.world.state import World
+
+log = logging.getLogger("mockserver")
+
+DIVERGED = 70  # the exit status of a process whose world no longer follows its log
+
+
+class Diverged(SystemExit):
+    """A logged change this process could not apply: its world is no longer the log's, so it
+    stops (crash-only) and is replaced by one that replays the log."""
 
 
 class Timeline:
     def __init__(self, world: World, log: ChangeLog | None = None) -> None:
         self.world = world
-        self.log: ChangeLog = log or MemoryLog()
+        self.log: ChangeLog = log or FileLog()
 
     def catch_up(self) -> None:
         """Apply the changes other processes appended; raises LogError for one that cannot be."""
@@ -31,20 +45,40 @@ class Timeline:
                 args = changes.resolve(self.world, change.kind, change.args)
             except ChangeError as exc:
                 raise LogError(f"change {change.seq}: {exc}") from None
-            changes.apply(self.world, Change(change.seq, change.kind, args))
+            if isinstance(args, Unchanged):
+                raise LogError(f"change {change.seq}: it changes nothing")
+            try:
+                changes.apply(self.world, Change(change.seq, change.kind, args))
+            except Exception as exc:  # the world keeps its seq: every later change is refused
+                log.exception("change %d of the log could not be applied", change.seq)
+                raise LogError(f"change {change.seq} cannot be applied ({exc})") from None
 
-    def submit(self, kind: str, args: Args) -> tuple[Change, Args]:
-        """Check, apply and log one change; ChangeError (nothing changed) if it is refused.
-
-        It is logged once applied, still under the lock, so that the log never holds a change
-        this process could not apply (which every other process would then fail on too)."""
+    def submit(self, kind: str, args: Args) -> tuple[Change | None, Args]:
+        """Check, log and apply one change; ChangeError (nothing changed) if it is refused,
+        LogWriteError (nothing changed) if the log cannot take it. A change that changes
+        nothing (a batch of duplicates) is not logged: its change is None."""
+        if self.world.frozen:
+            raise RuntimeError("a frozen world is not changed: change a copy of it")
         with self.log.locked():
             self.catch_up()
-            change = Change(self.world.seq + 1, kind, changes.resolve(self.world, kind, args))
-            result = changes.apply(self.world, change)
-            self.log.append(change)
-            return change, result
+            resolved = changes.resolve(self.world, kind, args)
+            if isinstance(resolved, Unchanged):
+                return None, resolved.result
+            change = Change(self.world.seq + 1, kind, resolved)
+            try:
+                line = change.line()
+            except orjson.JSONEncodeError as exc:
+                raise ChangeError(f"the change cannot be stored: {exc}") from None
+            self.log.append(line)
+            try:
+                return change, changes.apply(self.world, change)
+            except Exception:
+                # Never acknowledged: taken back out of the log, and this process, whose world
+                # it may have half changed, stops.
+                self.log.retract()
+                log.critical("change %d could not be applied; stopping", change.seq, exc_info=True)
+                raise Diverged(DIVERGED) from None
 
     def export(self) -> bytes:
         """The log as this process applied it, one JSON line per change: replayable anywhere."""
-        return self.log.export()
+        return b"".join(self.log.export())

@@ -63,7 +63,7 @@ async def refused(client, path: str, status: int, **kwargs) -> str:
 async def test_ingest_refusals(writer, default_world, kwargs, message) -> None:
     seq = default_world.seq
     assert message in await refused(writer, "/v1/ingest", 400, **kwargs)
-    assert default_world.seq == seq and not default_world.transactions
+    assert default_world.seq == seq and not default_world.ingested
 
 
 async def test_a_body_too_large_is_413(writer, default_world) -> None:

@@ -1,5 +1,5 @@
-"""The timeline: a change is logged only once applied, and a process sharing the log applies
-what another appended."""
+"""The timeline: a change is logged before it is applied, a process that cannot apply what it
+logged takes it back and stops, and a process sharing the log applies what another appended."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ from mockserver.generation.fixture import load_fixture
 from mockserver.world import changes
 from mockserver.world.log import FileLog
 from mockserver.world.state import World
-from mockserver.world.timeline import Timeline
+from mockserver.world.timeline import DIVERGED, Timeline
 
 
 def world() -> World:
     return World.from_fixture(load_fixture(None))
 
 
-def test_a_change_that_fails_to_apply_is_not_logged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_change_that_fails_to_apply_is_taken_back_and_the_process_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "changes.jsonl"
     timeline = Timeline(world(), FileLog(path, shared=True))
     timeline.submit("clock", {"advance": "PT1H"})
@@ -27,8 +29,9 @@ def test_a_change_that_fails_to_apply_is_not_logged(tmp_path: Path, monkeypatch:
         raise RuntimeError("a bug while applying")
 
     monkeypatch.setattr(changes, "apply", broken)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(SystemExit) as stopped:
         timeline.submit("clock", {"advance": "PT1H"})
+    assert stopped.value.code == DIVERGED
     monkeypatch.undo()
     assert len(path.read_bytes().splitlines()) == 1
     other = Timeline(world(), FileLog(path, shared=True))

@@ -13,6 +13,7 @@ from mockserver.generation.fixture import parse_fixture
 from mockserver.generation.generator import month_to_date, priced
 from mockserver.world import clock
 from mockserver.world.changes import ChangeError
+from mockserver.world.ingest import remembered
 from mockserver.world.log import FileLog
 from mockserver.world.metering import LIMIT
 from mockserver.world.state import World
@@ -160,7 +161,28 @@ def test_transaction_ids_are_remembered_34_days(timeline) -> None:
     ingest(timeline, event("t1"), event("t1"), event("t2"))
     ingest(timeline, event("t2"), event("t3"))
     assert usage(draft(world, SOLO, "Main"))["Requests"] == ("3", 3)
-    assert set(world.transactions) == {"t1", "t2", "t3"}
+    assert all(remembered(world, "metronome", key) for key in ("t1", "t2", "t3"))
+    timeline.submit("clock", {"advance": "P33DT23H"})
+    ingest(timeline, event("t1", at=clock.format_z(world.now)))  # still remembered: dropped
+    assert remembered(world, "metronome", "t1")
+    timeline.submit("clock", {"advance": "PT1H"})  # 34 days on: forgotten
+    assert not remembered(world, "metronome", "t1")
+
+
+def test_event_ids_are_remembered_34_days_per_customer(timeline) -> None:
+    world = timeline.world
+    ingest(timeline, event("m1", at=clock.format_z(world.now)), policy="meteroid")
+    assert remembered(world, "meteroid", "m1", SOLO) and not remembered(world, "meteroid", "m1", EURO)
+    timeline.submit("clock", {"advance": "P34D"})
+    assert not remembered(world, "meteroid", "m1", SOLO)
+
+
+def test_a_batch_of_duplicates_only_is_not_logged(timeline) -> None:
+    world = timeline.world
+    ingest(timeline, event("d1"), event("d2"))
+    seq, log = world.seq, timeline.export()
+    assert ingest(timeline, event("d1"), event("d2"), event("d1")) == {"accepted": 0, "failures": []}
+    assert (world.seq, timeline.export()) == (seq, log)
 
 
 def test_a_batch_with_one_bad_event_changes_nothing(timeline) -> None:
@@ -174,7 +196,7 @@ def test_a_batch_with_one_bad_event_changes_nothing(timeline) -> None:
         with pytest.raises(ChangeError, match=reason):
             ingest(timeline, event("ok"), bad)
     assert canonical_json(world) == before
-    assert world.seq == 0 and not world.transactions
+    assert world.seq == 0 and not remembered(world, "metronome", "ok")
 
 
 def test_backdated_into_a_finalized_period_changes_no_invoice(timeline) -> None:
@@ -182,7 +204,7 @@ def test_backdated_into_a_finalized_period_changes_no_invoice(timeline) -> None:
     before = canonical_json(world)
     ingest(timeline, event("late", at="2026-04-20T00:00:00Z"))
     assert canonical_json(world) == before
-    assert "late" in world.transactions
+    assert remembered(world, "metronome", "late")
 
 
 def test_meteroid_window_partial_failures_and_per_customer_keys(timeline) -> None:
@@ -202,7 +224,8 @@ def test_meteroid_window_partial_failures_and_per_customer_keys(timeline) -> Non
         ("m3", "events[2].timestamp"),
         ("m4", "events[3].customer_id"),
     ]
-    assert world.event_keys == {("m1", SOLO), ("m1", EURO)}
+    assert remembered(world, "meteroid", "m1", SOLO) and remembered(world, "meteroid", "m1", EURO)
+    assert not any(remembered(world, "meteroid", key, SOLO) for key in ("m2", "m3", "m4"))
     with pytest.raises(ChangeError, match="24 hours before now"):
         ingest(timeline, event("m5", at="2026-05-14T11:00:00Z"), policy="meteroid")
     ingest(timeline, event("m5", at="2026-05-14T11:00:00Z"), policy="meteroid", backfill=True)
@@ -283,7 +306,7 @@ def test_reset_undoes_every_write(timeline) -> None:
     assert canonical_json(world) != before
     timeline.submit("reset", {})
     assert canonical_json(world) == before
-    assert not (world.usage or world.transactions or world.event_keys)
+    assert not (world.usage or world.ingested)
     assert world.customer_ordinal("gone") is None and world.customer_ordinal("euro") == 1
     ingest(timeline, event("r1"))  # forgotten by reset: counted again
     assert usage(draft(world, SOLO, "Main"))["Requests"] == ("1", 1)
