@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -32,9 +32,10 @@ from mockserver.shell.accesslog import FORMATS, write_all
 from mockserver.shell.app import Settings
 from mockserver.shell.loading import Loading, load_while_serving, loading_app
 from mockserver.shell.ports import PortError, listen
+from mockserver.shell.scratch import scratch_directory
 from mockserver.shell.worlds import DEFAULT_LIMIT
 from mockserver.world.ids import to_base62_id
-from mockserver.world.log import FileLog, LogError
+from mockserver.world.log import FSYNC, FileLog, LogError
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 
@@ -111,6 +112,14 @@ def _parser() -> argparse.ArgumentParser:
         "then append every change accepted",
     )
     serve.add_argument(
+        "--fsync",
+        choices=FSYNC,
+        default="no",
+        help="with --changes: no (default; an acknowledged change survives the process being killed), "
+        "batch (and a power loss: the file flushed to disk before answering, one flush for the "
+        "changes waiting), always (a flush per change)",
+    )
+    serve.add_argument(
         "--isolate",
         choices=ISOLATIONS,
         help="token: a world of its own per bearer token, branched from the fixture's on first use "
@@ -180,6 +189,10 @@ def _serve(args: argparse.Namespace) -> int:
         raise SystemExit("mockserver serve: --journal-size must be 0 or more")
     if args.isolate_limit < 1:
         raise SystemExit("mockserver serve: --isolate-limit must be at least 1")
+    if args.fsync != "no" and args.changes is None:
+        raise SystemExit(
+            "mockserver serve: --fsync needs --changes FILE: without it no change outlives the server"
+        )
     fixture = load_fixture(args.fixtures)
     isolation = (
         fixture.isolation if args.isolate is None else None if args.isolate == "none" else args.isolate
@@ -196,12 +209,14 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"listening {listener.url}", flush=True)
     log_format = None if args.quiet else args.log_format
     loading = Loading(fixture)
-    with tempfile.TemporaryDirectory(prefix="mockserver-") as scratch:
+    # A full file (ulimit -f) is a write that fails, refused with 503, not a signal that kills.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    with scratch_directory() as scratch:
 
         def build() -> Timeline:
             """The world, and its changes replayed: all of it while health says loading."""
             world = _build(fixture, warm=True, loading=loading)
-            return _timeline(world, args.changes, args.workers, Path(scratch))
+            return _timeline(world, args.changes, args.workers, scratch, args.fsync)
 
         timeline = load_while_serving(listener.sock, loading_app(loading, facades()), build, log_format)
         world = timeline.world
@@ -210,16 +225,14 @@ def _serve(args: argparse.Namespace) -> int:
             isolation=isolation,
             worlds=args.isolate_limit,
         )
-        return serve(
-            world, settings, listener, args.workers, log_format, timeline=timeline, logs=Path(scratch)
-        )
+        return serve(world, settings, listener, args.workers, log_format, timeline=timeline, logs=scratch)
 
 
-def _timeline(world: World, changes: str | None, workers: int, scratch: Path) -> Timeline:
+def _timeline(world: World, changes: str | None, workers: int, scratch: Path, fsync: str) -> Timeline:
     """The world's timeline: replayed from `changes` and appended to it, if given; shared
-    through a file by several workers; else kept in memory."""
+    through a file by several workers; else a file of this process's own."""
     if changes is not None:
-        timeline = Timeline(world, FileLog(changes, shared=workers > 1))
+        timeline = Timeline(world, FileLog(changes, shared=workers > 1, fsync=fsync))
         timeline.catch_up()
         return timeline
     if workers > 1:

@@ -246,11 +246,15 @@ def _error(facade: Facade | None, status: int, message: str) -> web.Response:
     return facade.error(status, message) if facade is not None else plain_error(status, message)
 
 
+WORLDS = web.AppKey("worlds", Worlds)
+
+
 def create_app(worlds: Worlds) -> web.Application:
     """The application factory: the routes of every facade of `worlds` and its open routes
     (the control plane, served without a token in the shell's own error shape), each request
     answered by its world."""
     app = web.Application()
+    app[WORLDS] = worlds
     shell = Shell(worlds.settings, worlds)
     router = app.router
     routes = worlds.base.routes

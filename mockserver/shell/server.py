@@ -34,7 +34,7 @@ from mockserver.control.routes import ControlPlane, Published
 from mockserver.meteroid import MeteroidFacade
 from mockserver.metronome import MetronomeFacade
 from mockserver.shell.accesslog import runner_options
-from mockserver.shell.app import Facade, Settings, create_app
+from mockserver.shell.app import WORLDS, Facade, Settings, create_app
 from mockserver.shell.ports import BACKLOG, Listener
 from mockserver.shell.worlds import CONTROL, ServedWorld, Worlds, log_path
 from mockserver.world.log import FileLog, LogError
@@ -43,6 +43,7 @@ from mockserver.world.timeline import Timeline
 
 RESPAWN_WINDOW = 10.0  # seconds: more than `workers` deaths within it and the server gives up
 PARENT_CHECK = 1.0  # seconds between a worker's checks that its supervisor is still alive
+CURRENT = 0.1  # seconds between a worker's (and the supervisor's) reads of what others logged
 
 log = logging.getLogger("mockserver")
 
@@ -179,12 +180,25 @@ async def _run_worker(
                 loop.call_later(PARENT_CHECK, orphaned)
 
         loop.call_later(PARENT_CHECK, orphaned)
+    if timeline.log.shared or settings.isolation == "token":
+        _keep_current(loop, app[WORLDS])
     if on_ready:
         on_ready()
     try:
         await stop.wait()
     finally:
         await runner.cleanup()
+
+
+def _keep_current(loop: asyncio.AbstractEventLoop, worlds: Worlds) -> None:
+    """Apply what other workers log as it comes, between requests, so that a request finds
+    little or nothing left to apply however long its worker sat idle."""
+
+    def tick() -> None:
+        worlds.catch_up()
+        loop.call_later(CURRENT, tick)
+
+    loop.call_later(CURRENT, tick)
 
 
 class _Supervisor:
@@ -252,6 +266,7 @@ class _Supervisor:
 
             if isinstance(self.timeline.log, FileLog) and self.timeline.log.shared:
                 self.timeline.log.reopen()  # a lock of its own: flock locks belong to an open file
+                self._current()  # a replacement accepts once it has what was logged meanwhile
             asyncio.run(
                 _run_worker(self.timeline, self.settings, sock, self.log_format, ready, parent, self.logs)
             )
@@ -264,6 +279,15 @@ class _Supervisor:
                 sys.stdout.flush()
                 sys.stderr.flush()
             os._exit(code)
+
+    def _current(self) -> None:
+        """Apply what the workers logged, so that a worker forked to replace one starts from a
+        world that is current: the supervisor keeps up as the workers do."""
+        if self.timeline.log.shared and not self.timeline.log.fresh():
+            try:
+                self.timeline.catch_up()
+            except LogError as exc:
+                log.error("the supervisor's world cannot be brought up to date: %s", exc)
 
     def install_signal_handlers(self) -> None:
         def forward(signum: int, _frame: object) -> None:
@@ -285,10 +309,14 @@ class _Supervisor:
         status = 0
         while self.children:
             try:
-                pid, code = os.wait()
+                pid, code = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 break
             except InterruptedError:
+                continue
+            if not pid:
+                self._current()
+                time.sleep(CURRENT)
                 continue
             if pid not in self.children:
                 continue

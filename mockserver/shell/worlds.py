@@ -13,6 +13,7 @@ returns.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from mockserver.shell.bearer import bearer_token
+from mockserver.world.log import LogError
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from mockserver.control.faults import Faults
     from mockserver.control.journal import Journal
     from mockserver.shell.app import Facade, Handler, Settings
+
+log = logging.getLogger("mockserver")
 
 DEFAULT_LIMIT = 128  # worlds kept in memory under isolation
 CONTROL = "control"  # the routes of no emulated API: the control plane's
@@ -147,6 +151,16 @@ class Worlds:
         while len(self._by_token) > self.limit:
             self._by_token.popitem(last=False)[1].drop()
         return made
+
+    def catch_up(self) -> None:
+        """Apply what other processes appended to every world held, so that no request waits
+        long for it; a world whose log cannot be applied is left to answer 503."""
+        for served in (self.base, *self._by_token.values()):
+            if served.before is not None:
+                try:
+                    served.before()
+                except LogError as exc:
+                    log.error("a world cannot be brought up to date: %s", exc)
 
     def close(self) -> None:
         for served in self._by_token.values():
