@@ -1,0 +1,65 @@
+"""Keys of ingested events are remembered for the window, counted back from the world's clock,
+then forgotten; the table holding them follows what the window holds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from mockserver.world.clock import DAY
+from mockserver.world.remembered import Remembered, digest
+
+WINDOW = 34 * DAY
+
+
+def test_a_key_is_remembered_for_the_window_then_forgotten() -> None:
+    keys = Remembered(WINDOW)
+    keys.add(digest("t1"), 0)
+    assert keys.seen(digest("t1"), WINDOW - 1)
+    assert not keys.seen(digest("t1"), WINDOW)
+    assert not keys.seen(digest("t2"), 0)
+
+
+def test_a_key_ingested_again_is_remembered_from_then() -> None:
+    keys = Remembered(WINDOW)
+    keys.add(digest("t1"), 0)
+    keys.add(digest("t1"), WINDOW)
+    assert keys.seen(digest("t1"), 2 * WINDOW - 1) and len(keys) == 1
+
+
+def test_the_digest_is_the_same_in_every_process_and_parts_are_kept_apart() -> None:
+    """Every process decides alike which events are duplicates, whatever its hash seed."""
+    script = "from mockserver.world.remembered import digest; print(digest('event', 'customer'))"
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
+    assert seen == {str(digest("event", "customer"))}
+    assert digest("ab", "c") != digest("a", "bc")
+
+
+def test_past_keys_are_dropped_once_they_are_as_many_as_the_live_ones() -> None:
+    keys = Remembered(WINDOW)
+    for n in range(10_000):
+        keys.add(digest(f"old-{n}"), 0)
+    for n in range(100):
+        keys.add(digest(f"new-{n}"), 20 * DAY)
+    keys.forget(40 * DAY)  # the old ones are past the window, and outnumber the new
+    assert len(keys) == 100
+    assert all(keys.seen(digest(f"new-{n}"), 40 * DAY) for n in range(100))
+    assert not keys.seen(digest("old-1"), 40 * DAY)
+
+
+def test_a_copy_is_its_own() -> None:
+    keys = Remembered(WINDOW)
+    keys.add(digest("shared"), 0)
+    twin = keys.copy()
+    twin.add(digest("mine"), 0)
+    assert twin.seen(digest("shared"), 0) and not keys.seen(digest("mine"), 0)
