@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
@@ -36,6 +36,7 @@ from mockserver.shell.scratch import scratch_directory
 from mockserver.shell.worlds import DEFAULT_LIMIT
 from mockserver.world.ids import to_base62_id
 from mockserver.world.log import FSYNC, FileLog, LogError
+from mockserver.world.snapshot import Snapshots
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 
@@ -215,8 +216,14 @@ def _serve(args: argparse.Namespace) -> int:
 
         def build() -> Timeline:
             """The world, and its changes replayed: all of it while health says loading."""
-            world = _build(fixture, warm=True, loading=loading)
-            return _timeline(world, args.changes, args.workers, scratch, args.fsync)
+            return _timeline(
+                lambda: _build(fixture, warm=True, loading=loading),
+                fixture,
+                args.changes,
+                args.workers,
+                scratch,
+                args.fsync,
+            )
 
         timeline = load_while_serving(listener.sock, loading_app(loading, facades()), build, log_format)
         world = timeline.world
@@ -228,16 +235,31 @@ def _serve(args: argparse.Namespace) -> int:
         return serve(world, settings, listener, args.workers, log_format, timeline=timeline, logs=scratch)
 
 
-def _timeline(world: World, changes: str | None, workers: int, scratch: Path, fsync: str) -> Timeline:
-    """The world's timeline: replayed from `changes` and appended to it, if given; shared
-    through a file by several workers; else a file of this process's own."""
-    if changes is not None:
-        timeline = Timeline(world, FileLog(changes, shared=workers > 1, fsync=fsync))
-        timeline.catch_up()
-        return timeline
-    if workers > 1:
-        return Timeline(world, FileLog(scratch / "changes.jsonl", shared=True))
-    return Timeline(world)
+def _timeline(
+    generate: Callable[[], World],
+    fixture: Fixture,
+    changes: str | None,
+    workers: int,
+    scratch: Path,
+    fsync: str,
+) -> Timeline:
+    """The world's timeline: with `changes`, its snapshot's world (else the fixture's,
+    generated) with the rest of the file replayed, appended to from then on; shared through a
+    file by several workers; else a file of this process's own."""
+    if changes is None:
+        log = FileLog(scratch / "changes.jsonl", shared=True) if workers > 1 else FileLog()
+        return Timeline(generate(), log)
+    log = FileLog(changes, shared=workers > 1, fsync=fsync)
+    snapshots = Snapshots(changes)
+    world = snapshots.read(fixture, log.resume)
+    if world is None:
+        world = generate()
+    timeline = Timeline(world, log, snapshots)
+    timeline.catch_up()
+    mark = log.mark()
+    if snapshots.due(mark.offset):  # a long replay is not made again at the next start
+        snapshots.write(world, mark)
+    return timeline
 
 
 def _generate(args: argparse.Namespace) -> int:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Protocol
 
 from mockserver.world.changes import Change, ChangeError
+from mockserver.world.snapshot import TAIL, Mark, tail_digest
 
 FSYNC = ("no", "batch", "always")
 CHUNK = 1 << 20  # bytes read at a time, replaying or exporting
@@ -205,6 +206,21 @@ class FileLog:
         self._offset -= self._last
         self._line -= 1
         os.ftruncate(self._fd, self._offset)
+
+    def mark(self) -> Mark:
+        """Where this process stands in the file, for a snapshot of its world."""
+        tail = os.pread(self._fd, min(TAIL, self._offset), self._offset - min(TAIL, self._offset))
+        return Mark(self._offset, self._line, tail_digest(tail))
+
+    def resume(self, mark: Mark) -> bool:
+        """Read on from `mark` (a snapshot's world has every change before it), if the file
+        holds there what it held when the mark was taken."""
+        start = mark.offset - min(TAIL, mark.offset)
+        tail = os.pread(self._fd, mark.offset - start, start)
+        if len(tail) != mark.offset - start or tail_digest(tail) != mark.last:
+            return False
+        self._offset, self._line = mark.offset, mark.lines
+        return True
 
     def export(self) -> Iterator[bytes]:
         position = 0

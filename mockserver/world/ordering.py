@@ -55,6 +55,12 @@ class Ordering:
         ]
         self.reset()
 
+    def __getstate__(self) -> dict:
+        """Its state without its key function, which its world gives back (`World.__setstate__`)."""
+        state = dict(self.__dict__)
+        del state["sort_key"]
+        return state
+
     def reset(self) -> None:
         """Back to the invoices it was built from: no overlay."""
         self.dead: set[int] = set()

@@ -138,6 +138,9 @@ def _groups(column: array, count: int, code: str) -> list[array]:
     return groups
 
 
+BODIES = 8192  # invoice bodies kept built
+
+
 class World:
     def __init__(self, fixture: Fixture, generated: Generated) -> None:
         self.fixture = fixture
@@ -169,7 +172,7 @@ class World:
         self._by_id: Sequence[int] | None = None
         self._scopes: dict[tuple[str | None, int, str], Scope] = {}
         self._faker = Faker("en_US")
-        self._body = lru_cache(maxsize=8192)(self._build)
+        self._body = lru_cache(maxsize=BODIES)(self._build)
         # The living part: what changed since the fixture's world, and the keys caches use.
         self.base_size = size
         self.seq = 0  # the sequence number of the last change applied
@@ -210,6 +213,20 @@ class World:
     def __len__(self) -> int:
         return len(self.cols)
 
+    def __getstate__(self) -> dict:
+        """What a snapshot keeps: everything but caches (and the orderings' key functions)."""
+        state = dict(self.__dict__)
+        del state["_body"]
+        state["_scopes"] = {}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._body = lru_cache(maxsize=BODIES)(self._build)
+        for orderings in (self._orderings, self._fixture_orderings):
+            for key, ordering in orderings.items():
+                ordering.sort_key = self.sort_key(key)
+
     def freeze(self) -> None:
         """Change no more (every change raises): a world whose copies are the ones that change,
         and share its columns as their fixture's instead of copying them again."""
@@ -243,7 +260,7 @@ class World:
         twin._orderings = {key: branched[id(o)] for key, o in self._orderings.items()}
         twin._fixture_orderings = {key: branched[id(o)] for key, o in self._fixture_orderings.items()}
         twin._scopes = {}
-        twin._body = lru_cache(maxsize=8192)(twin._build)
+        twin._body = lru_cache(maxsize=BODIES)(twin._build)
         twin.tokens = array("q", self.tokens)
         twin._token_ordinal = dict(self._token_ordinal)
         twin.as_of = dict(self.as_of)

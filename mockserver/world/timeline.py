@@ -17,6 +17,7 @@ import orjson
 from mockserver.world import changes
 from mockserver.world.changes import Args, Change, ChangeError, Unchanged
 from mockserver.world.log import ChangeLog, FileLog, LogError
+from mockserver.world.snapshot import Snapshots
 from mockserver.world.state import World
 
 log = logging.getLogger("mockserver")
@@ -30,9 +31,13 @@ class Diverged(SystemExit):
 
 
 class Timeline:
-    def __init__(self, world: World, log: ChangeLog | None = None) -> None:
+    def __init__(
+        self, world: World, log: ChangeLog | None = None, snapshots: Snapshots | None = None
+    ) -> None:
+        """`snapshots`, for a log file kept for good: where its world is snapshotted as it grows."""
         self.world = world
         self.log: ChangeLog = log or FileLog()
+        self.snapshots = snapshots
 
     def catch_up(self) -> None:
         """Apply the changes other processes appended; raises LogError for one that cannot be."""
@@ -71,13 +76,18 @@ class Timeline:
                 raise ChangeError(f"the change cannot be stored: {exc}") from None
             self.log.append(line)
             try:
-                return change, changes.apply(self.world, change)
+                result = changes.apply(self.world, change)
             except Exception:
                 # Never acknowledged: taken back out of the log, and this process, whose world
                 # it may have half changed, stops.
                 self.log.retract()
                 log.critical("change %d could not be applied; stopping", change.seq, exc_info=True)
                 raise Diverged(DIVERGED) from None
+            if self.snapshots is not None and isinstance(self.log, FileLog):
+                mark = self.log.mark()
+                if self.snapshots.due(mark.offset):
+                    self.snapshots.take(self.world, mark)
+            return change, result
 
     def export(self) -> bytes:
         """The log as this process applied it, one JSON line per change: replayable anywhere."""

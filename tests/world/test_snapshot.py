@@ -1,0 +1,91 @@
+"""Snapshots beside a log: a start from one replays only the tail and reaches the world a full
+replay reaches; a snapshot that does not belong to the log is not used."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from mockserver.generation.export import canonical_json
+from mockserver.generation.fixture import load_fixture, parse_fixture
+from mockserver.world import snapshot
+from mockserver.world.log import FileLog
+from mockserver.world.snapshot import Snapshots
+from mockserver.world.state import World
+from mockserver.world.timeline import Timeline
+
+
+def world() -> World:
+    return World.from_fixture(load_fixture(None))
+
+
+def ingest(timeline: Timeline, first: int, count: int) -> None:
+    customer = timeline.world.customers[0].id
+    events = [
+        {"transaction_id": f"t{n}", "customer_id": customer, "event_type": "api_request"}
+        for n in range(first, first + count)
+    ]
+    timeline.submit("ingest", {"policy": "metronome", "events": events})
+
+
+def wait_for(path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.exists()
+
+
+def started(path: Path, fixture=None) -> Timeline:
+    """What a start does: the snapshot's world if it fits the log, else the fixture's; the rest replayed."""
+    fixture = fixture or load_fixture(None)
+    log, snapshots = FileLog(path), Snapshots(path)
+    found = snapshots.read(fixture, log.resume)
+    timeline = Timeline(found if found is not None else World.from_fixture(fixture), log, snapshots)
+    timeline.catch_up()
+    return timeline
+
+
+def test_a_start_from_a_snapshot_reaches_the_world_of_a_full_replay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot, "EVERY", 4096)
+    path = tmp_path / "changes.jsonl"
+    writing = Timeline(world(), FileLog(path), Snapshots(path))
+    for batch in range(8):
+        ingest(writing, batch * 20, 20)
+    wait_for(Snapshots(path).path)
+    writing.submit("clock", {"advance": "P1M"})
+    ingest(writing, 1000, 5)
+    resumed = started(path)
+    replayed = Timeline(world(), FileLog(path))
+    replayed.catch_up()
+    assert resumed.world.seq == replayed.world.seq == writing.world.seq == 10
+    assert canonical_json(resumed.world) == canonical_json(replayed.world) == canonical_json(writing.world)
+    assert resumed.export() == path.read_bytes()  # the whole log, from seq 1
+    ingest(resumed, 0, 1)  # a duplicate remembered through the snapshot: nothing logged
+    assert resumed.world.seq == 10
+
+
+def test_a_snapshot_that_is_not_of_this_log_or_fixture_is_not_used(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "changes.jsonl"
+    writing = Timeline(world(), FileLog(path))
+    ingest(writing, 0, 10)
+    Snapshots(path).write(writing.world, writing.log.mark())
+    os.truncate(path, 0)  # the log was replaced since
+    other = Timeline(world(), FileLog(path))
+    ingest(other, 500, 3)
+    with caplog.at_level(logging.WARNING, logger="mockserver"):
+        resumed = started(path)
+    assert "a snapshot of another log" in caplog.text
+    assert canonical_json(resumed.world) == canonical_json(other.world)
+    caplog.clear()
+    changed = parse_fixture("name: other\nseed: 7\n", "other.yaml")
+    with caplog.at_level(logging.WARNING, logger="mockserver"):
+        Snapshots(path).read(changed, FileLog(path).resume)
+    assert "a snapshot of another fixture" in caplog.text
