@@ -21,7 +21,7 @@ from types import TracebackType
 PROC = Path("/proc")
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     found: list[int] = []
     try:
         for task in (PROC / str(pid) / "task").iterdir():
@@ -31,7 +31,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _status_kib(pid: int, field: str, name: str = "status") -> int | None:
+def status_kib(pid: int, field: str, name: str = "status") -> int | None:
     try:
         for line in (PROC / str(pid) / name).read_text().splitlines():
             if line.startswith(field):
@@ -47,7 +47,7 @@ def tree(root: int) -> list[int]:
     while pending:
         pid = pending.pop()
         found.append(pid)
-        pending.extend(_children(pid))
+        pending.extend(children(pid))
     return found
 
 
@@ -69,13 +69,13 @@ class PeakMemory:
         with self._lock:
             pids = tree(self.root_pid)
             for pid in pids:
-                peak = _status_kib(pid, "VmHWM:")
+                peak = status_kib(pid, "VmHWM:")
                 if peak is not None:
                     self._peaks[pid] = max(peak, self._peaks.get(pid, 0))
             now = time.monotonic()
             if pss or now - self._pss_at >= self.pss_interval:
                 self._pss_at = now
-                sizes = [_status_kib(pid, "Pss:", "smaps_rollup") for pid in pids]
+                sizes = [status_kib(pid, "Pss:", "smaps_rollup") for pid in pids]
                 self._pss_peak = max(self._pss_peak, sum(size or 0 for size in sizes))
 
     def _run(self) -> None:

@@ -23,7 +23,7 @@ from mockserver.world import clock, lifecycle
 from mockserver.world.errors import Args, ChangeError, Reason, Unchanged
 from mockserver.world.metering import Aggregate, copied
 from mockserver.world.model import Invoice
-from mockserver.world.remembered import Remembered, digest
+from mockserver.world.remembered import Remembered, digest, digests
 from mockserver.world.state import World
 
 HOUR = 3_600
@@ -101,6 +101,8 @@ def checker(world: World, policy: Policy, backfill: bool) -> Callable[[Any], Arg
     latest = None if policy.max_ahead is None else now + policy.max_ahead
     customer_ordinal, customers = world.customer_ordinal, world.customers
     parse, format_z = clock.parse_timestamp, clock.format_z
+    ids: dict[str, str] = {}  # customer id or alias -> id
+    stamps: dict[Any, str] = {None: format_z(now)}  # timestamp as sent -> as logged
 
     def check(event: Any) -> Args:
         if type(event) is not dict:
@@ -114,32 +116,35 @@ def checker(world: World, policy: Policy, backfill: bool) -> Callable[[Any], Arg
         properties = event.get("properties")
         if properties is not None and type(properties) is not dict:
             raise EventError("properties", "must be an object")
-        ordinal = customer_ordinal(customer)
-        if ordinal is None:
-            raise EventError(customer_name, f"{customer!r} matches no customer id or ingest alias", "unknown")
-        text = event.get("timestamp")
-        if text is None:
-            at = now
-        else:
-            try:
-                at = parse(text).floor
-            except (TypeError, ValueError, AttributeError):
+        customer_id = ids.get(customer)
+        if customer_id is None:
+            ordinal = customer_ordinal(customer)
+            if ordinal is None:
                 raise EventError(
-                    "timestamp", f"{text!r} is not an RFC 3339 timestamp in the years 0001 to 9999"
-                ) from None
+                    customer_name, f"{customer!r} matches no customer id or ingest alias", "unknown"
+                )
+            customer_id = ids[customer] = customers[ordinal].id
+        text = event.get("timestamp")
+        stamp = stamps.get(text) if type(text) is str or text is None else None
+        if stamp is None:
+            stamp = stamps[text] = format_z(timestamp(text))
+        logged: Args = {key_name: key, customer_name: customer_id, code_name: code, "timestamp": stamp}
+        if properties:
+            logged["properties"] = properties
+        return logged
+
+    def timestamp(text: Any) -> int:
+        try:
+            at = parse(text).floor
+        except (TypeError, ValueError, AttributeError):
+            raise EventError(
+                "timestamp", f"{text!r} is not an RFC 3339 timestamp in the years 0001 to 9999"
+            ) from None
         if earliest is not None and at < earliest:
             raise EventError("timestamp", _outside(at, policy.max_age, "before", now))
         if latest is not None and at > latest:
             raise EventError("timestamp", _outside(at, policy.max_ahead, "after", now))
-        logged: Args = {
-            key_name: key,
-            customer_name: customers[ordinal].id,
-            code_name: code,
-            "timestamp": format_z(at),
-        }
-        if properties:
-            logged["properties"] = properties
-        return logged
+        return at
 
     return check
 
@@ -160,28 +165,18 @@ def resolve(world: World, args: Args) -> Args | Unchanged:
     if not isinstance(events, list) or not isinstance(backfill, bool) or not isinstance(partial, bool):
         raise ChangeError("ingest: events is a list; backfill and partial are booleans")
     failures = list(args.get("failures", []))
-    accepted: list[Args] = []
-    digests: list[int] = []
-    seen: set[int] = set()
-    now = world.now
+    checked: list[Args] = []
     check = checker(world, policy, backfill)
-    keys = world.ingested.get(args["policy"])
     for index, event in enumerate(events):
         try:
-            logged = check(event)
+            checked.append(check(event))
         except EventError as exc:
             where = exc.where(policy, index)
             if not partial:
                 raise ChangeError(f"{where}: {exc}", exc.reason) from None
             key = event.get(policy.key) if isinstance(event, dict) else None
             failures.append({"id": key if isinstance(key, str) else "", "reason": f"{where}: {exc}"})
-            continue
-        key = _digest(policy, logged)
-        if key in seen or (keys is not None and keys.seen(key, now)):
-            continue
-        seen.add(key)
-        accepted.append(logged)
-        digests.append(key)
+    accepted, kept = _new(world, policy, args["policy"], checked)
     if not accepted:
         return Unchanged({"accepted": 0, "failures": failures})
     resolved: Args = {"policy": args["policy"], "events": accepted}
@@ -191,8 +186,24 @@ def resolve(world: World, args: Args) -> Args | Unchanged:
         resolved["partial"] = True
     if failures:
         resolved["failures"] = failures
-    _resolved.last = (accepted, digests)
+    _resolved.last = (accepted, kept)
     return resolved
+
+
+def _new(world: World, policy: Policy, api: str, events: list[Args]) -> tuple[list[Args], list[int]]:
+    """The events neither remembered nor met earlier in the batch, and their digests."""
+    batch = _digests(policy, events)
+    keys = world.ingested.get(api)
+    fresh = keys.unseen(batch, world.now) if keys is not None else [True] * len(batch)
+    accepted: list[Args] = []
+    kept: list[int] = []
+    met: set[int] = set()
+    for event, key, unseen in zip(events, batch, fresh, strict=True):
+        if unseen and key not in met:
+            met.add(key)
+            accepted.append(event)
+            kept.append(key)
+    return accepted, kept
 
 
 def remembered(world: World, api: str, key: str, customer: str = "") -> bool:
@@ -203,11 +214,12 @@ def remembered(world: World, api: str, key: str, customer: str = "") -> bool:
     return keys is not None and keys.seen(digest(*parts), world.now)
 
 
-def _digest(policy: Policy, event: Args) -> int:
-    """What an event is remembered by: its key, per customer where the API says so."""
+def _digests(policy: Policy, events: list[Args]) -> list[int]:
+    """What each event is remembered by: its key, per customer where the API says so."""
+    key, customer = policy.key, policy.customer
     if policy.per_customer:
-        return digest(event[policy.key], event[policy.customer])
-    return digest(event[policy.key])
+        return digests(f"{event[key]}\x1f{event[customer]}" for event in events)
+    return digests(event[key] for event in events)
 
 
 class _Resolved:
@@ -218,16 +230,20 @@ class _Resolved:
 
     def digests(self, policy: Policy, events: list[Args]) -> list[int]:
         last = self.last
+        self.last = None
         if last is not None and last[0] is events:
             return last[1]
-        return [_digest(policy, event) for event in events]
+        return _digests(policy, events)
 
 
 _resolved = _Resolved()
 
 
 def apply(world: World, args: Args) -> Args:
-    """Remember every event's key, meter it on the drafts it lands on, price those again."""
+    """Remember every event's key, meter it on the drafts it lands on, price those again.
+
+    What events of a batch share is found once: the drafts of a customer, the time of a
+    timestamp, what a code with the same properties matches, where a metric's event lands."""
     policy = POLICIES[args["policy"]]
     customer_name, code_name = policy.customer, policy.code
     now = world.now
@@ -236,31 +252,43 @@ def apply(world: World, args: Args) -> Args:
     if keys is None:
         keys = world.ingested[args["policy"]] = Remembered(WINDOW)
     keys.forget(now)
-    remember = keys.add
-    for key in _resolved.digests(policy, events):
-        remember(key, now)
-    _resolved.last = None
+    keys.add(_resolved.digests(policy, events), now)
     matches, add, customer_by_id = world.metering.matches, world.metering.add, world.customer_by_id
     usage: dict[int, dict] = {}  # the drafts metered, and their usage
-    # What an event without properties matches depends on its code alone: found once a batch.
-    plain: dict[str, list[tuple[int, Any]]] = {}
+    found_matches: dict[Any, list[tuple[int, Any]]] = {}
+    found_drafts: dict[str, list[int]] = {}
+    found_times: dict[str, int] = {}
+    landings: dict[tuple[str, int, int], int | None] = {}
+    parse = clock.parse_timestamp
     with world.changing(now) as change:
         for event in events:
             code, properties = event[code_name], event.get("properties")
-            if properties:
-                matched = matches(code, properties)
-            else:
-                matched = plain.get(code)
-                if matched is None:
-                    matched = plain[code] = matches(code, {})
+            try:
+                shape: Any = (code, *properties.items()) if properties else code
+                matched = found_matches.get(shape)
+            except TypeError:  # a property holds a list or an object: not kept
+                shape, matched = None, None
+            if matched is None:
+                matched = matches(code, properties or {})
+                if shape is not None:
+                    found_matches[shape] = matched
             if not matched:
                 continue
-            drafts = world.customer_drafts(customer_by_id[event[customer_name]])
+            customer = event[customer_name]
+            drafts = found_drafts.get(customer)
+            if drafts is None:
+                drafts = found_drafts[customer] = world.customer_drafts(customer_by_id[customer])
             if not drafts:
                 continue
-            at = clock.parse_timestamp(event["timestamp"]).floor
+            stamp = event["timestamp"]
+            at = found_times.get(stamp)
+            if at is None:
+                at = found_times[stamp] = parse(stamp).floor
             for metric, value in matched:
-                draft = _landing(world, drafts, metric, at)
+                place = (customer, metric, at)
+                draft = landings.get(place, -1)
+                if draft == -1:
+                    draft = landings[place] = _landing(world, drafts, metric, at)
                 if draft is not None:
                     found = usage.get(draft)
                     if found is None:

@@ -12,21 +12,30 @@ again from the live ones alone, so that its size follows what the window holds.
 
 from __future__ import annotations
 
-import hashlib
 from array import array
 from collections import Counter
 from collections.abc import Iterable
+from hashlib import blake2b
+from itertools import compress
 
 from mockserver.world.clock import DAY
 
 _EMPTY = 0
-_SMALLEST = 1 << 10  # slots of an empty table
+_SMALLEST = 1 << 14  # slots of an empty table
 
 
 def digest(*parts: str) -> int:
     """The 64-bit digest a key is remembered by (never 0, which marks an empty slot)."""
-    value = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
+    value = blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
     return int.from_bytes(value, "little", signed=True) or 1
+
+
+def digests(keys: Iterable[str]) -> list[int]:
+    """`digest` of each key: a batch at a time, as ingestion reads them."""
+    return [
+        int.from_bytes(blake2b(key.encode(), digest_size=8).digest(), "little", signed=True) or 1
+        for key in keys
+    ]
 
 
 class Remembered:
@@ -45,63 +54,79 @@ class Remembered:
 
     def seen(self, key: int, now: int) -> bool:
         """Whether `key` was ingested less than the window before `now`."""
-        keys, mask = self._keys, self._mask
-        slot = key & mask
-        held = keys[slot]
-        while held:
-            if held == key:
-                return now - self._times[slot] < self.window
-            slot = (slot + 1) & mask
-            held = keys[slot]
-        return False
+        return not self.unseen([key], now)[0]
 
-    def add(self, key: int, now: int) -> None:
-        """Remember `key` as ingested at `now` (the world's clock, which only moves forward)."""
-        keys, mask = self._keys, self._mask
-        slot = key & mask
-        held = keys[slot]
-        while held:
-            if held == key:
-                self._days[self._times[slot] // DAY] -= 1
-                self._days[now // DAY] += 1
-                self._times[slot] = now
-                return
-            slot = (slot + 1) & mask
+    def unseen(self, batch: list[int], now: int) -> list[bool]:
+        """For each key of a batch, whether it is not remembered at `now` (one call a batch:
+        the table's loop inlined)."""
+        keys, times, mask, oldest = self._keys, self._times, self._mask, now - self.window
+        found = []
+        for key in batch:
+            slot = key & mask
             held = keys[slot]
-        keys[slot], self._times[slot] = key, now
-        self._days[now // DAY] += 1
-        self._used += 1
-        if self._used * 4 > (mask + 1) * 3:
-            self._rebuild(now)
+            while held and held != key:
+                slot = (slot + 1) & mask
+                held = keys[slot]
+            found.append(not held or times[slot] <= oldest)
+        return found
+
+    def add(self, batch: list[int], now: int) -> None:
+        """Remember each key of a batch as ingested at `now` (the world's clock, which only
+        moves forward)."""
+        if (self._used + len(batch)) * 4 > (self._mask + 1) * 3:
+            self._rebuild(now, self._used + len(batch))
+        keys, times, mask, days = self._keys, self._times, self._mask, self._days
+        new = 0
+        for key in batch:
+            slot = key & mask
+            held = keys[slot]
+            while held and held != key:
+                slot = (slot + 1) & mask
+                held = keys[slot]
+            if held:  # again, past the window: remembered from now
+                days[times[slot] // DAY] -= 1
+            else:
+                keys[slot] = key
+                new += 1
+            times[slot] = now
+        self._used += new
+        days[now // DAY] += len(batch)
 
     def forget(self, now: int) -> None:
         """Drop the keys past the window once they are as many as those still in it."""
-        cutoff = (now - self.window) // DAY  # days wholly before the window
-        past = sum(count for day, count in self._days.items() if day < cutoff)
+        past = sum(count for day, count in self._days.items() if day < self._cutoff(now))
         if past and past * 2 >= self._used:
             self._rebuild(now)
 
-    def _rebuild(self, now: int) -> None:
-        live = [
-            (key, at)
-            for key, at in zip(self._keys, self._times, strict=True)
-            if key != _EMPTY and now - at < self.window
-        ]
-        slots = _SMALLEST
-        while slots < 2 * len(live):  # at most half full after a rebuild, three quarters before
-            slots *= 2
-        self.__init__(self.window, slots)  # type: ignore[misc]
-        self._fill(live)
+    def _cutoff(self, now: int) -> int:
+        """The first day of which a key may still be in the window."""
+        return (now - self.window) // DAY
 
-    def _fill(self, entries: Iterable[tuple[int, int]]) -> None:
+    def _rebuild(self, now: int, coming: int = 0) -> None:
+        """The table again, of the keys still in the window alone, at most half full with
+        `coming` keys in it."""
+        cutoff = self._cutoff(now)
+        live = sum(count for day, count in self._days.items() if day >= cutoff)  # or a few more
+        slots = _SMALLEST
+        while slots < 2 * max(live, coming):
+            slots *= 2
+        # The slots that hold a key, picked in C; of those, the keys still in the window.
+        kept = [
+            (key, at)
+            for key, at in zip(
+                compress(self._keys, self._keys), compress(self._times, self._keys), strict=True
+            )
+            if now - at < self.window
+        ]
+        self.__init__(self.window, slots)  # type: ignore[misc]
         keys, times, mask, days = self._keys, self._times, self._mask, self._days
-        for key, at in entries:
+        for key, at in kept:
             slot = key & mask
             while keys[slot]:
                 slot = (slot + 1) & mask
             keys[slot], times[slot] = key, at
-            days[at // DAY] += 1
-            self._used += 1
+        days.update(at // DAY for _key, at in kept)
+        self._used = len(kept)
 
     def copy(self) -> Remembered:
         twin = Remembered.__new__(Remembered)

@@ -15,7 +15,7 @@ WINDOW = 34 * DAY
 
 def test_a_key_is_remembered_for_the_window_then_forgotten() -> None:
     keys = Remembered(WINDOW)
-    keys.add(digest("t1"), 0)
+    keys.add([digest("t1")], 0)
     assert keys.seen(digest("t1"), WINDOW - 1)
     assert not keys.seen(digest("t1"), WINDOW)
     assert not keys.seen(digest("t2"), 0)
@@ -23,8 +23,8 @@ def test_a_key_is_remembered_for_the_window_then_forgotten() -> None:
 
 def test_a_key_ingested_again_is_remembered_from_then() -> None:
     keys = Remembered(WINDOW)
-    keys.add(digest("t1"), 0)
-    keys.add(digest("t1"), WINDOW)
+    keys.add([digest("t1")], 0)
+    keys.add([digest("t1")], WINDOW)
     assert keys.seen(digest("t1"), 2 * WINDOW - 1) and len(keys) == 1
 
 
@@ -48,9 +48,9 @@ def test_the_digest_is_the_same_in_every_process_and_parts_are_kept_apart() -> N
 def test_past_keys_are_dropped_once_they_are_as_many_as_the_live_ones() -> None:
     keys = Remembered(WINDOW)
     for n in range(10_000):
-        keys.add(digest(f"old-{n}"), 0)
+        keys.add([digest(f"old-{n}")], 0)
     for n in range(100):
-        keys.add(digest(f"new-{n}"), 20 * DAY)
+        keys.add([digest(f"new-{n}")], 20 * DAY)
     keys.forget(40 * DAY)  # the old ones are past the window, and outnumber the new
     assert len(keys) == 100
     assert all(keys.seen(digest(f"new-{n}"), 40 * DAY) for n in range(100))
@@ -59,7 +59,7 @@ def test_past_keys_are_dropped_once_they_are_as_many_as_the_live_ones() -> None:
 
 def test_a_copy_is_its_own() -> None:
     keys = Remembered(WINDOW)
-    keys.add(digest("shared"), 0)
+    keys.add([digest("shared")], 0)
     twin = keys.copy()
-    twin.add(digest("mine"), 0)
+    twin.add([digest("mine")], 0)
     assert twin.seen(digest("shared"), 0) and not keys.seen(digest("mine"), 0)
