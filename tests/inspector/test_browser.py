@@ -1,19 +1,13 @@
-"""The inspector in a real headless Chromium (Debian's `chromium` and `chromium-driver`, which
-`.ci/run` installs) against a real server: it loads with no console error, lists the default
-world's customers, pages through a customer's invoices through both APIs, shows an invoice in
-both shapes, a test event ingested onto a draft and a clock advance. The screenshot it leaves is
+"""The inspector in a real headless Chromium (see conftest) against a real server: it loads with
+no console error, lists the default world's customers, pages through a customer's invoices
+through both APIs, shows an invoice in both shapes, a test event ingested onto a draft and a
+clock advance. The screenshot it leaves is
 printed at the end."""
 
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -24,40 +18,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 ACME = "7b2f6a3e-1c4d-4e5f-8a9b-0c1d2e3f4a5b"
 ACME_DRAFT = "0c491c76-5d8d-497d-8642-aad8469d4930"  # where its usage lands: its first contract's draft
 WAIT = 15  # seconds for any one thing to show
-# As root in a container, without a GPU, and with none of the background traffic Chromium
-# starts by default (this machine reaches no other host).
-FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1400,1800",
-)
-
-
-def _installed(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed: `apt-get install -y chromium chromium-driver` (.ci/run does)")
-    return path
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[WebDriver]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = _installed("chromium")
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(_installed("chromedriver")), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def rows(driver: WebDriver, table: str) -> list:
