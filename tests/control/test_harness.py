@@ -192,6 +192,25 @@ def _meteroid_statuses(base: str) -> list[int]:
         return [client.get("/api/v1/invoices").status_code for _ in range(2)]
 
 
+@pytest.mark.parametrize("path", ["clock", "/clock", "_mock/clock", "/_mock/clock"])
+def test_control_takes_a_route_with_or_without_its_prefix(mockserver, path: str) -> None:
+    assert mockserver.control("GET", path)["now"] == "2026-11-15T12:00:00Z"
+
+
+def test_control_reads_the_log_of_changes_as_a_list_of_changes(mockserver) -> None:
+    before = mockserver.control("GET", "changes")
+    mockserver.advance("P1M")
+    after = mockserver.control("GET", "/_mock/changes")
+    assert after[: len(before)] == before
+    (change,) = after[len(before) :]
+    assert (change["kind"], change["to"]) == ("clock", "2026-12-15T12:00:00Z")
+
+
+def test_control_names_the_whole_route_it_was_refused(mockserver) -> None:
+    with pytest.raises(MockServerError, match=r"^POST /_mock/clock: 400 "):
+        mockserver.control("POST", "clock", {"advance": "soon"})
+
+
 def test_the_plugin_and_the_readmes_example_work_in_another_pytest_run(tmp_path: Path) -> None:
     (example,) = [
         block for block in re.findall(r"```python\n(.*?)```", README, re.S) if "(mockserver)" in block
