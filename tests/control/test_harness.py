@@ -97,6 +97,14 @@ def test_the_journal_is_filtered(mockserver) -> None:
         mockserver.requests(since="x")
 
 
+def test_a_request_marked_journal_off_is_answered_but_not_journaled(mockserver) -> None:
+    """As the inspector's own reads are, so that a test's journal holds only what it sent."""
+    with httpx.Client(base_url=mockserver.base_url, headers={"Authorization": "Bearer t"}) as client:
+        assert client.get(INVOICES, headers={"Mockserver-Journal": "off"}).status_code == 200
+        client.get("/api/v1/invoices")
+    assert [r["path"] for r in mockserver.requests()] == ["/api/v1/invoices"]
+
+
 @pytest.mark.mockserver(args=["--journal-size", "5"])
 def test_the_journal_keeps_no_more_than_its_bound_and_never_the_token(mockserver) -> None:
     token = "very-secret-token-1234"
