@@ -1,12 +1,14 @@
 """The inspector in a real headless Chromium (see conftest) against a real server: it loads with
 no console error, lists the default world's customers, pages through a customer's invoices
 through both APIs, shows an invoice in both shapes, a test event ingested onto a draft and a
-clock advance. The screenshot it leaves is
-printed at the end."""
+clock advance; its Requests panel follows the journal live, without its own requests unless
+asked; a slow answer shows as loading; the Meteroid tab offers one spelling at a time. The
+screenshot the first test leaves is printed at the end."""
 
 from __future__ import annotations
 
 import json
+import urllib.request
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -115,3 +117,83 @@ def test_the_inspector_shows_the_world_pages_invoices_and_moves_the_clock(browse
 
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert not errors, errors
+
+
+def statuses_offered(driver: WebDriver) -> list[str]:
+    return [
+        box.get_attribute("value") for box in driver.find_elements(By.CSS_SELECTOR, "#filters fieldset input")
+    ]
+
+
+def journal(base: str) -> list[dict]:
+    with urllib.request.urlopen(f"{base}/_mock/requests") as response:
+        return json.loads(response.read())["requests"]
+
+
+def get(base: str, path: str, headers: dict[str, str] | None = None) -> None:
+    request = urllib.request.Request(
+        f"{base}{path}", headers={"Authorization": "Bearer app", **(headers or {})}
+    )
+    urllib.request.urlopen(request).close()
+
+
+def test_the_requests_panel_follows_the_journal_live_without_the_inspectors_own(browser: WebDriver) -> None:
+    wait = WebDriverWait(browser, WAIT)
+    with running_server() as base:
+        browser.get(f"{base}/_mock/")
+        wait.until(lambda d: len(rows(d, "customers")) == 15)
+        wait.until(lambda d: text(d, "journal").endswith("no requests yet"))
+        assert journal(base) == []  # the inspector's own reads are left out
+
+        # another client's request shows by itself, as a row of the table
+        get(base, f"/v1/customers/{ACME}/invoices?limit=3")
+        wait.until(lambda d: len(rows(d, "journal")) == 1)
+        cells = [cell.text for cell in rows(browser, "journal")[0].find_elements(By.TAG_NAME, "td")]
+        assert cells[1:4] == ["GET", f"/v1/customers/{ACME}/invoices?limit=3", "200"]
+        assert float(cells[4]) >= 0 and cells[5] == ""
+
+        # asked to, the inspector's own requests are journaled too
+        browser.find_element(By.ID, "journal-own").click()
+        browser.find_element(By.ID, "customers-next").click()
+        wait.until(lambda d: len(rows(d, "journal")) == 2)
+        assert [entry["path"] for entry in journal(base)] == [
+            f"/v1/customers/{ACME}/invoices",
+            "/v1/customers",
+        ]
+
+
+def test_a_slow_answer_shows_as_loading(browser: WebDriver) -> None:
+    wait = WebDriverWait(browser, WAIT)
+    with running_server() as base:
+        browser.get(f"{base}/_mock/")
+        wait.until(lambda d: len(rows(d, "customers")) == 15)
+        rule = {"match": {"operation": "metronome.listInvoices"}, "respond": {"delay_ms": 1500}}
+        request = urllib.request.Request(
+            f"{base}/_mock/faults",
+            data=json.dumps(rule).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(request).close()
+        panel = browser.find_element(By.ID, "invoices-panel")
+        assert panel.get_attribute("aria-busy") != "true"
+        browser.find_element(By.CSS_SELECTOR, f'#customers tr[data-id="{ACME}"]').click()
+        wait.until(lambda d: panel.get_attribute("aria-busy") == "true")
+        assert browser.find_element(By.ID, "loading").is_displayed()
+        wait.until(lambda d: panel.get_attribute("aria-busy") == "false" and len(rows(d, "invoices")) == 10)
+        assert not browser.find_element(By.ID, "loading").is_displayed()
+
+
+def test_the_meteroid_tab_offers_one_spelling_at_a_time(browser: WebDriver) -> None:
+    wait = WebDriverWait(browser, WAIT)
+    with running_server() as base:
+        browser.get(f"{base}/_mock/")
+        wait.until(lambda d: len(rows(d, "customers")) == 15)
+        browser.find_element(By.CSS_SELECTOR, '.tabs button[data-api="meteroid"]').click()
+        assert statuses_offered(browser) == ["Draft", "Finalized", "Uncollectible", "Void"]
+        dialect = Select(
+            browser.find_element(By.CSS_SELECTOR, '#filters select[data-name="Meteroid-Dialect"]')
+        )
+        dialect.select_by_value("upstream")
+        wait.until(lambda d: statuses_offered(d) == ["DRAFT", "FINALIZED", "UNCOLLECTIBLE", "VOID"])
+        dialect.select_by_value("")
+        wait.until(lambda d: statuses_offered(d) == ["Draft", "Finalized", "Uncollectible", "Void"])
