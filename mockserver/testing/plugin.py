@@ -113,7 +113,7 @@ class MockServer:
     # faults
 
     def add_faults(self, rules: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
-        """Add a rule or a list of rules (see the README); the server refuses a bad one."""
+        """Add a rule or a list of rules (see docs/faults-and-journal.md); the server refuses a bad one."""
         return self.control("POST", "faults", rules)
 
     def faults(self) -> list[dict[str, Any]]:
