@@ -29,29 +29,44 @@ FLAGS = (
 INSTALL = "sudo apt-get install -y chromium chromium-driver"
 
 
-def _browser_binaries() -> tuple[str, str]:
-    """Chromium and its ChromeDriver. Missing on a developer's box, the test skips with how to
-    install them; under CI (`CI=true`, as `.ci/run` and most CI services set) it fails instead,
-    so a pipeline cannot lose the test silently."""
-    found = {name: shutil.which(name) for name in ("chromium", "chromedriver")}
-    missing = [name for name, path in found.items() if path is None]
-    if missing:
-        message = f"{' and '.join(missing)} not installed: `{INSTALL}` to run the inspector's browser test"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return found["chromium"], found["chromedriver"]
+BINARIES = ("chromium", "chromedriver")
+
+
+def _missing() -> str | None:
+    """What is missing of Chromium and its ChromeDriver, said with how to install it; None if nothing."""
+    missing = [name for name in BINARIES if shutil.which(name) is None]
+    if not missing:
+        return None
+    return f"{' and '.join(missing)} not installed: `{INSTALL}` to run the inspector's browser tests"
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Without Chromium on a developer's box the browser tests are skipped, by a mark so that
+    pytest reports them in one line with how to install it. Under CI (`CI=true`, as `.ci/run`
+    and most CI services set) they run, and fail, so a pipeline cannot lose them silently."""
+    missing = _missing()
+    if missing is None or _under_ci():
+        return
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.skip(reason=missing))
 
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[WebDriver]:
-    chromium, chromedriver = _browser_binaries()
+    missing = _missing()
+    if missing is not None:  # under CI only: elsewhere the test was skipped
+        pytest.fail(missing)
     options = webdriver.ChromeOptions()
-    options.binary_location = chromium
+    options.binary_location = shutil.which("chromium")
     for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
     try:
         yield driver
     finally:
