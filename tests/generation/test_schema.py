@@ -21,7 +21,7 @@ from mockserver.generation.fixture import FixtureError, parse_fixture
 from mockserver.generation.schema import fixture_schema
 from tests.properties.strategies import WorldCase, worlds
 from tests.support import FIXTURES, ROOT
-from tests.test_cli import mockserver
+from tests.test_cli import mockserver as run_cli
 
 SCHEMA = fixture_schema()
 VALIDATOR = Draft202012Validator(SCHEMA)
@@ -75,7 +75,7 @@ def mappings(value: Any, where: str = "") -> Iterator[tuple[str, dict]]:
 
 
 def test_mockserver_schema_prints_the_published_draft_2020_12_schema() -> None:
-    done = mockserver("schema")
+    done = run_cli("schema")
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
     assert printed == SCHEMA == json.loads((ROOT / "docs" / "fixture.schema.json").read_text())
