@@ -1,8 +1,9 @@
-"""`mockserver serve | generate | check`: the command line."""
+"""`mockserver serve | generate | check | schema`: the command line."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -27,6 +28,7 @@ from mockserver.generation.fixture import (
     load_fixture,
 )
 from mockserver.generation.generator import Progress
+from mockserver.generation.schema import fixture_schema
 from mockserver.progress import log_line, terminal_progress
 from mockserver.shell.accesslog import FORMATS, write_all
 from mockserver.shell.app import Settings
@@ -141,6 +143,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate a fixture and summarise its world")
     check.add_argument("path", metavar="PATH", help="fixture file")
+
+    commands.add_parser("schema", help="print the fixture format as a JSON Schema, for editors")
     return parser
 
 
@@ -291,9 +295,14 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _schema(args: argparse.Namespace) -> int:
+    print(json.dumps(fixture_schema(), indent=2))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"serve": _serve, "generate": _generate, "check": _check}
+    handlers = {"serve": _serve, "generate": _generate, "check": _check, "schema": _schema}
     try:
         return handlers[args.command](args)
     except FixtureError as exc:

@@ -1,5 +1,6 @@
-"""The README's examples work: its fixtures are real fixtures, and its Meteroid SDK example runs
-against `mockserver serve` as shipped."""
+"""The README's examples work, and those of the pages it links to (docs/): their fixtures are real
+fixtures, and the README's Meteroid SDK and ingestion examples run against `mockserver serve` as
+shipped."""
 
 import contextlib
 import io
@@ -12,12 +13,31 @@ from mockserver.world.state import World
 from tests.support import ROOT, running_server
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-BLOCKS = re.findall(r"```yaml\n(.*?)```", README, re.S)
+FIXTURE_REFERENCE = (ROOT / "docs" / "fixtures.md").read_text(encoding="utf-8")
+PAGES = [README, *(page.read_text(encoding="utf-8") for page in sorted((ROOT / "docs").glob("*.md")))]
 DEFAULT_URL = "http://127.0.0.1:8080"
 
 
-def test_the_readme_shows_the_short_and_the_complete_fixture() -> None:
-    assert len(BLOCKS) >= 2
+def yaml_blocks(page: str) -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", page, re.S)
+
+
+BLOCKS = [block for page in PAGES for block in yaml_blocks(page)]
+
+
+def test_the_readme_shows_a_short_fixture_and_the_reference_a_complete_one() -> None:
+    assert yaml_blocks(README) and yaml_blocks(FIXTURE_REFERENCE)
+    complete = max(yaml_blocks(FIXTURE_REFERENCE), key=len)
+    for key in ("metrics:", "faults:", "generate:", "invoices:", "customers:", "pinned:", "tiers:"):
+        assert key in complete
+
+
+def test_the_readme_is_a_page_that_starts_with_the_test_command() -> None:
+    lines = README.splitlines()
+    assert len(lines) <= 450
+    (command,) = [i for i, line in enumerate(lines) if line.endswith(".venv/bin/python -m pytest")]
+    assert command < 40
+    assert "chromium-driver" in "\n".join(lines[:command])  # its prerequisites, right there
 
 
 @pytest.mark.parametrize("text", BLOCKS)

@@ -5,7 +5,10 @@ deque (the oldest falls out at the bound); everything else (the path and query s
 the ignored parameters, the error message) is worked out when the journal is read. The token
 is never kept: only a fingerprint of the Authorization header, so a test can tell its clients
 apart. Control-plane requests (`/_mock/*`) are not recorded: they are the harness talking,
-and health checks and the inspector would crowd out what the code under test sent.
+and health checks and the inspector would crowd out what the code under test sent. For the
+same reason a request marked `Mockserver-Journal: off` is not recorded either: the inspector
+marks its own reads of the APIs that way (unless asked to show them), so that a test reading
+the journal sees only what its code sent.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from mockserver.world.faults import glob
 
 DEFAULT_SIZE = 10_000
 DEFAULT_LIMIT = 100
+UNRECORDED = ("Mockserver-Journal", "off")  # the header, and its value, of a request kept out
 
 # seq, wall-clock start, seconds taken, method, raw target, api, operation, status (None: dropped),
 # the error response (4xx/5xx only), token fingerprint, fault effect
@@ -87,6 +91,9 @@ class Journal:
         started: float,
         fault: str | None,
     ) -> None:
+        name, off = UNRECORDED
+        if request.headers.get(name) == off:
+            return
         status = response.status
         self.entries.append(
             (

@@ -9,6 +9,9 @@ const CUSTOMERS_PER_PAGE = 15;
 const TOKEN_KEY = "mockserver.inspector.token";
 const DEFAULT_TOKEN = "dev-token";
 const JOURNAL = "/_mock/requests"; // shown once the control document lists it
+const JOURNAL_ROWS = 50;
+const UNJOURNALED = { "Mockserver-Journal": "off" }; // the journal leaves such a request out
+const DIALECT = "Meteroid-Dialect";
 
 // How each API lists a customer's invoices: the operation whose parameters become filters,
 // the parameters the inspector sets itself, the page-size parameter and the columns shown.
@@ -30,6 +33,8 @@ const APIS = {
     own: new Set(["customer_id", "page"]),
     size: "per_page",
     columns: ["number", "status", "payment", "date", "total", "due"],
+    // Filters whose values each dialect spells its own way: only the spelling in use is offered.
+    spelt: { statuses: (doc, dialect) => doc.components.schemas[`${capitalized(dialect)}Invoice`].properties.status.enum },
     row: (inv) => [
       inv.invoice_number, inv.status, inv.payment_status, inv.invoice_date,
       money(inv.total, inv.currency), money(inv.amount_due, inv.currency),
@@ -42,6 +47,10 @@ const state = {
   docs: {},
   seq: null,
   busy: 0,
+  loading: 0, // calls on their way, but the poll's
+  journal: "", // the entries shown, by sequence number
+  params: {}, // the invoice list's parameters, by name
+  dialect: null, // the Meteroid spelling the filters offer
   customers: { cursors: [null], index: 0, next: null },
   customer: null, // as the Metronome-style API lists it
   api: "metronome",
@@ -56,6 +65,10 @@ const $ = (id) => document.getElementById(id);
 
 function day(text) {
   return text ? text.slice(0, 10) : "";
+}
+
+function capitalized(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function shortId(id) {
@@ -107,22 +120,40 @@ function say(text, bad = false) {
   status.classList.toggle("bad", bad);
 }
 
-async function call(path, { method = "GET", body, headers = {}, query } = {}) {
+// One request. The inspector's own are kept out of the journal unless the user asks to see them;
+// while it is on its way, the header says "loading…" (but for the poll's, which `quiet` marks)
+// and the panel it fills, if named, is dimmed.
+async function call(path, { method = "GET", body, headers = {}, query, panel, quiet = false } = {}) {
   const url = new URL(path, location.origin);
   for (const [name, value] of query || []) url.searchParams.append(name, value);
-  const init = { method, headers: { Authorization: `Bearer ${$("token").value.trim()}`, ...headers } };
+  const own = $("journal-own").checked ? {} : UNJOURNALED;
+  const init = { method, headers: { Authorization: `Bearer ${$("token").value.trim()}`, ...own, ...headers } };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     init.headers["Content-Type"] = "application/json";
   }
-  const response = await fetch(url, init);
-  const text = await response.text();
-  const json = (response.headers.get("Content-Type") || "").includes("application/json");
-  if (!response.ok) {
-    const reason = json ? JSON.parse(text).message : text;
-    throw new Refused(`${method} ${url.pathname}: ${response.status} ${reason}`);
+  const loads = [quiet ? null : $("loading"), panel ? $(panel) : null].filter(Boolean);
+  loads.forEach((node) => loading(node, 1));
+  try {
+    const response = await fetch(url, init);
+    const text = await response.text();
+    const json = (response.headers.get("Content-Type") || "").includes("application/json");
+    if (!response.ok) {
+      const reason = json ? JSON.parse(text).message : text;
+      throw new Refused(`${method} ${url.pathname}: ${response.status} ${reason}`);
+    }
+    return json ? JSON.parse(text) : text;
+  } finally {
+    loads.forEach((node) => loading(node, -1));
   }
-  return json ? JSON.parse(text) : text;
+}
+
+// Counts the calls a node waits for: the header's indicator shows, a panel is aria-busy.
+function loading(node, step) {
+  const count = Number(node.dataset.loads || 0) + step;
+  node.dataset.loads = count;
+  if (node.id === "loading") node.hidden = count === 0;
+  else node.setAttribute("aria-busy", String(count > 0));
 }
 
 // A user's action: a refused call is said on the status line, and the poll waits until it ends.
@@ -161,7 +192,7 @@ async function loadWorld() {
 }
 
 async function loadChanges() {
-  const text = await call("/_mock/changes");
+  const text = await call("/_mock/changes", { panel: "changes-panel" });
   const list = $("changes");
   list.replaceChildren();
   const lines = text.split("\n").filter(Boolean).map((line) => JSON.parse(line));
@@ -173,12 +204,46 @@ async function loadChanges() {
   if (!lines.length) list.append(element("li", "none yet: the world is the fixture's", { class: "none" }));
 }
 
+// The latest requests the APIs answered, newest first; the poll keeps the table up to date.
 async function loadJournal() {
   const listed = JOURNAL in state.docs.control.paths;
   $("journal-note").textContent = listed
-    ? `The latest requests, from ${JOURNAL}.`
+    ? `The latest ${JOURNAL_ROWS} requests to the APIs, newest first, live from ${JOURNAL}.`
     : `This server keeps no request journal (its control document lists no ${JOURNAL}).`;
-  if (listed) $("journal").textContent = JSON.stringify(await call(JOURNAL), null, 2);
+  $("journal").hidden = !listed;
+  if (!listed) return;
+  const { requests } = await call(JOURNAL, { query: [["limit", String(JOURNAL_ROWS)]], quiet: true });
+  const shown = requests.map((entry) => entry.seq).join();
+  if (shown === state.journal && $("journal").tBodies[0].rows.length) return; // as it is: no flicker
+  state.journal = shown;
+  const body = $("journal").tBodies[0];
+  body.replaceChildren(...requests.reverse().map(journalRow));
+  if (!requests.length) body.append(emptyRow("no requests yet", 6));
+}
+
+function journalRow(entry) {
+  const pairs = Object.entries(entry.query).flatMap(([name, value]) => [value].flat().map((v) => [name, v]));
+  const query = new URLSearchParams(pairs).toString();
+  const cells = [
+    [entry.seq, "num"],
+    [entry.method, ""],
+    [entry.path + (query ? `?${query}` : ""), "path"],
+    [entry.status ?? "dropped", "status num"],
+    [entry.duration_ms.toFixed(1), "num"],
+    [entry.fault ?? "", "fault"],
+  ];
+  const row = element("tr", undefined, { "data-id": entry.seq });
+  for (const [text, kind] of cells) row.append(element("td", String(text), kind ? { class: kind } : {}));
+  row.classList.toggle("failed", entry.status === null || entry.status >= 400);
+  row.classList.toggle("faulted", entry.fault !== null);
+  if (entry.error) row.title = entry.error;
+  return row;
+}
+
+function emptyRow(text, columns) {
+  const row = element("tr");
+  row.append(element("td", text, { colspan: columns }));
+  return row;
 }
 
 // --- customers ---------------------------------------------------------------------------------
@@ -187,7 +252,7 @@ async function loadCustomers() {
   const page = state.customers;
   const query = [["limit", String(CUSTOMERS_PER_PAGE)], ["only_archived", String($("archived").checked)]];
   if (page.cursors[page.index]) query.push(["next_page", page.cursors[page.index]]);
-  const answer = await call("/v1/customers", { query });
+  const answer = await call("/v1/customers", { query, panel: "customers-panel" });
   page.next = answer.next_page;
   const body = $("customers").tBodies[0];
   body.replaceChildren();
@@ -235,9 +300,17 @@ function buildFilters() {
   const api = APIS[state.api];
   const form = $("filters");
   form.replaceChildren();
-  for (const param of listOperation(state.api).parameters) {
-    if (param.in === "path" || api.own.has(param.name)) continue;
-    form.append(field(param, api.size));
+  const params = listOperation(state.api).parameters.filter((p) => p.in !== "path" && !api.own.has(p.name));
+  state.params = Object.fromEntries(params.map((param) => [param.name, param]));
+  state.dialect = state.params[DIALECT]?.schema.default ?? null;
+  for (const param of params) form.append(field(param, api.size));
+}
+
+// The dialect picked in the filters (else the document's default) spells the spelt filters anew.
+function respell(dialect) {
+  state.dialect = dialect || state.params[DIALECT].schema.default;
+  for (const set of $("filters").querySelectorAll("fieldset[data-spelt]")) {
+    set.replaceWith(field(state.params[set.dataset.name], APIS[state.api].size));
   }
 }
 
@@ -246,9 +319,11 @@ function field(param, size) {
   const name = param.name;
   const title = param.description;
   if (schema.type === "array" && schema.items.enum) {
+    const spelt = APIS[state.api].spelt?.[name];
     const set = element("fieldset", undefined, { "data-name": name, "data-in": param.in, title });
+    if (spelt) set.dataset.spelt = state.dialect;
     set.append(element("span", name));
-    for (const value of schema.items.enum) {
+    for (const value of spelt ? spelt(state.docs[state.api], state.dialect) : schema.items.enum) {
       const label = element("label");
       label.append(element("input", undefined, { type: "checkbox", value }), value);
       set.append(label);
@@ -306,14 +381,14 @@ async function loadInvoices() {
   let answer;
   if (state.api === "metronome") {
     if (page.cursors[page.index]) query.push(["next_page", page.cursors[page.index]]);
-    answer = await call(api.path.replace("{customer_id}", customer.id), { query, headers });
+    answer = await call(api.path.replace("{customer_id}", customer.id), { query, headers, panel: "invoices-panel" });
     page.next = answer.next_page;
     $("invoices-page").textContent = `page ${page.index + 1}`;
     $("invoices-prev").disabled = page.index === 0;
     $("invoices-next").disabled = !page.next;
   } else {
     query.push(["customer_id", toPublicId("cus_", customer.id)], ["page", String(page.page)]);
-    answer = await call(api.path, { query, headers });
+    answer = await call(api.path, { query, headers, panel: "invoices-panel" });
     const meta = answer.pagination_meta;
     page.pages = meta.total_pages;
     $("invoices-page").textContent = `page ${meta.page + 1} of ${Math.max(meta.total_pages, 1)} · ${meta.total_items} invoices`;
@@ -334,11 +409,7 @@ async function loadInvoices() {
     row.addEventListener("click", () => guarded(() => showInvoice(uuid)));
     body.append(row);
   }
-  if (!answer.data.length) {
-    const row = element("tr");
-    row.append(element("td", "no invoices on this page", { colspan: api.columns.length }));
-    body.append(row);
-  }
+  if (!answer.data.length) body.append(emptyRow("no invoices on this page", api.columns.length));
   return answer.data.length;
 }
 
@@ -367,8 +438,8 @@ async function showInvoice(uuid) {
   for (const row of $("invoices").tBodies[0].rows) row.classList.toggle("picked", row.dataset.id === uuid);
   const { headers } = filterValues();
   const [metronome, meteroid] = await Promise.all([
-    call(`/v1/customers/${state.customer.id}/invoices/${uuid}`),
-    call(`/api/v1/invoices/${uuid}`, { headers }),
+    call(`/v1/customers/${state.customer.id}/invoices/${uuid}`, { panel: "invoice-panel" }),
+    call(`/api/v1/invoices/${uuid}`, { headers, panel: "invoice-panel" }),
   ]);
   $("invoice-id").textContent = `${uuid} · ${meteroid.invoice_number}`;
   $("invoice-metronome").textContent = JSON.stringify(metronome.data, null, 2);
@@ -419,10 +490,12 @@ async function refresh() {
   await Promise.all([loadChanges(), loadJournal(), loadCustomers(), loadInvoices()]);
 }
 
+// Every few seconds: the world again if it changed, and the requests the APIs answered since.
 async function poll() {
   try {
-    const now = await call("/_mock/clock");
+    const now = await call("/_mock/clock", { quiet: true });
     if (now.seq !== state.seq && !state.busy) await refresh();
+    else if (!state.busy) await loadJournal();
   } catch (error) {
     if (!(error instanceof Refused)) say(`The server is not answering (${error.message})`, true);
   } finally {
@@ -455,7 +528,8 @@ async function start() {
       guarded(showInvoices);
     });
   }
-  $("filters").addEventListener("change", () => {
+  $("filters").addEventListener("change", (event) => {
+    if (event.target.dataset.name === DIALECT) respell(event.target.value);
     restartInvoices();
     guarded(showInvoices);
   });
@@ -465,6 +539,7 @@ async function start() {
   $("ingest").addEventListener("submit", (event) => event.preventDefault());
   $("reset-button").addEventListener("click", () => guarded(resetWorld));
   $("controls").addEventListener("submit", (event) => event.preventDefault());
+  $("journal-own").addEventListener("change", () => guarded(loadJournal));
 
   pickApi(state.api);
   await guarded(refresh);

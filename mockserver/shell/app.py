@@ -86,6 +86,11 @@ CORS_HEADERS = (
     ("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"),
     ("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept"),
     ("Access-Control-Max-Age", "600"),
+    # What a browser app on another origin may read of an answer: the retry hints (a fault
+    # rule's, a loading server's), the Meteroid spelling that answered, a 405's methods, and
+    # through `*` any other header a fault rule sends. The names are spelled out as well for
+    # browsers that read `*` literally.
+    ("Access-Control-Expose-Headers", "Retry-After, retry-after-ms, Meteroid-Dialect, Allow, *"),
 )
 # A JSON response's own headers, CORS included, built once: a response copies them in C.
 _JSON_HEADERS = CIMultiDict((("Content-Type", "application/json"), *CORS_HEADERS))

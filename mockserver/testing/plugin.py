@@ -39,6 +39,24 @@ class MockServerError(Exception):
     """A control-plane request the server refused; the message is the server's."""
 
 
+CONTROL = "/_mock/"
+JSON_LINES = "application/x-ndjson"
+
+
+def control_path(path: str) -> str:
+    """`/_mock/` and the route, whether the caller wrote the prefix (`/_mock/requests`,
+    `_mock/requests`) or not (`requests`, `/requests`)."""
+    route = path.lstrip("/")
+    return CONTROL + route.removeprefix(CONTROL.lstrip("/"))
+
+
+def _decoded(media_type: str, body: bytes) -> Any:
+    """JSON lines as a list of their objects, anything else as one JSON document."""
+    if media_type == JSON_LINES:
+        return [json.loads(line) for line in body.splitlines() if line.strip()]
+    return json.loads(body)
+
+
 @dataclass
 class MockServer:
     """One test's handle on the server: its URL, ready-made SDK clients, the journal, the fault
@@ -51,8 +69,11 @@ class MockServer:
     def control(
         self, method: str, path: str, body: Any = None, query: Mapping[str, Any] | None = None
     ) -> Any:
-        """A control-plane call (`/_mock/...`) answered with its JSON; MockServerError if refused."""
-        url = f"{self.base_url}/_mock/{path}"
+        """A control-plane call answered with its JSON (a list of objects for JSON lines, such as
+        `changes`); MockServerError if refused. `path` may name the route alone (`requests`) or
+        whole (`/_mock/requests`): both read alike in a test."""
+        path = control_path(path)
+        url = f"{self.base_url}{path}"
         filters = {name: value for name, value in (query or {}).items() if value is not None}
         if filters:
             url += "?" + urllib.parse.urlencode(filters)
@@ -63,9 +84,9 @@ class MockServer:
             request.add_header("Content-Type", "application/json")
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return json.loads(response.read())
+                return _decoded(response.headers.get_content_type(), response.read())
         except urllib.error.HTTPError as exc:
-            raise MockServerError(f"{method} /_mock/{path}: {exc.code} {exc.read().decode()}") from None
+            raise MockServerError(f"{method} {path}: {exc.code} {exc.read().decode()}") from None
 
     # the world
 
@@ -92,7 +113,7 @@ class MockServer:
     # faults
 
     def add_faults(self, rules: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
-        """Add a rule or a list of rules (see the README); the server refuses a bad one."""
+        """Add a rule or a list of rules (see docs/faults-and-journal.md); the server refuses a bad one."""
         return self.control("POST", "faults", rules)
 
     def faults(self) -> list[dict[str, Any]]:

@@ -97,6 +97,14 @@ def test_the_journal_is_filtered(mockserver) -> None:
         mockserver.requests(since="x")
 
 
+def test_a_request_marked_journal_off_is_answered_but_not_journaled(mockserver) -> None:
+    """As the inspector's own reads are, so that a test's journal holds only what it sent."""
+    with httpx.Client(base_url=mockserver.base_url, headers={"Authorization": "Bearer t"}) as client:
+        assert client.get(INVOICES, headers={"Mockserver-Journal": "off"}).status_code == 200
+        client.get("/api/v1/invoices")
+    assert [r["path"] for r in mockserver.requests()] == ["/api/v1/invoices"]
+
+
 @pytest.mark.mockserver(args=["--journal-size", "5"])
 def test_the_journal_keeps_no_more_than_its_bound_and_never_the_token(mockserver) -> None:
     token = "very-secret-token-1234"
@@ -190,6 +198,25 @@ def test_the_fixtures_rules_come_back_on_reset(mockserver, tmp_path: Path) -> No
 def _meteroid_statuses(base: str) -> list[int]:
     with httpx.Client(base_url=base, headers={"Authorization": "Bearer t"}) as client:
         return [client.get("/api/v1/invoices").status_code for _ in range(2)]
+
+
+@pytest.mark.parametrize("path", ["clock", "/clock", "_mock/clock", "/_mock/clock"])
+def test_control_takes_a_route_with_or_without_its_prefix(mockserver, path: str) -> None:
+    assert mockserver.control("GET", path)["now"] == "2026-11-15T12:00:00Z"
+
+
+def test_control_reads_the_log_of_changes_as_a_list_of_changes(mockserver) -> None:
+    before = mockserver.control("GET", "changes")
+    mockserver.advance("P1M")
+    after = mockserver.control("GET", "/_mock/changes")
+    assert after[: len(before)] == before
+    (change,) = after[len(before) :]
+    assert (change["kind"], change["to"]) == ("clock", "2026-12-15T12:00:00Z")
+
+
+def test_control_names_the_whole_route_it_was_refused(mockserver) -> None:
+    with pytest.raises(MockServerError, match=r"^POST /_mock/clock: 400 "):
+        mockserver.control("POST", "clock", {"advance": "soon"})
 
 
 def test_the_plugin_and_the_readmes_example_work_in_another_pytest_run(tmp_path: Path) -> None:

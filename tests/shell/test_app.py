@@ -172,6 +172,12 @@ async def test_every_response_carries_cors_headers_even_errors(client) -> None:
         assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
+async def test_a_browser_app_on_another_origin_may_read_the_retry_and_dialect_headers(client) -> None:
+    response = await client.get("/nowhere", headers={"Origin": "http://localhost:3000"})
+    exposed = {name.strip().lower() for name in response.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"retry-after", "retry-after-ms", "meteroid-dialect", "*"} <= exposed
+
+
 @pytest.mark.parametrize("path", ["/echo/%0A%7B", "/%0A", "/echo/a%0Ab/c"])
 async def test_paths_with_any_character_get_json_errors(client, path) -> None:
     response = await client.get(path, headers=AUTH)
