@@ -16,7 +16,7 @@ from typing import Any
 
 from mockserver.generation.fixture import Address
 from mockserver.generation.generator import PAYMENT_CODE, STATUS_CODE, tax_of
-from mockserver.world import lifecycle
+from mockserver.world import ingest, lifecycle
 from mockserver.world.errors import Args, ChangeError
 from mockserver.world.ids import derive_uuid
 from mockserver.world.metering import copied
@@ -177,6 +177,7 @@ def _apply_create(world: World, args: Args) -> Args:
     )
     with world.changing(now) as change:
         change.customer(_with_fields(blank, args["fields"], now))
+    ingest.attribute(world, blank.ordinal)
     return {"customer": args["id"]}
 
 
@@ -193,30 +194,77 @@ def _apply_update(world: World, args: Args) -> Args:
     ordinal = world.customer_by_id[args["customer"]]
     with world.changing(world.now) as change:
         change.customer(_with_fields(world.customers[ordinal], args["fields"], world.now))
+    if "aliases" in args["fields"]:
+        ingest.attribute(world, ordinal)
     return {"customer": args["customer"]}
 
 
-def _archiving(archive: bool) -> tuple[Callable[[World, Args], Args], Callable[[World, Args], Args]]:
-    kind = "customer.archive" if archive else "customer.unarchive"
+# Why Meteroid refuses to archive a customer, in its server's words.
+LIVE_SUBSCRIPTIONS = (
+    "Invalid input: Cannot archive customer with active subscriptions. "
+    "Cancel all active subscriptions before archiving."
+)
 
-    def resolve(world: World, args: Args) -> Args:
-        _only(args, {"customer"}, kind)
-        customer = world.customers[_customer(world, args)]
-        if (customer.archived_at is not None) == archive:
-            state = "archived" if archive else "not archived"
-            raise ChangeError(f"customer {customer.id} is {state}", "conflict")
-        return {"customer": customer.id}
 
-    def apply(world: World, args: Args) -> Args:
-        now = world.now
-        customer = world.customers[world.customer_by_id[args["customer"]]]
-        with world.changing(now) as change:
-            change.customer(
-                dataclasses.replace(customer, archived_at=now if archive else None, updated_at=now)
-            )
-        return {"customer": args["customer"]}
+def _running(world: World, customer: int) -> list[int]:
+    """The customer's contracts that have not ended by now (started or not)."""
+    now = world.now
+    return [
+        c.ordinal
+        for c in world.contracts
+        if c.customer == customer and (c.ends_at is None or c.ends_at > now)
+    ]
 
-    return resolve, apply
+
+def _resolve_archive(world: World, args: Args) -> Args:
+    """`{"customer", "end_contracts"?}`: with `end_contracts` (Metronome) its contracts end and
+    its drafts are voided; without (Meteroid), a customer with a live contract is refused."""
+    _only(args, {"customer", "end_contracts"}, "customer.archive")
+    customer = world.customers[_customer(world, args)]
+    if customer.archived_at is not None:
+        raise ChangeError(f"customer {customer.id} is archived", "conflict")
+    ending = args.get("end_contracts", False)
+    if not isinstance(ending, bool):
+        raise ChangeError("customer.archive: end_contracts must be a boolean")
+    live = [o for o in _running(world, customer.ordinal) if world.contracts[o].starts_at <= world.now]
+    if live and not ending:
+        raise ChangeError(LIVE_SUBSCRIPTIONS)
+    return {"customer": customer.id, **({"end_contracts": True} if ending else {})}
+
+
+def _apply_archive(world: World, args: Args) -> Args:
+    """Archived now; with `end_contracts`, its contracts end now, its drafts are void and no
+    period opens for it again."""
+    now = world.now
+    ordinal = world.customer_by_id[args["customer"]]
+    cols, draft, void = world.cols, STATUS_CODE["draft"], STATUS_CODE["void"]
+    with world.changing(now) as change:
+        change.customer(dataclasses.replace(world.customers[ordinal], archived_at=now, updated_at=now))
+        if args.get("end_contracts"):
+            for contract in _running(world, ordinal):
+                world.contracts[contract] = dataclasses.replace(world.contracts[contract], ends_at=now)
+                world.periods.pop(contract, None)
+            for invoice in world.by_customer[ordinal]:
+                if cols.status[invoice] == draft:
+                    change.set(invoice, status=void)
+                    change.note(invoice, voided_at=now)
+    return {"customer": args["customer"]}
+
+
+def _resolve_unarchive(world: World, args: Args) -> Args:
+    _only(args, {"customer"}, "customer.unarchive")
+    customer = world.customers[_customer(world, args)]
+    if customer.archived_at is None:
+        raise ChangeError(f"customer {customer.id} is not archived", "conflict")
+    return {"customer": customer.id}
+
+
+def _apply_unarchive(world: World, args: Args) -> Args:
+    now = world.now
+    customer = world.customers[world.customer_by_id[args["customer"]]]
+    with world.changing(now) as change:
+        change.customer(dataclasses.replace(customer, archived_at=None, updated_at=now))
+    return {"customer": args["customer"]}
 
 
 # invoice.void, invoice.regenerate
@@ -295,8 +343,8 @@ def _apply_regenerate(world: World, args: Args) -> Args:
 KINDS: dict[str, tuple[Callable[[World, Args], Args], Callable[[World, Args], Args]]] = {
     "customer.create": (_resolve_create, _apply_create),
     "customer.update": (_resolve_update, _apply_update),
-    "customer.archive": _archiving(True),
-    "customer.unarchive": _archiving(False),
+    "customer.archive": (_resolve_archive, _apply_archive),
+    "customer.unarchive": (_resolve_unarchive, _apply_unarchive),
     "invoice.void": (_resolve_void, _apply_void),
     "invoice.regenerate": (_resolve_regenerate, _apply_regenerate),
 }

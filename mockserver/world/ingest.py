@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.world import clock, lifecycle
+from mockserver.world import clock, lifecycle, pending
 from mockserver.world.errors import Args, ChangeError, Reason
 from mockserver.world.metering import Aggregate, copied
 from mockserver.world.model import Invoice
-from mockserver.world.state import World
+from mockserver.world.state import Changing, World
 
 HOUR = 3_600
 
@@ -41,19 +41,22 @@ class Policy:
     key: str
     customer: str
     code: str
+    keeps_unknown: bool = False  # an event for no customer yet is kept (`pending`), not refused
 
 
 POLICIES = {
-    # transaction_id, remembered 34 days; backdating up to 34 days
+    # transaction_id, remembered 34 days; from 34 days back to 24 hours ahead; usage for an
+    # id or alias no customer has yet is kept until one has it
     "metronome": Policy(
-        34 * clock.DAY,
-        None,
+        pending.KEPT_FOR,
+        24 * HOUR,
         per_customer=False,
         dedup_window=34 * clock.DAY,
         batch="usage",
         key="transaction_id",
         customer="customer_id",
         code="event_type",
+        keeps_unknown=True,
     ),
     # (event_id, customer_id); between 24 hours ago and 1 hour ahead unless allow_backfilling
     "meteroid": Policy(
@@ -100,6 +103,7 @@ def checker(world: World, policy: Policy, backfill: bool) -> Callable[[Any], Arg
     earliest = None if backfill else now - policy.max_age
     latest = None if policy.max_ahead is None else now + policy.max_ahead
     customer_ordinal, customers = world.customer_ordinal, world.customers
+    keeps_unknown = policy.keeps_unknown
     parse, format_z = clock.parse_timestamp, clock.format_z
 
     def check(event: Any) -> Args:
@@ -115,7 +119,9 @@ def checker(world: World, policy: Policy, backfill: bool) -> Callable[[Any], Arg
         if properties is not None and type(properties) is not dict:
             raise EventError("properties", "must be an object")
         ordinal = customer_ordinal(customer)
-        if ordinal is None:
+        if ordinal is not None:
+            customer = customers[ordinal].id
+        elif not keeps_unknown:
             raise EventError(customer_name, f"{customer!r} matches no customer id or ingest alias", "unknown")
         text = event.get("timestamp")
         if text is None:
@@ -133,7 +139,7 @@ def checker(world: World, policy: Policy, backfill: bool) -> Callable[[Any], Arg
             raise EventError("timestamp", _outside(at, policy.max_ahead, "after", now))
         logged: Args = {
             key_name: key,
-            customer_name: customers[ordinal].id,
+            customer_name: customer,
             code_name: code,
             "timestamp": format_z(at),
         }
@@ -197,43 +203,70 @@ def remembered(world: World, policy: Policy, key: Any, now: int) -> bool:
 
 
 def apply(world: World, args: Args) -> Args:
-    """Remember every event's key, meter it on the drafts it lands on, price those again."""
+    """Remember every event's key; meter each on the drafts it lands on, or keep it for the
+    customer it names if none has that id or alias yet."""
     policy = POLICIES[args["policy"]]
-    key_name, customer_name, code_name = policy.key, policy.customer, policy.code
+    key_name, customer_name = policy.key, policy.customer
     now = world.now
-    matches, add, customer_by_id = world.metering.matches, world.metering.add, world.customer_by_id
-    usage: dict[int, dict] = {}  # the drafts metered, and their usage
-    # What an event without properties matches depends on its code alone: found once a batch.
-    plain: dict[str, list[tuple[int, Any]]] = {}
+    customer_by_id = world.customer_by_id
+    known: list[tuple[int, Args]] = []
     with world.changing(now) as change:
         for event in args["events"]:
             if policy.per_customer:
                 world.event_keys.add((event[key_name], event[customer_name]))
             else:
                 world.transactions[event[key_name]] = now
-            code, properties = event[code_name], event.get("properties")
-            if properties:
-                matched = matches(code, properties)
+            customer = customer_by_id.get(event[customer_name])
+            if customer is None:
+                world.pending.keep(
+                    event[customer_name], clock.parse_timestamp(event["timestamp"]).floor, event
+                )
             else:
-                matched = plain.get(code)
-                if matched is None:
-                    matched = plain[code] = matches(code, {})
-            if not matched:
-                continue
-            drafts = world.customer_drafts(customer_by_id[event[customer_name]])
-            if not drafts:
-                continue
-            at = clock.parse_timestamp(event["timestamp"]).floor
-            for metric, value in matched:
-                draft = _landing(world, drafts, metric, at)
-                if draft is not None:
-                    found = usage.get(draft)
-                    if found is None:
-                        found = usage[draft] = change.usage(draft)
-                    add(found, metric, value)
-        for draft in sorted(usage):
-            lifecycle.repriced(world, change, draft, now)
+                known.append((customer, event))
+        meter(world, change, policy, known)
     return {"accepted": len(args["events"]), "failures": args.get("failures", [])}
+
+
+def meter(world: World, change: Changing, policy: Policy, events: list[tuple[int, Args]]) -> None:
+    """Count each (customer, logged event) on the drafts it lands on, then price those again."""
+    code_name, matches, add = policy.code, world.metering.matches, world.metering.add
+    usage: dict[int, dict] = {}  # the drafts metered, and their usage
+    # What an event without properties matches depends on its code alone: found once a batch.
+    plain: dict[str, list[tuple[int, Any]]] = {}
+    for customer, event in events:
+        code, properties = event[code_name], event.get("properties")
+        if properties:
+            matched = matches(code, properties)
+        else:
+            matched = plain.get(code)
+            if matched is None:
+                matched = plain[code] = matches(code, {})
+        if not matched:
+            continue
+        drafts = world.customer_drafts(customer)
+        if not drafts:
+            continue
+        at = clock.parse_timestamp(event["timestamp"]).floor
+        for metric, value in matched:
+            draft = _landing(world, drafts, metric, at)
+            if draft is not None:
+                found = usage.get(draft)
+                if found is None:
+                    found = usage[draft] = change.usage(draft)
+                add(found, metric, value)
+    for draft in sorted(usage):
+        lifecycle.repriced(world, change, draft, world.now)
+
+
+def attribute(world: World, customer: int) -> int:
+    """Meter the usage kept for the customer's id and aliases, now that a customer has them;
+    how many events that was. Only Metronome keeps such usage (its policy's names)."""
+    found = world.customers[customer]
+    events = world.pending.claim((found.id, *found.aliases), world.now)
+    if events:
+        with world.changing(world.now) as change:
+            meter(world, change, POLICIES["metronome"], [(customer, event) for event in events])
+    return len(events)
 
 
 def _landing(world: World, drafts: list[int], metric: int, at: int) -> int | None:

@@ -29,6 +29,7 @@ from mockserver.world.faults import Rule
 from mockserver.world.metering import Aggregate, Metering, copied
 from mockserver.world.model import Contract, Customer, Invoice, Line
 from mockserver.world.ordering import Ordering
+from mockserver.world.pending import Pending
 
 ORDER_KEYS = (
     "issued_at",
@@ -144,6 +145,7 @@ class World:
         self.customers: list[Customer] = generated.customers
         self._fixture_customers = tuple(self.customers)
         self.contracts: list[Contract] = generated.contracts
+        self._fixture_contracts = tuple(self.contracts)  # archiving ends contracts; reset restores them
         self.cols = generated.columns
         self.currencies = generated.currencies
         self.pinned = generated.pinned
@@ -185,6 +187,7 @@ class World:
         self.regenerated_from: dict[int, str] = {}
         self.transactions: dict[str, int] = {}  # de-duplication key -> when it was ingested
         self.event_keys: set[tuple[str, str]] = set()  # (event id, customer id) ingested
+        self.pending = Pending()  # usage for customer ids and aliases no customer has yet
         self._customer_drafts: dict[int, list[int]] = {}
         # A customer's version changes with it or any of its invoices; values are never reused,
         # so that they can key caches across a reset. The epoch changes with any customer.
@@ -253,6 +256,7 @@ class World:
         twin.regenerated_from = dict(self.regenerated_from)
         twin.transactions = dict(self.transactions)
         twin.event_keys = set(self.event_keys)
+        twin.pending = self.pending.copy()
         twin._customer_drafts = {}
         twin.customer_version = list(self.customer_version)
         twin.status_counts = list(self.status_counts)
@@ -566,6 +570,8 @@ class World:
         self.regenerated_from.clear()
         self.transactions.clear()
         self.event_keys.clear()
+        self.pending.clear()
+        self.contracts[:] = self._fixture_contracts
         self._customer_drafts.clear()
         fixture_customers = self._fixture_customers
         if len(self.customers) != len(fixture_customers) or any(
