@@ -20,7 +20,7 @@ from mockserver.world import ingest, lifecycle
 from mockserver.world.errors import Args, ChangeError
 from mockserver.world.ids import derive_uuid
 from mockserver.world.metering import copied
-from mockserver.world.model import Customer
+from mockserver.world.model import Customer, Shipping, TaxRate
 from mockserver.world.state import World
 
 _ADDRESS_KEYS = frozenset(f.name for f in dataclasses.fields(Address))
@@ -68,6 +68,51 @@ def _currency(name: str, value: Any) -> str:
     return text
 
 
+def _optional_flag(name: str, value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise ChangeError(f"{name} must be true, false or null")
+    return value
+
+
+def _texts(name: str, value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ChangeError(f"{name} must be a list of strings")
+    return [_text(f"{name}[{i}]", item) for i, item in enumerate(value)]
+
+
+def _kind(name: str, value: Any) -> str | None:
+    if value is not None and value not in KINDS_OF_CUSTOMER:
+        raise ChangeError(f"{name} must be one of {', '.join(KINDS_OF_CUSTOMER)}, got {value!r}")
+    return value
+
+
+def _taxes(name: str, value: Any) -> list[dict[str, str]]:
+    if not isinstance(value, list):
+        raise ChangeError(f"{name} must be a list of tax rates")
+    taxes = []
+    for i, tax in enumerate(value):
+        if not isinstance(tax, dict) or set(tax) != _TAX_KEYS:
+            raise ChangeError(f"{name}[{i}] must be an object of {', '.join(sorted(_TAX_KEYS))}")
+        taxes.append({key: _text(f"{name}[{i}].{key}", tax[key]) for key in sorted(tax)})
+    return taxes
+
+
+def _shipping(name: str, value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("same_as_billing"), bool):
+        raise ChangeError(f"{name} must be an object with same_as_billing (a boolean) and address")
+    if not {"same_as_billing", "address"}.issuperset(value):
+        raise ChangeError(f"{name} holds only same_as_billing and address")
+    return {
+        "same_as_billing": value["same_as_billing"],
+        "address": _address(f"{name}.address", value.get("address")),
+    }
+
+
+KINDS_OF_CUSTOMER = ("company", "individual")
+_TAX_KEYS = frozenset(f.name for f in dataclasses.fields(TaxRate))
+
 # Customer fields a change may set, and the check of each value.
 FIELDS: dict[str, Callable[[str, Any], Any]] = {
     "name": _text,
@@ -79,6 +124,19 @@ FIELDS: dict[str, Callable[[str, Any], Any]] = {
     "address": _address,
     "vat_number": _optional_text,
     "custom_fields": _strings,
+    "kind": _kind,
+    "first_name": _optional_text,
+    "last_name": _optional_text,
+    "invoicing_emails": _texts,
+    "locales": _texts,
+    "custom_taxes": _taxes,
+    "tax_exempt": _optional_flag,
+    "exemption_reason": _optional_text,
+    "legal_number": _optional_text,
+    "buyer_reference": _optional_text,
+    "shipping": _shipping,
+    "invoicing_entity": _optional_text,
+    "connected_account": _optional_text,
 }
 
 
@@ -118,12 +176,19 @@ def _only(args: Args, allowed: set[str], kind: str) -> None:
 def _with_fields(customer: Customer, fields: Args, now: int) -> Customer:
     changes: dict[str, Any] = {"updated_at": now}
     for name, value in fields.items():
-        if name == "aliases":
+        if name in ("aliases", "invoicing_emails", "locales"):
             changes[name] = tuple(value)
         elif name == "address":
             changes[name] = None if value is None else Address(**value)
         elif name == "custom_fields":
             changes[name] = tuple(value.items())
+        elif name == "custom_taxes":
+            changes[name] = tuple(TaxRate(**tax) for tax in value)
+        elif name == "shipping" and value is not None:
+            address = value["address"]
+            changes[name] = Shipping(
+                value["same_as_billing"], None if address is None else Address(**address)
+            )
         else:
             changes[name] = value
     if "currency" in fields:
