@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from mockserver.meteroid.routes import Served
 
 MAX_EVENTS = 100
-CUSTOMER_TYPES = ("COMPANY", "INDIVIDUAL")  # an individual may be named by first and last name
+CUSTOMER_TYPES = ("COMPANY", "INDIVIDUAL")  # an individual is named by first and last name
+INDIVIDUAL_NEEDS = "INDIVIDUAL requires first_name, last_name, and a billing-address country"
 # What a PUT must hold besides its currency; read as present, their values are not emulated.
 REPLACED = ("custom_taxes", "invoicing_emails", "invoicing_entity_id")
 TAX_KEYS = ("name", "rate", "tax_code")  # a custom tax rate, as the SDK's `CustomTaxRate`
@@ -240,8 +241,14 @@ def customer_fields(body: Any, current: Customer | None, full: bool) -> Args:
         """A field as the body leaves it: as sent, else as the customer has it."""
         return fields.get(field, getattr(current, field, None))
 
+    if creating and now("kind") is None:
+        fields["kind"] = CUSTOMER_TYPES[0].lower()  # the SDK: it defaults to COMPANY
     if now("kind") == CUSTOMER_TYPES[1].lower():
-        name = " ".join(part for part in (now("first_name"), now("last_name")) if part) or name
+        address = now("address")  # as sent (an object), or as the customer has it
+        country = address.get("country") if isinstance(address, dict) else getattr(address, "country", None)
+        if not (now("first_name") and now("last_name") and country):
+            raise ApiError(400, f"Invalid input: {INDIVIDUAL_NEEDS}")
+        name = f"{now('first_name')} {now('last_name')}"
     if name is not None:
         fields["name"] = name
     if full or "preferred_locales" in body or "invoicing_language" in body:
@@ -326,7 +333,7 @@ class MeteroidWrites:
         fields = customer_fields(body, None, full=True)
         if "name" not in fields:
             individual = CUSTOMER_TYPES[1]
-            raise ApiError(400, f"name is required (an {individual} may give first_name or last_name)")
+            raise ApiError(400, f"name is required (an {individual} gives first_name and last_name)")
         custom = _custom_properties(body, {}, merge=False)
         if custom is not None:
             fields["custom_fields"] = custom
