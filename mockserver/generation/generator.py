@@ -225,6 +225,7 @@ class Generator:
         created_at = spec.created_at or clock.add_days(history_start, -rng.randrange(1, 120))
         archived_at = self.archived_at(spec, rng, history_start)
         ordinal = len(self.out.customers)
+        phone = fake.phone_number()  # drawn before the address, as they always were
         address = spec.address or self.address(fake, rng, country)
         customer = Customer(
             ordinal=ordinal,
@@ -233,7 +234,7 @@ class Generator:
             aliases=aliases,
             external_id=spec.external_id or (aliases[0] if aliases else derive_uuid(self.seed, key, "ext")),
             email=spec.email or f"billing@{slug}.example.com",
-            phone=fake.phone_number(),
+            phone=phone,
             address=address,
             currency=currency,
             vat_number=spec.vat_number

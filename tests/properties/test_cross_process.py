@@ -208,7 +208,12 @@ def test_an_exported_log_with_writes_replays_to_the_same_bytes(tmp_path) -> None
             ).status
             == 200
         )
-        assert first.send("DELETE", "/api/v1/customers/writer").status == 204
+        pending = [{**usage[0], "transaction_id": "early", "customer_id": "writer-eu"}]
+        assert first.send("POST", "/v1/ingest", pending).status == 200  # kept: no customer has it yet
+        aliases = {"ingest_aliases": ["writer", "writer-eu"]}
+        assert first.send("POST", f"/v1/customers/{WRITER}/setIngestAliases", aliases).status == 200
+        assert first.send("POST", "/v1/customers/archive", {"id": WRITER}).status == 200
+        assert first.send("DELETE", "/api/v1/customers/made").status == 204
         log = first.get("/_mock/changes").body
         paths = [
             metronome_path(WRITER),
@@ -221,7 +226,7 @@ def test_an_exported_log_with_writes_replays_to_the_same_bytes(tmp_path) -> None
             "/_mock/health",
         ]
         answers = [first.get(path).body for path in paths]
-    assert len(log.splitlines()) == 9
+    assert len(log.splitlines()) == 12
     replayed = tmp_path / "changes.jsonl"
     replayed.write_bytes(log)
     with running_server(fixture, "--changes", str(replayed)) as base:
