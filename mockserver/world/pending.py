@@ -39,7 +39,10 @@ class Pending:
 
     def keep(self, name: str, at: int, event: Args) -> None:
         """Keep an event (as logged) for the customer id or alias `name`, stamped `at`."""
-        self._days.setdefault(at // clock.DAY, {}).setdefault(name, []).append(orjson.dumps(event))
+        # A copy: the bytes orjson returns keep its whole 4 KiB buffer (measured by RSS), 20
+        # times what the event takes.
+        line = bytes(memoryview(orjson.dumps(event)))
+        self._days.setdefault(at // clock.DAY, {}).setdefault(name, []).append(line)
 
     def forget(self, now: int) -> None:
         """Drop the days wholly older than the window; a claim drops the rest of the oldest day."""
