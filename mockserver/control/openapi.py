@@ -87,6 +87,10 @@ SCHEMAS: dict[str, Schema] = {
                     "contracts": COUNT,
                     "invoices": COUNT,
                     "invoices_by_status": closed(dict.fromkeys(STATUSES, COUNT)),
+                    "usage_kept": {
+                        **COUNT,
+                        "description": "Metronome usage events kept for ids or aliases no customer has yet.",
+                    },
                 }
             ),
         }

@@ -161,6 +161,7 @@ class ControlPlane:
                 "contracts": len(world.contracts),
                 "invoices": len(world),
                 "invoices_by_status": dict(zip(STATUSES, world.status_counts, strict=True)),
+                "usage_kept": len(world.pending),
             },
         }
 

@@ -11,7 +11,7 @@ import random
 import re
 from array import array
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from fractions import Fraction
 
 from faker import Faker
@@ -30,7 +30,7 @@ from mockserver.generation.fixture import (
 )
 from mockserver.world import clock
 from mockserver.world.ids import derive_int, derive_uuid
-from mockserver.world.model import Contract, Customer
+from mockserver.world.model import Contract, Customer, Shipping
 from mockserver.world.money import line_total, round_half_up
 
 Progress = Callable[[int, int], None]
@@ -225,6 +225,8 @@ class Generator:
         created_at = spec.created_at or clock.add_days(history_start, -rng.randrange(1, 120))
         archived_at = self.archived_at(spec, rng, history_start)
         ordinal = len(self.out.customers)
+        phone = fake.phone_number()  # drawn before the address, as they always were
+        address = spec.address or self.address(fake, rng, country)
         customer = Customer(
             ordinal=ordinal,
             id=spec.id or derive_uuid(self.seed, key, "customer"),
@@ -232,8 +234,8 @@ class Generator:
             aliases=aliases,
             external_id=spec.external_id or (aliases[0] if aliases else derive_uuid(self.seed, key, "ext")),
             email=spec.email or f"billing@{slug}.example.com",
-            phone=fake.phone_number(),
-            address=spec.address or self.address(fake, rng, country),
+            phone=phone,
+            address=address,
             currency=currency,
             vat_number=spec.vat_number
             or (f"{country}{rng.randrange(10**8, 10**9)}" if tax_name == "VAT" else None),
@@ -248,6 +250,7 @@ class Generator:
             billing_provider=profile.billing_provider,
             salesforce_account_id=f"001{rng.randrange(10**11, 10**12)}" if rng.random() < 0.5 else None,
             profile=profile,
+            shipping=Shipping(True) if any(astuple(address)) else None,  # shipped where billed
         )
         self.out.customers.append(customer)
         contracts = self.contracts(customer, spec.contracts, key, rng, history_start)

@@ -17,7 +17,7 @@ from mockserver.meteroid import params
 from mockserver.meteroid.dialect import DIALECT_HEADER, DIALECTS, SDK_DIALECT, SDK_USER_AGENT, Dialect
 from mockserver.meteroid.errors import ERROR_CODES
 from mockserver.meteroid.render import ADDRESS_KEYS
-from mockserver.meteroid.writes import CUSTOMER_TYPES, MAX_EVENTS, REPLACED
+from mockserver.meteroid.writes import CUSTOMER_TYPES, MAX_EVENTS, REPLACED, TAX_KEYS
 from mockserver.shell.body import MAX_BODY
 from mockserver.shell.openapi import (
     BOOLEAN,
@@ -198,17 +198,29 @@ SHARED: dict[str, Schema] = {
             "invoicing_emails": array(STRING),
             "phone": OPTIONAL_TEXT,
             "billing_address": nullable(ref("Address")),
-            "shipping_address": nullable(closed({"same_as_billing": BOOLEAN})),
+            "shipping_address": nullable(
+                closed({"same_as_billing": BOOLEAN}, {"address": nullable(ref("Address"))})
+            ),
             "currency": CURRENCY,
             "invoicing_entity_id": public_id("ive"),
             "connected_account_id": OPTIONAL_TEXT,
             "vat_number": OPTIONAL_TEXT,
-            "custom_taxes": array({"type": "object"}),
+            "custom_taxes": array(ref("CustomTaxRate")),
             "custom_properties": STRING_MAP,
             "preferred_locales": array(STRING),
         },
-        description="The same in both dialects: it holds no enum and no datetime.",
+        {
+            "customer_type": nullable(enum(CUSTOMER_TYPES)),
+            "first_name": OPTIONAL_TEXT,
+            "last_name": OPTIONAL_TEXT,
+            "legal_number": OPTIONAL_TEXT,
+            "buyer_reference": OPTIONAL_TEXT,
+            "invoicing_language": {**OPTIONAL_TEXT, "description": "Deprecated: the first preferred locale."},
+        },
+        description="Every field a write sent, as it was sent. The optional ones are the SDK's, "
+        "which the upstream spelling has and the documented one has not.",
     ),
+    "CustomTaxRate": closed({"name": STRING, "rate": STRING, "tax_code": STRING}),
     "CustomerList": closed({"data": array(ref("Customer")), "pagination_meta": ref("PaginationMeta")}),
     "Error": closed({"code": enum(ERROR_CODES), "message": STRING}),
     "IngestResult": closed(
@@ -219,25 +231,40 @@ SHARED: dict[str, Schema] = {
 }
 
 # Request bodies of the write endpoints, as the meteroid SDK sends them (its `models/`).
+_ADDRESS = accepted({}, dict.fromkeys(ADDRESS_KEYS, OPTIONAL_TEXT))
+_TAX = accepted({key: STRING for key in TAX_KEYS})
 _POLICY = POLICIES["meteroid"]
 _CUSTOMER_FIELDS: dict[str, Schema] = {
     "name": {
         **OPTIONAL_TEXT,
-        "description": "Required, unless an individual is named by first and last name.",
+        "description": "Required, unless an individual is named by first and last name (which win).",
     },
     "customer_type": nullable(enum(CUSTOMER_TYPES)),
-    "first_name": OPTIONAL_TEXT,
-    "last_name": OPTIONAL_TEXT,
+    "first_name": {**OPTIONAL_TEXT, "description": "A PUT that leaves it out keeps it."},
+    "last_name": {**OPTIONAL_TEXT, "description": "A PUT that leaves it out keeps it."},
     "alias": {**OPTIONAL_TEXT, "description": "The customer's first ingest alias; the others are kept."},
     "billing_email": OPTIONAL_TEXT,
     "phone": OPTIONAL_TEXT,
     "vat_number": OPTIONAL_TEXT,
-    "billing_address": nullable(accepted({}, dict.fromkeys(ADDRESS_KEYS, OPTIONAL_TEXT))),
+    "legal_number": OPTIONAL_TEXT,
+    "buyer_reference": OPTIONAL_TEXT,
+    "is_tax_exempt": {**nullable(BOOLEAN), "description": "Kept; no read answers it."},
+    "exemption_reason": {**OPTIONAL_TEXT, "description": "Kept; no read answers it."},
+    "billing_address": nullable(_ADDRESS),
+    "shipping_address": nullable(accepted({"same_as_billing": BOOLEAN}, {"address": nullable(_ADDRESS)})),
+    "preferred_locales": nullable(array(STRING)),
+    "invoicing_language": {
+        **OPTIONAL_TEXT,
+        "description": "Deprecated: the locale when `preferred_locales` is absent.",
+    },
+    "invoicing_emails": nullable(array(STRING)),
+    "custom_taxes": nullable(array(_TAX)),
+    "invoicing_entity_id": nullable(public_id("ive")),
     "custom_properties": nullable(OBJECT),
 }
 # What a PUT requires besides its currency, as the SDK types them.
 _REPLACED: dict[str, Schema] = {
-    "custom_taxes": array(OBJECT),
+    "custom_taxes": array(_TAX),
     "invoicing_emails": array(STRING),
     "invoicing_entity_id": public_id("ive"),
 }
@@ -271,7 +298,9 @@ REQUESTS: dict[str, Schema] = {
             },
         },
     ),
-    "CustomerCreate": accepted({"currency": CURRENCY}, _CUSTOMER_FIELDS),
+    "CustomerCreate": accepted(
+        {"currency": CURRENCY}, {**_CUSTOMER_FIELDS, "connected_account_id": OPTIONAL_TEXT}
+    ),
     "CustomerUpdate": accepted(
         {"currency": CURRENCY, **{name: _REPLACED[name] for name in REPLACED}},
         _CUSTOMER_FIELDS,
@@ -483,11 +512,17 @@ def _writes(dialect: Param) -> tuple[Operation, ...]:
             "DELETE",
             "/api/v1/customers/{id_or_alias}",
             "Archive a customer",
-            "No new billing period opens for it; its open draft stays until its period ends.",
+            "Refused while one of its subscriptions runs (as upstream: they are to be ended first). No "
+            "new billing period opens for it; its invoices stay as they are.",
             (CUSTOMER, dialect),
             replies=(
                 Reply(204, "Archived."),
-                json_reply(400, f"Archived already, or an unknown `{DIALECT_HEADER}` header.", ref("Error")),
+                json_reply(
+                    400,
+                    "A subscription of its runs (`Invalid input: Cannot archive customer with active "
+                    f"subscriptions...`), archived already, or an unknown `{DIALECT_HEADER}` header.",
+                    ref("Error"),
+                ),
                 UNAUTHORIZED,
                 NO_CUSTOMER,
             ),

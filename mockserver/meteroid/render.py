@@ -153,25 +153,40 @@ def invoice(
     }
 
 
-def customer(value: Customer, customer_id: str, invoicing_entity_id: str) -> dict[str, Any]:
-    billing = address(value.address)
-    return {
+def customer(value: Customer, customer_id: str, invoicing_entity_id: str, sdk_fields: bool) -> dict[str, Any]:
+    """The upstream document's `Customer`, and with `sdk_fields` the SDK's too (the upstream
+    spelling's): what a write sent comes back as it was sent, where the spelling has it."""
+    shipping = value.shipping
+    doc: dict[str, Any] = {
         "id": customer_id,
         "name": value.name,
         "alias": value.alias,
         "billing_email": value.email,
-        "invoicing_emails": [],
+        "invoicing_emails": list(value.invoicing_emails),
         "phone": value.phone,
-        "billing_address": billing,
-        "shipping_address": None if billing is None else {"same_as_billing": True},
+        "billing_address": address(value.address),
+        "shipping_address": None
+        if shipping is None
+        else {"same_as_billing": shipping.same_as_billing}
+        | ({} if shipping.address is None else {"address": address(shipping.address)}),
         "currency": value.currency,
-        "invoicing_entity_id": invoicing_entity_id,
-        "connected_account_id": None,
+        "invoicing_entity_id": value.invoicing_entity or invoicing_entity_id,
+        "connected_account_id": value.connected_account,
         "vat_number": value.vat_number,
-        "custom_taxes": [],
+        "custom_taxes": [{"name": t.name, "rate": t.rate, "tax_code": t.code} for t in value.custom_taxes],
         "custom_properties": dict(value.custom_fields),
-        "preferred_locales": [],
+        "preferred_locales": list(value.locales),
     }
+    if sdk_fields:
+        doc.update(
+            customer_type=None if value.kind is None else value.kind.upper(),
+            first_name=value.first_name,
+            last_name=value.last_name,
+            legal_number=value.legal_number,
+            buyer_reference=value.buyer_reference,
+            invoicing_language=value.locales[0] if value.locales else None,
+        )
+    return doc
 
 
 def list_body(items: list[bytes], meta: dict[str, int]) -> bytes:

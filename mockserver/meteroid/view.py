@@ -11,7 +11,7 @@ import weakref
 from functools import lru_cache, partial
 
 from mockserver.meteroid import render
-from mockserver.meteroid.dialect import Dialect, dialect
+from mockserver.meteroid.dialect import SDK_DIALECT, Dialect, dialect
 from mockserver.meteroid.params import CustomerList, Paging
 from mockserver.shell.jsonbytes import dumps_kept
 from mockserver.world.ids import derive_uuid, from_base62_id, to_base62_id
@@ -132,7 +132,14 @@ class MeteroidView:
 
     def _render_customer(self, ordinal: int, version: int) -> bytes:
         customer = self.world.customers[ordinal]
-        return dumps_kept(render.customer(customer, self.customer_id(ordinal), self.invoicing_entity_id))
+        return dumps_kept(
+            render.customer(
+                customer,
+                self.customer_id(ordinal),
+                self.invoicing_entity_id,
+                self.dialect.name == SDK_DIALECT,
+            )
+        )
 
     def _customers_in_order(self, key: str, archived: bool) -> list[int]:
         """Customers of one archive state by (key, id) ascending; a missing value sorts last."""

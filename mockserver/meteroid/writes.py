@@ -9,6 +9,7 @@ is not declared as JSON a 415; a request refused for what it asks is a JSON erro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -23,15 +24,20 @@ from mockserver.shell.app import Handler, json_response
 from mockserver.shell.body import read_json
 from mockserver.world import clock
 from mockserver.world.errors import Args, ChangeError
+from mockserver.world.model import Customer
 from mockserver.world.timeline import Timeline
 
 if TYPE_CHECKING:
     from mockserver.meteroid.routes import Served
 
 MAX_EVENTS = 100
-CUSTOMER_TYPES = ("COMPANY", "INDIVIDUAL")  # an individual may be named by first and last name
+CUSTOMER_TYPES = ("COMPANY", "INDIVIDUAL")  # an individual is named by first and last name
+INDIVIDUAL_NEEDS = "INDIVIDUAL requires first_name, last_name, and a billing-address country"
 # What a PUT must hold besides its currency; read as present, their values are not emulated.
 REPLACED = ("custom_taxes", "invoicing_emails", "invoicing_entity_id")
+TAX_KEYS = ("name", "rate", "tax_code")  # a custom tax rate, as the SDK's `CustomTaxRate`
+RATE = re.compile(r"[0-9]+(\.[0-9]+)?")  # a tax rate: an exact unsigned decimal
+ENTITY_ID = re.compile(r"ive_[0-9A-Za-z]{1,22}")
 
 
 def _kind(value: Any) -> str:
@@ -123,8 +129,99 @@ def _address(where: str, value: Any) -> dict[str, str] | None:
     return {key: text for key in ADDRESS_KEYS if (text := _string(where, address, key)) is not None}
 
 
-def customer_fields(body: Any, current_aliases: tuple[str, ...], full: bool) -> Args:
-    """A create (`full`, every field), a PUT (`full`) or a PATCH body -> neutral customer fields.
+def _strings_list(where: str, value: Any) -> list[str]:
+    """A list of strings; null is an empty one."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BodyShapeError(where, f"invalid type: {_kind(value)}, expected a sequence")
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise BodyShapeError(f"{where}[{index}]", f"invalid type: {_kind(item)}, expected a string")
+    return value
+
+
+def _taxes(where: str, value: Any) -> list[dict[str, str]]:
+    """`[{name, rate, tax_code}]` -> the world's tax rates; null is none."""
+    if value is not None and not isinstance(value, list):
+        raise BodyShapeError(where, f"invalid type: {_kind(value)}, expected a sequence")
+    taxes = []
+    for index, item in enumerate(value or []):
+        tax = _object(f"{where}[{index}]", item)
+        name, rate, code = (_string(f"{where}[{index}]", tax, key, required=True) for key in TAX_KEYS)
+        if not RATE.fullmatch(rate):  # type: ignore[arg-type]
+            raise BodyShapeError(
+                f"{where}[{index}].rate", "invalid decimal: expected digits, a point and digits"
+            )
+        taxes.append({"name": name, "rate": rate, "code": code})
+    return taxes
+
+
+def _flag(where: str, value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise BodyShapeError(where, f"invalid type: {_kind(value)}, expected a boolean")
+    return value
+
+
+def _customer_type(where: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if value not in CUSTOMER_TYPES:
+        variants = ", ".join(f"`{t}`" for t in CUSTOMER_TYPES)
+        raise BodyShapeError(where, f"unknown variant `{value}`, expected one of {variants}")
+    return value.lower()
+
+
+def _shipping(where: str, value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    shipping = _object(where, value)
+    same = shipping.get("same_as_billing")
+    if not isinstance(same, bool):
+        problem = "missing field `same_as_billing`" if same is None else "expected a boolean"
+        raise BodyShapeError(where, problem)
+    return {"same_as_billing": same, "address": _address(f"{where}.address", shipping.get("address"))}
+
+
+def _text_field(where: str, value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise BodyShapeError(where, f"invalid type: {_kind(value)}, expected a string")
+    return value
+
+
+def _entity(where: str, value: Any) -> str | None:
+    if value is not None and not (isinstance(value, str) and ENTITY_ID.fullmatch(value)):
+        raise BodyShapeError(where, "invalid invoicing entity id")
+    return value
+
+
+# Request fields read one by one: (request name, customer field, reader). A full request
+# (create or PUT) clears a field it leaves out, except those in KEPT_WHEN_OMITTED.
+_READERS: tuple[tuple[str, str, Callable[[str, Any], Any]], ...] = (
+    ("billing_email", "email", _text_field),
+    ("phone", "phone", _text_field),
+    ("vat_number", "vat_number", _text_field),
+    ("legal_number", "legal_number", _text_field),
+    ("buyer_reference", "buyer_reference", _text_field),
+    ("exemption_reason", "exemption_reason", _text_field),
+    ("first_name", "first_name", _text_field),
+    ("last_name", "last_name", _text_field),
+    ("customer_type", "kind", _customer_type),
+    ("is_tax_exempt", "tax_exempt", _flag),
+    ("invoicing_emails", "invoicing_emails", _strings_list),
+    ("custom_taxes", "custom_taxes", _taxes),
+    ("billing_address", "address", lambda where, value: _address(where, value)),
+    ("shipping_address", "shipping", _shipping),
+    ("invoicing_entity_id", "invoicing_entity", _entity),
+    ("connected_account_id", "connected_account", _text_field),
+)
+# What a PUT leaves as it is when the body omits it (a full replace does not blank a person's
+# name, the SDK says); the connected account is set on create only.
+KEPT_WHEN_OMITTED = frozenset({"first_name", "last_name", "customer_type", "connected_account_id"})
+
+
+def customer_fields(body: Any, current: Customer | None, full: bool) -> Args:
+    """A create (no `current`), a PUT (`full`) or a PATCH body -> neutral customer fields.
     The Meteroid alias is the customer's first ingest alias."""
     body = _object("", body)
     fields: Args = {}
@@ -132,20 +229,36 @@ def customer_fields(body: Any, current_aliases: tuple[str, ...], full: bool) -> 
         currency = _string("", body, "currency", required=full)
         if currency is not None:
             fields["currency"] = currency
+    creating = current is None
+    for source, target, read in _READERS:
+        omitted = source not in body
+        if omitted and not (full and (creating or source not in KEPT_WHEN_OMITTED)):
+            continue
+        fields[target] = read(source, body.get(source))
     name = _string("", body, "name")
-    if body.get("customer_type") == CUSTOMER_TYPES[1] and name is None:
-        first, last = _string("", body, "first_name"), _string("", body, "last_name")
-        name = " ".join(part for part in (first, last) if part) or None
+
+    def now(field: str) -> Any:
+        """A field as the body leaves it: as sent, else as the customer has it."""
+        return fields.get(field, getattr(current, field, None))
+
+    if creating and now("kind") is None:
+        fields["kind"] = CUSTOMER_TYPES[0].lower()  # the SDK: it defaults to COMPANY
+    if now("kind") == CUSTOMER_TYPES[1].lower():
+        address = now("address")  # as sent (an object), or as the customer has it
+        country = address.get("country") if isinstance(address, dict) else getattr(address, "country", None)
+        if not (now("first_name") and now("last_name") and country):
+            raise ApiError(400, f"Invalid input: {INDIVIDUAL_NEEDS}")
+        name = f"{now('first_name')} {now('last_name')}"
     if name is not None:
         fields["name"] = name
-    for source, target in (("billing_email", "email"), ("phone", "phone"), ("vat_number", "vat_number")):
-        if full or source in body:
-            fields[target] = _string("", body, source)
-    if full or "billing_address" in body:
-        fields["address"] = _address("billing_address", body.get("billing_address"))
+    if full or "preferred_locales" in body or "invoicing_language" in body:
+        locales = _strings_list("preferred_locales", body.get("preferred_locales"))
+        language = _text_field("invoicing_language", body.get("invoicing_language"))
+        fields["locales"] = locales if "preferred_locales" in body or language is None else [language]
     if full or "alias" in body:
         alias = _string("", body, "alias")
-        rest = [a for a in current_aliases[1:] if a != alias]
+        aliases = () if current is None else current.aliases
+        rest = [a for a in aliases[1:] if a != alias]
         fields["aliases"] = [alias, *rest] if alias else rest
     return fields
 
@@ -217,10 +330,10 @@ class MeteroidWrites:
     async def create_customer(self, request: web.Request) -> web.Response:
         served = self.choose(request.headers)
         body = await read_json(request)
-        fields = customer_fields(body, (), full=True)
+        fields = customer_fields(body, None, full=True)
         if "name" not in fields:
             individual = CUSTOMER_TYPES[1]
-            raise ApiError(400, f"name is required (an {individual} may give first_name or last_name)")
+            raise ApiError(400, f"name is required (an {individual} gives first_name and last_name)")
         custom = _custom_properties(body, {}, merge=False)
         if custom is not None:
             fields["custom_fields"] = custom
@@ -242,7 +355,7 @@ class MeteroidWrites:
             for name in REPLACED:
                 if name not in _object("", body):
                     raise BodyShapeError("", f"missing field `{name}`")
-        fields = customer_fields(body, customer.aliases, full)
+        fields = customer_fields(body, customer, full)
         custom = _custom_properties(body, dict(customer.custom_fields), merge=not full)
         if custom is not None:
             fields["custom_fields"] = custom

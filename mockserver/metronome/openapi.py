@@ -45,7 +45,7 @@ from mockserver.shell.openapi import (
 )
 from mockserver.shell.openapi import document as build_document
 from mockserver.world.clock import DAY
-from mockserver.world.ingest import POLICIES, WINDOW
+from mockserver.world.ingest import HOUR, POLICIES, WINDOW
 
 DATETIME: Schema = {
     "type": "string",
@@ -176,14 +176,20 @@ SCHEMAS: dict[str, Schema] = {
                 **TEXT,
                 "description": f"Remembered {WINDOW // DAY} days, across customers: a duplicate is dropped.",
             },
-            "customer_id": {**TEXT, "description": "The customer's id or one of its ingest aliases."},
+            "customer_id": {
+                **TEXT,
+                "description": "The customer's id or one of its ingest aliases. Usage for an id or alias "
+                f"no customer has yet is kept {_POLICY.max_age // DAY} days (by its timestamp) and billed "
+                "once a customer gets it (created, or `setIngestAliases`).",
+            },
             "event_type": TEXT,
         },
         {
             "timestamp": {
                 **TIMESTAMP,
-                "description": f"RFC 3339, {_POLICY.max_age // DAY} days old at most; the clock's time "
-                "if left out.",
+                "description": f"RFC 3339, {_POLICY.max_age // DAY} days old at most and "
+                f"{_POLICY.max_ahead // HOUR} hours ahead of the clock at most; the clock's time if "
+                "left out.",
             },
             "properties": OBJECT,
         },
@@ -205,6 +211,7 @@ SCHEMAS: dict[str, Schema] = {
             "skip_zero_qty_line_items": {**BOOLEAN, "default": False},
         },
     ),
+    "IngestAliases": accepted({"ingest_aliases": array(TEXT, description="The customer's aliases, whole.")}),
     "CustomerCreate": accepted(
         {"name": {**TEXT, "description": f"Cut to {MAX_NAME} characters."}},
         {
@@ -274,13 +281,14 @@ WRITES = (
         "ingest",
         "/v1/ingest",
         "Ingest usage events",
-        f"At most {MAX_EVENTS} events. Each lands on the customer's open draft whose period holds it and "
+        f"1 to {MAX_EVENTS} events. Each lands on the customer's open draft whose period holds it and "
         "whose contract bills a metric it matches; the draft is priced again at once. One refused event "
         "refuses the batch.",
-        array(ref("UsageEvent"), maxItems=MAX_EVENTS),
+        array(ref("UsageEvent"), minItems=1, maxItems=MAX_EVENTS),
         Reply(200, "Accepted (duplicates dropped); no body."),
         _refused(
-            "An event is refused (`usage[3].customer_id`: an unknown customer, a timestamp out of the window)"
+            "An empty batch or one over the bound, or an event refused (`usage[3].timestamp`: a field "
+            "missing or malformed, a timestamp out of the window)"
         ),
     ),
     _write(
@@ -333,11 +341,24 @@ WRITES = (
         "archiveCustomer",
         "/v1/customers/archive",
         "Archive a customer",
-        "No new billing period opens for it; its open draft stays until its period ends.",
+        "Its contracts end now, its draft invoices are voided, and no billing period opens for it "
+        "again; its invoices stay listed. Its ingest aliases stay its own.",
         ID_BODY,
         json_reply(200, "The archived customer's id.", ref("Id")),
         _refused("A customer archived already, or an id that is no UUID"),
         _error(404, "No such customer."),
+    ),
+    _write(
+        "customers",
+        "setIngestAliases",
+        "/v1/customers/{customer_id}/setIngestAliases",
+        "Replace a customer's ingest aliases",
+        "Usage kept for a new alias (sent before any customer had it) is billed at once.",
+        ref("IngestAliases"),
+        Reply(200, "Set; no body."),
+        _refused("Aliases that are not an array of non-empty strings, or a customer id that is no UUID"),
+        _error(404, "No such customer."),
+        _error(409, "An ingest alias another customer holds."),
     ),
 )
 

@@ -62,13 +62,21 @@ def _properties(where: str, value: Any) -> dict[str, Any]:
     return value
 
 
+def _aliases(value: Any, required: bool = False) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(a, str) and a for a in value):
+        raise bad_request(
+            "ingest_aliases must be an array of non-empty strings" + (" (required)" if required else "")
+        )
+    return value
+
+
 def usage_batch(body: Any) -> list[Any]:
-    """`[{transaction_id, customer_id, event_type, timestamp, properties?}]`, at most 100: each
+    """`[{transaction_id, customer_id, event_type, timestamp, properties?}]`, 1 to 100: each
     event is checked as the world takes it (see `ingest.checker`), field by field."""
     if not isinstance(body, list):
         raise bad_request("the body must be a JSON array of usage events")
-    if len(body) > MAX_EVENTS:
-        raise bad_request(f"a batch holds at most {MAX_EVENTS} usage events, got {len(body)}")
+    if not 1 <= len(body) <= MAX_EVENTS:
+        raise bad_request(f"usage: a batch holds 1 to {MAX_EVENTS} usage events, got {len(body)}")
     return body
 
 
@@ -86,6 +94,7 @@ class MetronomeWrites:
             "regenerateInvoice": self.regenerate,
             "createCustomer": self.create_customer,
             "archiveCustomer": self.archive_customer,
+            "setIngestAliases": self.set_ingest_aliases,
         }
 
     def submit(self, kind: str, args: Args, unknown: int = 400, conflict: int = 400) -> Args:
@@ -97,8 +106,7 @@ class MetronomeWrites:
 
     async def ingest(self, request: web.Request) -> web.Response:
         events = usage_batch(await read_json(request))
-        if events:
-            self.submit("ingest", {"policy": "metronome", "events": events})
+        self.submit("ingest", {"policy": "metronome", "events": events})
         return web.Response(status=200)
 
     async def preview_events(self, request: web.Request) -> web.Response:
@@ -159,9 +167,7 @@ class MetronomeWrites:
         body = _object(await read_json(request), "name, ingest_aliases, external_id, custom_fields, ...")
         name = _string("name", body.get("name"))
         fields: Args = {"name": name[:MAX_NAME]}  # type: ignore[index]
-        aliases = body.get("ingest_aliases", [])
-        if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
-            raise bad_request("ingest_aliases must be an array of non-empty strings")
+        aliases = _aliases(body.get("ingest_aliases", []))
         external_id = _string("external_id", body.get("external_id"), required=False)
         if external_id is not None:
             fields["external_id"] = external_id
@@ -186,8 +192,18 @@ class MetronomeWrites:
 
     async def archive_customer(self, request: web.Request) -> web.Response:
         customer = self._id(await read_json(request))
-        result = self.submit("customer.archive", {"customer": customer}, unknown=404)
+        args = {"customer": customer, "end_contracts": True}
+        result = self.submit("customer.archive", args, unknown=404)
         return json_response(_ID_BODY % result["customer"].encode())
+
+    async def set_ingest_aliases(self, request: web.Request) -> web.Response:
+        """Replaces the customer's aliases whole; usage kept for a new alias is billed now."""
+        customer = parse_uuid("customer_id", request.match_info["customer_id"])
+        body = _object(await read_json(request), "ingest_aliases")
+        aliases = _aliases(body.get("ingest_aliases"), required=True)
+        fields = {"aliases": list(dict.fromkeys(aliases))}
+        self.submit("customer.update", {"customer": customer, "fields": fields}, unknown=404, conflict=409)
+        return web.Response(status=200)
 
     @staticmethod
     def _id(body: Any) -> str:

@@ -16,11 +16,11 @@ from typing import Any
 
 from mockserver.generation.fixture import Address
 from mockserver.generation.generator import PAYMENT_CODE, STATUS_CODE, tax_of
-from mockserver.world import lifecycle
+from mockserver.world import ingest, lifecycle
 from mockserver.world.errors import Args, ChangeError
 from mockserver.world.ids import derive_uuid
 from mockserver.world.metering import copied
-from mockserver.world.model import Customer
+from mockserver.world.model import Customer, Shipping, TaxRate
 from mockserver.world.state import World
 
 _ADDRESS_KEYS = frozenset(f.name for f in dataclasses.fields(Address))
@@ -68,6 +68,51 @@ def _currency(name: str, value: Any) -> str:
     return text
 
 
+def _optional_flag(name: str, value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise ChangeError(f"{name} must be true, false or null")
+    return value
+
+
+def _texts(name: str, value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ChangeError(f"{name} must be a list of strings")
+    return [_text(f"{name}[{i}]", item) for i, item in enumerate(value)]
+
+
+def _kind(name: str, value: Any) -> str | None:
+    if value is not None and value not in KINDS_OF_CUSTOMER:
+        raise ChangeError(f"{name} must be one of {', '.join(KINDS_OF_CUSTOMER)}, got {value!r}")
+    return value
+
+
+def _taxes(name: str, value: Any) -> list[dict[str, str]]:
+    if not isinstance(value, list):
+        raise ChangeError(f"{name} must be a list of tax rates")
+    taxes = []
+    for i, tax in enumerate(value):
+        if not isinstance(tax, dict) or set(tax) != _TAX_KEYS:
+            raise ChangeError(f"{name}[{i}] must be an object of {', '.join(sorted(_TAX_KEYS))}")
+        taxes.append({key: _text(f"{name}[{i}].{key}", tax[key]) for key in sorted(tax)})
+    return taxes
+
+
+def _shipping(name: str, value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("same_as_billing"), bool):
+        raise ChangeError(f"{name} must be an object with same_as_billing (a boolean) and address")
+    if not {"same_as_billing", "address"}.issuperset(value):
+        raise ChangeError(f"{name} holds only same_as_billing and address")
+    return {
+        "same_as_billing": value["same_as_billing"],
+        "address": _address(f"{name}.address", value.get("address")),
+    }
+
+
+KINDS_OF_CUSTOMER = ("company", "individual")
+_TAX_KEYS = frozenset(f.name for f in dataclasses.fields(TaxRate))
+
 # Customer fields a change may set, and the check of each value.
 FIELDS: dict[str, Callable[[str, Any], Any]] = {
     "name": _text,
@@ -79,6 +124,19 @@ FIELDS: dict[str, Callable[[str, Any], Any]] = {
     "address": _address,
     "vat_number": _optional_text,
     "custom_fields": _strings,
+    "kind": _kind,
+    "first_name": _optional_text,
+    "last_name": _optional_text,
+    "invoicing_emails": _texts,
+    "locales": _texts,
+    "custom_taxes": _taxes,
+    "tax_exempt": _optional_flag,
+    "exemption_reason": _optional_text,
+    "legal_number": _optional_text,
+    "buyer_reference": _optional_text,
+    "shipping": _shipping,
+    "invoicing_entity": _optional_text,
+    "connected_account": _optional_text,
 }
 
 
@@ -118,12 +176,19 @@ def _only(args: Args, allowed: set[str], kind: str) -> None:
 def _with_fields(customer: Customer, fields: Args, now: int) -> Customer:
     changes: dict[str, Any] = {"updated_at": now}
     for name, value in fields.items():
-        if name == "aliases":
+        if name in ("aliases", "invoicing_emails", "locales"):
             changes[name] = tuple(value)
         elif name == "address":
             changes[name] = None if value is None else Address(**value)
         elif name == "custom_fields":
             changes[name] = tuple(value.items())
+        elif name == "custom_taxes":
+            changes[name] = tuple(TaxRate(**tax) for tax in value)
+        elif name == "shipping" and value is not None:
+            address = value["address"]
+            changes[name] = Shipping(
+                value["same_as_billing"], None if address is None else Address(**address)
+            )
         else:
             changes[name] = value
     if "currency" in fields:
@@ -177,6 +242,7 @@ def _apply_create(world: World, args: Args) -> Args:
     )
     with world.changing(now) as change:
         change.customer(_with_fields(blank, args["fields"], now))
+    ingest.attribute(world, blank.ordinal)
     return {"customer": args["id"]}
 
 
@@ -193,30 +259,77 @@ def _apply_update(world: World, args: Args) -> Args:
     ordinal = world.customer_by_id[args["customer"]]
     with world.changing(world.now) as change:
         change.customer(_with_fields(world.customers[ordinal], args["fields"], world.now))
+    if "aliases" in args["fields"]:
+        ingest.attribute(world, ordinal)
     return {"customer": args["customer"]}
 
 
-def _archiving(archive: bool) -> tuple[Callable[[World, Args], Args], Callable[[World, Args], Args]]:
-    kind = "customer.archive" if archive else "customer.unarchive"
+# Why Meteroid refuses to archive a customer, in its server's words.
+LIVE_SUBSCRIPTIONS = (
+    "Invalid input: Cannot archive customer with active subscriptions. "
+    "Cancel all active subscriptions before archiving."
+)
 
-    def resolve(world: World, args: Args) -> Args:
-        _only(args, {"customer"}, kind)
-        customer = world.customers[_customer(world, args)]
-        if (customer.archived_at is not None) == archive:
-            state = "archived" if archive else "not archived"
-            raise ChangeError(f"customer {customer.id} is {state}", "conflict")
-        return {"customer": customer.id}
 
-    def apply(world: World, args: Args) -> Args:
-        now = world.now
-        customer = world.customers[world.customer_by_id[args["customer"]]]
-        with world.changing(now) as change:
-            change.customer(
-                dataclasses.replace(customer, archived_at=now if archive else None, updated_at=now)
-            )
-        return {"customer": args["customer"]}
+def _running(world: World, customer: int) -> list[int]:
+    """The customer's contracts that have not ended by now (started or not)."""
+    now = world.now
+    return [
+        c.ordinal
+        for c in world.contracts
+        if c.customer == customer and (c.ends_at is None or c.ends_at > now)
+    ]
 
-    return resolve, apply
+
+def _resolve_archive(world: World, args: Args) -> Args:
+    """`{"customer", "end_contracts"?}`: with `end_contracts` (Metronome) its contracts end and
+    its drafts are voided; without (Meteroid), a customer with a live contract is refused."""
+    _only(args, {"customer", "end_contracts"}, "customer.archive")
+    customer = world.customers[_customer(world, args)]
+    if customer.archived_at is not None:
+        raise ChangeError(f"customer {customer.id} is archived", "conflict")
+    ending = args.get("end_contracts", False)
+    if not isinstance(ending, bool):
+        raise ChangeError("customer.archive: end_contracts must be a boolean")
+    live = [o for o in _running(world, customer.ordinal) if world.contracts[o].starts_at <= world.now]
+    if live and not ending:
+        raise ChangeError(LIVE_SUBSCRIPTIONS)
+    return {"customer": customer.id, **({"end_contracts": True} if ending else {})}
+
+
+def _apply_archive(world: World, args: Args) -> Args:
+    """Archived now; with `end_contracts`, its contracts end now, its drafts are void and no
+    period opens for it again."""
+    now = world.now
+    ordinal = world.customer_by_id[args["customer"]]
+    cols, draft, void = world.cols, STATUS_CODE["draft"], STATUS_CODE["void"]
+    with world.changing(now) as change:
+        change.customer(dataclasses.replace(world.customers[ordinal], archived_at=now, updated_at=now))
+        if args.get("end_contracts"):
+            for contract in _running(world, ordinal):
+                world.contracts[contract] = dataclasses.replace(world.contracts[contract], ends_at=now)
+                world.periods.pop(contract, None)
+            for invoice in world.by_customer[ordinal]:
+                if cols.status[invoice] == draft:
+                    change.set(invoice, status=void)
+                    change.note(invoice, voided_at=now)
+    return {"customer": args["customer"]}
+
+
+def _resolve_unarchive(world: World, args: Args) -> Args:
+    _only(args, {"customer"}, "customer.unarchive")
+    customer = world.customers[_customer(world, args)]
+    if customer.archived_at is None:
+        raise ChangeError(f"customer {customer.id} is not archived", "conflict")
+    return {"customer": customer.id}
+
+
+def _apply_unarchive(world: World, args: Args) -> Args:
+    now = world.now
+    customer = world.customers[world.customer_by_id[args["customer"]]]
+    with world.changing(now) as change:
+        change.customer(dataclasses.replace(customer, archived_at=None, updated_at=now))
+    return {"customer": args["customer"]}
 
 
 # invoice.void, invoice.regenerate
@@ -295,8 +408,8 @@ def _apply_regenerate(world: World, args: Args) -> Args:
 KINDS: dict[str, tuple[Callable[[World, Args], Args], Callable[[World, Args], Args]]] = {
     "customer.create": (_resolve_create, _apply_create),
     "customer.update": (_resolve_update, _apply_update),
-    "customer.archive": _archiving(True),
-    "customer.unarchive": _archiving(False),
+    "customer.archive": (_resolve_archive, _apply_archive),
+    "customer.unarchive": (_resolve_unarchive, _apply_unarchive),
     "invoice.void": (_resolve_void, _apply_void),
     "invoice.regenerate": (_resolve_regenerate, _apply_regenerate),
 }

@@ -80,6 +80,7 @@ def _clock(world: World, args: Args) -> Args:
 def _apply_clock(world: World, args: Args) -> Args:
     previous = world.now
     counts = lifecycle.advance(world, clock.parse_timestamp(args["to"]).floor)
+    world.pending.forget(world.now)
     return {"previous": clock.format_z(previous), "now": clock.format_z(world.now), "changed": counts}
 
 

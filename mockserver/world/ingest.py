@@ -19,12 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.world import clock, lifecycle
+from mockserver.world import clock, lifecycle, pending
 from mockserver.world.errors import Args, ChangeError, Reason, Unchanged
 from mockserver.world.metering import Aggregate, copied
 from mockserver.world.model import Invoice
 from mockserver.world.remembered import Remembered, digest, digests
-from mockserver.world.state import World
+from mockserver.world.state import Changing, World
 
 HOUR = 3_600
 WINDOW = 34 * clock.DAY  # how long both APIs remember an event's key (counted back from now)
@@ -42,18 +42,21 @@ class Policy:
     key: str
     customer: str
     code: str
+    keeps_unknown: bool = False  # an event for no customer yet is kept (`pending`), not refused
 
 
 POLICIES = {
-    # transaction_id, remembered 34 days; backdating up to 34 days
+    # transaction_id, remembered 34 days; from 34 days back to 24 hours ahead; usage for an
+    # id or alias no customer has yet is kept until one has it
     "metronome": Policy(
-        34 * clock.DAY,
-        None,
+        pending.KEPT_FOR,
+        24 * HOUR,
         per_customer=False,
         batch="usage",
         key="transaction_id",
         customer="customer_id",
         code="event_type",
+        keeps_unknown=True,
     ),
     # (event_id, customer_id), remembered 34 days; between 24 hours ago and 1 hour ahead
     # unless allow_backfilling
@@ -100,6 +103,7 @@ def checker(world: World, policy: Policy, backfill: bool) -> Callable[[Any], Arg
     earliest = None if backfill else now - policy.max_age
     latest = None if policy.max_ahead is None else now + policy.max_ahead
     customer_ordinal, customers = world.customer_ordinal, world.customers
+    keeps_unknown = policy.keeps_unknown
     parse, format_z = clock.parse_timestamp, clock.format_z
     ids: dict[str, str] = {}  # customer id or alias -> id
     stamps: dict[Any, str] = {None: format_z(now)}  # timestamp as sent -> as logged
@@ -119,11 +123,14 @@ def checker(world: World, policy: Policy, backfill: bool) -> Callable[[Any], Arg
         customer_id = ids.get(customer)
         if customer_id is None:
             ordinal = customer_ordinal(customer)
-            if ordinal is None:
+            if ordinal is not None:
+                customer_id = ids[customer] = customers[ordinal].id
+            elif keeps_unknown:
+                customer_id = customer  # kept until a customer has it
+            else:
                 raise EventError(
                     customer_name, f"{customer!r} matches no customer id or ingest alias", "unknown"
                 )
-            customer_id = ids[customer] = customers[ordinal].id
         text = event.get("timestamp")
         stamp = stamps.get(text) if type(text) is str or text is None else None
         if stamp is None:
@@ -240,12 +247,10 @@ _resolved = _Resolved()
 
 
 def apply(world: World, args: Args) -> Args:
-    """Remember every event's key, meter it on the drafts it lands on, price those again.
-
-    What events of a batch share is found once: the drafts of a customer, the time of a
-    timestamp, what a code with the same properties matches, where a metric's event lands."""
+    """Remember every event's key; meter each on the drafts it lands on, or keep it for the
+    customer it names if none has that id or alias yet."""
     policy = POLICIES[args["policy"]]
-    customer_name, code_name = policy.customer, policy.code
+    customer_name = policy.customer
     now = world.now
     events = args["events"]
     keys = world.ingested.get(args["policy"])
@@ -253,50 +258,78 @@ def apply(world: World, args: Args) -> Args:
         keys = world.ingested[args["policy"]] = Remembered(WINDOW)
     keys.forget(now)
     keys.add(_resolved.digests(policy, events), now)
-    matches, add, customer_by_id = world.metering.matches, world.metering.add, world.customer_by_id
-    usage: dict[int, dict] = {}  # the drafts metered, and their usage
-    found_matches: dict[Any, list[tuple[int, Any]]] = {}
-    found_drafts: dict[str, list[int]] = {}
-    found_times: dict[str, int] = {}
-    landings: dict[tuple[str, int, int], int | None] = {}
-    parse = clock.parse_timestamp
+    customer_by_id = world.customer_by_id
+    known: list[tuple[int, Args]] = []
     with world.changing(now) as change:
         for event in events:
-            code, properties = event[code_name], event.get("properties")
-            try:
-                shape: Any = (code, *properties.items()) if properties else code
-                matched = found_matches.get(shape)
-            except TypeError:  # a property holds a list or an object: not kept
-                shape, matched = None, None
-            if matched is None:
-                matched = matches(code, properties or {})
-                if shape is not None:
-                    found_matches[shape] = matched
-            if not matched:
-                continue
-            customer = event[customer_name]
-            drafts = found_drafts.get(customer)
-            if drafts is None:
-                drafts = found_drafts[customer] = world.customer_drafts(customer_by_id[customer])
-            if not drafts:
-                continue
-            stamp = event["timestamp"]
-            at = found_times.get(stamp)
-            if at is None:
-                at = found_times[stamp] = parse(stamp).floor
-            for metric, value in matched:
-                place = (customer, metric, at)
-                draft = landings.get(place, -1)
-                if draft == -1:
-                    draft = landings[place] = _landing(world, drafts, metric, at)
-                if draft is not None:
-                    found = usage.get(draft)
-                    if found is None:
-                        found = usage[draft] = change.usage(draft)
-                    add(found, metric, value)
-        for draft in sorted(usage):
-            lifecycle.repriced(world, change, draft, now)
+            customer = customer_by_id.get(event[customer_name])
+            if customer is None:
+                world.pending.keep(
+                    event[customer_name], clock.parse_timestamp(event["timestamp"]).floor, event
+                )
+            else:
+                known.append((customer, event))
+        meter(world, change, policy, known)
     return {"accepted": len(events), "failures": args.get("failures", [])}
+
+
+def meter(world: World, change: Changing, policy: Policy, events: list[tuple[int, Args]]) -> None:
+    """Count each (customer, logged event) on the drafts it lands on, then price those again.
+
+    What events of a batch share is found once: the drafts of a customer, the time of a
+    timestamp, what a code with the same properties matches, where a metric's event lands."""
+    code_name, matches, add = policy.code, world.metering.matches, world.metering.add
+    usage: dict[int, dict] = {}  # the drafts metered, and their usage
+    found_matches: dict[Any, list[tuple[int, Any]]] = {}
+    found_drafts: dict[int, list[int]] = {}
+    found_times: dict[str, int] = {}
+    landings: dict[tuple[int, int, int], int | None] = {}
+    parse = clock.parse_timestamp
+    for customer, event in events:
+        code, properties = event[code_name], event.get("properties")
+        try:
+            shape: Any = (code, *properties.items()) if properties else code
+            matched = found_matches.get(shape)
+        except TypeError:  # a property holds a list or an object: not kept
+            shape, matched = None, None
+        if matched is None:
+            matched = matches(code, properties or {})
+            if shape is not None:
+                found_matches[shape] = matched
+        if not matched:
+            continue
+        drafts = found_drafts.get(customer)
+        if drafts is None:
+            drafts = found_drafts[customer] = world.customer_drafts(customer)
+        if not drafts:
+            continue
+        stamp = event["timestamp"]
+        at = found_times.get(stamp)
+        if at is None:
+            at = found_times[stamp] = parse(stamp).floor
+        for metric, value in matched:
+            place = (customer, metric, at)
+            draft = landings.get(place, -1)
+            if draft == -1:
+                draft = landings[place] = _landing(world, drafts, metric, at)
+            if draft is not None:
+                found = usage.get(draft)
+                if found is None:
+                    found = usage[draft] = change.usage(draft)
+                add(found, metric, value)
+    for draft in sorted(usage):
+        lifecycle.repriced(world, change, draft, world.now)
+
+
+def attribute(world: World, customer: int) -> int:
+    """Meter the usage kept for the customer's id and aliases, now that a customer has them;
+    how many events that was. Only Metronome keeps such usage (its policy's names)."""
+    found = world.customers[customer]
+    events = world.pending.claim((found.id, *found.aliases), world.now)
+    if events:
+        with world.changing(world.now) as change:
+            meter(world, change, POLICIES["metronome"], [(customer, event) for event in events])
+    return len(events)
 
 
 def _landing(world: World, drafts: list[int], metric: int, at: int) -> int | None:

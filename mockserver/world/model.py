@@ -12,6 +12,19 @@ from mockserver.generation.fixture import Address, BillingProvider, Profile
 
 
 @dataclass(frozen=True, slots=True)
+class TaxRate:
+    name: str
+    rate: str  # an exact decimal
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Shipping:
+    same_as_billing: bool
+    address: Address | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Customer:
     ordinal: int
     id: str
@@ -32,6 +45,20 @@ class Customer:
     billing_provider: BillingProvider | None
     salesforce_account_id: str | None
     profile: Profile
+    # What a customer write may set beyond the fixture's fields, kept as sent.
+    kind: str | None = None  # company | individual
+    first_name: str | None = None
+    last_name: str | None = None
+    invoicing_emails: tuple[str, ...] = ()
+    locales: tuple[str, ...] = ()  # preferred document languages, most preferred first
+    custom_taxes: tuple[TaxRate, ...] = ()
+    tax_exempt: bool | None = None
+    exemption_reason: str | None = None
+    legal_number: str | None = None  # the national register identifier
+    buyer_reference: str | None = None  # what the buyer routes invoices by
+    shipping: Shipping | None = None
+    invoicing_entity: str | None = None  # None: the world's one
+    connected_account: str | None = None
 
     @property
     def alias(self) -> str | None:

@@ -29,6 +29,7 @@ from mockserver.world.faults import Rule
 from mockserver.world.metering import Aggregate, Metering, copied
 from mockserver.world.model import Contract, Customer, Invoice, Line
 from mockserver.world.ordering import Ordering
+from mockserver.world.pending import Pending
 from mockserver.world.remembered import Remembered
 
 ORDER_KEYS = (
@@ -148,6 +149,7 @@ class World:
         self.customers: list[Customer] = generated.customers
         self._fixture_customers = tuple(self.customers)
         self.contracts: list[Contract] = generated.contracts
+        self._fixture_contracts = tuple(self.contracts)  # archiving ends contracts; reset restores them
         self.cols = generated.columns
         self.currencies = generated.currencies
         self.pinned = generated.pinned
@@ -188,6 +190,7 @@ class World:
         self.voided_at: dict[int, int] = {}
         self.regenerated_from: dict[int, str] = {}
         self.ingested: dict[str, Remembered] = {}  # per API, the keys of events remembered
+        self.pending = Pending()  # usage for customer ids and aliases no customer has yet
         self._customer_drafts: dict[int, list[int]] = {}
         # A customer's version changes with it or any of its invoices; values are never reused,
         # so that they can key caches across a reset. The epoch changes with any customer.
@@ -269,6 +272,7 @@ class World:
         twin.voided_at = dict(self.voided_at)
         twin.regenerated_from = dict(self.regenerated_from)
         twin.ingested = {api: keys.copy() for api, keys in self.ingested.items()}
+        twin.pending = self.pending.copy()
         twin._customer_drafts = {}
         twin.customer_version = list(self.customer_version)
         twin.status_counts = list(self.status_counts)
@@ -581,6 +585,8 @@ class World:
         self.voided_at.clear()
         self.regenerated_from.clear()
         self.ingested.clear()
+        self.pending.clear()
+        self.contracts[:] = self._fixture_contracts
         self._customer_drafts.clear()
         fixture_customers = self._fixture_customers
         if len(self.customers) != len(fixture_customers) or any(

@@ -44,10 +44,10 @@ preferred_locales     array of BCP 47 tags            yes       no
                       (SDK-required)
 ====================  ==============================  ========  ========
 
-The upstream Customer has no enum and no datetime field, so both dialects give the
-same customer schema. The SDK's optional ``customer_type`` (``COMPANY``/``INDIVIDUAL``),
-``first_name``, ``last_name``, ``legal_number``, ``buyer_reference`` and
-``invoicing_language`` are not in the upstream document and are rejected.
+The upstream Customer has no enum and no datetime field. The SDK's ``customer_type``
+(``COMPANY``/``INDIVIDUAL``), ``first_name``, ``last_name``, ``legal_number``,
+``buyer_reference`` and ``invoicing_language`` are not in the upstream document: the
+documented dialect rejects them, the upstream dialect (the SDK's) requires them.
 
 Use :func:`validate` rather than a bare validator: it also rejects floats such as
 ``12.0`` where the schema says ``integer`` (JSON Schema accepts them; the SDK does not).
@@ -389,7 +389,15 @@ def _invoice(dialect: str) -> dict:
 # Customer
 # ---------------------------------------------------------------------------
 def _customer(dialect: str) -> dict:
-    _check_dialect(dialect)  # no dialect-dependent field (no enum, no datetime)
+    _check_dialect(dialect)
+    sdk_only = {
+        "customer_type": {"type": ["string", "null"], "enum": ["COMPANY", "INDIVIDUAL", None]},
+        **{
+            key: _string(nullable=True)
+            for key in ("first_name", "last_name", "legal_number", "buyer_reference")
+        },
+        "invoicing_language": _string(LOCALE_PATTERN, nullable=True),
+    }
     return _closed(
         {
             "id": _id("cus"),
@@ -421,6 +429,7 @@ def _customer(dialect: str) -> dict:
             # Not in the upstream document; required by the SDK.
             "custom_properties": {"type": "object"},
             "preferred_locales": _array(_string(LOCALE_PATTERN)),
+            **(sdk_only if dialect == "upstream" else {}),
         }
     )
 

@@ -114,6 +114,42 @@ async def test_customer_refusals(writer) -> None:
         writer, "POST", "/api/v1/customers", 409, "CONFLICT", json=taken
     )
     await json_error(writer, "POST", "/api/v1/customers/acme/unarchive", 400, "BAD_REQUEST")
+    assert "Cannot archive customer with active subscriptions" in await json_error(
+        writer, "DELETE", "/api/v1/customers/acme", 400, "BAD_REQUEST"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"custom_taxes": [{"name": "VAT", "rate": "20%", "tax_code": "V"}]},
+            "custom_taxes[0].rate: invalid decimal",
+        ),
+        ({"custom_taxes": [{"name": "VAT", "rate": "0.2"}]}, "custom_taxes[0]: missing field `tax_code`"),
+        ({"invoicing_emails": "ap@x.example"}, "invoicing_emails: invalid type: string, expected a sequence"),
+        ({"customer_type": "PERSON"}, "customer_type: unknown variant `PERSON`"),
+        ({"shipping_address": {"address": None}}, "shipping_address: missing field `same_as_billing`"),
+        ({"invoicing_entity_id": "acme"}, "invoicing_entity_id: invalid invoicing entity id"),
+        ({"is_tax_exempt": "yes"}, "is_tax_exempt: invalid type: string, expected a boolean"),
+    ],
+)
+async def test_customer_fields_that_do_not_deserialize(writer, default_world, fields, message) -> None:
+    seq = default_world.seq
+    body = {"currency": "USD", "name": "Typed", **fields}
+    assert message in await plain(writer, "POST", "/api/v1/customers", 400, json=body)
+    assert default_world.seq == seq
+
+
+async def test_an_individual_is_named_by_first_and_last_name(writer) -> None:
+    person = {"currency": "EUR", "customer_type": "INDIVIDUAL", "first_name": "Ada"}
+    assert "INDIVIDUAL requires first_name, last_name" in await json_error(
+        writer, "POST", "/api/v1/customers", 400, "BAD_REQUEST", json=person
+    )
+    person |= {"last_name": "Lovelace", "billing_address": {"country": "GB"}}
+    response = await writer.post("/api/v1/customers", json=person, headers={"Meteroid-Dialect": "upstream"})
+    created = await response.json()
+    assert (response.status, created["name"], created["customer_type"]) == (201, "Ada Lovelace", "INDIVIDUAL")
 
 
 async def test_a_renamed_customer_moves_in_customer_name_order(writer) -> None:

@@ -329,6 +329,20 @@ def test_customer_document(view, default_world):
         "custom_taxes": [],
         "custom_properties": dict(default_world.customers[globex].custom_fields),
         "preferred_locales": [],
+        **(
+            dict.fromkeys(
+                (
+                    "customer_type",
+                    "first_name",
+                    "last_name",
+                    "legal_number",
+                    "buyer_reference",
+                    "invoicing_language",
+                )
+            )
+            if view.dialect.name == "upstream"
+            else {}
+        ),
     }
     assert doc["invoicing_entity_id"].startswith("ive_")
 

@@ -228,6 +228,14 @@ CUSTOMER: dict[str, Any] = {
     "preferred_locales": ["fr-FR", "en"],
 }
 
+SDK_CUSTOMER_FIELDS: dict[str, Any] = {
+    "customer_type": "COMPANY",
+    "first_name": None,
+    "last_name": None,
+    "legal_number": "552 100 554",
+    "buyer_reference": None,
+    "invoicing_language": "fr-FR",
+}
 MINIMAL_CUSTOMER: dict[str, Any] = {
     **CUSTOMER,
     "alias": None,
@@ -274,12 +282,24 @@ def test_accepts_valid_invoices_and_lists(dialect: str) -> None:
     S.validate({"data": [], "pagination_meta": {**PAGINATION, "page": 3}}, S.invoice_list_schema(dialect))
 
 
+def customer_in(dialect: str, customer: dict[str, Any]) -> dict[str, Any]:
+    """The customer as the dialect writes it: the upstream one adds the SDK's fields."""
+    return {**customer, **SDK_CUSTOMER_FIELDS} if dialect == "upstream" else customer
+
+
 @pytest.mark.parametrize("dialect", ["documented", "upstream"])
 def test_accepts_valid_customers_and_lists(dialect: str) -> None:
-    for customer in (CUSTOMER, MINIMAL_CUSTOMER):
+    customers = [customer_in(dialect, c) for c in (CUSTOMER, MINIMAL_CUSTOMER)]
+    for customer in customers:
         S.validate(customer, S.customer_schema(dialect))
-    body = {"data": [CUSTOMER, MINIMAL_CUSTOMER], "pagination_meta": PAGINATION}
-    S.validate(body, S.customer_list_schema(dialect))
+    S.validate({"data": customers, "pagination_meta": PAGINATION}, S.customer_list_schema(dialect))
+
+
+def test_only_the_upstream_dialect_has_the_sdks_customer_fields() -> None:
+    with pytest.raises(ValidationError):
+        S.validate(customer_in("upstream", CUSTOMER), S.customer_schema("documented"))
+    with pytest.raises(ValidationError):
+        S.validate(CUSTOMER, S.customer_schema("upstream"))
 
 
 def test_accepts_error_bodies() -> None:
@@ -295,7 +315,8 @@ def test_valid_examples_decode_with_the_sdk(dialect: str) -> None:
     invoice = sdk.Invoice.from_dict(INVOICES[dialect])
     assert invoice.tax_inclusive is INVOICES[dialect]["tax_inclusive"]
     sdk.InvoiceListResponse.from_dict({"data": [INVOICES[dialect]], "pagination_meta": PAGINATION})
-    sdk.CustomerListResponse.from_dict({"data": [CUSTOMER, MINIMAL_CUSTOMER], "pagination_meta": PAGINATION})
+    customers = [customer_in(dialect, c) for c in (CUSTOMER, MINIMAL_CUSTOMER)]
+    sdk.CustomerListResponse.from_dict({"data": customers, "pagination_meta": PAGINATION})
     sdk.RestErrorResponse.from_dict({"code": "NOT_FOUND", "message": "x"})
 
 
@@ -442,15 +463,16 @@ def test_list_envelope_rejections() -> None:
         (("invoicing_emails",), None),
         (("billing_email",), "not-an-email"),
         (("currency",), "Euro"),
-        (("customer_type",), "COMPANY"),
+        (("customer_type",), "company"),
         (("shipping_address",), {"address": None}),
         (("billing_address", "country"), None),
         (("custom_taxes",), [{"tax_code": "X", "name": "X", "rate": 0.2}]),
     ],
 )
 def test_customer_rejections(path: tuple, value: Any) -> None:
-    bad = _mutated(CUSTOMER, path, delete=True) if value == "DELETE" else _mutated(CUSTOMER, path, value)
     for dialect in S.DIALECTS:
+        good = customer_in(dialect, CUSTOMER)
+        bad = _mutated(good, path, delete=True) if value == "DELETE" else _mutated(good, path, value)
         with pytest.raises(ValidationError):
             S.validate(bad, S.customer_schema(dialect))
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from meteroid import Meteroid
 from meteroid.errors import BadRequestError, ConflictError, NotFoundError
-from meteroid.models import Address, Event
+from meteroid.models import Address, CustomTaxRate, Event, ShippingAddress
 
 from mockserver.world.ids import to_base62_id
 from tests.meteroid.helpers import uuid_of
@@ -36,9 +36,12 @@ def client(base_url) -> Iterator[Meteroid]:
         yield sdk
 
 
-def metronome_get(base_url: str, path: str) -> dict:
-    request = urllib.request.Request(f"{base_url}{path}", headers={"Authorization": f"Bearer {TOKEN}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
+def get_json(base_url: str, path: str, dialect: str | None = None) -> dict:
+    """A GET through either API, outside the SDK (in the given Meteroid spelling)."""
+    headers = {"Authorization": f"Bearer {TOKEN}", **({"Meteroid-Dialect": dialect} if dialect else {})}
+    with urllib.request.urlopen(
+        urllib.request.Request(f"{base_url}{path}", headers=headers), timeout=10
+    ) as response:
         return json.loads(response.read())
 
 
@@ -67,7 +70,7 @@ def test_ingested_events_reach_the_draft_in_both_apis(client, base_url) -> None:
     draft = enterprise_draft(client)
     line = users_line(draft)
     assert (line.quantity, line.unit_price, line.amount_total) == (Decimal(4), Decimal("1.5"), 600)
-    seen = metronome_get(base_url, f"/v1/customers/{ACME}/invoices/{uuid_of('inv_', draft.id)}")["data"]
+    seen = get_json(base_url, f"/v1/customers/{ACME}/invoices/{uuid_of('inv_', draft.id)}")["data"]
     assert (seen["subtotal"], seen["total"]) == (draft.subtotal, draft.total)
     (usage,) = [item for item in seen["line_items"] if item["name"] == "Active users"]
     assert (usage["quantity"], usage["unit_price"], usage["total"]) == (4, 150, 600)
@@ -111,7 +114,7 @@ def test_customers_are_created_updated_replaced_archived_and_unarchived(client, 
     assert client.customers.retrieve("hooli") == created == client.customers.retrieve(created.id)
     with pytest.raises(ConflictError):
         client.customers.create(currency="USD", name="Another", alias="hooli")
-    seen = metronome_get(base_url, f"/v1/customers/{uuid_of('cus_', created.id)}")["data"]
+    seen = get_json(base_url, f"/v1/customers/{uuid_of('cus_', created.id)}")["data"]
     assert (seen["name"], seen["ingest_aliases"]) == ("Hooli Europe", ["hooli"])
 
     patched = client.customers.update("hooli", phone="+353 1 000 0000", custom_properties={"tier": "gold"})
@@ -138,10 +141,90 @@ def test_customers_are_created_updated_replaced_archived_and_unarchived(client, 
     assert client.customers.archive("hooli-eu") is None
     assert "Hooli EU" in [c.name for c in client.customers.list(archived=True)]
     assert "Hooli EU" not in [c.name for c in client.customers.list()]
-    assert metronome_get(base_url, f"/v1/customers/{uuid_of('cus_', created.id)}")["data"]["archived_at"]
+    assert get_json(base_url, f"/v1/customers/{uuid_of('cus_', created.id)}")["data"]["archived_at"]
     with pytest.raises(BadRequestError):
         client.customers.archive("hooli-eu")
     assert client.customers.unarchive("hooli-eu") is None
     assert "Hooli EU" in [c.name for c in client.customers.list()]
     with pytest.raises(NotFoundError):
         client.customers.archive("nobody")
+
+
+def test_a_customer_created_with_every_field_reads_back_as_sent(client, base_url) -> None:
+    """Every field of the create body comes back as sent, through the SDK (the upstream
+    spelling) and through the documented one, where its response type has the field."""
+    entity = client.customers.retrieve("acme").invoicing_entity_id
+    sent = {
+        "currency": "EUR",
+        "alias": "umbrella-fr",
+        "billing_address": Address(line1="1 rue de la Paix", city="Paris", zip_code="75002", country="FR"),
+        "billing_email": "billing@umbrella.example.com",
+        "buyer_reference": "LEITWEG-991",
+        "connected_account_id": "acct_umbrella",
+        "custom_properties": {"segment": "public"},
+        "custom_taxes": [CustomTaxRate(name="TVA", rate="0.2", tax_code="FR-VAT")],
+        "customer_type": "INDIVIDUAL",
+        "exemption_reason": "Article 262 ter",
+        "first_name": "Marie",
+        "last_name": "Curie",
+        "invoicing_emails": ["ap@umbrella.example.com", "cfo@umbrella.example.com"],
+        "invoicing_entity_id": entity,
+        "is_tax_exempt": True,
+        "legal_number": "552 100 554",
+        "phone": "+33 1 00 00 00 00",
+        "preferred_locales": ["fr-FR", "en"],
+        "shipping_address": ShippingAddress(
+            same_as_billing=False, address=Address(city="Lyon", country="FR")
+        ),
+        "vat_number": "FR40303265045",
+    }
+    created = client.customers.create(**sent)
+    read = client.customers.retrieve("umbrella-fr")
+    assert read == created
+    for name, value in sent.items():
+        if name not in ("is_tax_exempt", "exemption_reason"):  # no read of either API answers them
+            assert getattr(read, name) == value, name
+    assert (read.name, read.invoicing_language) == ("Marie Curie", "fr-FR")
+    documented = get_json(base_url, "/api/v1/customers/umbrella-fr", "documented")
+    assert documented["custom_taxes"] == [{"name": "TVA", "rate": "0.2", "tax_code": "FR-VAT"}]
+    assert documented["shipping_address"] == {
+        "same_as_billing": False,
+        "address": {"city": "Lyon", "country": "FR"},
+    }
+    assert (documented["invoicing_emails"], documented["preferred_locales"]) == (
+        sent["invoicing_emails"],
+        sent["preferred_locales"],
+    )
+    assert "legal_number" not in documented  # the documented Customer has no such field
+    patched = client.customers.update("umbrella-fr", phone="+33 1 11 11 11 11")
+    assert (patched.legal_number, patched.custom_taxes, patched.invoicing_emails) == (
+        read.legal_number,
+        read.custom_taxes,
+        read.invoicing_emails,
+    )
+    replaced = client.customers.replace(
+        "umbrella-fr",
+        currency="EUR",
+        custom_taxes=[],
+        invoicing_emails=["new@umbrella.example.com"],
+        invoicing_entity_id=entity,
+        legal_number="552 100 555",
+        billing_address=sent["billing_address"],
+    )
+    assert (replaced.invoicing_emails, replaced.legal_number, replaced.custom_taxes) == (
+        ["new@umbrella.example.com"],
+        "552 100 555",
+        [],
+    )
+    assert (replaced.first_name, replaced.last_name, replaced.buyer_reference) == ("Marie", "Curie", None)
+
+
+def test_a_customer_with_a_live_subscription_is_not_archived(client) -> None:
+    with pytest.raises(BadRequestError) as refused:
+        client.customers.archive("acme")
+    assert refused.value.body.code == "BAD_REQUEST"
+    assert refused.value.body.message.startswith(
+        "Invalid input: Cannot archive customer with active subscriptions"
+    )
+    assert client.customers.retrieve("acme").name == "Acme Corporation"
+    assert "Acme Corporation" in [c.name for c in client.customers.list(per_page=100)]

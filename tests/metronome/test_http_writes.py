@@ -48,12 +48,13 @@ async def refused(client, path: str, status: int, **kwargs) -> str:
             "usage[1].transaction_id",
         ),
         ({"json": [{**EVENT, "properties": [1]}]}, "usage[0].properties: must be an object"),
-        ({"json": [EVENT] * 101}, "at most 100 usage events, got 101"),
-        (
-            {"json": [{**EVENT, "customer_id": "nobody"}]},
-            "usage[0].customer_id: 'nobody' matches no customer",
-        ),
+        ({"json": []}, "usage: a batch holds 1 to 100 usage events, got 0"),
+        ({"json": [EVENT] * 101}, "usage: a batch holds 1 to 100 usage events, got 101"),
         ({"json": [{**EVENT, "timestamp": "2026-01-01T00:00:00Z"}]}, "more than 34 days before now"),
+        (
+            {"json": [EVENT, {**EVENT, "transaction_id": "t-2", "timestamp": "2026-11-16T12:00:01Z"}]},
+            "usage[1].timestamp: 2026-11-16T12:00:01Z is more than 24 hours after now",
+        ),
         (
             {"json": [{**EVENT, "timestamp": "9999-12-31T23:59:59-01:00"}]},
             "usage[0].timestamp: '9999-12-31T23:59:59-01:00' is not an RFC 3339 timestamp in the years",
@@ -63,7 +64,7 @@ async def refused(client, path: str, status: int, **kwargs) -> str:
 async def test_ingest_refusals(writer, default_world, kwargs, message) -> None:
     seq = default_world.seq
     assert message in await refused(writer, "/v1/ingest", 400, **kwargs)
-    assert default_world.seq == seq and not default_world.ingested
+    assert default_world.seq == seq and not default_world.ingested and not default_world.pending
 
 
 async def test_a_body_too_large_is_413(writer, default_world) -> None:
@@ -92,11 +93,35 @@ async def test_customer_refusals(writer) -> None:
     assert "not found" in await refused(writer, "/v1/customers/archive", 404, json=unknown)
 
 
-async def test_an_empty_batch_is_accepted_and_logs_nothing(writer, default_world) -> None:
+async def test_usage_up_to_24_hours_ahead_is_accepted(writer, default_world) -> None:
     seq = default_world.seq
-    response = await writer.post("/v1/ingest", json=[])
+    response = await writer.post("/v1/ingest", json=[{**EVENT, "timestamp": "2026-11-16T12:00:00Z"}])
     assert response.status == 200 and await response.read() == b""
-    assert default_world.seq == seq
+    assert default_world.seq == seq + 1
+
+
+async def test_usage_for_an_unknown_alias_is_kept_until_a_customer_gets_it(writer, default_world) -> None:
+    async def kept() -> int:
+        return (await (await writer.get("/_mock/health")).json())["counts"]["usage_kept"]
+
+    ingested = await writer.post("/v1/ingest", json=[{**EVENT, "customer_id": "acme-eu"}])
+    assert ingested.status == 200 and await kept() == 1
+    path = f"/v1/customers/{ACME}/setIngestAliases"
+    response = await writer.post(path, json={"ingest_aliases": ["acme", "acme-eu"]})
+    assert response.status == 200 and await response.read() == b""
+    assert await kept() == 0
+    detail = await (await writer.get(f"/v1/customers/{ACME}")).json()
+    assert detail["data"]["ingest_aliases"] == ["acme", "acme-eu"]
+
+
+async def test_set_ingest_aliases_refusals(writer) -> None:
+    unknown = "/v1/customers/00000000-0000-4000-8000-000000000000/setIngestAliases"
+    assert "not found" in await refused(writer, unknown, 404, json={"ingest_aliases": []})
+    path = f"/v1/customers/{ACME}/setIngestAliases"
+    assert "ingest_aliases must be an array" in await refused(writer, path, 400, json={})
+    assert "must be a UUID" in await refused(writer, "/v1/customers/x/setIngestAliases", 400, json={})
+    globex = {"ingest_aliases": ["globex"]}
+    assert "already used by customer" in await refused(writer, path, 409, json=globex)
 
 
 async def test_an_archived_customer_leaves_the_active_list(writer) -> None:

@@ -162,17 +162,68 @@ def test_create_and_archive_a_customer_both_apis_see(sdk, base_url) -> None:
 
 def test_ingest_refusals(sdk) -> None:
     refusals = {
-        r"usage\[1\].customer_id: .nobody. matches no customer": events("bad", 1, customer="nobody"),
+        r"usage\[1\].timestamp: 2026-11-16T13:00:00Z is more than 24 hours after now": [
+            {**events("ahead", 1)[0], "timestamp": "2026-11-16T13:00:00Z"}  # 25 hours ahead
+        ],
         r"usage\[1\].timestamp: 2026-10-01T00:00:00Z is more than 34 days before now": [
             {**events("old", 1)[0], "timestamp": "2026-10-01T00:00:00Z"}
         ],
         r"usage\[1\].timestamp: 'soon' is not an RFC 3339 timestamp": [
             {**events("ts", 1)[0], "timestamp": "soon"}
         ],
-        "at most 100 usage events": events("many", 101),
+        "usage: a batch holds 1 to 100 usage events, got 101": events("many", 100),
     }
     before = enterprise_draft(sdk)
     for message, usage in refusals.items():
         with pytest.raises(metronome.BadRequestError, match=message):
             sdk.v1.usage.ingest(usage=[*events("fine", 1), *usage])
+    with pytest.raises(metronome.BadRequestError, match="usage: a batch holds 1 to 100 usage events, got 0"):
+        sdk.v1.usage.ingest(usage=[])
     assert enterprise_draft(sdk) == before  # nothing of a refused batch was applied
+    sdk.v1.usage.ingest(usage=[{**events("ahead", 1)[0], "timestamp": "2026-11-16T11:00:00Z"}])  # 23 hours
+
+
+def test_usage_for_an_alias_no_customer_has_yet_is_billed_once_it_is_set(sdk) -> None:
+    """Accepted and kept; once the alias is set, the drafts are exactly what the same events
+    sent for a known alias would have made them (the preview of them on top of the usage)."""
+    before = sdk.v1.customers.invoices.list(customer_id=ACME, status="DRAFT").data
+    early = [{**event, "timestamp": "2026-11-15T08:00:00Z"} for event in events("early", 12, "acme-eu")]
+    assert sdk.v1.usage.ingest(usage=early) is None
+    assert sdk.v1.customers.invoices.list(customer_id=ACME, status="DRAFT").data == before
+    same = [{k: v for k, v in event.items() if k not in ("customer_id", "transaction_id")} for event in early]
+    expected = sdk.v1.customers.preview_events(customer_id=ACME, events=same, mode="merge").data
+    aliases = sdk.v1.customers.retrieve(customer_id=ACME).data.ingest_aliases
+    assert sdk.v1.customers.set_ingest_aliases(customer_id=ACME, ingest_aliases=[*aliases, "acme-eu"]) is None
+    after = sdk.v1.customers.invoices.list(customer_id=ACME, status="DRAFT").data
+    assert sorted((i.id, i.subtotal, i.total, i.line_items) for i in after) == sorted(
+        (i.id, i.subtotal, i.total, i.line_items) for i in expected
+    )
+    assert (
+        requests_line(enterprise_draft(sdk)).quantity
+        == requests_line(next(i for i in before if i.contract_id == ENTERPRISE)).quantity + 12
+    )
+    assert sdk.v1.customers.retrieve(customer_id=ACME).data.ingest_aliases == [*aliases, "acme-eu"]
+    with pytest.raises(metronome.ConflictError):
+        sdk.v1.customers.set_ingest_aliases(customer_id=GLOBEX, ingest_aliases=["acme-eu"])
+    with pytest.raises(metronome.NotFoundError):
+        sdk.v1.customers.set_ingest_aliases(
+            customer_id="00000000-0000-4000-8000-000000000000", ingest_aliases=["x"]
+        )
+
+
+def test_archiving_voids_the_drafts_and_no_draft_opens_after(tmp_path) -> None:
+    """On a server of its own: the clock moves."""
+    with running_server(None) as base, Metronome(bearer_token=TOKEN, base_url=base, max_retries=0) as client:
+        drafts = client.v1.customers.invoices.list(customer_id=ACME, status="DRAFT").data
+        assert client.v1.customers.archive(id=ACME).data.id == ACME
+        voided = [
+            client.v1.customers.invoices.retrieve(customer_id=ACME, invoice_id=i.id).data for i in drafts
+        ]
+        assert drafts and {i.status for i in voided} == {"VOID"}
+        count = len(list(client.v1.customers.invoices.list(customer_id=ACME)))
+        request = urllib.request.Request(
+            f"{base}/_mock/clock", data=b'{"advance": "P1M"}', headers={"Content-Type": "application/json"}
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+        assert client.v1.customers.invoices.list(customer_id=ACME, status="DRAFT").data == []
+        assert len(list(client.v1.customers.invoices.list(customer_id=ACME))) == count

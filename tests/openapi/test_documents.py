@@ -295,9 +295,7 @@ class Write:
 
 WRITES = [
     Write("POST", "/v1/ingest", 200, [{"transaction_id": "doc-1", "customer_id": "acme", "event_type": "x"}]),
-    Write(
-        "POST", "/v1/ingest", 400, [{"transaction_id": "doc-2", "customer_id": "nobody", "event_type": "x"}]
-    ),
+    Write("POST", "/v1/ingest", 400, []),
     Write(
         "POST", "/v1/customers/{customer_id}/previewEvents", 200, {"events": [{"event_type": "api_request"}]}
     ),
@@ -315,6 +313,18 @@ WRITES = [
     Write("POST", "/v1/customers/archive", 200, {"id": GLOBEX}),
     Write("POST", "/v1/customers/archive", 400, {"id": GLOBEX}),
     Write("POST", "/v1/customers/archive", 404, {"id": NOBODY}),
+    Write(
+        "POST", "/v1/customers/{customer_id}/setIngestAliases", 200, {"ingest_aliases": ["acme", "acme-corp"]}
+    ),
+    Write("POST", "/v1/customers/{customer_id}/setIngestAliases", 400, {}),
+    Write(
+        "POST",
+        "/v1/customers/{customer_id}/setIngestAliases",
+        404,
+        {"ingest_aliases": []},
+        {"customer_id": NOBODY},
+    ),
+    Write("POST", "/v1/customers/{customer_id}/setIngestAliases", 409, {"ingest_aliases": ["globex"]}),
     Write(
         "POST",
         "/api/v1/events/ingest",
@@ -346,6 +356,7 @@ WRITES = [
     Write("PATCH", "/api/v1/customers/{id_or_alias}", 400, {"name": ""}, {"id_or_alias": "doc"}),
     Write("PATCH", "/api/v1/customers/{id_or_alias}", 404, {}, {"id_or_alias": "nobody"}),
     Write("PATCH", "/api/v1/customers/{id_or_alias}", 409, {"alias": "acme"}, {"id_or_alias": "doc"}),
+    Write("DELETE", "/api/v1/customers/{id_or_alias}", 400, path={"id_or_alias": "acme"}),  # contracts run
     Write("DELETE", "/api/v1/customers/{id_or_alias}", 204, path={"id_or_alias": "doc"}),
     Write("DELETE", "/api/v1/customers/{id_or_alias}", 400, path={"id_or_alias": "doc"}),
     Write("DELETE", "/api/v1/customers/{id_or_alias}", 404, path={"id_or_alias": "nobody"}),

@@ -4,6 +4,7 @@ refuses the cursor. Process starts are costly, so these run few examples."""
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -208,7 +209,12 @@ def test_an_exported_log_with_writes_replays_to_the_same_bytes(tmp_path) -> None
             ).status
             == 200
         )
-        assert first.send("DELETE", "/api/v1/customers/writer").status == 204
+        pending = [{**usage[0], "transaction_id": "early", "customer_id": "writer-eu"}]
+        assert first.send("POST", "/v1/ingest", pending).status == 200  # kept: no customer has it yet
+        aliases = {"ingest_aliases": ["writer", "writer-eu"]}
+        assert first.send("POST", f"/v1/customers/{WRITER}/setIngestAliases", aliases).status == 200
+        assert first.send("POST", "/v1/customers/archive", {"id": WRITER}).status == 200
+        assert first.send("DELETE", "/api/v1/customers/made").status == 204
         log = first.get("/_mock/changes").body
         paths = [
             metronome_path(WRITER),
@@ -218,13 +224,21 @@ def test_an_exported_log_with_writes_replays_to_the_same_bytes(tmp_path) -> None
             f"{METEROID_INVOICES}?per_page=100&order_by=customer_name.desc",
             "/api/v1/customers?per_page=100",
             "/api/v1/customers/made",
-            "/_mock/health",
+            "/_mock/clock",
         ]
         answers = [first.get(path).body for path in paths]
-    assert len(log.splitlines()) == 9
+        health = without_pid(first.get("/_mock/health").body)
+    assert len(log.splitlines()) == 12
     replayed = tmp_path / "changes.jsonl"
     replayed.write_bytes(log)
     with running_server(fixture, "--changes", str(replayed)) as base:
         second = Writer(base)
         assert [second.get(path).body for path in paths] == answers
+        assert without_pid(second.get("/_mock/health").body) == health  # all but who answered
         assert second.get("/_mock/changes").body == log
+
+
+def without_pid(health: bytes) -> dict:
+    document = json.loads(health)
+    assert document.pop("pid") > 0
+    return document

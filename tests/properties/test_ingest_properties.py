@@ -123,26 +123,32 @@ class Oracle:
     @staticmethod
     def valid(at: datetime, api: str, backfill: bool) -> bool:
         if api == "metronome":
-            return at >= NOW - timedelta(days=34)
+            return NOW - timedelta(days=34) <= at <= NOW + timedelta(hours=24)
         return (backfill or at >= NOW - timedelta(hours=24)) and at <= NOW + timedelta(hours=1)
 
     def ingest(self, api: str, events: list[dict], partial: bool, backfill: bool) -> tuple[bool, list[str]]:
-        """(accepted, ids of the events refused)."""
+        """(accepted, ids of the events refused). Metronome keeps an event for a customer no
+        one is yet (none becomes one here): its key is remembered, it bills nothing."""
         refused = [
             e["key"]
             for e in events
-            if self.customer(e["customer"], api) is None or not self.valid(e["at"], api, backfill)
+            if (api == "meteroid" and self.customer(e["customer"], api) is None)
+            or not self.valid(e["at"], api, backfill)
         ]
         if refused and not partial:
             return False, refused
         for e in events:
             uid = self.customer(e["customer"], api)
-            if uid is None or not self.valid(e["at"], api, backfill):
+            if not self.valid(e["at"], api, backfill):
                 continue
             if api == "metronome":
                 if e["key"] in self.transactions:
                     continue
                 self.transactions.add(e["key"])
+                if uid is None:
+                    continue
+            elif uid is None:
+                continue
             else:
                 if (e["key"], uid) in self.event_keys:
                     continue
@@ -191,7 +197,8 @@ OFFSETS = [
     timedelta(0),
     timedelta(minutes=50),
     timedelta(hours=3),  # past Meteroid's hour ahead
-    timedelta(days=20),  # June: no draft yet
+    timedelta(hours=23),  # inside Metronome's 24 hours ahead: no draft holds it yet
+    timedelta(days=20),  # June: past Metronome's 24 hours ahead
 ]
 REFERENCES = {
     "metronome": [*CUSTOMERS, "ann", "ann-two", "bob", "nobody"],

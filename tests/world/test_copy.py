@@ -34,6 +34,7 @@ def seen(world: World) -> tuple:
 def change(timeline: Timeline) -> None:
     """Changes of every kind a world takes."""
     ingest(timeline, event("c1", user="a"), event("c2", customer="solo-two", user="b"))
+    ingest(timeline, event("c4", customer="not-yet"), event("c5", customer="branch"))
     ingest(timeline, event("c3", code="compute", seconds="4", tier="std"), policy="meteroid", partial=True)
     timeline.submit("customer.create", {"fields": {"name": "Branch Co", "aliases": ["branch"]}})
     timeline.submit("customer.update", {"customer": EURO, "fields": {"name": "Renamed GmbH"}})
@@ -42,7 +43,7 @@ def change(timeline: Timeline) -> None:
     finalized = next(o for o in range(len(world)) if world.invoice(o).status == "finalized")
     timeline.submit("invoice.void", {"invoice": world.cols.ids[finalized]})
     timeline.submit("invoice.regenerate", {"invoice": world.cols.ids[finalized]})
-    timeline.submit("customer.archive", {"customer": SOLO})
+    timeline.submit("customer.archive", {"customer": SOLO, "end_contracts": True})
     timeline.submit("faults", {"rules": [{"respond": {"status": 503}, "times": 1}]})
 
 
@@ -59,6 +60,8 @@ def test_every_container_a_change_writes_is_the_copys_own() -> None:
         assert mine.entry_of is not ordering.entry_of and mine.entries is not ordering.entries
         assert mine.order is ordering.order  # the base is shared
     assert twin.cols.status is not world.cols.status and twin.cols.ids is not world.cols.ids
+    twin.pending.clear()
+    assert len(world.pending) == 1  # usage kept for an alias no customer has: the copy's own
 
 
 def test_a_copy_changes_alone_and_as_a_fresh_world_would() -> None:

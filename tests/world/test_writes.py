@@ -190,13 +190,47 @@ def test_a_batch_with_one_bad_event_changes_nothing(timeline) -> None:
     before = canonical_json(world)
     for bad, reason in (
         (event("x", at="2026-04-10T00:00:00Z"), "more than 34 days before now"),
-        (event("x", customer="nobody"), "matches no customer"),
+        (event("x", at="2026-05-16T12:00:01Z"), "more than 24 hours after now"),
         (event("x", at="yesterday"), "not an RFC 3339 timestamp"),
     ):
         with pytest.raises(ChangeError, match=reason):
             ingest(timeline, event("ok"), bad)
     assert canonical_json(world) == before
-    assert world.seq == 0 and not remembered(world, "metronome", "ok")
+    assert world.seq == 0 and not remembered(world, "metronome", "ok") and not world.pending
+
+
+def test_usage_for_an_unknown_alias_is_billed_once_a_customer_gets_it(timeline) -> None:
+    """Kept, not billed, until a customer has the alias; then the drafts grow by exactly what
+    the same events sent for a known alias add."""
+    world = timeline.world
+    twin = Timeline(World.from_fixture(parse_fixture(FIXTURE, "writes.yaml")))
+    sent = [event("u1", customer="solo-eu", user="a"), event("u2", customer="solo-eu", user="b")]
+    before = canonical_json(world)
+    ingest(timeline, *sent)
+    assert canonical_json(world) == before and len(world.pending) == 2
+    ingest(timeline, event("u1", customer="solo-eu"))  # a duplicate: not kept twice
+    timeline.submit("customer.update", {"customer": SOLO, "fields": {"aliases": ["solo", "solo-eu"]}})
+    assert len(world.pending) == 0
+    ingest(twin, *({**e, "customer_id": "solo"} for e in sent))
+    assert usage(draft(world, SOLO, "Main")) == usage(draft(twin.world, SOLO, "Main")) != {}
+    assert draft(world, SOLO, "Main").total == draft(twin.world, SOLO, "Main").total
+
+
+def test_usage_for_an_unknown_alias_is_forgotten_after_34_days(timeline) -> None:
+    world = timeline.world
+    ingest(timeline, event("f1", customer="later", at="2026-05-01T00:00:00Z"))
+    ingest(timeline, event("f2", customer="later", at="2026-05-15T00:00:00Z"))
+    timeline.submit("clock", {"to": "2026-06-10T00:00:00Z"})  # f1 is 40 days old, f2 26
+    assert len(world.pending) == 1
+    timeline.submit("clock", {"to": "2026-06-20T00:00:00Z"})
+    assert len(world.pending) == 0
+
+
+def test_a_created_customer_takes_the_usage_kept_for_its_alias(timeline) -> None:
+    world = timeline.world
+    ingest(timeline, event("c1", customer="newcomer"))
+    timeline.submit("customer.create", {"fields": {"name": "Newcomer", "aliases": ["newcomer"]}})
+    assert len(world.pending) == 0  # attributed; with no contract it bills nothing
 
 
 def test_backdated_into_a_finalized_period_changes_no_invoice(timeline) -> None:
@@ -288,12 +322,27 @@ def test_customers_are_created_changed_and_archived(timeline) -> None:
     assert world.customer_epoch > epoch
     assert world.customer_ordinal("solo") is None and world.customer_ordinal("s") == 0
     assert all(world.invoice(o).customer.name == "Solo Renamed" for o in world.by_customer[0])
-    timeline.submit("customer.archive", {"customer": SOLO})
+    with pytest.raises(ChangeError, match="Cannot archive customer with active subscriptions"):
+        timeline.submit("customer.archive", {"customer": SOLO})  # Meteroid's: contracts run
+    timeline.submit("customer.archive", {"customer": SOLO, "end_contracts": True})
     assert world.customers[0].archived_at == NOW
     with pytest.raises(ChangeError, match="is archived"):
         timeline.submit("customer.archive", {"customer": SOLO})
     timeline.submit("customer.unarchive", {"customer": SOLO})
     assert world.customers[0].archived_at is None
+
+
+def test_archiving_with_its_contracts_voids_the_drafts_and_opens_no_period(timeline) -> None:
+    world = timeline.world
+    drafts = world.customer_drafts(0)
+    timeline.submit("customer.archive", {"customer": SOLO, "end_contracts": True})
+    assert drafts and all(world.invoice(o).status == "void" for o in drafts)
+    assert all(c.ends_at == NOW for c in world.contracts if c.customer == 0)
+    count = len(world.by_customer[0])
+    timeline.submit("clock", {"advance": "P2M"})
+    assert len(world.by_customer[0]) == count and world.customer_drafts(0) == []
+    timeline.submit("reset", {})
+    assert all(c.ends_at is None for c in world.contracts if c.customer == 0)
 
 
 def test_reset_undoes_every_write(timeline) -> None:
@@ -303,10 +352,11 @@ def test_reset_undoes_every_write(timeline) -> None:
     ingest(timeline, event("r3"), policy="meteroid")
     timeline.submit("customer.create", {"fields": {"name": "Gone soon", "aliases": ["gone"]}})
     timeline.submit("customer.update", {"customer": EURO, "fields": {"name": "Renamed"}})
+    ingest(timeline, event("r4", customer="nobody-yet"))
     assert canonical_json(world) != before
     timeline.submit("reset", {})
     assert canonical_json(world) == before
-    assert not (world.usage or world.ingested)
+    assert not (world.usage or world.ingested or world.pending)
     assert world.customer_ordinal("gone") is None and world.customer_ordinal("euro") == 1
     ingest(timeline, event("r1"))  # forgotten by reset: counted again
     assert usage(draft(world, SOLO, "Main"))["Requests"] == ("1", 1)
@@ -316,7 +366,10 @@ def test_the_exported_log_replays_to_the_same_world(timeline, tmp_path) -> None:
     world = timeline.world
     ingest(timeline, event("p1", user="a"), event("p2", customer="solo-two", user="b"), event("p1"))
     ingest(timeline, event("p3", code="compute", seconds="4", tier="std"), policy="meteroid", partial=True)
+    ingest(timeline, event("p5", customer="replayed", user="c"), event("p6", customer="solo-eu"))
     timeline.submit("customer.create", {"fields": {"name": "Replayed", "aliases": ["replayed"]}})
+    timeline.submit("customer.update", {"customer": SOLO, "fields": {"aliases": ["solo", "solo-eu"]}})
+    timeline.submit("customer.archive", {"customer": EURO, "end_contracts": True})
     timeline.submit("clock", {"advance": "P1M"})  # drafts with usage finalize; the next ones open
     ingest(timeline, event("p4", at="2026-06-15T11:00:00Z"))
     (tmp_path / "changes.jsonl").write_bytes(timeline.export())
