@@ -270,6 +270,8 @@ class _Supervisor:
             asyncio.run(
                 _run_worker(self.timeline, self.settings, sock, self.log_format, ready, parent, self.logs)
             )
+        except SystemExit as exc:  # a worker whose world left its log (`Diverged`): replaced
+            code = exc.code if isinstance(exc.code, int) else 1
         except BaseException:
             log.exception("worker %d failed", os.getpid())
             code = 1

@@ -4,7 +4,7 @@ strings takes.
 
 A key is kept as a 64-bit digest (BLAKE2b, the same in every process, so that every process
 decides alike) with the time it was ingested, in an open-addressing table of two integer
-arrays. Two different keys share a digest with a chance of about one in 10^7 for a million
+arrays. Two different keys share a digest with a chance of about 3 in 10^8 for a million
 keys remembered at once; the later would be taken for a duplicate. Keys past the window stay
 in the table, as if absent, until they are as many as the live ones; then the table is built
 again from the live ones alone, so that its size follows what the window holds.
