@@ -31,6 +31,7 @@ from mockserver.generation.generator import Progress
 from mockserver.generation.schema import fixture_schema
 from mockserver.progress import log_line, terminal_progress
 from mockserver.shell.accesslog import FORMATS, write_all
+from mockserver.shell.allocator import return_large_frees
 from mockserver.shell.app import Settings
 from mockserver.shell.loading import Loading, load_while_serving, loading_app
 from mockserver.shell.ports import PortError, listen
@@ -216,6 +217,7 @@ def _serve(args: argparse.Namespace) -> int:
     loading = Loading(fixture)
     # A full file (ulimit -f) is a write that fails, refused with 503, not a signal that kills.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    return_large_frees()
     with scratch_directory() as scratch:
 
         def build() -> Timeline:

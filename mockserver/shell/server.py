@@ -128,7 +128,12 @@ def serve(
     if workers == 1:
         asyncio.run(
             _run_worker(
-                timeline, settings, sock, log_format, lambda: _announce(out, base, world, settings), logs=logs
+                timeline,
+                settings,
+                lambda: sock,
+                log_format,
+                lambda: _announce(out, base, world, settings),
+                logs=logs,
             )
         )
         return 0
@@ -155,17 +160,20 @@ def _announce(out: TextIO, base: str, world: World, settings: Settings, workers:
 async def _run_worker(
     timeline: Timeline,
     settings: Settings,
-    sock: socket.socket,
+    listen: Callable[[], socket.socket],
     log_format: str | None,
     on_ready: Callable[[], None] | None,
     parent: int | None = None,
     logs: Path | None = None,
 ) -> None:
-    """Serve on `sock` until SIGINT or SIGTERM (or, for a forked worker, until `parent` is gone)."""
+    """Serve on the socket `listen` gives, once the app is built and its world current, until
+    SIGINT or SIGTERM (or, for a forked worker, until `parent` is gone)."""
     app = build_app(timeline.world, settings, timeline, logs)
     runner = web.AppRunner(app, handle_signals=False, **runner_options(app, log_format))
     await runner.setup()
-    site = web.SockSite(runner, sock, backlog=BACKLOG)
+    if timeline.log.shared:
+        app[WORLDS].catch_up()
+    site = web.SockSite(runner, listen(), backlog=BACKLOG)
     await site.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -249,13 +257,19 @@ class _Supervisor:
             return
         code = 0
         try:
-            sock = self.sock
-            if self.balanced and (index > 0 or self.sock.fileno() == -1):
+
+            def listen() -> socket.socket:
+                """Its socket, bound only once it is ready to accept: a connection the kernel
+                hands a replacement never waits for its start."""
+                if not self.balanced or (index == 0 and self.sock.fileno() != -1):
+                    return self.sock
                 sock = socket.create_server(
                     self.address, family=self.sock.family, backlog=BACKLOG, reuse_port=True
                 )
                 with contextlib.suppress(OSError):
                     self.sock.close()
+                return sock
+
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -268,7 +282,7 @@ class _Supervisor:
                 self.timeline.log.reopen()  # a lock of its own: flock locks belong to an open file
                 self._current()  # a replacement accepts once it has what was logged meanwhile
             asyncio.run(
-                _run_worker(self.timeline, self.settings, sock, self.log_format, ready, parent, self.logs)
+                _run_worker(self.timeline, self.settings, listen, self.log_format, ready, parent, self.logs)
             )
         except SystemExit as exc:  # a worker whose world left its log (`Diverged`): replaced
             code = exc.code if isinstance(exc.code, int) else 1
