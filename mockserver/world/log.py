@@ -89,6 +89,8 @@ class FileLog:
         if path is None:
             self._fd, self.path = tempfile.mkstemp(prefix="mockserver-changes-", suffix=".jsonl")
             os.unlink(self.path)
+            # Appends only, as a shared file's: a write after one cut back lands at the end.
+            fcntl.fcntl(self._fd, fcntl.F_SETFL, fcntl.fcntl(self._fd, fcntl.F_GETFL) | os.O_APPEND)
         else:
             self.path = str(path)
             self._fd = self._open()
