@@ -83,11 +83,10 @@ class Timeline:
                 self.log.retract()
                 log.critical("change %d could not be applied; stopping", change.seq, exc_info=True)
                 raise Diverged(DIVERGED) from None
-            if self.snapshots is not None and isinstance(self.log, FileLog):
-                mark = self.log.mark()
-                if self.snapshots.due(mark.offset):
-                    self.snapshots.take(self.world, mark)
-            return change, result
+            mark = self.log.mark() if self.snapshots is not None and isinstance(self.log, FileLog) else None
+        if mark is not None and self.snapshots is not None and self.snapshots.due(mark.offset):
+            self.snapshots.take(self.world, mark)  # forked once the lock is let go
+        return change, result
 
     def export(self) -> bytes:
         """The log as this process applied it, one JSON line per change: replayable anywhere."""
