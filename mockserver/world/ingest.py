@@ -276,47 +276,40 @@ def apply(world: World, args: Args) -> Args:
 def meter(world: World, change: Changing, policy: Policy, events: list[tuple[int, Args]]) -> None:
     """Count each (customer, logged event) on the drafts it lands on, then price those again.
 
-    What events of a batch share is found once: the drafts of a customer, the time of a
-    timestamp, what a code with the same properties matches, where a metric's event lands."""
+    Events alike (the same customer, code, timestamp and properties) are counted together:
+    what they match, the drafts they land on and their count are found once."""
     code_name, matches, add = policy.code, world.metering.matches, world.metering.add
-    usage: dict[int, dict] = {}  # the drafts metered, and their usage
-    found_matches: dict[Any, list[tuple[int, Any]]] = {}
-    found_drafts: dict[int, list[int]] = {}
-    found_times: dict[str, int] = {}
-    landings: dict[tuple[int, int, int], int | None] = {}
-    parse = clock.parse_timestamp
+    alike: dict[Any, list] = {}  # (customer, code, timestamp, *properties) -> [customer, event, count]
     for customer, event in events:
-        code, properties = event[code_name], event.get("properties")
+        properties = event.get("properties")
         try:
-            shape: Any = (code, *properties.items()) if properties else code
-            matched = found_matches.get(shape)
-        except TypeError:  # a property holds a list or an object: not kept
-            shape, matched = None, None
-        if matched is None:
-            matched = matches(code, properties or {})
-            if shape is not None:
-                found_matches[shape] = matched
+            shape: Any = (customer, event[code_name], event["timestamp"], *(properties or {}).items())
+            found = alike.get(shape)
+        except TypeError:  # a property holds a list or an object: counted on its own
+            shape, found = object(), None
+        if found is None:
+            alike[shape] = [customer, event, 1]
+        else:
+            found[2] += 1
+    usage: dict[int, dict] = {}  # the drafts metered, and their usage
+    drafts_of: dict[int, list[int]] = {}
+    for customer, event, times in alike.values():
+        matched = matches(event[code_name], event.get("properties") or {})
         if not matched:
             continue
-        drafts = found_drafts.get(customer)
+        drafts = drafts_of.get(customer)
         if drafts is None:
-            drafts = found_drafts[customer] = world.customer_drafts(customer)
+            drafts = drafts_of[customer] = world.customer_drafts(customer)
         if not drafts:
             continue
-        stamp = event["timestamp"]
-        at = found_times.get(stamp)
-        if at is None:
-            at = found_times[stamp] = parse(stamp).floor
+        at = clock.parse_timestamp(event["timestamp"]).floor
         for metric, value in matched:
-            place = (customer, metric, at)
-            draft = landings.get(place, -1)
-            if draft == -1:
-                draft = landings[place] = _landing(world, drafts, metric, at)
+            draft = _landing(world, drafts, metric, at)
             if draft is not None:
                 found = usage.get(draft)
                 if found is None:
                     found = usage[draft] = change.usage(draft)
-                add(found, metric, value)
+                add(found, metric, value, times)
     for draft in sorted(usage):
         lifecycle.repriced(world, change, draft, world.now)
 

@@ -100,13 +100,16 @@ class Metering:
                     found.append((index, value))
         return found
 
-    def add(self, usage: dict[int, Aggregate], index: int, value: Fraction | str | None) -> None:
-        """Count one matched event into an invoice's usage."""
+    def add(
+        self, usage: dict[int, Aggregate], index: int, value: Fraction | str | None, times: int = 1
+    ) -> None:
+        """Count a matched event (`times` alike) into an invoice's usage. Every aggregation is
+        indifferent to order, so alike events count at once as one after another would."""
         aggregation = self.metrics[index].aggregation
         if aggregation == "count":
-            usage[index] = usage.get(index, 0) + 1  # type: ignore[operator]
+            usage[index] = usage.get(index, 0) + times  # type: ignore[operator]
         elif aggregation == "sum":
-            usage[index] = min(usage.get(index, 0) + value, LIMIT)  # type: ignore[operator]
+            usage[index] = min(usage.get(index, 0) + value * times, LIMIT)  # type: ignore[operator]
         elif aggregation == "max":
             current = usage.get(index)
             usage[index] = value if current is None or value > current else current  # type: ignore[operator]
