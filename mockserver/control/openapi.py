@@ -28,7 +28,7 @@ from mockserver.shell.openapi import (
     ref,
 )
 from mockserver.shell.openapi import document as build_document
-from mockserver.world.clock import DURATION_PATTERN
+from mockserver.world.clock import DURATION_PATTERN, HORIZON_YEARS, MAX_DURATION_DIGITS
 from mockserver.world.faults import MAX_DELAY_MS
 from mockserver.world.lifecycle import COUNTS
 
@@ -206,7 +206,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "/_mock/clock",
         "Move the billing clock forward",
         "Period ends met on the way finalize their drafts and open the next periods; processing "
-        "payments settle; drafts show their spend at the new time. The change is logged.",
+        "payments settle; drafts show their spend at the new time. The change is logged. The "
+        f"clock goes at most {HORIZON_YEARS} years past the fixture's `now` (its horizon; a reset "
+        "starts again): a move past it, or a duration with a number of more than "
+        f"{MAX_DURATION_DIGITS} digits, is a 400 naming the limit.",
         body=ref("ClockMove"),
         replies=(json_reply(200, "What the move did.", ref("ClockMoved")), BAD_REQUEST, TOO_LARGE),
     ),

@@ -6,6 +6,7 @@ needed; errors are `{"message": ...}` naming what was wrong. The routes are the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,7 @@ from mockserver.world.changes import Args, ChangeError
 from mockserver.world.faults import RuleError
 
 MAX_BODY = 64 * 1024  # bytes: a control request is a few dozen
+_INTEGER = re.compile(r"-?[0-9]{1,18}")  # a query's integer: what fits in 64 bits, at most
 
 
 class BadRequest(Exception):
@@ -62,10 +64,9 @@ def _integer(request: web.Request, name: str, low: int, high: int | None = None)
     text = request.query.get(name)
     if text is None:
         return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise BadRequest(f"{name}: expected an integer, got {text!r}") from None
+    if not _INTEGER.fullmatch(text):  # `int` also takes `1_0`, ` 1`, other scripts' digits
+        raise BadRequest(f"{name}: expected an integer, got {clock.shown(text)}")
+    value = int(text)
     if value < low or (high is not None and value > high):
         raise BadRequest(
             f"{name}: expected an integer from {low}{f' to {high}' if high else ''}, got {value}"

@@ -70,10 +70,17 @@ def _clock(world: World, args: Args) -> Args:
     if to <= world.now:
         raise ChangeError(
             f"clock: the clock only moves forward; it is {clock.format_z(world.now)} and "
-            f"{value!r} is not later"
+            f"{clock.shown(value)} is not later"
         )
     if to > clock.LATEST:
-        raise ChangeError(f"clock: {name}: {value!r} is past the year 9999")
+        raise ChangeError(f"clock: {name}: {clock.shown(value)} is past the year 9999")
+    start = world.fixture.now
+    if to > (limit := clock.horizon(start)):
+        raise ChangeError(
+            f"clock: {name}: {clock.shown(value)} moves the clock to {clock.format_z(to)}, past its "
+            f"horizon {clock.format_z(limit)} ({clock.HORIZON_YEARS} years after the fixture's "
+            f"{clock.format_z(start)}); POST /_mock/reset starts again"
+        )
     return {"to": clock.format_z(to)}
 
 

@@ -26,6 +26,11 @@ class Instant(NamedTuple):
         return self.floor + 1 if self.has_fraction else self.floor
 
 
+def shown(text: str, limit: int = 40) -> str:
+    """`text` quoted for an error message, cut short: a client may send megabytes."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
+
+
 @lru_cache(maxsize=65_536)
 def parse_timestamp(text: str) -> Instant:
     """RFC 3339 and the forms SDKs send (fractions, `Z`, offsets, naive = UTC, bare dates).
@@ -38,7 +43,7 @@ def parse_timestamp(text: str) -> Instant:
         return Instant(calendar.timegm(date.fromisoformat(text).timetuple()), False)
     match = _DATETIME.match(text)
     if not match:
-        raise ValueError(f"{text!r} is not an RFC 3339 timestamp")
+        raise ValueError(f"{shown(text)} is not an RFC 3339 timestamp")
     fraction = match.group(2) or ""
     whole = text.replace(fraction, "", 1).replace("z", "Z").replace("t", "T")
     parsed = datetime.fromisoformat(whole)
@@ -113,6 +118,19 @@ DURATION_PATTERN = (
     r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
 )
 _DURATION = re.compile(DURATION_PATTERN)
+MAX_DURATION_DIGITS = 9  # per number: more would move past any horizon, and costs to convert
+
+# How far the clock may go past the fixture's `now`: every move runs the billing lifecycle on
+# the event loop, so the furthest move on the default world stays a few tenths of a second.
+HORIZON_YEARS = 5
+
+
+def horizon(start: int) -> int:
+    """The latest time the clock of a world that starts at `start` may reach."""
+    try:
+        return add_duration(start, f"P{HORIZON_YEARS}Y")
+    except ValueError:  # a world starting within the horizon of the year 9999
+        return LATEST
 
 
 def add_duration(ts: int, text: str) -> int:
@@ -123,13 +141,15 @@ def add_duration(ts: int, text: str) -> int:
     """
     match = _DURATION.match(text)
     if not match:
-        raise ValueError(f"{text!r} is not an ISO 8601 duration such as P1M, P7D or PT1H")
+        raise ValueError(f"{shown(text)} is not an ISO 8601 duration such as P1M, P7D or PT1H")
+    if any(part is not None and len(part) > MAX_DURATION_DIGITS for part in match.groups()):
+        raise ValueError(f"{shown(text)} has a number of more than {MAX_DURATION_DIGITS} digits")
     years, months, weeks, days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
     moment = to_datetime(ts)
     index = moment.year * 12 + moment.month - 1 + years * 12 + months
     year, month = divmod(index, 12)
     if year > 9999:
-        raise ValueError(f"{text!r} moves the clock past the year 9999")
+        raise ValueError(f"{shown(text)} moves the clock past the year 9999")
     day = min(moment.day, calendar.monthrange(year, month + 1)[1])
     stepped = calendar.timegm((year, month + 1, day, moment.hour, moment.minute, moment.second))
     return stepped + (((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds

@@ -1,0 +1,84 @@
+"""Hostile input: whatever a client sends, the server answers quickly, in the emulated API's
+own error shape, and changes nothing it refused."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import orjson
+import pytest
+
+from mockserver.generation.fixture import load_fixture
+from mockserver.shell.server import build_app
+from mockserver.world.state import World
+
+AUTH = {"Authorization": "Bearer dev-token"}
+JSON = {"Content-Type": "application/json"}
+ACME = "7b2f6a3e-1c4d-4e5f-8a9b-0c1d2e3f4a5b"
+MANY_DIGITS = "9" * 5000
+PYTHON_WORDS = ("int_max_str_digits", "Traceback", "invalid literal")
+
+
+@pytest.fixture
+async def client(aiohttp_client):
+    """A world of its own per test: the tests change it."""
+    return await aiohttp_client(build_app(World.from_fixture(load_fixture(None))))
+
+
+async def post_json(client, path: str, body: object, headers: dict | None = None):
+    return await client.post(path, data=orjson.dumps(body), headers={**JSON, **(headers or {})})
+
+
+async def clock(client) -> dict:
+    return await (await client.get("/_mock/clock")).json()
+
+
+@pytest.mark.parametrize(
+    ("move", "says"),
+    [
+        ({"advance": "P1000Y"}, "past its horizon 2031-11-15T12:00:00Z (5 years after"),
+        ({"advance": "P6000Y"}, "past its horizon"),
+        ({"to": "9999-12-31T23:59:59Z"}, "past its horizon 2031-11-15T12:00:00Z"),
+        ({"advance": f"P{MANY_DIGITS}D"}, "has a number of more than 9 digits"),
+    ],
+)
+async def test_a_clock_move_past_the_horizon_is_refused_at_once(client, move, says) -> None:
+    started = time.perf_counter()
+    response = await post_json(client, "/_mock/clock", move)
+    assert time.perf_counter() - started < 0.5
+    assert response.status == 400
+    message = (await response.json())["message"]
+    assert says in message and len(message) < 400
+    assert await clock(client) == {"now": "2026-11-15T12:00:00Z", "seq": 0}
+
+
+async def test_health_answers_while_the_furthest_move_runs(client) -> None:
+    move = asyncio.create_task(post_json(client, "/_mock/clock", {"advance": "P5Y"}))
+    await asyncio.sleep(0.05)
+    started = time.perf_counter()
+    assert (await client.get("/_mock/health")).status == 200
+    assert time.perf_counter() - started < 0.5
+    assert (await move).status == 200
+    assert (await clock(client))["now"] == "2031-11-15T12:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/_mock/requests?limit={MANY_DIGITS}",
+        f"/_mock/requests?since={MANY_DIGITS}",
+        f"/_mock/requests?status={MANY_DIGITS}",
+        "/_mock/requests?limit=1_0",
+        "/_mock/requests?limit=%D9%A5",  # an Arabic-Indic five
+        f"/v1/customers?limit={MANY_DIGITS}",
+        f"/v1/customers/{ACME}/invoices?limit={MANY_DIGITS}",
+        f"/api/v1/invoices?page={MANY_DIGITS}",
+        f"/api/v1/customers?per_page={MANY_DIGITS}",
+    ],
+)
+async def test_a_number_of_any_length_gets_the_apis_own_400(client, path) -> None:
+    response = await client.get(path, headers=AUTH)
+    assert response.status == 400
+    text = await response.text()
+    assert len(text) < 400 and not any(words in text for words in PYTHON_WORDS), text
