@@ -9,16 +9,16 @@ drawing, answering) is the control plane's (`mockserver.control.faults`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from mockserver.world.glob import Glob, GlobError
 
 RULE_KEYS = ("match", "respond", "times", "after", "nth", "probability", "seed")
 MATCH_KEYS = ("api", "operation", "method", "path", "query", "token")
 RESPOND_KEYS = ("status", "headers", "body", "delay_ms", "jitter_ms", "seed", "drop")
 MAX_DELAY_MS = 60_000  # a delay longer than any client's timeout tests nothing more
-_GLOB_TOKEN = re.compile(r"\*\*|\*|\?|\[[^\]/]*\]|\[|[^*?\[]+")
 
 
 class RuleError(ValueError):
@@ -37,7 +37,7 @@ class Rule:
     api: str | None
     operation: str | None
     method: str | None
-    path: re.Pattern[str] | None
+    path: Glob | None
     query: tuple[tuple[str, str], ...]
     token: str | None
     status: int | None
@@ -55,33 +55,14 @@ class Rule:
     seed: int
 
 
-def glob(pattern: str, where: str) -> re.Pattern[str]:
-    """A path glob: `*` is one segment's worth, `**` any run of segments, `?` one character,
-    `[...]` a character class."""
+def glob(pattern: str, where: str) -> Glob:
+    """A path glob (see `Glob`), which starts with `/`; RuleError naming `where` if malformed."""
     if not pattern.startswith("/"):
         raise RuleError(where, f"a path glob starts with '/', got {pattern!r}")
-    parts = []
-    for token in _GLOB_TOKEN.findall(pattern):
-        if token == "**":
-            parts.append(".*")
-        elif token == "*":
-            parts.append("[^/]*")
-        elif token == "?":
-            parts.append("[^/]")
-        elif token == "[":
-            raise RuleError(where, f"unclosed '[' in the path glob {pattern!r}")
-        elif token.startswith("[") and len(token) > 2:
-            negated = token[1] == "!"
-            body = token[2:-1] if negated else token[1:-1]
-            parts.append("[" + ("^" if negated else "") + body.replace("\\", "\\\\") + "]")
-        elif token.startswith("["):
-            raise RuleError(where, f"empty '[]' in the path glob {pattern!r}")
-        else:
-            parts.append(re.escape(token))
     try:
-        return re.compile("".join(parts) + r"\Z")
-    except re.error as exc:
-        raise RuleError(where, f"malformed path glob {pattern!r}: {exc}") from None
+        return Glob(pattern)
+    except GlobError as exc:
+        raise RuleError(where, str(exc)) from None
 
 
 def _join(path: str, key: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 
 from mockserver.generation.fixture import load_fixture
 from mockserver.shell.server import build_app
+from mockserver.world.glob import Glob
 from mockserver.world.state import World
 
 AUTH = {"Authorization": "Bearer dev-token"}
@@ -82,3 +83,36 @@ async def test_a_number_of_any_length_gets_the_apis_own_400(client, path) -> Non
     assert response.status == 400
     text = await response.text()
     assert len(text) < 400 and not any(words in text for words in PYTHON_WORDS), text
+
+
+MANY_STARS = "/" + "/".join(["**"] * 30) + "/x"  # matches no path of those below: backtracks most
+
+
+async def test_a_glob_of_many_stars_matches_a_long_path_at_once(client) -> None:
+    rule = {"match": {"path": MANY_STARS}, "respond": {"status": 503}}
+    assert (await post_json(client, "/_mock/faults", rule)).status == 200
+    long_path = "/v1/customers/" + "a/" * 4000  # 8 KB: near the longest request line taken
+    started = time.perf_counter()
+    assert (await client.get(long_path, headers=AUTH)).status == 404  # the rule does not fire
+    assert (await client.get(f"/_mock/requests?path={MANY_STARS}")).status == 200
+    assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "matches"),
+    [
+        ("/v1/**", "/v1/customers/x/invoices", True),
+        ("/v1/*/x", "/v1/customers/x", True),
+        ("/v1/*", "/v1/customers/x", False),
+        ("/**/invoices", "/api/v1/invoices", True),
+        ("/**/**/x", "/x", False),
+        ("/**/**/x", "///x", True),
+        ("/v?/c*s", "/v1/customers", True),
+        ("/v?/c*s", "/v/1/customers", False),
+        ("/[av][p1]*/**", "/api/v1/invoices", True),
+        ("/[!a]*", "/api", False),
+        ("/*x*x*x*x*x*x*x*x*x*y", "/" + "x" * 8000, False),
+    ],
+)
+def test_globs_match_as_documented(pattern, path, matches) -> None:
+    assert Glob(pattern).match(path) is matches
