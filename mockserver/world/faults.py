@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from mockserver.world.glob import Glob, GlobError
@@ -65,6 +66,42 @@ def glob(pattern: str, where: str) -> Glob:
         raise RuleError(where, str(exc)) from None
 
 
+@cache
+def catalog() -> dict[str, dict[str, str]]:
+    """Each emulated API's operations, `<api>.<operationId>` -> its method: what a rule may name."""
+    # The facades describe their routes; imported late, as they read the fixture's module,
+    # which reads this one.
+    from mockserver.meteroid.openapi import operations as meteroid
+    from mockserver.metronome.openapi import operations as metronome
+
+    return {
+        api: {f"{api}.{op.id}": op.method for op in operations("")}
+        for api, operations in (("metronome", metronome), ("meteroid", meteroid))
+    }
+
+
+def _known(texts: Mapping[str, str], where: str) -> None:
+    """A rule's `api`, `operation` and `method` name what exists (a rule that can never match
+    would let a test pass for the wrong reason); RuleError listing what is allowed."""
+    apis = catalog()
+    api = texts.get("api")
+    if api is not None and api not in apis:
+        raise RuleError(_join(where, "api"), f"expected one of {', '.join(apis)}, got {api!r}")
+    operations = {
+        name: method for known, ops in apis.items() if api in (None, known) for name, method in ops.items()
+    }
+    methods = sorted({*operations.values(), "HEAD"})
+    method = texts.get("method")
+    if method is not None and method.upper() not in methods:
+        raise RuleError(_join(where, "method"), f"expected one of {', '.join(methods)}, got {method!r}")
+    operation = texts.get("operation")
+    if operation is not None and not any(operation in (name, name.partition(".")[2]) for name in operations):
+        raise RuleError(
+            _join(where, "operation"),
+            f"expected one of {', '.join(operations)} (or the part after the dot), got {operation!r}",
+        )
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -114,6 +151,7 @@ def parse_rule(value: Any, path: str = "") -> Rule:
         for key in ("api", "operation", "method", "path", "token")
         if key in match
     }
+    _known(texts, matching)
     where = _join(path, "respond")
     respond = _mapping(spec["respond"], where, RESPOND_KEYS)
     if not {"status", "drop", "delay_ms", "jitter_ms"} & set(respond):

@@ -116,3 +116,36 @@ async def test_a_glob_of_many_stars_matches_a_long_path_at_once(client) -> None:
 )
 def test_globs_match_as_documented(pattern, path, matches) -> None:
     assert Glob(pattern).match(path) is matches
+
+
+@pytest.mark.parametrize(
+    ("match", "named"),
+    [
+        ({"api": "metronomee"}, "match.api: expected one of metronome, meteroid, got 'metronomee'"),
+        ({"operation": "nope"}, "match.operation: expected one of metronome.listInvoices, "),
+        ({"api": "meteroid", "operation": "metronome.getCustomer"}, "expected one of meteroid.listInvoices"),
+        ({"api": "meteroid", "operation": "ingest"}, "(or the part after the dot), got 'ingest'"),
+        (
+            {"method": "FETCH"},
+            "match.method: expected one of DELETE, GET, HEAD, PATCH, POST, PUT, got 'FETCH'",
+        ),
+    ],
+)
+async def test_a_rule_that_could_never_match_is_refused_listing_what_exists(client, match, named) -> None:
+    response = await post_json(client, "/_mock/faults", {"match": match, "respond": {"status": 500}})
+    assert response.status == 400
+    assert named in (await response.json())["message"]
+    assert await (await client.get("/_mock/faults")).json() == {"rules": []}
+
+
+@pytest.mark.parametrize(
+    "match",
+    [
+        {"api": "meteroid", "operation": "getCustomer", "method": "get"},
+        {"operation": "metronome.ingest", "method": "POST"},
+        {"method": "HEAD"},
+    ],
+)
+async def test_rules_naming_what_exists_are_taken(client, match) -> None:
+    response = await post_json(client, "/_mock/faults", {"match": match, "respond": {"status": 500}})
+    assert response.status == 200
