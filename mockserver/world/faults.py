@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from mockserver.world.depth import MAX_DEPTH, too_deep
 from mockserver.world.glob import Glob, GlobError
 
 RULE_KEYS = ("match", "respond", "times", "after", "nth", "probability", "seed")
@@ -167,6 +168,8 @@ def parse_rule(value: Any, path: str = "") -> Rule:
     for key in ("headers", "body"):
         if key in respond and status is None:
             raise RuleError(_join(where, key), "only with a status")
+    if too_deep(respond.get("body")):
+        raise RuleError(_join(where, "body"), f"nests deeper than {MAX_DEPTH} levels, the most accepted")
     probability = spec.get("probability")
     if probability is not None and (
         isinstance(probability, bool) or not isinstance(probability, int | float) or not 0 <= probability <= 1

@@ -11,6 +11,7 @@ import pytest
 
 from mockserver.generation.fixture import load_fixture
 from mockserver.shell.server import build_app
+from mockserver.world.faults import RuleError, parse_rules
 from mockserver.world.glob import Glob
 from mockserver.world.state import World
 
@@ -149,3 +150,57 @@ async def test_a_rule_that_could_never_match_is_refused_listing_what_exists(clie
 async def test_rules_naming_what_exists_are_taken(client, match) -> None:
     response = await post_json(client, "/_mock/faults", {"match": match, "respond": {"status": 500}})
     assert response.status == 200
+
+
+def nested(depth: int) -> object:
+    """A JSON value of `depth` levels of arrays."""
+    value: object = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def deep_body(template: str, depth: int) -> bytes:
+    """`template` with DEEP replaced by arrays nested `depth` deep, as text: no encoder writes them."""
+    return template.replace("DEEP", "[" * depth + "0" + "]" * depth).encode()
+
+
+async def test_a_rule_nested_300_deep_is_refused_and_the_rules_still_list(client) -> None:
+    body = deep_body('{"respond": {"status": 500, "body": DEEP}}', 300)
+    response = await client.post("/_mock/faults", data=body, headers=JSON)
+    assert response.status == 400
+    assert "nests deeper than 32 levels" in (await response.json())["message"]
+    listed = await client.get("/_mock/faults")
+    assert listed.status == 200 and await listed.json() == {"rules": []}
+
+
+def test_a_rule_nested_too_deep_in_a_fixture_is_refused() -> None:
+    with pytest.raises(RuleError, match=r"\[0\].respond.body: nests deeper than 32 levels"):
+        parse_rules([{"respond": {"status": 500, "body": nested(40)}}])
+
+
+@pytest.mark.parametrize(
+    ("path", "template", "depth", "says"),
+    [
+        ("/v1/ingest", '[{"transaction_id": "t", "properties": {"a": DEEP}}]', 100, "deeper than 32 levels"),
+        ("/v1/customers", '{"name": "Deep", "custom_fields": DEEP}', 40, "deeper than 32 levels"),
+        ("/api/v1/customers", '{"name": "Deep", "currency": "EUR", "x": DEEP}', 40, "deeper than 32"),
+        ("/api/v1/events/ingest", '{"events": DEEP}', 300, "Failed to parse the request body as JSON"),
+        ("/_mock/clock", '{"advance": DEEP}', 40, "deeper than 32 levels"),
+    ],
+)
+async def test_a_body_nested_too_deep_is_refused_before_anything_runs(
+    client, path, template, depth, says
+) -> None:
+    response = await client.post(path, data=deep_body(template, depth), headers={**JSON, **AUTH})
+    assert response.status == 400
+    assert says in await response.text()
+    customers = await client.get("/v1/customers", params={"limit": 100}, headers=AUTH)
+    assert "Deep" not in {customer["name"] for customer in (await customers.json())["data"]}
+    assert await clock(client) == {"now": "2026-11-15T12:00:00Z", "seq": 0}
+
+
+async def test_a_body_just_within_the_depth_is_taken(client) -> None:
+    rule = {"respond": {"status": 500, "body": nested(29)}}
+    assert (await post_json(client, "/_mock/faults", rule)).status == 200
+    assert (await client.get("/_mock/faults")).status == 200
