@@ -22,7 +22,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from mockserver.control.journal import DEFAULT_SIZE
-from mockserver.shell.bearer import bearer_token
+from mockserver.shell.bearer import bearer_token, readable
 from mockserver.shell.worlds import CONTROL, DEFAULT_LIMIT, Worlds
 from mockserver.world.log import LogError
 from mockserver.world.state import World
@@ -87,6 +87,7 @@ CORS_HEADERS = (
     ("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept"),
     ("Access-Control-Max-Age", "600"),
 )
+UNREADABLE = "the Authorization header is not valid UTF-8"
 # A JSON response's own headers, CORS included, built once: a response copies them in C.
 _JSON_HEADERS = CIMultiDict((("Content-Type", "application/json"), *CORS_HEADERS))
 
@@ -154,7 +155,6 @@ class Shell:
         requests (the harness stays reachable). A request of any method but GET may change its
         world: a world still shared is copied first."""
         accepts, of = self.accepts, self.worlds.of
-        cors_marker = CORS_HEADERS[0][0]
         recorded = api != "control"
         faulted = facade is not None
         writes = method not in ("GET", "HEAD", "*")
@@ -164,6 +164,8 @@ class Shell:
             handler = fixed.handlers[operation]
 
         async def guarded(request: web.Request) -> web.StreamResponse:
+            if not readable(request.headers.get("Authorization", "")):
+                return _with_cors(_error(facade, 401 if facade else 400, UNREADABLE))
             started = time.time()
             served, fault = fixed, None
             try:
@@ -208,10 +210,7 @@ class Shell:
             finally:
                 if fixed is None and served is not None:
                     served.release()
-            headers = response.headers
-            if cors_marker not in headers:  # `json_response` answers carry them already
-                for name, value in CORS_HEADERS:
-                    headers.setdefault(name, value)
+            _with_cors(response)
             if recorded and served is not None and served.journal is not None:
                 served.journal.record(request, api, operation, response, started, fault)
             return response
@@ -235,6 +234,15 @@ class Shell:
             return await guarded(request)
 
         return answer
+
+
+def _with_cors(response: web.StreamResponse) -> web.StreamResponse:
+    """The response labelled for browsers (`json_response` answers carry the labels already)."""
+    headers = response.headers
+    if CORS_HEADERS[0][0] not in headers:
+        for name, value in CORS_HEADERS:
+            headers.setdefault(name, value)
+    return response
 
 
 def _error(facade: Facade | None, status: int, message: str) -> web.Response:

@@ -204,3 +204,34 @@ async def test_a_body_just_within_the_depth_is_taken(client) -> None:
     rule = {"respond": {"status": 500, "body": nested(29)}}
     assert (await post_json(client, "/_mock/faults", rule)).status == 200
     assert (await client.get("/_mock/faults")).status == 200
+
+
+async def raw_request(client, method: str, path: str, headers: bytes, body: bytes = b"") -> tuple[int, bytes]:
+    """A request sent as bytes, for headers no client library writes; its status and body."""
+    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
+    head = f"{method} {path} HTTP/1.1\r\nHost: mock\r\nConnection: close\r\nContent-Length: {len(body)}\r\n"
+    writer.write(head.encode() + headers + b"\r\n" + body)
+    answer = await reader.read()
+    writer.close()
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "says"),
+    [
+        ("POST", "/v1/customers", 401, b'"message":"the Authorization header is not valid UTF-8"'),
+        ("POST", "/api/v1/customers", 401, b"the Authorization header is not valid UTF-8"),
+        ("POST", "/_mock/reset", 400, b'"message":"the Authorization header is not valid UTF-8"'),
+    ],
+)
+async def test_an_authorization_header_not_utf8_is_refused_before_any_route_runs(
+    client, method, path, status, says
+) -> None:
+    body = b'{"name": "Bytes", "currency": "EUR"}'
+    headers = b"Authorization: Bearer \xff\xfe\r\nContent-Type: application/json\r\n"
+    answer = await raw_request(client, method, path, headers, body)
+    assert answer[0] == status and says in answer[1]
+    customers = await client.get("/v1/customers", params={"limit": 100}, headers=AUTH)
+    assert "Bytes" not in {customer["name"] for customer in (await customers.json())["data"]}
+    assert (await clock(client))["seq"] == 0
