@@ -2,13 +2,15 @@
 
 import calendar
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?$")
 
+T = TypeVar("T")
 DAY = 86_400
 # The first and the last second an RFC 3339 time can name: what is rendered must parse again.
 EARLIEST = calendar.timegm((1, 1, 1, 0, 0, 0))
@@ -40,19 +42,28 @@ def parse_timestamp(text: str) -> Instant:
     """
     text = text.strip()
     if _DATE_ONLY.match(text):
-        return Instant(calendar.timegm(date.fromisoformat(text).timetuple()), False)
+        return Instant(calendar.timegm(_impossible_checked(date.fromisoformat, text).timetuple()), False)
     match = _DATETIME.match(text)
     if not match:
         raise ValueError(f"{shown(text)} is not an RFC 3339 timestamp")
     fraction = match.group(2) or ""
     whole = text.replace(fraction, "", 1).replace("z", "Z").replace("t", "T")
-    parsed = datetime.fromisoformat(whole)
+    parsed = _impossible_checked(datetime.fromisoformat, whole)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     seconds = int(parsed.timestamp())
     if not EARLIEST <= seconds <= LATEST:  # an offset can carry year 1 or 9999 past the range
         raise ValueError(f"{text!r} lies outside the years 0001 to 9999 in UTC")
     return Instant(seconds, fraction.strip(".0") != "")
+
+
+def _impossible_checked(parse: Callable[[str], T], text: str) -> T:
+    """`parse(text)` of a text of the right form; ValueError in our words if it names no such
+    day or time (`2026-02-30`, month 13, hour 25)."""
+    try:
+        return parse(text)
+    except ValueError:
+        raise ValueError(f"{shown(text)} names no such date or time") from None
 
 
 def to_datetime(ts: int) -> datetime:
