@@ -184,6 +184,12 @@ SCHEMAS: dict[str, Schema] = {
 BAD_REQUEST = json_reply(400, "The body is not what the change takes; the message says why.", ref("Error"))
 TOO_LARGE = json_reply(413, "The body is larger than a control request ever is.", ref("Error"))
 NOT_FOUND = json_reply(404, "No such file.", ref("Error"))
+CROSS_SITE = json_reply(
+    403,
+    "A page of another site could have sent it: an Origin other than the server's, or a body of "
+    "type text/plain, form or multipart. Scripts send no Origin; the inspector its own.",
+    ref("Error"),
+)
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -211,7 +217,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "starts again): a move past it, or a duration with a number of more than "
         f"{MAX_DURATION_DIGITS} digits, is a 400 naming the limit.",
         body=ref("ClockMove"),
-        replies=(json_reply(200, "What the move did.", ref("ClockMoved")), BAD_REQUEST, TOO_LARGE),
+        replies=(
+            json_reply(200, "What the move did.", ref("ClockMoved")),
+            BAD_REQUEST,
+            CROSS_SITE,
+            TOO_LARGE,
+        ),
     ),
     Operation(
         "reset",
@@ -224,6 +235,7 @@ OPERATIONS: tuple[Operation, ...] = (
         replies=(
             json_reply(200, "The world is the fixture's again.", ref("WasReset")),
             BAD_REQUEST,
+            CROSS_SITE,
             TOO_LARGE,
         ),
     ),
@@ -258,7 +270,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "DELETE",
         "/_mock/requests",
         "Empty the request journal",
-        replies=(json_reply(200, "How many entries were dropped.", ref("Cleared")),),
+        replies=(json_reply(200, "How many entries were dropped.", ref("Cleared")), CROSS_SITE),
     ),
     Operation(
         "listFaults",
@@ -275,7 +287,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "A rule or a list of rules, tried in order after those already there. Logged as a change, "
         "so every worker applies them; a reset brings back the fixture's rules.",
         body={"anyOf": [ref("FaultRule"), array(ref("FaultRule"))]},
-        replies=(json_reply(200, "The rules were added.", ref("FaultsChanged")), BAD_REQUEST, TOO_LARGE),
+        replies=(
+            json_reply(200, "The rules were added.", ref("FaultsChanged")),
+            BAD_REQUEST,
+            CROSS_SITE,
+            TOO_LARGE,
+        ),
     ),
     Operation(
         "clearFaults",
@@ -283,7 +300,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/_mock/faults",
         "Remove every fault rule, the fixture's too",
         "Logged as a change.",
-        replies=(json_reply(200, "No rule is left.", ref("FaultsChanged")),),
+        replies=(json_reply(200, "No rule is left.", ref("FaultsChanged")), CROSS_SITE),
     ),
     Operation(
         "getDocument",

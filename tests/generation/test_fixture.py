@@ -419,7 +419,10 @@ def test_tiers_are_read_in_order_with_their_prices_in_each_currency() -> None:
     assert seats.tier_prices("EUR") is None  # no tier prices EUR: the metric bills nothing in it
 
 
-IMPOSSIBLE = "customers:\n  - name: Acme\n    invoices:\n      pinned:\n        - period_start: {}\n          period_end: 2027-05-01\n"
+IMPOSSIBLE = (
+    "customers:\n  - name: Acme\n    invoices:\n      pinned:\n"
+    "        - period_start: {}\n          period_end: 2027-05-01\n"
+)
 
 
 @pytest.mark.parametrize(

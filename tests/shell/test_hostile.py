@@ -235,3 +235,54 @@ async def test_an_authorization_header_not_utf8_is_refused_before_any_route_runs
     customers = await client.get("/v1/customers", params={"limit": 100}, headers=AUTH)
     assert "Bytes" not in {customer["name"] for customer in (await customers.json())["data"]}
     assert (await clock(client))["seq"] == 0
+
+
+EVIL = {"Origin": "http://evil.example"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data", "headers", "says"),
+    [
+        ("POST", "/_mock/reset", None, EVIL, "a page of 'http://evil.example' may not change this server"),
+        ("DELETE", "/_mock/faults", None, EVIL, "takes no cross-site writes"),
+        ("DELETE", "/_mock/requests", None, {"Origin": "null"}, "takes no cross-site writes"),
+        ("POST", "/_mock/clock", b'{"advance": "P1D"}', {**JSON, **EVIL}, "takes no cross-site writes"),
+        ("POST", "/_mock/clock", b'{"advance": "P1D"}', {"Content-Type": "text/plain"}, "of type text/plain"),
+        ("POST", "/_mock/reset", b"a=1", {"Content-Type": "application/x-www-form-urlencoded"}, "any site"),
+        ("POST", "/_mock/faults", b"--x--", {"Content-Type": "multipart/form-data; boundary=x"}, "any site"),
+    ],
+)
+async def test_a_control_write_a_page_of_another_site_could_send_is_refused(
+    client, method, path, data, headers, says
+) -> None:
+    await post_json(client, "/_mock/clock", {"advance": "P1D"})
+    response = await client.request(method, path, data=data, headers=headers)
+    assert response.status == 403
+    assert says in (await response.json())["message"]
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert await clock(client) == {"now": "2026-11-16T12:00:00Z", "seq": 1}
+
+
+async def test_the_control_planes_cors_admits_no_other_origin_but_the_apis_do(client) -> None:
+    preflight = {
+        **EVIL,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    control = await client.options("/_mock/faults", headers=preflight)
+    assert "Access-Control-Allow-Origin" not in control.headers
+    api = await client.options("/v1/customers", headers=preflight)
+    assert api.headers["Access-Control-Allow-Origin"] == "*"
+    moved = await post_json(client, "/_mock/clock", {"advance": "P1D"})
+    assert moved.status == 200 and "Access-Control-Allow-Origin" not in moved.headers
+
+
+async def test_scripts_and_the_same_origin_inspector_still_write(client) -> None:
+    assert (await client.post("/_mock/reset")).status == 200  # bodiless, no Origin: curl
+    own = {"Origin": f"http://{client.server.host}:{client.server.port}"}
+    assert (await post_json(client, "/_mock/clock", {"advance": "P1D"}, own)).status == 200
+    assert (await client.post("/_mock/reset", headers=own)).status == 200
+    assert (
+        await client.delete("/_mock/faults", headers={"Origin": "https://" + own["Origin"][7:]})
+    ).status == 200
+    assert (await clock(client))["seq"] == 4
