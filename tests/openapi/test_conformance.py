@@ -29,7 +29,6 @@ from mockserver.meteroid import openapi as meteroid_openapi
 from mockserver.metronome import openapi as metronome_openapi
 from mockserver.world.ids import to_base62_id
 from mockserver.world.state import World
-from tests.openapi.helpers import SHORT
 from tests.support import TOKEN, running_server
 
 # Any token is accepted by design (unless a fixture lists some), so schemathesis's check that a
@@ -105,8 +104,8 @@ def facade_server() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def control_server() -> Iterator[str]:
-    """A world whose clock can move any distance cheaply."""
-    with running_server(SHORT) as base:
+    """The default world: its clock's horizon keeps any move cheap."""
+    with running_server() as base:
         yield base
 
 
