@@ -31,6 +31,7 @@ from mockserver.world.glob import Glob
 
 DEFAULT_SIZE = 10_000
 DEFAULT_LIMIT = 100
+MAX_INTEGER = 2**63 - 1  # what the journal's integer filters (`since`, `limit`) may be, at most
 
 # seq, wall-clock start, seconds taken, method, raw target, api, operation, status (None: dropped),
 # the error response (4xx/5xx only), token fingerprint, fault effect

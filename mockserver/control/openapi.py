@@ -7,7 +7,7 @@ under the same id. No token is needed; errors are `{"message": ...}`.
 
 from __future__ import annotations
 
-from mockserver.control.journal import DEFAULT_LIMIT
+from mockserver.control.journal import DEFAULT_LIMIT, MAX_INTEGER
 from mockserver.generation.fixture import DIALECTS, ISOLATIONS, STATUSES
 from mockserver.inspector import ASSETS
 from mockserver.shell.openapi import (
@@ -28,8 +28,8 @@ from mockserver.shell.openapi import (
     ref,
 )
 from mockserver.shell.openapi import document as build_document
-from mockserver.world.clock import DURATION_PATTERN, HORIZON_YEARS, MAX_DURATION_DIGITS
-from mockserver.world.faults import MAX_DELAY_MS
+from mockserver.world.clock import DOCUMENTED_DURATION, HORIZON_YEARS, MAX_DURATION_DIGITS
+from mockserver.world.faults import MAX_DELAY_MS, catalog
 from mockserver.world.lifecycle import COUNTS
 
 APIS = ("metronome", "meteroid", "control")  # the documents served, by name
@@ -42,18 +42,41 @@ DATETIME: Schema = {
 SEQ: Schema = {"type": "integer", "minimum": 0, "description": "Changes applied since the fixture's world."}
 COUNT: Schema = {"type": "integer", "minimum": 0}
 
+
+def _spellings(api: str | None = None) -> list[str]:
+    """The operations a rule may name (of `api`, or of any), each with and without its API."""
+    names = {name for known, ops in catalog().items() if api in (None, known) for name in ops}
+    return sorted({spelling for name in names for spelling in (name, name.partition(".")[2])})
+
+
+# What a fault rule's match may name: what the emulated APIs serve.
+METHODS = sorted({*(method for ops in catalog().values() for method in ops.values()), "HEAD"})
+PATH_GLOB: Schema = {
+    **STRING,
+    "pattern": "^/",
+    "description": "A glob: `*` one segment, `**` any, `?`, `[...]`.",
+}
+TEXT: Schema = {**STRING, "minLength": 1}
+
 # What a fault rule may say beside `respond`: written once, listed and sent alike.
 RULE_OPTIONAL: dict[str, Schema] = {
     "match": closed(
         {},
         {
-            "api": STRING,
-            "operation": {**STRING, "description": "`metronome.listInvoices` or `listInvoices`."},
-            "method": STRING,
-            "path": {**STRING, "description": "A glob: `*` one segment, `**` any, `?`, `[...]`."},
+            "api": enum(list(catalog())),
+            "operation": enum(_spellings(), description="`metronome.listInvoices` or `listInvoices`."),
+            "method": enum(METHODS),
+            "path": PATH_GLOB,
             "query": {**STRING_MAP, "description": "Parameters the request must carry, a subset."},
-            "token": STRING,
+            "token": TEXT,
         },
+        allOf=[  # with an `api`, an operation of that API
+            {
+                "if": {"properties": {"api": {"const": api}}, "required": ["api"]},
+                "then": {"properties": {"operation": enum(_spellings(api))}},
+            }
+            for api in catalog()
+        ],
     ),
     "times": {**INTEGER, "minimum": 1, "description": "Answer this many requests, then no more."},
     "after": {**INTEGER, "minimum": 0, "description": "Let this many fitting requests through first."},
@@ -97,7 +120,7 @@ SCHEMAS: dict[str, Schema] = {
                 {
                     "advance": {
                         "type": "string",
-                        "pattern": DURATION_PATTERN,
+                        "pattern": DOCUMENTED_DURATION,
                         "examples": ["P1M", "P7D", "PT1H"],
                     }
                 },
@@ -159,6 +182,9 @@ SCHEMAS: dict[str, Schema] = {
             "drop": {**BOOLEAN, "description": "Close the connection without an answer."},
         },
         description="A status, drop, or a delay (then the route answers).",
+        anyOf=[{"required": [key]} for key in ("status", "drop", "delay_ms", "jitter_ms")],
+        dependentRequired={"headers": ["status"], "body": ["status"]},
+        **{"not": {"required": ["drop", "status"], "properties": {"drop": {"const": True}}}},  # no status
     ),
     "Faults": closed(
         {
@@ -256,12 +282,20 @@ OPERATIONS: tuple[Operation, ...] = (
         "oldest first. Each worker of `--workers N` keeps its own journal.",
         params=(
             Param("api", enum(APIS[:2]), "Only this API's requests."),
-            Param("operation", STRING, "Only this operation's (`metronome.listInvoices` or `listInvoices`)."),
-            Param("method", STRING, "Only this method's."),
-            Param("path", STRING, "Only paths this glob matches."),
+            Param("operation", TEXT, "Only this operation's (`metronome.listInvoices` or `listInvoices`)."),
+            Param("method", TEXT, "Only this method's."),
+            Param("path", PATH_GLOB, "Only paths this glob matches."),
             Param("status", {**INTEGER, "minimum": 100, "maximum": 599}, "Only those answered with it."),
-            Param("since", {**INTEGER, "minimum": 0}, "Only those after this sequence number."),
-            Param("limit", {**INTEGER, "minimum": 1, "default": DEFAULT_LIMIT}, "At most this many."),
+            Param(
+                "since",
+                {**INTEGER, "minimum": 0, "maximum": MAX_INTEGER},
+                "Only those after this sequence number.",
+            ),
+            Param(
+                "limit",
+                {**INTEGER, "minimum": 1, "maximum": MAX_INTEGER, "default": DEFAULT_LIMIT},
+                "At most this many.",
+            ),
         ),
         replies=(json_reply(200, "The requests.", ref("Requests")), BAD_REQUEST),
     ),

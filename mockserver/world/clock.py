@@ -124,12 +124,14 @@ def day_floor(ts: int) -> int:
     return ts - ts % DAY
 
 
-# Also the pattern the control plane's OpenAPI document gives for a clock advance.
 DURATION_PATTERN = (
     r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
 )
 _DURATION = re.compile(DURATION_PATTERN)
 MAX_DURATION_DIGITS = 9  # per number: more would move past any horizon, and costs to convert
+# The pattern the control plane's OpenAPI document gives for a clock advance: the same, with
+# numbers of at most MAX_DURATION_DIGITS (longer ones are refused with their own reason).
+DOCUMENTED_DURATION = DURATION_PATTERN.replace(r"\d+", rf"\d{{1,{MAX_DURATION_DIGITS}}}")
 
 # How far the clock may go past the fixture's `now`: every move runs the billing lifecycle on
 # the event loop, so the furthest move on the default world stays a few tenths of a second.

@@ -93,7 +93,7 @@ def _known(texts: Mapping[str, str], where: str) -> None:
     }
     methods = sorted({*operations.values(), "HEAD"})
     method = texts.get("method")
-    if method is not None and method.upper() not in methods:
+    if method is not None and method not in methods:  # methods are case-sensitive
         raise RuleError(_join(where, "method"), f"expected one of {', '.join(methods)}, got {method!r}")
     operation = texts.get("operation")
     if operation is not None and not any(operation in (name, name.partition(".")[2]) for name in operations):
@@ -107,16 +107,22 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _mapping(value: Any, path: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+def _mapping(value: Any, path: str, allowed: tuple[str, ...], nullable: str = "") -> Mapping[str, Any]:
+    """An object of `allowed` keys, none null but `nullable` (null is no way to leave one out)."""
     if not isinstance(value, Mapping):
         raise RuleError(path, "expected an object")
-    for key in value:
+    for key, item in value.items():
         if key not in allowed:
             raise RuleError(_join(path, str(key)), f"unknown key; expected one of: {', '.join(allowed)}")
+        if item is None and key != nullable:
+            raise RuleError(_join(path, key), "expected a value, got null; leave the key out instead")
     return value
 
 
 def _integer(value: Any, path: str, low: int, high: int | None = None) -> int:
+    """An integer within bounds; `2.0` is one, as JSON counts numbers."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise RuleError(path, f"expected an integer, got {value!r}")
     if value < low or (high is not None and value > high):
@@ -154,7 +160,7 @@ def parse_rule(value: Any, path: str = "") -> Rule:
     }
     _known(texts, matching)
     where = _join(path, "respond")
-    respond = _mapping(spec["respond"], where, RESPOND_KEYS)
+    respond = _mapping(spec["respond"], where, RESPOND_KEYS, nullable="body")
     if not {"status", "drop", "delay_ms", "jitter_ms"} & set(respond):
         raise RuleError(where, "give a status, drop, or a delay (delay_ms, jitter_ms)")
     status = respond.get("status")
@@ -180,7 +186,7 @@ def parse_rule(value: Any, path: str = "") -> Rule:
         spec=spec,
         api=texts.get("api"),
         operation=texts.get("operation"),
-        method=texts["method"].upper() if "method" in texts else None,
+        method=texts.get("method"),
         path=glob(texts["path"], _join(matching, "path")) if "path" in texts else None,
         query=_strings(match.get("query", {}), _join(matching, "query")),
         token=texts.get("token"),

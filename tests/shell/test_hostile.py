@@ -130,6 +130,7 @@ def test_globs_match_as_documented(pattern, path, matches) -> None:
             {"method": "FETCH"},
             "match.method: expected one of DELETE, GET, HEAD, PATCH, POST, PUT, got 'FETCH'",
         ),
+        ({"method": "get"}, "match.method: expected one of DELETE, GET, HEAD, PATCH, POST, PUT, got 'get'"),
     ],
 )
 async def test_a_rule_that_could_never_match_is_refused_listing_what_exists(client, match, named) -> None:
@@ -142,7 +143,7 @@ async def test_a_rule_that_could_never_match_is_refused_listing_what_exists(clie
 @pytest.mark.parametrize(
     "match",
     [
-        {"api": "meteroid", "operation": "getCustomer", "method": "get"},
+        {"api": "meteroid", "operation": "getCustomer", "method": "GET"},
         {"operation": "metronome.ingest", "method": "POST"},
         {"method": "HEAD"},
     ],
@@ -286,3 +287,35 @@ async def test_scripts_and_the_same_origin_inspector_still_write(client) -> None
         await client.delete("/_mock/faults", headers={"Origin": "https://" + own["Origin"][7:]})
     ).status == 200
     assert (await clock(client))["seq"] == 4
+
+
+@pytest.mark.parametrize(
+    ("rule", "status"),
+    [
+        ({"respond": {"status": 503, "delay_ms": 1.0}, "times": 2.0}, 200),  # JSON's integers
+        ({"respond": {"status": 503}, "probability": None}, 400),  # null is no way to leave it out
+        ({"respond": {"status": None, "drop": True}}, 400),
+        ({"respond": {"status": 503, "body": None}}, 200),  # the body may be null itself
+    ],
+)
+async def test_a_rule_reads_json_as_its_document_does(client, rule, status) -> None:
+    assert (await post_json(client, "/_mock/faults", rule)).status == status
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("path=", "path: expected a non-empty value"),
+        ("operation=", "operation: expected a non-empty value"),
+        (f"since={2**63}", f"since: expected an integer from 0 to {2**63 - 1}"),
+    ],
+)
+async def test_the_journal_refuses_what_its_document_refuses(client, query, says) -> None:
+    response = await client.get(f"/_mock/requests?{query}")
+    assert response.status == 400 and says in (await response.json())["message"]
+
+
+async def test_a_bodyless_reset_works_but_a_null_body_is_no_object(client) -> None:
+    assert (await client.post("/_mock/reset")).status == 200
+    refused = await client.post("/_mock/reset", data=b"null", headers=JSON)
+    assert refused.status == 400 and "must be a JSON object" in (await refused.json())["message"]
