@@ -28,7 +28,7 @@ from mockserver.shell.openapi import (
     ref,
 )
 from mockserver.shell.openapi import document as build_document
-from mockserver.world.clock import DOCUMENTED_DURATION, HORIZON_YEARS, MAX_DURATION_DIGITS
+from mockserver.world.clock import DOCUMENTED_DURATION, HORIZON_YEARS
 from mockserver.world.faults import MAX_DELAY_MS, catalog
 from mockserver.world.lifecycle import COUNTS
 
@@ -49,8 +49,13 @@ def _spellings(api: str | None = None) -> list[str]:
     return sorted({spelling for name in names for spelling in (name, name.partition(".")[2])})
 
 
-# What a fault rule's match may name: what the emulated APIs serve.
-METHODS = sorted({*(method for ops in catalog().values() for method in ops.values()), "HEAD"})
+def _methods(api: str | None = None) -> list[str]:
+    """The methods a rule may name (of `api`, or of any): HEAD too, as GET routes serve it."""
+    return sorted(
+        {"HEAD", *(m for known, ops in catalog().items() if api in (None, known) for m in ops.values())}
+    )
+
+
 PATH_GLOB: Schema = {
     **STRING,
     "pattern": "^/",
@@ -65,15 +70,15 @@ RULE_OPTIONAL: dict[str, Schema] = {
         {
             "api": enum(list(catalog())),
             "operation": enum(_spellings(), description="`metronome.listInvoices` or `listInvoices`."),
-            "method": enum(METHODS),
+            "method": enum(_methods()),
             "path": PATH_GLOB,
             "query": {**STRING_MAP, "description": "Parameters the request must carry, a subset."},
             "token": TEXT,
         },
-        allOf=[  # with an `api`, an operation of that API
+        allOf=[  # with an `api`, an operation and a method of that API
             {
                 "if": {"properties": {"api": {"const": api}}, "required": ["api"]},
-                "then": {"properties": {"operation": enum(_spellings(api))}},
+                "then": {"properties": {"operation": enum(_spellings(api)), "method": enum(_methods(api))}},
             }
             for api in catalog()
         ],
@@ -240,13 +245,18 @@ OPERATIONS: tuple[Operation, ...] = (
         "Period ends met on the way finalize their drafts and open the next periods; processing "
         "payments settle; drafts show their spend at the new time. The change is logged. The "
         f"clock goes at most {HORIZON_YEARS} years past the fixture's `now` (its horizon; a reset "
-        "starts again): a move past it, or a duration with a number of more than "
-        f"{MAX_DURATION_DIGITS} digits, is a 400 naming the limit.",
+        "starts again).",
         body=ref("ClockMove"),
         replies=(
             json_reply(200, "What the move did.", ref("ClockMoved")),
             BAD_REQUEST,
             CROSS_SITE,
+            json_reply(
+                409,
+                "A move the clock cannot make from where it stands: not later than it, or past its "
+                "horizon. The message names the limit.",
+                ref("Error"),
+            ),
             TOO_LARGE,
         ),
     ),

@@ -185,8 +185,8 @@ class ControlPlane:
     def _change(self, kind: str, args: Args) -> web.Response:
         try:
             change, result = self.timeline.submit(kind, args)
-        except ChangeError as exc:
-            return plain_error(400, str(exc))
+        except ChangeError as exc:  # a move the clock cannot make where it stands: 409
+            return plain_error(exc.status(400, 409), str(exc))
         return json_response(orjson.dumps({"seq": change.seq, "kind": kind, **result}))
 
     async def requests(self, request: web.Request) -> web.Response:

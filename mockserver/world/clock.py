@@ -17,6 +17,10 @@ EARLIEST = calendar.timegm((1, 1, 1, 0, 0, 0))
 LATEST = calendar.timegm((9999, 12, 31, 23, 59, 59))
 
 
+class OutOfRange(ValueError):
+    """A well-formed time, or move, that falls outside the years 0001 to 9999."""
+
+
 class Instant(NamedTuple):
     """A parsed client timestamp: whole seconds, and whether a non-zero fraction was cut off."""
 
@@ -53,7 +57,7 @@ def parse_timestamp(text: str) -> Instant:
         parsed = parsed.replace(tzinfo=UTC)
     seconds = int(parsed.timestamp())
     if not EARLIEST <= seconds <= LATEST:  # an offset can carry year 1 or 9999 past the range
-        raise ValueError(f"{text!r} lies outside the years 0001 to 9999 in UTC")
+        raise OutOfRange(f"{text!r} lies outside the years 0001 to 9999 in UTC")
     return Instant(seconds, fraction.strip(".0") != "")
 
 
@@ -162,7 +166,7 @@ def add_duration(ts: int, text: str) -> int:
     index = moment.year * 12 + moment.month - 1 + years * 12 + months
     year, month = divmod(index, 12)
     if year > 9999:
-        raise ValueError(f"{shown(text)} moves the clock past the year 9999")
+        raise OutOfRange(f"{shown(text)} moves the clock past the year 9999")
     day = min(moment.day, calendar.monthrange(year, month + 1)[1])
     stepped = calendar.timegm((year, month + 1, day, moment.hour, moment.minute, moment.second))
     return stepped + (((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds

@@ -42,6 +42,8 @@ async def clock(client) -> dict:
         ({"advance": "P1000Y"}, "past its horizon 2031-11-15T12:00:00Z (5 years after"),
         ({"advance": "P6000Y"}, "past its horizon"),
         ({"to": "9999-12-31T23:59:59Z"}, "past its horizon 2031-11-15T12:00:00Z"),
+        ({"to": "9999-12-31T23:59:59-01:00"}, "lies outside the years 0001 to 9999"),
+        ({"to": "2020-01-01T00:00:00Z"}, "the clock only moves forward"),
         ({"advance": f"P{MANY_DIGITS}D"}, "has a number of more than 9 digits"),
     ],
 )
@@ -49,7 +51,7 @@ async def test_a_clock_move_past_the_horizon_is_refused_at_once(client, move, sa
     started = time.perf_counter()
     response = await post_json(client, "/_mock/clock", move)
     assert time.perf_counter() - started < 0.5
-    assert response.status == 400
+    assert response.status == (400 if "digits" in says else 409)  # 409: well-formed, not from here
     message = (await response.json())["message"]
     assert says in message and len(message) < 400
     assert await clock(client) == {"now": "2026-11-15T12:00:00Z", "seq": 0}
