@@ -321,3 +321,12 @@ async def test_a_bodyless_reset_works_but_a_null_body_is_no_object(client) -> No
     assert (await client.post("/_mock/reset")).status == 200
     refused = await client.post("/_mock/reset", data=b"null", headers=JSON)
     assert refused.status == 400 and "must be a JSON object" in (await refused.json())["message"]
+
+
+@pytest.mark.parametrize(
+    "subscription",
+    ["0c491c76-0000-4000-8000-0000000000-00", "{0c491c7600004000800000000000000}", "urn:0c491c76"],
+)
+async def test_a_subscription_id_is_a_sub_id_or_a_uuid_as_the_document_says(client, subscription) -> None:
+    response = await client.get("/api/v1/invoices", params={"subscription_id": subscription}, headers=AUTH)
+    assert response.status == 400 and "invalid SubscriptionId" in await response.text()
