@@ -29,7 +29,8 @@ from mockserver.shell.openapi import (
 )
 from mockserver.shell.openapi import document as build_document
 from mockserver.world.clock import DOCUMENTED_DURATION, HORIZON_YEARS
-from mockserver.world.faults import MAX_DELAY_MS, catalog
+from mockserver.world.faults import MAX_DELAY_MS, catalog, methods_of
+from mockserver.world.glob import GLOB_PATTERN
 from mockserver.world.lifecycle import COUNTS
 
 APIS = ("metronome", "meteroid", "control")  # the documents served, by name
@@ -49,16 +50,26 @@ def _spellings(api: str | None = None) -> list[str]:
     return sorted({spelling for name in names for spelling in (name, name.partition(".")[2])})
 
 
-def _methods(api: str | None = None) -> list[str]:
-    """The methods a rule may name (of `api`, or of any): HEAD too, as GET routes serve it."""
-    return sorted(
-        {"HEAD", *(m for known, ops in catalog().items() if api in (None, known) for m in ops.values())}
+def _methods(api: str | None = None, operation: str | None = None) -> list[str]:
+    """The methods a rule may name (with `api`, `operation`, or any)."""
+    return methods_of(
+        method
+        for known, ops in catalog().items()
+        if api in (None, known)
+        for name, method in ops.items()
+        if operation in (None, name, name.partition(".")[2])
     )
+
+
+def _given(values: dict[str, str | None]) -> Schema:
+    """A condition: these keys given with these values (None: not asked)."""
+    given = {key: value for key, value in values.items() if value is not None}
+    return {"properties": {key: {"const": value} for key, value in given.items()}, "required": list(given)}
 
 
 PATH_GLOB: Schema = {
     **STRING,
-    "pattern": "^/",
+    "pattern": GLOB_PATTERN,
     "description": "A glob: `*` one segment, `**` any, `?`, `[...]`.",
 }
 TEXT: Schema = {**STRING, "minLength": 1}
@@ -75,12 +86,24 @@ RULE_OPTIONAL: dict[str, Schema] = {
             "query": {**STRING_MAP, "description": "Parameters the request must carry, a subset."},
             "token": TEXT,
         },
-        allOf=[  # with an `api`, an operation and a method of that API
-            {
-                "if": {"properties": {"api": {"const": api}}, "required": ["api"]},
-                "then": {"properties": {"operation": enum(_spellings(api)), "method": enum(_methods(api))}},
-            }
-            for api in catalog()
+        allOf=[  # with an `api`, an operation and a method of that API; with an operation, its method
+            *(
+                {
+                    "if": _given({"api": api}),
+                    "then": {
+                        "properties": {"operation": enum(_spellings(api)), "method": enum(_methods(api))}
+                    },
+                }
+                for api in catalog()
+            ),
+            *(
+                {
+                    "if": _given({"api": api, "operation": name}),
+                    "then": {"properties": {"method": enum(_methods(api, name))}},
+                }
+                for api in (None, *catalog())
+                for name in _spellings(api)
+            ),
         ],
     ),
     "times": {**INTEGER, "minimum": 1, "description": "Answer this many requests, then no more."},

@@ -9,7 +9,7 @@ drawing, answering) is the control plane's (`mockserver.control.faults`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -81,9 +81,16 @@ def catalog() -> dict[str, dict[str, str]]:
     }
 
 
+def methods_of(methods: Iterable[str]) -> list[str]:
+    """The methods requests to routes of `methods` come with: HEAD too, as GET routes serve it."""
+    named = set(methods)
+    return sorted(named | {"HEAD"} if "GET" in named else named)
+
+
 def _known(texts: Mapping[str, str], where: str) -> None:
-    """A rule's `api`, `operation` and `method` name what exists (a rule that can never match
-    would let a test pass for the wrong reason); RuleError listing what is allowed."""
+    """A rule's `api`, `operation` and `method` name what exists, and together (a rule that
+    can never match would let a test pass for the wrong reason); RuleError listing what is
+    allowed."""
     apis = catalog()
     api = texts.get("api")
     if api is not None and api not in apis:
@@ -91,16 +98,19 @@ def _known(texts: Mapping[str, str], where: str) -> None:
     operations = {
         name: method for known, ops in apis.items() if api in (None, known) for name, method in ops.items()
     }
-    methods = sorted({*operations.values(), "HEAD"})
+    operation = texts.get("operation")
+    if operation is not None:
+        named = {name: m for name, m in operations.items() if operation in (name, name.partition(".")[2])}
+        if not named:
+            raise RuleError(
+                _join(where, "operation"),
+                f"expected one of {', '.join(operations)} (or the part after the dot), got {operation!r}",
+            )
+        operations = named
+    methods = methods_of(operations.values())
     method = texts.get("method")
     if method is not None and method not in methods:  # methods are case-sensitive
         raise RuleError(_join(where, "method"), f"expected one of {', '.join(methods)}, got {method!r}")
-    operation = texts.get("operation")
-    if operation is not None and not any(operation in (name, name.partition(".")[2]) for name in operations):
-        raise RuleError(
-            _join(where, "operation"),
-            f"expected one of {', '.join(operations)} (or the part after the dot), got {operation!r}",
-        )
 
 
 def _join(path: str, key: str) -> str:

@@ -11,6 +11,9 @@ import re
 from functools import lru_cache
 
 _TOKEN = re.compile(r"\*\*|\*|\?|\[[^\]/]*\]|\[|[^*?\[]")
+# What a glob may be, as the control plane's document gives it: from `/`, every `[` opening a
+# class that closes before any `/` and holds something (`[!` something, if negated).
+GLOB_PATTERN = r"^/(?:[^\[]|\[(?:![^\]/]+|[^!\]/][^\]/]*)\])*$"
 ANY = "**"  # any run of characters, `/` included
 SEGMENT = "*"  # any run of characters within one segment
 
@@ -43,15 +46,25 @@ def _steps(pattern: str) -> list[str | re.Pattern[str]]:
 
 
 def _class(token: str, pattern: str) -> re.Pattern[str]:
-    """`[abc]`, `[a-z]` or `[!abc]` as a one-character pattern."""
+    """`[abc]`, `[a-z]` or `[!abc]` as a one-character pattern; every character stands for
+    itself (`^`, `\\` too), and a range from high to low holds nothing."""
     negated = token[1:2] == "!"
     body = token[2:-1] if negated else token[1:-1]
     if not body:
         raise GlobError(f"empty '[]' in the path glob {pattern!r}")
-    try:
-        return re.compile("[" + ("^" if negated else "") + body.replace("\\", "\\\\") + "]")
-    except re.error as exc:
-        raise GlobError(f"malformed path glob {pattern!r}: {exc}") from None
+    parts, index = [], 0
+    while index < len(body):
+        if body[index + 1 : index + 2] == "-" and index + 2 < len(body):
+            low, high = body[index], body[index + 2]
+            if low <= high:
+                parts.append(f"{re.escape(low)}-{re.escape(high)}")
+            index += 3
+        else:
+            parts.append(re.escape(body[index]))
+            index += 1
+    if not parts:  # only empty ranges
+        return re.compile(r"(?s:.)" if negated else r"(?!)")
+    return re.compile("[" + ("^" if negated else "") + "".join(parts) + "]")
 
 
 class Glob:

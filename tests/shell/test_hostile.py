@@ -114,6 +114,8 @@ async def test_a_glob_of_many_stars_matches_a_long_path_at_once(client) -> None:
         ("/v?/c*s", "/v/1/customers", False),
         ("/[av][p1]*/**", "/api/v1/invoices", True),
         ("/[!a]*", "/api", False),
+        ("/[^a]", "/b", False),  # `^` is itself in a class; `!` negates
+        ("/[z-a]", "/z", False),  # a range from high to low holds nothing
         ("/*x*x*x*x*x*x*x*x*x*y", "/" + "x" * 8000, False),
     ],
 )
@@ -133,6 +135,11 @@ def test_globs_match_as_documented(pattern, path, matches) -> None:
             "match.method: expected one of DELETE, GET, HEAD, PATCH, POST, PUT, got 'FETCH'",
         ),
         ({"method": "get"}, "match.method: expected one of DELETE, GET, HEAD, PATCH, POST, PUT, got 'get'"),
+        (
+            {"operation": "listInvoices", "method": "POST"},
+            "match.method: expected one of GET, HEAD, got 'POST'",
+        ),
+        ({"api": "metronome", "method": "PUT"}, "match.method: expected one of GET, HEAD, POST, got 'PUT'"),
     ],
 )
 async def test_a_rule_that_could_never_match_is_refused_listing_what_exists(client, match, named) -> None:
