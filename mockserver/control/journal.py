@@ -30,10 +30,12 @@ from yarl import URL
 from mockserver.shell.accesslog import sent_message
 from mockserver.shell.bearer import bearer_token
 from mockserver.world.faults import glob
+from mockserver.world.glob import Glob
 
 DEFAULT_SIZE = 10_000
 DEFAULT_LIMIT = 100
 UNRECORDED = ("Mockserver-Journal", "off")  # the header, and its value, of a request kept out
+MAX_INTEGER = 2**63 - 1  # what the journal's integer filters (`since`, `limit`) may be, at most
 
 # seq, wall-clock start, seconds taken, method, raw target, api, operation, status (None: dropped),
 # the error response (4xx/5xx only), token fingerprint, fault effect
@@ -166,13 +168,13 @@ def _pairs(query: MultiDict[str]) -> dict[str, str | list[str]]:
     return pairs
 
 
-def _matches(document: dict[str, Any], query: Query, pattern: Any) -> bool:
+def _matches(document: dict[str, Any], query: Query, pattern: Glob | None) -> bool:
     operation = document["operation"] or ""
     return (
         (query.api is None or document["api"] == query.api)
         and (query.operation is None or query.operation in (operation, operation.partition(".")[2]))
         and (query.method is None or document["method"] == query.method.upper())
-        and (pattern is None or pattern.match(document["path"]) is not None)
+        and (pattern is None or pattern.match(document["path"]))
         and (query.status is None or document["status"] == query.status)
     )
 

@@ -7,7 +7,7 @@ under the same id. No token is needed; errors are `{"message": ...}`.
 
 from __future__ import annotations
 
-from mockserver.control.journal import DEFAULT_LIMIT
+from mockserver.control.journal import DEFAULT_LIMIT, MAX_INTEGER
 from mockserver.generation.fixture import DIALECTS, ISOLATIONS, STATUSES
 from mockserver.inspector import ASSETS
 from mockserver.shell.openapi import (
@@ -28,8 +28,9 @@ from mockserver.shell.openapi import (
     ref,
 )
 from mockserver.shell.openapi import document as build_document
-from mockserver.world.clock import DURATION_PATTERN
-from mockserver.world.faults import MAX_DELAY_MS
+from mockserver.world.clock import DOCUMENTED_DURATION, HORIZON_YEARS
+from mockserver.world.faults import MAX_DELAY_MS, catalog, methods_of
+from mockserver.world.glob import GLOB_PATTERN
 from mockserver.world.lifecycle import COUNTS
 
 APIS = ("metronome", "meteroid", "control")  # the documents served, by name
@@ -42,18 +43,68 @@ DATETIME: Schema = {
 SEQ: Schema = {"type": "integer", "minimum": 0, "description": "Changes applied since the fixture's world."}
 COUNT: Schema = {"type": "integer", "minimum": 0}
 
+
+def _spellings(api: str | None = None) -> list[str]:
+    """The operations a rule may name (of `api`, or of any), each with and without its API."""
+    names = {name for known, ops in catalog().items() if api in (None, known) for name in ops}
+    return sorted({spelling for name in names for spelling in (name, name.partition(".")[2])})
+
+
+def _methods(api: str | None = None, operation: str | None = None) -> list[str]:
+    """The methods a rule may name (with `api`, `operation`, or any)."""
+    return methods_of(
+        method
+        for known, ops in catalog().items()
+        if api in (None, known)
+        for name, method in ops.items()
+        if operation in (None, name, name.partition(".")[2])
+    )
+
+
+def _given(values: dict[str, str | None]) -> Schema:
+    """A condition: these keys given with these values (None: not asked)."""
+    given = {key: value for key, value in values.items() if value is not None}
+    return {"properties": {key: {"const": value} for key, value in given.items()}, "required": list(given)}
+
+
+PATH_GLOB: Schema = {
+    **STRING,
+    "pattern": GLOB_PATTERN,
+    "description": "A glob: `*` one segment, `**` any, `?`, `[...]`.",
+}
+TEXT: Schema = {**STRING, "minLength": 1}
+
 # What a fault rule may say beside `respond`: written once, listed and sent alike.
 RULE_OPTIONAL: dict[str, Schema] = {
     "match": closed(
         {},
         {
-            "api": STRING,
-            "operation": {**STRING, "description": "`metronome.listInvoices` or `listInvoices`."},
-            "method": STRING,
-            "path": {**STRING, "description": "A glob: `*` one segment, `**` any, `?`, `[...]`."},
+            "api": enum(list(catalog())),
+            "operation": enum(_spellings(), description="`metronome.listInvoices` or `listInvoices`."),
+            "method": enum(_methods()),
+            "path": PATH_GLOB,
             "query": {**STRING_MAP, "description": "Parameters the request must carry, a subset."},
-            "token": STRING,
+            "token": TEXT,
         },
+        allOf=[  # with an `api`, an operation and a method of that API; with an operation, its method
+            *(
+                {
+                    "if": _given({"api": api}),
+                    "then": {
+                        "properties": {"operation": enum(_spellings(api)), "method": enum(_methods(api))}
+                    },
+                }
+                for api in catalog()
+            ),
+            *(
+                {
+                    "if": _given({"api": api, "operation": name}),
+                    "then": {"properties": {"method": enum(_methods(api, name))}},
+                }
+                for api in (None, *catalog())
+                for name in _spellings(api)
+            ),
+        ],
     ),
     "times": {**INTEGER, "minimum": 1, "description": "Answer this many requests, then no more."},
     "after": {**INTEGER, "minimum": 0, "description": "Let this many fitting requests through first."},
@@ -102,7 +153,7 @@ SCHEMAS: dict[str, Schema] = {
                 {
                     "advance": {
                         "type": "string",
-                        "pattern": DURATION_PATTERN,
+                        "pattern": DOCUMENTED_DURATION,
                         "examples": ["P1M", "P7D", "PT1H"],
                     }
                 },
@@ -164,6 +215,9 @@ SCHEMAS: dict[str, Schema] = {
             "drop": {**BOOLEAN, "description": "Close the connection without an answer."},
         },
         description="A status, drop, or a delay (then the route answers).",
+        anyOf=[{"required": [key]} for key in ("status", "drop", "delay_ms", "jitter_ms")],
+        dependentRequired={"headers": ["status"], "body": ["status"]},
+        **{"not": {"required": ["drop", "status"], "properties": {"drop": {"const": True}}}},  # no status
     ),
     "Faults": closed(
         {
@@ -189,6 +243,12 @@ SCHEMAS: dict[str, Schema] = {
 BAD_REQUEST = json_reply(400, "The body is not what the change takes; the message says why.", ref("Error"))
 TOO_LARGE = json_reply(413, "The body is larger than a control request ever is.", ref("Error"))
 NOT_FOUND = json_reply(404, "No such file.", ref("Error"))
+CROSS_SITE = json_reply(
+    403,
+    "A page of another site could have sent it: an Origin other than the server's, or a body of "
+    "type text/plain, form or multipart. Scripts send no Origin; the inspector its own.",
+    ref("Error"),
+)
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -211,9 +271,22 @@ OPERATIONS: tuple[Operation, ...] = (
         "/_mock/clock",
         "Move the billing clock forward",
         "Period ends met on the way finalize their drafts and open the next periods; processing "
-        "payments settle; drafts show their spend at the new time. The change is logged.",
+        "payments settle; drafts show their spend at the new time. The change is logged. The "
+        f"clock goes at most {HORIZON_YEARS} years past the fixture's `now` (its horizon; a reset "
+        "starts again).",
         body=ref("ClockMove"),
-        replies=(json_reply(200, "What the move did.", ref("ClockMoved")), BAD_REQUEST, TOO_LARGE),
+        replies=(
+            json_reply(200, "What the move did.", ref("ClockMoved")),
+            BAD_REQUEST,
+            CROSS_SITE,
+            json_reply(
+                409,
+                "A move the clock cannot make from where it stands: not later than it, or past its "
+                "horizon. The message names the limit.",
+                ref("Error"),
+            ),
+            TOO_LARGE,
+        ),
     ),
     Operation(
         "reset",
@@ -226,6 +299,7 @@ OPERATIONS: tuple[Operation, ...] = (
         replies=(
             json_reply(200, "The world is the fixture's again.", ref("WasReset")),
             BAD_REQUEST,
+            CROSS_SITE,
             TOO_LARGE,
         ),
     ),
@@ -246,12 +320,20 @@ OPERATIONS: tuple[Operation, ...] = (
         "oldest first. Each worker of `--workers N` keeps its own journal.",
         params=(
             Param("api", enum(APIS[:2]), "Only this API's requests."),
-            Param("operation", STRING, "Only this operation's (`metronome.listInvoices` or `listInvoices`)."),
-            Param("method", STRING, "Only this method's."),
-            Param("path", STRING, "Only paths this glob matches."),
+            Param("operation", TEXT, "Only this operation's (`metronome.listInvoices` or `listInvoices`)."),
+            Param("method", TEXT, "Only this method's."),
+            Param("path", PATH_GLOB, "Only paths this glob matches."),
             Param("status", {**INTEGER, "minimum": 100, "maximum": 599}, "Only those answered with it."),
-            Param("since", {**INTEGER, "minimum": 0}, "Only those after this sequence number."),
-            Param("limit", {**INTEGER, "minimum": 1, "default": DEFAULT_LIMIT}, "At most this many."),
+            Param(
+                "since",
+                {**INTEGER, "minimum": 0, "maximum": MAX_INTEGER},
+                "Only those after this sequence number.",
+            ),
+            Param(
+                "limit",
+                {**INTEGER, "minimum": 1, "maximum": MAX_INTEGER, "default": DEFAULT_LIMIT},
+                "At most this many.",
+            ),
         ),
         replies=(json_reply(200, "The requests.", ref("Requests")), BAD_REQUEST),
     ),
@@ -260,7 +342,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "DELETE",
         "/_mock/requests",
         "Empty the request journal",
-        replies=(json_reply(200, "How many entries were dropped.", ref("Cleared")),),
+        replies=(json_reply(200, "How many entries were dropped.", ref("Cleared")), CROSS_SITE),
     ),
     Operation(
         "listFaults",
@@ -277,7 +359,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "A rule or a list of rules, tried in order after those already there. Logged as a change, "
         "so every worker applies them; a reset brings back the fixture's rules.",
         body={"anyOf": [ref("FaultRule"), array(ref("FaultRule"))]},
-        replies=(json_reply(200, "The rules were added.", ref("FaultsChanged")), BAD_REQUEST, TOO_LARGE),
+        replies=(
+            json_reply(200, "The rules were added.", ref("FaultsChanged")),
+            BAD_REQUEST,
+            CROSS_SITE,
+            TOO_LARGE,
+        ),
     ),
     Operation(
         "clearFaults",
@@ -285,7 +372,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/_mock/faults",
         "Remove every fault rule, the fixture's too",
         "Logged as a change.",
-        replies=(json_reply(200, "No rule is left.", ref("FaultsChanged")),),
+        replies=(json_reply(200, "No rule is left.", ref("FaultsChanged")), CROSS_SITE),
     ),
     Operation(
         "getDocument",

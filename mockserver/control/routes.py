@@ -7,6 +7,7 @@ needed; errors are `{"message": ...}` naming what was wrong. The routes are the 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ from aiohttp import web
 
 from mockserver import inspector
 from mockserver.control import openapi
-from mockserver.control.journal import DEFAULT_LIMIT, Query
+from mockserver.control.journal import DEFAULT_LIMIT, MAX_INTEGER, Query
 from mockserver.generation.fixture import DIALECTS, STATUSES
 from mockserver.shell import body
 from mockserver.shell import openapi as shell_openapi
@@ -26,6 +27,7 @@ from mockserver.world.changes import Args, ChangeError
 from mockserver.world.faults import RuleError
 
 MAX_BODY = 64 * 1024  # bytes: a control request is a few dozen
+_INTEGER = re.compile(r"-?[0-9]{1,19}")  # `int` also takes `1_0`, ` 1`, other scripts' digits
 
 
 class BadRequest(Exception):
@@ -49,28 +51,26 @@ async def read_json(request: web.Request) -> Any:
 
 
 async def read_object(request: web.Request, empty_ok: bool = False) -> dict[str, Any]:
-    """The request's JSON object body; BadRequest naming what is wrong with it."""
-    value = await read_json(request)
-    if value is None and empty_ok:
+    """The request's JSON object body (`{}` for none when `empty_ok`; a JSON `null` is no
+    object); BadRequest naming what is wrong with it."""
+    if empty_ok and not request.body_exists:
         return {}
+    value = await read_json(request)
     if not isinstance(value, dict):
         raise BadRequest("the body must be a JSON object")
     return value
 
 
-def _integer(request: web.Request, name: str, low: int, high: int | None = None) -> int | None:
+def _integer(request: web.Request, name: str, low: int, high: int = MAX_INTEGER) -> int | None:
     """An integer query parameter within bounds, or None if absent; BadRequest naming it."""
     text = request.query.get(name)
     if text is None:
         return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise BadRequest(f"{name}: expected an integer, got {text!r}") from None
-    if value < low or (high is not None and value > high):
-        raise BadRequest(
-            f"{name}: expected an integer from {low}{f' to {high}' if high else ''}, got {value}"
-        )
+    if not _INTEGER.fullmatch(text):
+        raise BadRequest(f"{name}: expected an integer, got {clock.shown(text)}")
+    value = int(text)
+    if not low <= value <= high:
+        raise BadRequest(f"{name}: expected an integer from {low} to {high}, got {value}")
     return value
 
 
@@ -80,6 +80,9 @@ def journal_query(request: web.Request, size: int) -> Query:
     if "api" in query and query["api"] not in openapi.APIS[:2]:
         raise BadRequest(f"api: expected one of {', '.join(openapi.APIS[:2])}, got {query['api']!r}")
     limit = _integer(request, "limit", 1)
+    for name in ("operation", "method", "path"):
+        if query.get(name) == "":
+            raise BadRequest(f"{name}: expected a non-empty value; leave it out to take any")
     return Query(
         api=query.get("api"),
         operation=query.get("operation"),
@@ -185,8 +188,8 @@ class ControlPlane:
     def _change(self, kind: str, args: Args) -> web.Response:
         try:
             change, result = self.timeline.submit(kind, args)
-        except ChangeError as exc:
-            return plain_error(400, str(exc))
+        except ChangeError as exc:  # a move the clock cannot make where it stands: 409
+            return plain_error(exc.status(400, 409), str(exc))
         return json_response(orjson.dumps({"seq": change.seq, "kind": kind, **result}))
 
     async def requests(self, request: web.Request) -> web.Response:

@@ -64,11 +64,12 @@ _PRICE_KEYS = "'price' (per unit, in major units) or 'prices' (per currency)"
 
 
 class FixtureError(Exception):
-    """A fixture that cannot be served, with where and why."""
+    """A fixture that cannot be served, with where (file, line when known, field) and why, in
+    one line: `world.yaml:3: now: ...`."""
 
-    def __init__(self, source: str, path: str, message: str) -> None:
-        self.source, self.path, self.message = source, path, message
-        where = f"{source}: {path}" if path else source
+    def __init__(self, source: str, path: str, message: str, line: int | None = None) -> None:
+        self.source, self.path, self.message, self.line = source, path, message, line
+        where = source + (f":{line}" if line else "") + (f": {path}" if path else "")
         super().__init__(f"{where}: {message}")
 
 
@@ -266,6 +267,11 @@ class Fixture:
     faults: tuple[Rule, ...] = ()
     metrics: tuple[MetricSpec, ...] = ()
     text_digest: str = ""
+    raw: Any = field(default=None, repr=False, compare=False)  # the YAML read, to find lines in
+
+    def error(self, path: str, message: str) -> FixtureError:
+        """A mistake found past validation (a pinned invoice's dates), at its line in the file."""
+        return FixtureError(self.source, path, message, _line(self.raw, path))
 
 
 # --- YAML: strict about duplicates, and only true/false are booleans ---------------------------
@@ -275,20 +281,64 @@ class _StrictLoader(yaml.SafeLoader):
     pass
 
 
+class _Located(dict):
+    """A YAML mapping that keeps the line of each of its keys, for errors to point at."""
+
+    lines: dict[Any, int]
+
+
+class _LocatedList(list):
+    """A YAML sequence that keeps the line of each of its items."""
+
+    lines: list[int]
+
+
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
-    seen: dict[Any, Any] = {}
+    seen = _Located()
+    seen.lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
         if key in seen:
-            line = key_node.start_mark.line + 1
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (line {line})")
         seen[key] = loader.construct_object(value_node, deep=True)
+        seen.lines[key] = line
     return seen
 
 
+def _construct_sequence(loader: _StrictLoader, node: yaml.SequenceNode) -> list:
+    items = _LocatedList(loader.construct_object(child, deep=True) for child in node.value)
+    items.lines = [child.start_mark.line + 1 for child in node.value]
+    return items
+
+
+_STEP = re.compile(r"\[(\d+)\]|([^.\[]+)")
+
+
+def _line(root: Any, path: str) -> int | None:
+    """The line of the deepest key or item along `path` (`customers[2].name`) in the YAML."""
+    node, line = root, None
+    for index, key in _STEP.findall(path):
+        if index and isinstance(node, _LocatedList) and int(index) < len(node):
+            line, node = node.lines[int(index)], node[int(index)]
+            continue
+        found = [name for name in node if str(name) == key] if isinstance(node, _Located) else []
+        if not found:
+            break
+        line, node = node.lines[found[0]], node[found[0]]
+    return line
+
+
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+# Times stay text, read by the validator: YAML's own reading of `2026-02-30` fails with
+# Python's words and no field; booleans are only true and false.
 _StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [
+        (tag, rx)
+        for tag, rx in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _StrictLoader.add_implicit_resolver(
@@ -339,9 +389,10 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
 class _Validator:
     def __init__(self, source: str) -> None:
         self.source = source
+        self.root: Any = None  # the YAML read, whose keys know their lines
 
     def fail(self, path: str, message: str) -> FixtureError:
-        return FixtureError(self.source, path, message)
+        return FixtureError(self.source, path, message, _line(self.root, path))
 
     # scalars
 
@@ -398,8 +449,8 @@ class _Validator:
         if isinstance(value, str):
             try:
                 return clock.parse_timestamp(value).floor
-            except ValueError:
-                pass
+            except ValueError as exc:
+                raise self.fail(path, f"expected an RFC 3339 timestamp or a date: {exc}") from None
         raise self.fail(path, f"expected an RFC 3339 timestamp or a date, got {value!r}")
 
     def decimal(self, value: Any, path: str) -> str:
@@ -446,6 +497,7 @@ class _Validator:
     # structure
 
     def fixture(self, raw: Any, text: str) -> Fixture:
+        self.root = raw
         top = self.mapping(
             raw,
             "",
@@ -511,7 +563,7 @@ class _Validator:
         customers = self.attach_top_invoices(customers, top_invoices)
         self.check_unique_customers(customers)
         self.check_contract_metrics(customers, kwargs["metrics"])
-        return Fixture(customers=tuple(customers), **kwargs)
+        return Fixture(customers=tuple(customers), raw=raw, **kwargs)
 
     def profile(
         self, raw: Any, path: str, base: Profile, top_level: bool = False
@@ -921,7 +973,8 @@ def _kind(value: Any) -> str:
         list: "a list",
         dict: "a mapping",
     }
-    return names.get(type(value), type(value).__name__)
+    kind = next((kind for kind in type(value).__mro__ if kind in names), type(value))
+    return names.get(kind, kind.__name__)
 
 
 def _digest(text: str) -> str:

@@ -429,8 +429,7 @@ class _InvoiceHistory:
         coupons = spec.coupons or 0
         credits = spec.credits or 0
         if credits + coupons > subtotal + tax:
-            raise FixtureError(
-                gen.fixture.source,
+            raise gen.fixture.error(
                 spec.path,
                 f"credits ({credits}) plus coupons ({coupons}) exceed subtotal plus tax ({subtotal + tax})",
             )
@@ -461,7 +460,7 @@ class _InvoiceHistory:
 
     def check_pinned(self, spec: InvoiceSpec, status: str, start: int, end: int, issued: int) -> None:
         def fail(key: str, message: str) -> FixtureError:
-            return FixtureError(self.gen.fixture.source, f"{spec.path}.{key}", message)
+            return self.gen.fixture.error(f"{spec.path}.{key}", message)
 
         if start > self.now:
             raise fail("period_start", "a billing period cannot start after 'now'")

@@ -17,13 +17,18 @@ from multidict import MultiMapping
 
 from mockserver.meteroid.dialect import DIALECTS, Dialect
 from mockserver.meteroid.errors import ApiError, QueryStringError, QueryValidationError
-from mockserver.shell.openapi import BOOLEAN, STRING, UUID, Param, array, enum, names
+from mockserver.shell.openapi import BOOLEAN, STRING, Param, array, enum, names
 from mockserver.world.ids import from_base62_id
 
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 100
 _U32_MAX = 2**32 - 1
 _UNSIGNED = re.compile(r"\+?[0-9]+")
+_HYPHENATED = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+# A UUID as upstream's parser takes one: hyphenated, simple, braced or a URN (`uuid.UUID` would
+# take more: hyphens anywhere). The document gives the same pattern.
+UUID_FORMS = rf"^(?:{_HYPHENATED}|[0-9a-fA-F]{{32}}|\{{{_HYPHENATED}\}}|urn:uuid:{_HYPHENATED})$"
+_UUID_FORMS = re.compile(UUID_FORMS)
 
 # order_by column -> the query engine's order key
 INVOICE_ORDER = {
@@ -73,8 +78,8 @@ INVOICE_LIST_QUERY = (
     Param("customer_id", STRING, "A `cus_` id or the customer's alias; an unknown one matches nothing."),
     Param(
         "subscription_id",
-        {"anyOf": [{**STRING, "pattern": "^sub_[0-9A-Za-z]{1,22}$"}, UUID]},
-        "A `sub_` id or the subscription's UUID.",
+        {"anyOf": [{**STRING, "pattern": "^sub_[0-9A-Za-z]{1,22}$"}, {**STRING, "pattern": UUID_FORMS}]},
+        "A `sub_` id or the subscription's UUID (hyphenated, simple, braced or `urn:uuid:`).",
     ),
     _order_by(INVOICE_ORDER),
 )
@@ -181,11 +186,8 @@ def subscription_uuid(text: str) -> str:
         decoded = from_base62_id("sub_", text)
         if decoded is not None:
             return decoded
-    else:
-        try:
-            return str(uuid.UUID(text))
-        except ValueError:
-            pass
+    elif _UUID_FORMS.match(text):
+        return str(uuid.UUID(text))
     raise QueryStringError(f"invalid SubscriptionId `{text}`: expected sub_ followed by base62, or a UUID")
 
 

@@ -210,13 +210,19 @@ SCHEMAS: dict[str, Schema] = {
             ),
             "skip_zero_qty_line_items": {**BOOLEAN, "default": False},
         },
+        allOf=[
+            {
+                "if": {"properties": {"mode": {"const": "merge"}}, "required": ["mode"]},
+                "then": {"properties": {"events": {"minItems": 1}}},
+            }
+        ],
     ),
     "IngestAliases": accepted({"ingest_aliases": array(TEXT, description="The customer's aliases, whole.")}),
     "CustomerCreate": accepted(
         {"name": {**TEXT, "description": f"Cut to {MAX_NAME} characters."}},
         {
             "ingest_aliases": array(TEXT),
-            "external_id": {**TEXT, "description": "Deprecated; an ingest alias too."},
+            "external_id": {**nullable(TEXT), "description": "Deprecated; an ingest alias too; null: none."},
             "custom_fields": STRING_MAP,
         },
     ),

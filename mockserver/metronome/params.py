@@ -129,7 +129,9 @@ def parse_limit(text: str | None) -> int:
     if text is None:
         return DEFAULT_LIMIT
     if not _LIMIT.fullmatch(text) or not MIN_LIMIT <= int(text) <= MAX_LIMIT:
-        raise bad_request(f"limit must be an integer from {MIN_LIMIT} to {MAX_LIMIT}, got {text!r}")
+        raise bad_request(
+            f"limit must be an integer from {MIN_LIMIT} to {MAX_LIMIT}, got {clock.shown(text)}"
+        )
     return int(text)
 
 

@@ -22,8 +22,9 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from mockserver.control.journal import DEFAULT_SIZE
-from mockserver.shell.bearer import bearer_token
+from mockserver.shell.bearer import bearer_token, readable
 from mockserver.shell.worlds import CONTROL, DEFAULT_LIMIT, Worlds
+from mockserver.world.clock import shown
 from mockserver.world.log import LogError, LogWriteError
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
@@ -92,6 +93,7 @@ CORS_HEADERS = (
     # browsers that read `*` literally.
     ("Access-Control-Expose-Headers", "Retry-After, retry-after-ms, Meteroid-Dialect, Allow, *"),
 )
+UNREADABLE = "the Authorization header is not valid UTF-8"
 # A JSON response's own headers, CORS included, built once: a response copies them in C.
 _JSON_HEADERS = CIMultiDict((("Content-Type", "application/json"), *CORS_HEADERS))
 
@@ -112,12 +114,39 @@ def plain_error(status: int, message: str) -> web.Response:
     return json_response(orjson.dumps({"message": message}), status)
 
 
-def _preflight(request: web.Request) -> web.Response:
+def _preflight(request: web.Request, admitted: bool) -> web.Response:
+    """A CORS preflight's answer: any origin may call the APIs and read the control plane;
+    writing to the control plane admits none (they are the developer's own)."""
+    if not admitted:
+        return web.Response(status=204)
     headers = CIMultiDict(CORS_HEADERS)
     requested = request.headers.get("Access-Control-Request-Headers")
     if requested:
         headers["Access-Control-Allow-Headers"] = requested
     return web.Response(status=204, headers=headers)
+
+
+# Body types a web page may send to any site without a preflight.
+SAFELISTED = frozenset(("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"))
+
+
+def cross_site(request: web.Request) -> str | None:
+    """Why a control-plane write may come from a page of another site (None: it cannot): an
+    Origin other than the server's own, or a body type any page may send. Scripts send no
+    Origin; the inspector sends its own."""
+    origin = request.headers.get("Origin")
+    own = request.host  # a proxy may end TLS in front: the scheme may differ, the host not
+    if origin is not None and origin.partition("://")[2] != own:
+        return (
+            f"a page of {shown(origin)} may not change this server ({own}): its control plane "
+            "takes no cross-site writes"
+        )
+    if "Content-Type" in request.headers and request.content_type in SAFELISTED:
+        return (
+            f"a body of type {request.content_type} may come from a page of any site, so the control "
+            "plane takes none; send application/json"
+        )
+    return None
 
 
 def authorized(header: str, accepted: frozenset[str]) -> bool:
@@ -159,16 +188,20 @@ class Shell:
         requests (the harness stays reachable). A request of any method but GET may change its
         world: a world still shared is copied first."""
         accepts, of = self.accepts, self.worlds.of
-        cors_marker = CORS_HEADERS[0][0]
         recorded = api != "control"
         faulted = facade is not None
         writes = method not in ("GET", "HEAD", "*")
+        guarded_plane = api == "control" and writes  # no web page of another site may call it
         # One world for every request: its handler is found once, here.
         fixed = None if self.worlds.isolated else self.worlds.base
         if handler is None and fixed is not None and operation is not None:
             handler = fixed.handlers[operation]
 
         async def guarded(request: web.Request) -> web.StreamResponse:
+            if not readable(request.headers.get("Authorization", "")):
+                return _with_cors(_error(facade, 401 if facade else 400, UNREADABLE))
+            if guarded_plane and (refusal := cross_site(request)) is not None:
+                return _without_cors(plain_error(403, refusal))
             started = time.time()
             served, fault = fixed, None
             try:
@@ -218,10 +251,10 @@ class Shell:
             finally:
                 if fixed is None and served is not None:
                     served.release()
-            headers = response.headers
-            if cors_marker not in headers:  # `json_response` answers carry them already
-                for name, value in CORS_HEADERS:
-                    headers.setdefault(name, value)
+            if guarded_plane:
+                _without_cors(response)
+            else:
+                _with_cors(response)
             if recorded and served is not None and served.journal is not None:
                 served.journal.record(request, api, operation, response, started, fault)
             return response
@@ -240,11 +273,28 @@ class Shell:
         guarded = self.guard(facade, api, None, handler=unmatched)
 
         async def answer(request: web.Request) -> web.StreamResponse:
-            if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-                return _preflight(request)
+            requested = request.headers.get("Access-Control-Request-Method")
+            if request.method == "OPTIONS" and requested is not None:
+                return _preflight(request, api != "control" or requested in ("GET", "HEAD"))
             return await guarded(request)
 
         return answer
+
+
+def _without_cors(response: web.StreamResponse) -> web.StreamResponse:
+    """The response readable by no other origin (`json_response` labels every answer)."""
+    for name, _ in CORS_HEADERS:
+        response.headers.popall(name, None)
+    return response
+
+
+def _with_cors(response: web.StreamResponse) -> web.StreamResponse:
+    """The response labelled for browsers (`json_response` answers carry the labels already)."""
+    headers = response.headers
+    if CORS_HEADERS[0][0] not in headers:
+        for name, value in CORS_HEADERS:
+            headers.setdefault(name, value)
+    return response
 
 
 def _error(facade: Facade | None, status: int, message: str) -> web.Response:

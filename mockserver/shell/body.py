@@ -7,13 +7,16 @@ from typing import Any, Literal
 import orjson
 from aiohttp import web
 
+from mockserver.world.depth import MAX_DEPTH, too_deep
+
 MAX_BODY = 512 * 1024  # bytes: a batch of 100 events is a few dozen kilobytes
 
-Problem = Literal["too_large", "content_type", "syntax"]
+Problem = Literal["too_large", "content_type", "syntax", "too_deep"]
 
 
 class BodyError(Exception):
-    """A body that cannot be taken: too large, not declared as JSON, or not JSON."""
+    """A body that cannot be taken: too large, not declared as JSON, not JSON, or nested
+    deeper than MAX_DEPTH."""
 
     def __init__(self, problem: Problem, detail: str) -> None:
         super().__init__(detail)
@@ -37,6 +40,9 @@ async def read_json(request: web.Request, limit: int = MAX_BODY) -> Any:
     if body is None or len(body) > limit:
         raise BodyError("too_large", f"the body is larger than {limit} bytes, the most accepted")
     try:
-        return orjson.loads(body)
+        value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BodyError("syntax", str(exc)) from None
+    if too_deep(value):
+        raise BodyError("too_deep", f"the body nests deeper than {MAX_DEPTH} levels, the most accepted")
+    return value

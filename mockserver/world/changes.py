@@ -54,7 +54,10 @@ def _only(args: Args, allowed: set[str], what: str) -> None:
 
 
 def _clock(world: World, args: Args) -> Args:
-    """`{"advance": "<ISO 8601 duration>"}` or `{"to": "<RFC 3339>"}` -> `{"to": <RFC 3339 Z>}`."""
+    """`{"advance": "<ISO 8601 duration>"}` or `{"to": "<RFC 3339>"}` -> `{"to": <RFC 3339 Z>}`.
+
+    A well-formed move the clock cannot make where it stands (not later, past the horizon) is
+    a `conflict` with the world, not a malformed request."""
     _only(args, {"advance", "to"}, "clock")
     if len(args) != 1:
         raise ChangeError(
@@ -65,15 +68,26 @@ def _clock(world: World, args: Args) -> Args:
         raise ChangeError(f"clock: {name} must be a string, got {orjson.dumps(value).decode()}")
     try:
         to = clock.add_duration(world.now, value) if name == "advance" else clock.parse_timestamp(value).floor
+    except clock.OutOfRange as exc:
+        raise ChangeError(f"clock: {name}: {exc}", "conflict") from None
     except (ValueError, OverflowError) as exc:
         raise ChangeError(f"clock: {name}: {exc}") from None
     if to <= world.now:
         raise ChangeError(
             f"clock: the clock only moves forward; it is {clock.format_z(world.now)} and "
-            f"{value!r} is not later"
+            f"{clock.shown(value)} is not later",
+            "conflict",
         )
     if to > clock.LATEST:
-        raise ChangeError(f"clock: {name}: {value!r} is past the year 9999")
+        raise ChangeError(f"clock: {name}: {clock.shown(value)} is past the year 9999", "conflict")
+    start = world.fixture.now
+    if to > (limit := clock.horizon(start)):
+        raise ChangeError(
+            f"clock: {name}: {clock.shown(value)} moves the clock to {clock.format_z(to)}, past its "
+            f"horizon {clock.format_z(limit)} ({clock.HORIZON_YEARS} years after the fixture's "
+            f"{clock.format_z(start)}); POST /_mock/reset starts again",
+            "conflict",
+        )
     return {"to": clock.format_z(to)}
 
 

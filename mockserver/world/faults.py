@@ -9,16 +9,18 @@ drawing, answering) is the control plane's (`mockserver.control.faults`).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+from mockserver.world.depth import MAX_DEPTH, too_deep
+from mockserver.world.glob import Glob, GlobError
 
 RULE_KEYS = ("match", "respond", "times", "after", "nth", "probability", "seed")
 MATCH_KEYS = ("api", "operation", "method", "path", "query", "token")
 RESPOND_KEYS = ("status", "headers", "body", "delay_ms", "jitter_ms", "seed", "drop")
 MAX_DELAY_MS = 60_000  # a delay longer than any client's timeout tests nothing more
-_GLOB_TOKEN = re.compile(r"\*\*|\*|\?|\[[^\]/]*\]|\[|[^*?\[]+")
 
 
 class RuleError(ValueError):
@@ -37,7 +39,7 @@ class Rule:
     api: str | None
     operation: str | None
     method: str | None
-    path: re.Pattern[str] | None
+    path: Glob | None
     query: tuple[tuple[str, str], ...]
     token: str | None
     status: int | None
@@ -55,49 +57,82 @@ class Rule:
     seed: int
 
 
-def glob(pattern: str, where: str) -> re.Pattern[str]:
-    """A path glob: `*` is one segment's worth, `**` any run of segments, `?` one character,
-    `[...]` a character class."""
+def glob(pattern: str, where: str) -> Glob:
+    """A path glob (see `Glob`), which starts with `/`; RuleError naming `where` if malformed."""
     if not pattern.startswith("/"):
         raise RuleError(where, f"a path glob starts with '/', got {pattern!r}")
-    parts = []
-    for token in _GLOB_TOKEN.findall(pattern):
-        if token == "**":
-            parts.append(".*")
-        elif token == "*":
-            parts.append("[^/]*")
-        elif token == "?":
-            parts.append("[^/]")
-        elif token == "[":
-            raise RuleError(where, f"unclosed '[' in the path glob {pattern!r}")
-        elif token.startswith("[") and len(token) > 2:
-            negated = token[1] == "!"
-            body = token[2:-1] if negated else token[1:-1]
-            parts.append("[" + ("^" if negated else "") + body.replace("\\", "\\\\") + "]")
-        elif token.startswith("["):
-            raise RuleError(where, f"empty '[]' in the path glob {pattern!r}")
-        else:
-            parts.append(re.escape(token))
     try:
-        return re.compile("".join(parts) + r"\Z")
-    except re.error as exc:
-        raise RuleError(where, f"malformed path glob {pattern!r}: {exc}") from None
+        return Glob(pattern)
+    except GlobError as exc:
+        raise RuleError(where, str(exc)) from None
+
+
+@cache
+def catalog() -> dict[str, dict[str, str]]:
+    """Each emulated API's operations, `<api>.<operationId>` -> its method: what a rule may name."""
+    # The facades describe their routes; imported late, as they read the fixture's module,
+    # which reads this one.
+    from mockserver.meteroid.openapi import operations as meteroid
+    from mockserver.metronome.openapi import operations as metronome
+
+    return {
+        api: {f"{api}.{op.id}": op.method for op in operations("")}
+        for api, operations in (("metronome", metronome), ("meteroid", meteroid))
+    }
+
+
+def methods_of(methods: Iterable[str]) -> list[str]:
+    """The methods requests to routes of `methods` come with: HEAD too, as GET routes serve it."""
+    named = set(methods)
+    return sorted(named | {"HEAD"} if "GET" in named else named)
+
+
+def _known(texts: Mapping[str, str], where: str) -> None:
+    """A rule's `api`, `operation` and `method` name what exists, and together (a rule that
+    can never match would let a test pass for the wrong reason); RuleError listing what is
+    allowed."""
+    apis = catalog()
+    api = texts.get("api")
+    if api is not None and api not in apis:
+        raise RuleError(_join(where, "api"), f"expected one of {', '.join(apis)}, got {api!r}")
+    operations = {
+        name: method for known, ops in apis.items() if api in (None, known) for name, method in ops.items()
+    }
+    operation = texts.get("operation")
+    if operation is not None:
+        named = {name: m for name, m in operations.items() if operation in (name, name.partition(".")[2])}
+        if not named:
+            raise RuleError(
+                _join(where, "operation"),
+                f"expected one of {', '.join(operations)} (or the part after the dot), got {operation!r}",
+            )
+        operations = named
+    methods = methods_of(operations.values())
+    method = texts.get("method")
+    if method is not None and method not in methods:  # methods are case-sensitive
+        raise RuleError(_join(where, "method"), f"expected one of {', '.join(methods)}, got {method!r}")
 
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _mapping(value: Any, path: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+def _mapping(value: Any, path: str, allowed: tuple[str, ...], nullable: str = "") -> Mapping[str, Any]:
+    """An object of `allowed` keys, none null but `nullable` (null is no way to leave one out)."""
     if not isinstance(value, Mapping):
         raise RuleError(path, "expected an object")
-    for key in value:
+    for key, item in value.items():
         if key not in allowed:
             raise RuleError(_join(path, str(key)), f"unknown key; expected one of: {', '.join(allowed)}")
+        if item is None and key != nullable:
+            raise RuleError(_join(path, key), "expected a value, got null; leave the key out instead")
     return value
 
 
 def _integer(value: Any, path: str, low: int, high: int | None = None) -> int:
+    """An integer within bounds; `2.0` is one, as JSON counts numbers."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise RuleError(path, f"expected an integer, got {value!r}")
     if value < low or (high is not None and value > high):
@@ -133,8 +168,9 @@ def parse_rule(value: Any, path: str = "") -> Rule:
         for key in ("api", "operation", "method", "path", "token")
         if key in match
     }
+    _known(texts, matching)
     where = _join(path, "respond")
-    respond = _mapping(spec["respond"], where, RESPOND_KEYS)
+    respond = _mapping(spec["respond"], where, RESPOND_KEYS, nullable="body")
     if not {"status", "drop", "delay_ms", "jitter_ms"} & set(respond):
         raise RuleError(where, "give a status, drop, or a delay (delay_ms, jitter_ms)")
     status = respond.get("status")
@@ -148,6 +184,8 @@ def parse_rule(value: Any, path: str = "") -> Rule:
     for key in ("headers", "body"):
         if key in respond and status is None:
             raise RuleError(_join(where, key), "only with a status")
+    if too_deep(respond.get("body")):
+        raise RuleError(_join(where, "body"), f"nests deeper than {MAX_DEPTH} levels, the most accepted")
     probability = spec.get("probability")
     if probability is not None and (
         isinstance(probability, bool) or not isinstance(probability, int | float) or not 0 <= probability <= 1
@@ -158,7 +196,7 @@ def parse_rule(value: Any, path: str = "") -> Rule:
         spec=spec,
         api=texts.get("api"),
         operation=texts.get("operation"),
-        method=texts["method"].upper() if "method" in texts else None,
+        method=texts.get("method"),
         path=glob(texts["path"], _join(matching, "path")) if "path" in texts else None,
         query=_strings(match.get("query", {}), _join(matching, "query")),
         token=texts.get("token"),

@@ -84,10 +84,8 @@ async def test_the_clock_answers_its_time(client) -> None:
     [
         ({"advance": "P-1M"}, None, "not an ISO 8601 duration"),
         ({"advance": "P1Q"}, None, "not an ISO 8601 duration"),
-        ({"to": "2020-01-01T00:00:00Z"}, None, "only moves forward"),
         ('{"advance": ', None, "not valid JSON"),
         ("[1, 2]", None, "must be a JSON object"),
-        ({"advance": "P1D"}, {"Content-Type": "text/plain"}, "Content-Type must be application/json"),
         ({"advance": "P1D"}, {}, "Content-Type must be application/json"),
         ({"advance": "P1D", "by": "me"}, None, "unknown field 'by'"),
     ],

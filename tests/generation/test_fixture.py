@@ -245,7 +245,8 @@ def test_bad_fixture_names_file_path_and_expectation(text: str, path: str, messa
     assert error.source == "world.yaml"
     assert error.path == path
     assert message in error.message
-    assert str(error).startswith(f"world.yaml: {path}" if path else "world.yaml: ")
+    assert str(error).startswith(f"world.yaml:{error.line}: {path}: " if path else "world.yaml: ")
+    assert error.line is not None or not path  # a field is found in the file
 
 
 @pytest.mark.parametrize(
@@ -308,7 +309,7 @@ def test_cli_rejects_a_bad_fixture_with_status_2_and_no_traceback(tmp_path) -> N
             [sys.executable, "-m", "mockserver", *command], capture_output=True, text=True
         )
         assert result.returncode == 2
-        assert f"{bad}: customers[0].invoices.status_mix.paid: unknown key" in result.stderr
+        assert f"{bad}:3: customers[0].invoices.status_mix.paid: unknown key" in result.stderr
         assert "Traceback" not in result.stderr
         assert result.stdout == ""
 
@@ -416,3 +417,44 @@ def test_tiers_are_read_in_order_with_their_prices_in_each_currency() -> None:
     assert storage.tier_prices("JPY") == ("2", "1", "0.5")
     assert seats.tier_prices("USD") == ("0", "7")
     assert seats.tier_prices("EUR") is None  # no tier prices EUR: the metric bills nothing in it
+
+
+IMPOSSIBLE = (
+    "customers:\n  - name: Acme\n    invoices:\n      pinned:\n"
+    "        - period_start: {}\n          period_end: 2027-05-01\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "says"),
+    [
+        ("name: x\nnow: 2026-02-30\n", ":2: now: ", "'2026-02-30' names no such date or time"),
+        ("name: x\nnow: 2026-13-01T00:00:00Z\n", ":2: now: ", "names no such date or time"),
+        ("name: x\nnow: 2026-01-01T25:00:00\n", ":2: now: ", "names no such date or time"),
+        (
+            IMPOSSIBLE.format("2026-04-31"),
+            ":5: customers[0].invoices.pinned[0].period_start: ",
+            "no such date",
+        ),
+        (
+            IMPOSSIBLE.format("2027-04-01"),
+            ":5: customers[0].invoices.pinned[0].period_start: ",
+            "after 'now'",
+        ),
+        ("seed: 1\ngenerate:\n  customers: lots\n", ":3: generate.customers: ", "expected an integer"),
+        ("seed: 1\nmetronome:\n\n  sort: asc\n", ":4: metronome.sort: ", "unknown key"),
+    ],
+)
+@pytest.mark.parametrize("command", ["check", "serve"])
+def test_a_fixture_mistake_is_one_line_naming_file_line_and_field(
+    tmp_path, command, text, where, says
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    args = [str(bad)] if command == "check" else ["--port", "0", "--fixtures", str(bad)]
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", command, *args], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"mockserver: invalid fixture: {bad}{where}")
+    assert says in result.stderr and result.stderr.count("\n") == 1

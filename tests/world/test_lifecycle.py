@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 
 import pytest
@@ -120,6 +121,10 @@ def test_processing_payments_settle_once_their_time_has_passed(timeline: Timelin
         ({"advance": 3}, "must be a string"),
         ({"forward": "P1D"}, "unknown field 'forward'"),
         ({"advance": "P9999Y"}, "9999"),
+        ({"advance": "P1000Y"}, "past its horizon 2031-11-15T12:00:00Z (5 years after"),
+        ({"to": "2031-11-15T12:00:01Z"}, "past its horizon 2031-11-15T12:00:00Z"),
+        ({"advance": "P" + "9" * 5000 + "D"}, "has a number of more than 9 digits"),
+        ({"advance": "PT9999999999S"}, "has a number of more than 9 digits"),
     ],
 )
 def test_a_bad_clock_change_is_refused_and_changes_nothing(timeline: Timeline, args, says) -> None:
@@ -128,6 +133,19 @@ def test_a_bad_clock_change_is_refused_and_changes_nothing(timeline: Timeline, a
         timeline.submit("clock", args)
     assert says in str(refused.value)
     assert (world.seq, world.now, timeline.export()) == (0, world.fixture.now, b"")
+
+
+def test_the_clock_moves_up_to_its_horizon_in_one_step_and_quickly(timeline: Timeline) -> None:
+    started = time.perf_counter()
+    _, result = timeline.submit("clock", {"advance": f"P{clock.HORIZON_YEARS}Y"})
+    assert time.perf_counter() - started < 3
+    assert (
+        result["now"] == "2031-11-15T12:00:00Z" == clock.format_z(clock.horizon(timeline.world.fixture.now))
+    )
+    with pytest.raises(ChangeError, match="horizon"):
+        timeline.submit("clock", {"advance": "PT1S"})
+    timeline.submit("reset", {})
+    assert timeline.submit("clock", {"advance": "PT1S"})[1]["now"] == "2026-11-15T12:00:01Z"
 
 
 def test_the_same_log_gives_the_same_world(timeline: Timeline) -> None:
