@@ -55,8 +55,10 @@ Entry = tuple[
 
 
 @lru_cache(maxsize=256)
+@lru_cache(maxsize=256)
 def fingerprint(header: str) -> str | None:
-    """The first 8 hex digits of the token's SHA-256: enough to tell clients apart, never the token."""
+    """The first 8 hex digits of the token's SHA-256: enough to tell clients apart, never the
+    token. Worked out once per distinct header: a client sends the same one every time."""
     token = bearer_token(header)
     return hashlib.sha256(token.encode()).hexdigest()[:8] if token else None
 
