@@ -197,20 +197,25 @@ def resolve(world: World, args: Args) -> Args | Unchanged:
     return resolved
 
 
-def _new(world: World, policy: Policy, api: str, events: list[Args]) -> tuple[list[Args], list[int]]:
-    """The events neither remembered nor met earlier in the batch, and their digests."""
+def _new(world: World, policy: Policy, api: str, events: list[Args]) -> tuple[list[Args], Digested]:
+    """The events neither remembered nor met earlier in the batch, with their digests and the
+    places the key table found for them."""
     batch = _digests(policy, events)
     keys = world.ingested.get(api)
-    fresh = keys.unseen(batch, world.now) if keys is not None else [True] * len(batch)
+    places = keys.unseen(batch, world.now) if keys is not None else [0] * len(batch)
     accepted: list[Args] = []
     kept: list[int] = []
+    kept_places: list[int] = []
     met: set[int] = set()
-    for event, key, unseen in zip(events, batch, fresh, strict=True):
-        if unseen and key not in met:
+    for event, key, place in zip(events, batch, places, strict=True):
+        if place >= 0 and key not in met:
             met.add(key)
             accepted.append(event)
             kept.append(key)
-    return accepted, kept
+            kept_places.append(place)
+    if keys is None:
+        return accepted, Digested(kept, None, -1)
+    return accepted, Digested(kept, kept_places, keys.built)
 
 
 def remembered(world: World, api: str, key: str, customer: str = "") -> bool:
@@ -229,18 +234,29 @@ def _digests(policy: Policy, events: list[Args]) -> list[int]:
     return digests(event[key] for event in events)
 
 
+@dataclass(frozen=True)
+class Digested:
+    """A batch's digests, and where the key table placed them (None: no table yet) while it
+    was built as it was (`Remembered.built`)."""
+
+    keys: list[int]
+    places: list[int] | None
+    built: int
+
+
 class _Resolved:
     """The digests of the batch resolved last, so that applying it right after hashes no
-    event again (a batch applied otherwise, from the log, is hashed anew)."""
+    event again and finds its keys' places at once (a batch applied otherwise, from the log,
+    is hashed anew)."""
 
-    last: tuple[list[Args], list[int]] | None = None
+    last: tuple[list[Args], Digested] | None = None
 
-    def digests(self, policy: Policy, events: list[Args]) -> list[int]:
+    def digests(self, policy: Policy, events: list[Args]) -> Digested:
         last = self.last
         self.last = None
         if last is not None and last[0] is events:
             return last[1]
-        return _digests(policy, events)
+        return Digested(_digests(policy, events), None, -1)
 
 
 _resolved = _Resolved()
@@ -257,7 +273,8 @@ def apply(world: World, args: Args) -> Args:
     if keys is None:
         keys = world.ingested[args["policy"]] = Remembered(WINDOW)
     keys.forget(now)
-    keys.add(_resolved.digests(policy, events), now)
+    digested = _resolved.digests(policy, events)
+    keys.add(digested.keys, now, digested.places, digested.built)
     customer_by_id = world.customer_by_id
     known: list[tuple[int, Args]] = []
     with world.changing(now) as change:

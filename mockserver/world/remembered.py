@@ -46,56 +46,61 @@ def digests(keys: Iterable[str]) -> list[int]:
 
 
 class Remembered:
-    """Digests of keys, each with when it was ingested, remembered for `window` seconds."""
+    """Digests of keys, each with when it was ingested, remembered for `window` seconds.
+
+    One array holds both: a slot's key, then its time, side by side, so that a look-up reads
+    one place in memory. A batch is looked up (`unseen`) and then added with the slots the
+    look-up found, unless the table was built again in between."""
 
     def __init__(self, window: int, slots: int = _SMALLEST) -> None:
         self.window = window
-        self._keys = array("q", bytes(8 * slots))
-        self._times = array("q", bytes(8 * slots))
+        self._table = array("q", bytes(16 * slots))  # slot s: its key at 2s, its time at 2s + 1
         self._mask = slots - 1
         self._used = 0  # slots holding a key, live or past the window
         self._days: Counter[int] = Counter()  # keys held per day they were ingested on
+        self.built = 0  # how many times the table was built again: slots found before are stale
 
     def __len__(self) -> int:
         return self._used
 
     def seen(self, key: int, now: int) -> bool:
         """Whether `key` was ingested less than the window before `now`."""
-        return not self.unseen([key], now)[0]
+        return self.unseen([key], now)[0] < 0
 
-    def unseen(self, batch: list[int], now: int) -> list[bool]:
-        """For each key of a batch, whether it is not remembered at `now` (one call a batch:
-        the table's loop inlined)."""
-        keys, times, mask, oldest = self._keys, self._times, self._mask, now - self.window
+    def unseen(self, batch: list[int], now: int) -> list[int]:
+        """For each key of a batch, -1 if it is remembered at `now`, else the place it is to be
+        remembered at (one call a batch: the table's loop inlined)."""
+        table, wrap, oldest = self._table, 2 * self._mask + 1, now - self.window
         found = []
         for key in batch:
-            slot = key & mask
-            held = keys[slot]
+            place = (key << 1) & wrap
+            held = table[place]
             while held and held != key:
-                slot = (slot + 1) & mask
-                held = keys[slot]
-            found.append(not held or times[slot] <= oldest)
+                place = (place + 2) & wrap
+                held = table[place]
+            found.append(place if not held or table[place + 1] <= oldest else -1)
         return found
 
-    def add(self, batch: list[int], now: int) -> None:
+    def add(self, batch: list[int], now: int, places: list[int] | None = None, built: int = -1) -> None:
         """Remember each key of a batch as ingested at `now` (the world's clock, which only
-        moves forward)."""
+        moves forward); `places`, where `unseen` found them while the table was `built`."""
         if (self._used + len(batch)) * 4 > (self._mask + 1) * 3:
             self._rebuild(now, self._used + len(batch))
-        keys, times, mask, days = self._keys, self._times, self._mask, self._days
+        if places is None or built != self.built:
+            places = [(key << 1) & (2 * self._mask + 1) for key in batch]
+        table, wrap, days = self._table, 2 * self._mask + 1, self._days
         new = 0
-        for key in batch:
-            slot = key & mask
-            held = keys[slot]
-            while held and held != key:
-                slot = (slot + 1) & mask
-                held = keys[slot]
+        for key, place in zip(batch, places, strict=True):
+            held = table[place]
+            while held and held != key:  # a place another key of the batch took meanwhile
+                place = (place + 2) & wrap
+                held = table[place]
             if held:  # again, past the window: remembered from now
-                days[times[slot] // DAY] -= 1
+                days[table[place + 1] // DAY] -= 1
             else:
-                keys[slot] = key
+                table[place] = key
                 new += 1
-            times[slot] = now
+            table[place + 1] = now
         self._used += new
         days[now // DAY] += len(batch)
 
@@ -117,30 +122,34 @@ class Remembered:
         slots = _SMALLEST
         while slots < 2 * max(live, coming):
             slots *= 2
-        # The slots that hold a key, picked in C; of those, the keys still in the window.
+        # The keys and times of the slots that hold a key, picked in C; of those, the keys
+        # still in the window.
+        keys, times = self._table[0::2], self._table[1::2]
         kept = [
             (key, at)
-            for key, at in zip(
-                compress(self._keys, self._keys), compress(self._times, self._keys), strict=True
-            )
+            for key, at in zip(compress(keys, keys), compress(times, keys), strict=True)
             if now - at < self.window
         ]
+        built = self.built + 1
         self.__init__(self.window, slots)  # type: ignore[misc]
-        keys, times, mask, days = self._keys, self._times, self._mask, self._days
+        self.built = built
+        table, wrap = self._table, 2 * self._mask + 1
         for key, at in kept:
-            slot = key & mask
-            while keys[slot]:
-                slot = (slot + 1) & mask
-            keys[slot], times[slot] = key, at
-        days.update(at // DAY for _key, at in kept)
+            place = (key << 1) & wrap
+            while table[place]:
+                place = (place + 2) & wrap
+            table[place], table[place + 1] = key, at
+        self._days.update(at // DAY for _key, at in kept)
         self._used = len(kept)
 
     def copy(self) -> Remembered:
         twin = Remembered.__new__(Remembered)
-        twin.window, twin._mask, twin._used = self.window, self._mask, self._used
-        twin._keys, twin._times = array("q", self._keys), array("q", self._times)
+        twin.window, twin._mask, twin._used, twin.built = self.window, self._mask, self._used, self.built
+        twin._table = array("q", self._table)
         twin._days = Counter(self._days)
         return twin
 
     def clear(self) -> None:
+        built = self.built + 1
         self.__init__(self.window)  # type: ignore[misc]
+        self.built = built
