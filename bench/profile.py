@@ -5,25 +5,30 @@ stderr to a file), discovers a scenario's targets like `python -m bench`, loads 
 (or the built-in generator) while py-spy samples the server, and sorts every sample into the
 stage of a request it fell in: the innermost frame that belongs to a stage decides. Shares are
 of the server's busy samples; microseconds per request are that share of its measured CPU time
-per request. py-spy is an optional extra (`pip install -c constraints.txt '.[bench]'`): nothing else needs it.
+per request. The ceiling, replaying the same bytes, is sampled the same way after it: what the
+HTTP stack and the sockets cost either way. py-spy is an optional extra
+(`pip install -c constraints.txt '.[bench]'`): nothing else needs it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 import shutil
 import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from bench.cpu import TreeCpu
 from bench.load import LoadSettings, pick_generator
-from bench.runner import start_mock
+from bench.process import ServerProcess
+from bench.runner import start_ceiling, start_mock
 from bench.scenarios import SCENARIOS, plan_scenarios
 
 Places = tuple[tuple[str, str], ...]  # (path fragment, function name or "" for any)
@@ -69,6 +74,7 @@ STACK_STAGES: tuple[tuple[str, Places], ...] = (
     ("event loop, sockets", (("asyncio/", ""), ("selectors.py", ""))),
 )
 OTHER = "other"
+STARTUP_TIMEOUT = 60.0
 STAGE_NAMES = tuple(dict.fromkeys(name for name, _ in (*OWN_STAGES, *STACK_STAGES)))
 
 
@@ -103,52 +109,78 @@ def py_spy() -> str:
     return found
 
 
-def format_table(samples: Counter[str], cpu_us: float, requests: int) -> str:
-    total = sum(samples.values())
-    lines = ["| stage | share | µs/request |", "|---|---:|---:|"]
-    for stage in (*STAGE_NAMES, OTHER):
-        share = samples[stage] / total if total else 0.0
-        lines.append(f"| {stage} | {100 * share:.1f} % | {share * cpu_us:.1f} |")
-    lines.append(f"| **all** ({total} samples, {requests} requests) | 100 % | {cpu_us:.1f} |")
+@dataclass(frozen=True)
+class Profile:
+    """One server's samples by stage over a load run, and its CPU time per request."""
+
+    samples: Counter[str]
+    cpu_us: float
+    requests: int
+    rps: float
+
+    def us(self, stage: str) -> float:
+        """The stage's share of the samples, as microseconds of CPU per request."""
+        total = sum(self.samples.values())
+        return self.samples[stage] / total * self.cpu_us if total else 0.0
+
+
+def profile(
+    server: ServerProcess, targets: list[str], settings: LoadSettings, args: argparse.Namespace, raw: Path
+) -> Profile:
+    """Load `server` with `targets` while py-spy samples it (the measured part only)."""
+    cpu = TreeCpu(server.pid)
+
+    @contextmanager
+    def sampled() -> Iterator[None]:
+        spy = [py_spy(), "record", "--pid", str(server.pid), "--format", "raw", "--rate", str(args.rate)]
+        spy += ["--duration", str(args.duration), "--output", str(raw)]
+        with cpu.meter(), subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            yield
+
+    result = pick_generator(args.load_generator).run(server.url, targets, settings, sampled)
+    return Profile(tally(raw.read_text()), 1e6 * cpu.seconds / result.requests, result.requests, result.rps)
+
+
+def format_table(mock: Profile, ceiling: Profile) -> str:
+    total = sum(mock.samples.values())
+    lines = [
+        "| stage | share | µs/request | ceiling µs/request |",
+        "|---|---:|---:|---:|",
+        *(
+            f"| {stage} | {100 * mock.samples[stage] / total:.1f} % | {mock.us(stage):.1f} | "
+            f"{ceiling.us(stage):.1f} |"
+            for stage in (*STAGE_NAMES, OTHER)
+        ),
+        f"| **all** | 100 % | {mock.cpu_us:.1f} | {ceiling.cpu_us:.1f} |",
+    ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("--scenario", choices=SCENARIOS, default="metronome_list")
-    parser.add_argument("--duration", type=int, default=10, help="seconds sampled under load")
+    parser.add_argument("--duration", type=int, default=10, help="seconds sampled under load, per server")
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--load-generator", choices=("auto", "wrk", "builtin"), default="auto")
     parser.add_argument("--server-args", default="", help="extra arguments to `mockserver serve`")
     args = parser.parse_args(argv)
     cmd = [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1", "--port", "0"]
-    cmd += args.server_args.split()
+    cmd += shlex.split(args.server_args)
     settings = LoadSettings(args.connections, args.duration, 1, 10**9, 1)
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(TemporaryDirectory(prefix="bench-profile-")))
         server = start_mock(stack, "default", cmd, workdir)
-        server.wait_ready(60)
+        server.wait_ready(STARTUP_TIMEOUT)
         plan = asyncio.run(plan_scenarios(server.url, [args.scenario], "most"))
         if not plan.scenarios:
             sys.exit(f"bench.profile: {args.scenario} skipped: {plan.skipped}")
-        raw, cpu = workdir / "samples.txt", TreeCpu(server.pid)
-
-        @contextmanager
-        def sampled() -> Iterator[None]:
-            """py-spy over the measured part only, after the warm-up."""
-            spy = [py_spy(), "record", "--pid", str(server.pid), "--format", "raw", "--nonblocking"]
-            spy += ["--rate", str(args.rate), "--duration", str(args.duration), "--output", str(raw)]
-            with cpu.meter(), subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-                yield
-
-        result = pick_generator(args.load_generator).run(
-            server.url, plan.scenarios[0].targets, settings, sampled
-        )
-        print(
-            f"{args.scenario}: {result.rps:.0f} rps, {1e6 * cpu.seconds / result.requests:.1f} µs CPU/request"
-        )
-        print(format_table(tally(raw.read_text()), 1e6 * cpu.seconds / result.requests, result.requests))
+        ceiling = start_ceiling(stack, workdir, plan.scenarios, 1, STARTUP_TIMEOUT)
+        targets = plan.scenarios[0].targets
+        mock = profile(server, targets, settings, args, workdir / "mock.txt")
+        top = profile(ceiling, targets, settings, args, workdir / "ceiling.txt")
+    print(f"{args.scenario}: {mock.rps:.0f} rps ({mock.requests} requests), ceiling {top.rps:.0f} rps")
+    print(format_table(mock, top))
 
 
 if __name__ == "__main__":
