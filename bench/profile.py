@@ -132,7 +132,7 @@ def profile(
 
     @contextmanager
     def sampled() -> Iterator[None]:
-        spy = [py_spy(), "record", "--pid", str(server.pid), "--format", "raw", "--rate", str(args.rate)]
+        spy = [args.py_spy, "record", "--pid", str(server.pid), "--format", "raw", "--rate", str(args.rate)]
         spy += ["--duration", str(args.duration), "--output", str(raw)]
         with cpu.meter(), subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             yield
@@ -164,7 +164,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--load-generator", choices=("auto", "wrk", "builtin"), default="auto")
     parser.add_argument("--server-args", default="", help="extra arguments to `mockserver serve`")
+    parser.add_argument(
+        "--samples",
+        type=Path,
+        metavar="DIR",
+        help="keep py-spy's stacks here (mock.txt, ceiling.txt: flamegraph.pl input)",
+    )
     args = parser.parse_args(argv)
+    args.py_spy = py_spy()  # found before anything starts
     cmd = [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1", "--port", "0"]
     cmd += shlex.split(args.server_args)
     settings = LoadSettings(args.connections, args.duration, 1, 10**9, 1)
@@ -176,9 +183,10 @@ def main(argv: list[str] | None = None) -> None:
         if not plan.scenarios:
             sys.exit(f"bench.profile: {args.scenario} skipped: {plan.skipped}")
         ceiling = start_ceiling(stack, workdir, plan.scenarios, 1, STARTUP_TIMEOUT)
-        targets = plan.scenarios[0].targets
-        mock = profile(server, targets, settings, args, workdir / "mock.txt")
-        top = profile(ceiling, targets, settings, args, workdir / "ceiling.txt")
+        targets, kept = plan.scenarios[0].targets, args.samples or workdir
+        kept.mkdir(parents=True, exist_ok=True)
+        mock = profile(server, targets, settings, args, kept / "mock.txt")
+        top = profile(ceiling, targets, settings, args, kept / "ceiling.txt")
     print(f"{args.scenario}: {mock.rps:.0f} rps ({mock.requests} requests), ceiling {top.rps:.0f} rps")
     print(format_table(mock, top))
 
