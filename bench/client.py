@@ -7,6 +7,7 @@ and keeps the body undecoded, so the captured bytes are the ones the benchmark r
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -78,3 +79,22 @@ class Client:
         if response.status != 200:
             raise ClientError(f"GET {target} -> {response.status}: {response.body[:300]!r}")
         return json.loads(response.body)
+
+
+async def walk(
+    client: Client, path: str, params: list[tuple[str, str | int]]
+) -> AsyncIterator[dict[str, Any]]:
+    """Every item of a `next_page`-cursor listing; a repeated cursor is an error, not a loop."""
+    cursor: str | None = None
+    seen: set[str] = set()
+    while True:
+        query = [*params, ("next_page", cursor)] if cursor else params
+        page = await client.get_json(request_target(path, query))
+        for item in page["data"]:
+            yield item
+        cursor = page.get("next_page")
+        if not cursor:
+            return
+        if cursor in seen:
+            raise ClientError(f"{path}: cursor {cursor!r} came back twice")
+        seen.add(cursor)

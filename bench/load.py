@@ -93,8 +93,11 @@ class LoadGenerator(Protocol):
     name: str
     caveat: str
 
-    def run(self, url: str, settings: LoadSettings, meter: Meter | None = None) -> LoadResult:
-        """Warm up, then measure; `meter()` wraps the measured part only."""
+    def run(
+        self, base_url: str, targets: list[str], settings: LoadSettings, meter: Meter | None = None
+    ) -> LoadResult:
+        """Warm up, then measure, requesting `targets` in turn; `meter()` wraps the measured
+        part only."""
         ...
 
 

@@ -2,7 +2,8 @@
 
 It runs in its own process so it never shares an event loop or a core's time slice with the
 harness; on a small machine it is still likely to be the bottleneck, which the report says.
-Run as `python -m bench.loadgen --url URL ...`; prints one JSON line.
+Run as `python -m bench.loadgen --url BASE_URL --targets FILE ...` (one request target a line,
+requested in turn); prints one JSON line.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import json
 import math
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import asdict
+from functools import partial
+from pathlib import Path
 
 import aiohttp
 from yarl import URL
@@ -33,11 +37,12 @@ def percentile(ordered: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-async def hammer(url: str, settings: LoadSettings) -> LoadResult:
-    """Keep `connections` requests in flight; only requests begun after the warm-up count."""
+async def hammer(base_url: str, targets: list[str], settings: LoadSettings) -> LoadResult:
+    """Keep `connections` requests in flight, to `targets` in turn; only requests begun after
+    the warm-up count."""
     latencies: list[float] = []
     counts = {"non_2xx": 0, "socket_errors": 0}
-    target = URL(url, encoded=True)
+    urls = [URL(base_url + target, encoded=True) for target in targets]
     run_id, sent = uuid.uuid4().hex[:12], [0]
     clock = time.perf_counter
     measure_from = clock() + settings.warmup
@@ -55,10 +60,10 @@ async def hammer(url: str, settings: LoadSettings) -> LoadResult:
                 begun = clock()
                 if begun >= stop_at or len(latencies) >= settings.max_requests:
                     return
-                where = target
+                sent[0] += 1
+                where = urls[sent[0] % len(urls)]
                 if settings.uncached:
-                    sent[0] += 1
-                    where = URL(with_nonce(url, f"{run_id}-{sent[0]}"), encoded=True)
+                    where = URL(with_nonce(str(where), f"{run_id}-{sent[0]}"), encoded=True)
                 try:
                     async with session.get(where) as response:
                         await response.read()
@@ -89,21 +94,30 @@ class BuiltinGenerator:
     name = f"builtin (aiohttp {aiohttp.__version__} client, 1 process)"
     caveat = "a Python client sharing the cores is likely the bottleneck: ratios lean toward 1"
 
-    def run(self, url: str, settings: LoadSettings, meter: Meter | None = None) -> LoadResult:
+    def run(
+        self, base_url: str, targets: list[str], settings: LoadSettings, meter: Meter | None = None
+    ) -> LoadResult:
         """Warm-up and measurement in one process, or, to meter the measurement alone, in two."""
-        if meter is None:
-            return self._invoke(url, settings, settings.duration, settings.warmup)
-        if settings.warmup:
-            self._invoke(url, settings, settings.warmup, 0)
-        with meter():
-            return self._invoke(url, settings, settings.duration, 0)
+        with tempfile.NamedTemporaryFile("w", suffix=".txt") as listed:
+            listed.write("".join(f"{target}\n" for target in targets))
+            listed.flush()
+            invoke = partial(self._invoke, base_url, listed.name, settings)
+            if meter is None:
+                return invoke(settings.duration, settings.warmup)
+            if settings.warmup:
+                invoke(settings.warmup, 0)
+            with meter():
+                return invoke(settings.duration, 0)
 
-    def _invoke(self, url: str, settings: LoadSettings, duration: int, warmup: int) -> LoadResult:
+    def _invoke(
+        self, base_url: str, targets: str, settings: LoadSettings, duration: int, warmup: int
+    ) -> LoadResult:
         cmd = [
             sys.executable,
             "-m",
             "bench.loadgen",
-            f"--url={url}",
+            f"--url={base_url}",
+            f"--targets={targets}",
             f"--connections={settings.connections}",
             f"--duration={duration}",
             f"--warmup={warmup}",
@@ -119,7 +133,8 @@ class BuiltinGenerator:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.loadgen", description=__doc__)
-    parser.add_argument("--url", required=True)
+    parser.add_argument("--url", required=True, help="base URL")
+    parser.add_argument("--targets", type=Path, required=True, help="request targets, one a line")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
@@ -134,7 +149,8 @@ def main(argv: list[str] | None = None) -> None:
         threads=1,
         uncached=args.uncached,
     )
-    print(json.dumps(asdict(asyncio.run(hammer(args.url, settings)))))
+    targets = args.targets.read_text().split()
+    print(json.dumps(asdict(asyncio.run(hammer(args.url, targets, settings)))))
 
 
 if __name__ == "__main__":

@@ -91,8 +91,9 @@ class RunReport:
             "scenarios": {
                 r.scenario.name: {
                     "target": r.scenario.target,
-                    "content_type": r.scenario.response.content_type,
-                    "response_bytes": len(r.scenario.response.body),
+                    "targets": len(r.scenario.captures),
+                    "content_type": r.scenario.content_type,
+                    "response_bytes": r.scenario.mean_bytes,
                     **{
                         name: {
                             **measured(run),
@@ -145,7 +146,7 @@ class RunReport:
                 flag = "" if r.clean else "  <-- ERRORS"
                 flag += "  (request cap hit)" if m.capped or c.capped else ""
                 lines.append(
-                    f"{r.scenario.name:<16} {name:<7} {len(r.scenario.response.body):>7} {m.rps:>8.0f} "
+                    f"{r.scenario.name:<16} {name:<7} {r.scenario.mean_bytes:>7} {m.rps:>8.0f} "
                     f"{m.p50_ms:>7.2f} {m.p99_ms:>7.2f} {m.non_2xx:>7} {m.cpu_us_per_request:>6.1f} | "
                     f"{c.rps:>8.0f} {c.p50_ms:>7.2f} {c.p99_ms:>7.2f} {c.cpu_us_per_request:>6.1f} | "
                     f"{r.ratio(name):>5.2f} {r.cpu_ratio(name):>5.2f}{flag}"
@@ -153,7 +154,8 @@ class RunReport:
         lines += [
             "config: default = `serve` as users run it, its access log written to a file; "
             "quiet = `serve --quiet`, no access log",
-            "ratio: mock rps / ceiling rps; cpu: ceiling CPU time per request / mock's "
+            "bytes: the response's (a rotation's mean); ratio: mock rps / ceiling rps; "
+            "cpu: ceiling CPU time per request / mock's "
             "(server processes only, so the load generator and the rest of the machine are left out)",
         ]
         kept = [

@@ -23,7 +23,7 @@ from bench.load import LoadGenerator, LoadResult, LoadSettings, combine
 from bench.memory import PeakMemory
 from bench.process import PACKAGE_ROOT, ServerProcess
 from bench.report import RunReport, ScenarioResult
-from bench.responses import save_responses
+from bench.responses import CapturedResponse, save_responses
 from bench.scenarios import Scenario, plan_scenarios
 
 HEALTH = "/_mock/health"
@@ -31,17 +31,22 @@ HEALTH = "/_mock/health"
 CONFIGURATIONS = {"default": [], "quiet": ["--quiet"]}
 
 
+def captures(scenarios: list[Scenario]) -> dict[str, CapturedResponse]:
+    """Every captured target of every scenario, with the mock's response."""
+    return {target: response for s in scenarios for target, response in s.captures.items()}
+
+
 async def check_replay(name: str, base_url: str, scenarios: list[Scenario]) -> None:
     """Every server must serve exactly what the mock served first, or the ratios mean nothing."""
     async with Client(base_url) as client:
-        for scenario in scenarios:
-            replayed, original = await client.fetch(scenario.target), scenario.response
+        for target, original in captures(scenarios).items():
+            replayed = await client.fetch(target)
             if (replayed.status, replayed.content_type, replayed.body) != (
                 original.status,
                 original.content_type,
                 original.body,
             ):
-                raise ClientError(f"{name} does not replay {scenario.target} faithfully")
+                raise ClientError(f"{name} does not replay {target} faithfully")
 
 
 def start_mock(stack: ExitStack, name: str, cmd: list[str], workdir: Path) -> ServerProcess:
@@ -55,7 +60,7 @@ def start_ceiling(
 ) -> ServerProcess:
     """Hand the captured responses to a ceiling process with as many workers as the mock."""
     responses = workdir / "responses.json"
-    save_responses(responses, {s.target: s.response for s in scenarios})
+    save_responses(responses, captures(scenarios))
     cmd = [sys.executable, "-m", "bench.ceiling", f"--responses={responses}"]
     cmd += ["--host=127.0.0.1", "--port=0", f"--workers={workers or 1}"]
     ceiling = stack.enter_context(ServerProcess("ceiling", cmd, PACKAGE_ROOT))
@@ -65,11 +70,11 @@ def start_ceiling(
 
 
 def metered_run(
-    generator: LoadGenerator, server: ServerProcess, target: str, settings: LoadSettings
+    generator: LoadGenerator, server: ServerProcess, targets: list[str], settings: LoadSettings
 ) -> LoadResult:
     """One run against `server`, with the CPU time its processes spent on the measured part."""
     cpu = TreeCpu(server.pid)
-    result = generator.run(server.url + target, settings, cpu.meter)
+    result = generator.run(server.url, targets, settings, cpu.meter)
     return replace(result, cpu_seconds=cpu.seconds)
 
 
@@ -156,9 +161,9 @@ def run_benchmark(
                     turn = f" (round {index + 1}/{settings.rounds})" if settings.rounds > 1 else ""
                     for name, mock in mocks.items():
                         progress(f"{scenario.name}: loading the mock server ({name}){turn}")
-                        runs[name].append(metered_run(generator, mock, scenario.target, settings))
+                        runs[name].append(metered_run(generator, mock, scenario.targets, settings))
                     progress(f"{scenario.name}: loading the ceiling{turn}")
-                    tops.append(metered_run(generator, ceiling, scenario.target, settings))
+                    tops.append(metered_run(generator, ceiling, scenario.targets, settings))
                 combined = {name: combine(results) for name, results in runs.items()}
                 report.results.append(ScenarioResult(scenario, combined, combine(tops)))
         if streams:

@@ -9,30 +9,50 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.client import Client, ClientError, path_segment, request_target
+from bench.client import Client, ClientError, path_segment, request_target, walk
 from bench.responses import CapturedResponse
+from bench.rotation import varied_targets
 
-SCENARIOS = ("metronome_list", "metronome_page3", "meteroid_list", "meteroid_get")
+SCENARIOS = ("metronome_list", "metronome_page3", "meteroid_list", "meteroid_get", "varied")
 METRONOME = ("metronome_list", "metronome_page3")
 METEROID = ("meteroid_list", "meteroid_get")
+VARIED = ("varied",)
 PAGE_SIZE = 25
 DISCOVERY_CONCURRENCY = 8
 
 Period = tuple[datetime, datetime]
 
 
+Targets = dict[str, list[str]]  # scenario -> its request targets, loaded in turn
+
+
 @dataclass(frozen=True)
 class Scenario:
-    """One request target and the response the mock gave for it."""
+    """One request target, or a rotation of them loaded in turn, and the mock's responses."""
 
     name: str
-    target: str
-    response: CapturedResponse
+    captures: dict[str, CapturedResponse]  # request target -> response, in rotation order
+
+    @property
+    def targets(self) -> list[str]:
+        return list(self.captures)
+
+    @property
+    def target(self) -> str:
+        """The first target: the only one unless the scenario rotates."""
+        return next(iter(self.captures))
+
+    @property
+    def content_type(self) -> str:
+        return next(iter(self.captures.values())).content_type
+
+    @property
+    def mean_bytes(self) -> int:
+        return round(sum(len(r.body) for r in self.captures.values()) / len(self.captures))
 
 
 @dataclass
@@ -59,25 +79,6 @@ def rfc3339(moment: datetime) -> str:
     else:
         spec = "milliseconds"
     return moment.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
-
-
-async def walk(
-    client: Client, path: str, params: list[tuple[str, str | int]]
-) -> AsyncIterator[dict[str, Any]]:
-    """Every item of a `next_page`-cursor listing; a repeated cursor is an error, not a loop."""
-    cursor: str | None = None
-    seen: set[str] = set()
-    while True:
-        query = [*params, ("next_page", cursor)] if cursor else params
-        page = await client.get_json(request_target(path, query))
-        for item in page["data"]:
-            yield item
-        cursor = page.get("next_page")
-        if not cursor:
-            return
-        if cursor in seen:
-            raise ClientError(f"{path}: cursor {cursor!r} came back twice")
-        seen.add(cursor)
 
 
 async def invoice_history(client: Client, customer_id: str) -> tuple[int, list[Period]]:
@@ -132,7 +133,7 @@ def middle_window(periods: list[Period], wanted: int) -> Period | None:
     return window
 
 
-async def metronome_targets(client: Client, customer: str, examine: int, plan: Plan) -> dict[str, str]:
+async def metronome_targets(client: Client, customer: str, examine: int, plan: Plan) -> Targets:
     customer_id, count, periods, examined = await pick_customer(client, customer, examine)
     window = middle_window(periods, 2 * PAGE_SIZE + 1)
     params: list[tuple[str, str | int]] = [("limit", PAGE_SIZE)]
@@ -146,7 +147,7 @@ async def metronome_targets(client: Client, customer: str, examine: int, plan: P
         "ending_before": rfc3339(window[1]) if window else None,
     }
     path = f"/v1/customers/{path_segment(customer_id)}/invoices"
-    targets = {"metronome_list": request_target(path, params)}
+    targets = {"metronome_list": [request_target(path, params)]}
     cursor: str | None = None
     for _ in range(2):
         query = [*params, ("next_page", cursor)] if cursor else params
@@ -156,11 +157,11 @@ async def metronome_targets(client: Client, customer: str, examine: int, plan: P
                 f"the window holds at most {2 * PAGE_SIZE} invoices of customer {customer_id}"
             )
             return targets
-    targets["metronome_page3"] = request_target(path, [*params, ("next_page", cursor)])
+    targets["metronome_page3"] = [request_target(path, [*params, ("next_page", cursor)])]
     return targets
 
 
-async def meteroid_targets(client: Client, plan: Plan) -> dict[str, str]:
+async def meteroid_targets(client: Client, plan: Plan) -> Targets:
     unfiltered = await client.get_json(request_target("/api/v1/invoices", [("per_page", 100)]))
     seen = Counter(invoice["status"] for invoice in unfiltered["data"])
     if not seen:
@@ -172,19 +173,33 @@ async def meteroid_targets(client: Client, plan: Plan) -> dict[str, str]:
     invoice_id = (await client.get_json(list_target))["data"][0]["id"]
     plan.choices["meteroid"] = {"statuses": statuses, "invoice_id": invoice_id}
     return {
-        "meteroid_list": list_target,
-        "meteroid_get": f"/api/v1/invoices/{path_segment(invoice_id)}",
+        "meteroid_list": [list_target],
+        "meteroid_get": [f"/api/v1/invoices/{path_segment(invoice_id)}"],
     }
+
+
+async def capture(client: Client, name: str, targets: list[str], plan: Plan) -> None:
+    """The scenario with the mock's response to each of its targets, or skipped at the first
+    that is not a 200."""
+    captures: dict[str, CapturedResponse] = {}
+    for target in targets:
+        response = await client.fetch(target)
+        if response.status != 200:
+            plan.skipped[name] = f"GET {target} -> {response.status}"
+            return
+        captures[target] = response
+    plan.scenarios.append(Scenario(name, captures))
 
 
 async def plan_scenarios(base_url: str, selected: list[str], customer: str, examine: int = 200) -> Plan:
     """Discover the targets of the selected scenarios and capture the mock's responses."""
     plan = Plan()
-    targets: dict[str, str] = {}
+    targets: Targets = {}
     async with Client(base_url) as client:
         families = (
             (METRONOME, lambda: metronome_targets(client, customer, examine, plan)),
             (METEROID, lambda: meteroid_targets(client, plan)),
+            (VARIED, lambda: varied_targets(client, examine, plan.choices.setdefault("varied", {}))),
         )
         for names, discover in families:
             if not set(names) & set(selected):
@@ -197,12 +212,7 @@ async def plan_scenarios(base_url: str, selected: list[str], customer: str, exam
                 why = f"discovery failed: unexpected response shape ({error!r})"
                 plan.skipped.update(dict.fromkeys(names, why))
         for name in selected:
-            if name not in targets:
-                continue
-            response = await client.fetch(targets[name])
-            if response.status != 200:
-                plan.skipped[name] = f"GET {targets[name]} -> {response.status}"
-                continue
-            plan.scenarios.append(Scenario(name, targets[name], response))
+            if name in targets:
+                await capture(client, name, targets[name], plan)
     plan.skipped = {name: why for name, why in plan.skipped.items() if name in selected}
     return plan

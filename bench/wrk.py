@@ -82,20 +82,46 @@ end
 """
 
 
-# With --uncached: each request's target gets a parameter unique to the run, thread and request.
-UNCACHED_REQUEST = """
+# With a rotation or --uncached: request() sends the targets in turn, each thread starting at its
+# own place, each built once; uncached, with a parameter unique to the run, thread and request.
+ROTATING_REQUEST = """
+local targets = {@TARGETS@}
+local uncached = @UNCACHED@
+local prepared = {}
 local counter = 0
-local prefix = nil
+
+local function prepare()
+  for i, target in ipairs(targets) do
+    if uncached then
+      local separator = string.find(target, "?", 1, true) and "&" or "?"
+      prepared[i] = target .. separator .. "@NONCE@=" .. run_id .. "-" .. tag .. "-"
+    else
+      prepared[i] = wrk.format(nil, target)
+    end
+  end
+end
 
 function request()
-  if prefix == nil then
-    local separator = string.find(wrk.path, "?", 1, true) and "&" or "?"
-    prefix = wrk.path .. separator .. "@NONCE@=" .. run_id .. "-" .. tag .. "-"
+  if counter == 0 then
+    prepare()
   end
   counter = counter + 1
-  return wrk.format(nil, prefix .. counter)
+  local i = (counter + tag) % #targets + 1
+  if uncached then
+    return wrk.format(nil, prepared[i] .. counter)
+  end
+  return prepared[i]
 end
 """.replace("@NONCE@", NONCE)
+
+
+def script(targets: list[str], uncached: bool) -> str:
+    """The Lua script; one target asked again and again needs no request() at all."""
+    if len(targets) == 1 and not uncached:
+        return SCRIPT
+    # Request targets are percent-encoded ASCII: a JSON string is a Lua string literal.
+    listed = ", ".join(json.dumps(target) for target in targets)
+    return SCRIPT + ROTATING_REQUEST.replace("@TARGETS@", listed).replace("@UNCACHED@", str(uncached).lower())
 
 
 class Wrk:
@@ -109,14 +135,17 @@ class Wrk:
         words = (banner.stdout or banner.stderr).split()
         self.name = " ".join(words[:2]) if words else "wrk"
 
-    def run(self, url: str, settings: LoadSettings, meter: Meter | None = None) -> LoadResult:
-        with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-            script.write(SCRIPT + (UNCACHED_REQUEST if settings.uncached else ""))
-            script.flush()
+    def run(
+        self, base_url: str, targets: list[str], settings: LoadSettings, meter: Meter | None = None
+    ) -> LoadResult:
+        url = base_url + targets[0]
+        with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+            lua.write(script(targets, settings.uncached))
+            lua.flush()
             if settings.warmup:
-                self._invoke(script.name, url, settings, settings.warmup)
+                self._invoke(lua.name, url, settings, settings.warmup)
             with meter() if meter else nullcontext():
-                return self._invoke(script.name, url, settings, settings.duration)
+                return self._invoke(lua.name, url, settings, settings.duration)
 
     def _invoke(self, script: str, url: str, settings: LoadSettings, seconds: int) -> LoadResult:
         threads = max(1, min(settings.threads, settings.connections))
