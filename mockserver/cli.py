@@ -35,10 +35,11 @@ from mockserver.shell.app import Settings
 from mockserver.shell.loading import Loading, load_while_serving, loading_app
 from mockserver.shell.ports import PortError, listen
 from mockserver.shell.scratch import scratch_directory
-from mockserver.shell.worlds import DEFAULT_LIMIT
+from mockserver.shell.worlds import DEFAULT_LIMIT, redis_branches
 from mockserver.world.ids import to_base62_id
 from mockserver.world.log import FSYNC, FileLog, LogError
-from mockserver.world.snapshot import Snapshots
+from mockserver.world.redislog import Redis, RedisLog, is_redis
+from mockserver.world.snapshot import Snapshots, fingerprint
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 
@@ -110,9 +111,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--changes",
-        metavar="FILE",
+        metavar="FILE|URL",
         help="replay the changes in FILE (JSON lines, as GET /_mock/changes exports them) at start, "
-        "then append every change accepted",
+        "then append every change accepted; or redis://[:password@]host:port/db[?key=NAME] "
+        "(rediss:// too): a Redis Stream every server pointed at it shares, one world for all",
     )
     serve.add_argument(
         "--fsync",
@@ -194,15 +196,18 @@ def _serve(args: argparse.Namespace) -> int:
         raise SystemExit("mockserver serve: --journal-size must be 0 or more")
     if args.isolate_limit < 1:
         raise SystemExit("mockserver serve: --isolate-limit must be at least 1")
-    if args.fsync != "no" and args.changes is None:
+    redis = args.changes is not None and is_redis(args.changes)
+    if args.fsync != "no" and (args.changes is None or redis):
         raise SystemExit(
             "mockserver serve: --fsync needs --changes FILE: without it no change outlives the server"
+            if not redis
+            else "mockserver serve: --fsync is for a file: Redis flushes as its appendfsync says"
         )
     fixture = load_fixture(args.fixtures)
     isolation = (
         fixture.isolation if args.isolate is None else None if args.isolate == "none" else args.isolate
     )
-    if isolation is not None and args.changes is not None:
+    if isolation is not None and args.changes is not None and not redis:
         raise SystemExit(
             "mockserver serve: --changes cannot be used with token isolation: "
             "each token's world keeps its own log"
@@ -236,7 +241,8 @@ def _serve(args: argparse.Namespace) -> int:
             isolation=isolation,
             worlds=args.isolate_limit,
         )
-        return serve(world, settings, listener, args.workers, log_format, timeline=timeline, logs=scratch)
+        logs = redis_branches(timeline.log) if isinstance(timeline.log, RedisLog) else scratch
+        return serve(world, settings, listener, args.workers, log_format, timeline=timeline, logs=logs)
 
 
 def _timeline(
@@ -249,7 +255,14 @@ def _timeline(
 ) -> Timeline:
     """The world's timeline: with `changes`, its snapshot's world (else the fixture's,
     generated) with the rest of the file replayed, appended to from then on; shared through a
-    file by several workers; else a file of this process's own."""
+    file by several workers; else a file of this process's own. With a Redis URL, the
+    fixture's world and the stream's changes, the fixture checked first."""
+    if changes is not None and is_redis(changes):
+        redis = Redis(changes)
+        redis.claim("", fingerprint(fixture))
+        timeline = Timeline(generate(), RedisLog(redis))
+        timeline.catch_up()
+        return timeline
     if changes is None:
         log = FileLog(scratch / "changes.jsonl", shared=True) if workers > 1 else FileLog()
         return Timeline(generate(), log)

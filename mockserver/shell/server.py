@@ -36,7 +36,7 @@ from mockserver.metronome import MetronomeFacade
 from mockserver.shell.accesslog import runner_options
 from mockserver.shell.app import WORLDS, Facade, Settings, create_app
 from mockserver.shell.ports import BACKLOG, Listener
-from mockserver.shell.worlds import CONTROL, ServedWorld, Worlds, log_path
+from mockserver.shell.worlds import CONTROL, Branches, ServedWorld, Worlds, file_branches
 from mockserver.world.log import FileLog, LogError
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
@@ -57,11 +57,11 @@ def build_app(
     world: World,
     settings: Settings | None = None,
     timeline: Timeline | None = None,
-    logs: Path | None = None,
+    logs: Path | Branches | None = None,
 ) -> web.Application:
     """The composition root: the shell with both facades and the control plane mounted on the
     world, or under isolation on a world per token whose changes go to files in `logs` (the
-    same directory for every worker; by default one of the app's own)."""
+    same directory for every worker; by default one of the app's own), or to the logs it makes."""
     settings = settings or Settings.from_world(world)
     timeline = timeline or Timeline(world)
     served = facades()
@@ -83,11 +83,13 @@ def build_app(
         return create_app(Worlds(served, settings, serve_on(timeline)))
     world.freeze()  # every request is a token's: the starting world is only ever copied
     scratch = None if logs is not None else tempfile.TemporaryDirectory(prefix="mockserver-worlds-")
-    directory = logs if logs is not None else Path(scratch.name)
+    if scratch is not None:
+        logs = Path(scratch.name)
+    branches = logs if callable(logs) else file_branches(logs)
 
     def spawn(token: str) -> ServedWorld:
         """A token's world: the starting world, shared until it changes, and its logged changes."""
-        branch = serve_on(Timeline(world, FileLog(log_path(directory, token), shared=True)), owned=False)
+        branch = serve_on(Timeline(world, branches(token)), owned=False)
         try:
             branch.catch_up()
         except LogError:
@@ -113,10 +115,11 @@ def serve(
     log_format: str | None = "text",
     out: TextIO = sys.stdout,
     timeline: Timeline | None = None,
-    logs: Path | None = None,
+    logs: Path | Branches | None = None,
 ) -> int:
     """Serve on the bound `listener` until SIGINT or SIGTERM (`log_format` None: no access log);
-    under isolation, the workers keep each token's changes in `logs`.
+    under isolation, the workers keep each token's changes in `logs` (a directory, or what
+    makes each token's log).
 
     Returns the exit status: 0 after a requested stop, 1 when workers kept dying.
     """
@@ -159,7 +162,7 @@ async def _run_worker(
     log_format: str | None,
     on_ready: Callable[[], None] | None,
     parent: int | None = None,
-    logs: Path | None = None,
+    logs: Path | Branches | None = None,
 ) -> None:
     """Serve on `sock` until SIGINT or SIGTERM (or, for a forked worker, until `parent` is gone)."""
     app = build_app(timeline.world, settings, timeline, logs)
@@ -211,7 +214,7 @@ class _Supervisor:
         sock: socket.socket,
         balanced: bool,
         log_format: str | None,
-        logs: Path | None,
+        logs: Path | Branches | None,
     ) -> None:
         self.timeline, self.settings, self.log_format, self.logs = timeline, settings, log_format, logs
         self.sock, self.balanced = sock, balanced
@@ -264,8 +267,9 @@ class _Supervisor:
                     os.write(ready_write, b".")
                     os.close(ready_write)
 
-            if isinstance(self.timeline.log, FileLog) and self.timeline.log.shared:
-                self.timeline.log.reopen()  # a lock of its own: flock locks belong to an open file
+            if self.timeline.log.shared:
+                if isinstance(self.timeline.log, FileLog):
+                    self.timeline.log.reopen()  # a lock of its own: flock locks belong to an open file
                 self._current()  # a replacement accepts once it has what was logged meanwhile
             asyncio.run(
                 _run_worker(self.timeline, self.settings, sock, self.log_format, ready, parent, self.logs)
