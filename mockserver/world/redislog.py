@@ -10,7 +10,8 @@ same entries in the same order. Durability is Redis's own (its append-only file)
 A process learns what others appended with one XREAD after the last id it read, which also
 brings the entries: read-your-writes costs one round trip per request. Redis unreachable is
 not an error of the world: reads are served from the last state seen, writes are refused at
-once (LogWriteError, naming the URL), and Redis is tried again after BACKOFF seconds.
+once (LogWriteError, naming the URL), and Redis is tried again on the next request (after
+BACKOFF seconds if it did not answer in time).
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def is_redis(url: str) -> bool:
 
 class Redis:
     """One server's connection to Redis, shared by the logs of every world it serves, and
-    whether Redis answers: once it does not, nothing waits on it for BACKOFF seconds."""
+    whether Redis answers: once it does not answer in time, nothing waits on it for BACKOFF
+    seconds (the event loop would wait with it); a refused connection is tried again at once,
+    so that a server sees what others wrote as soon as Redis is back."""
 
     def __init__(self, url: str) -> None:
         try:
@@ -72,6 +75,7 @@ class Redis:
         # Shown in messages and health: never the password.
         self.url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2], query=""))
         self.errors: tuple[type[Exception], ...] = (redis.RedisError,)
+        self.slow: type[Exception] = redis.TimeoutError
         self.client = redis.Redis.from_url(
             urlunsplit(parts._replace(query=urlencode(query, doseq=True))),
             socket_timeout=TIMEOUT,
@@ -89,7 +93,8 @@ class Redis:
         if self.trouble is None:
             log.error("%s is unreachable: %s", self.url, exc)
         self.trouble = f"{self.url} is unreachable ({exc})"
-        self._until = time.monotonic() + BACKOFF
+        if isinstance(exc, self.slow):  # a refused connection costs nothing: tried every time
+            self._until = time.monotonic() + BACKOFF
         return LogWriteError(self.trouble)
 
     def answered(self) -> None:
