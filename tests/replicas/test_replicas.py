@@ -28,10 +28,10 @@ TIERS = "tests/world/fixtures/tiers.yaml"
 pytestmark = pytest.mark.skipif(not LINUX, reason="workers share a port through SO_REUSEPORT on Linux")
 
 
-def call(base: str, path: str, body: object = None) -> tuple[int, bytes]:
+def call(base: str, path: str, body: object = None, auth: dict[str, str] = AUTH) -> tuple[int, bytes]:
     """One request on a connection of its own (any worker may take it): status and body."""
     data = None if body is None else orjson.dumps(body)
-    headers = {**AUTH, **({} if body is None else {"Content-Type": "application/json"})}
+    headers = {**auth, **({} if body is None else {"Content-Type": "application/json"})}
     try:
         with urllib.request.urlopen(urllib.request.Request(base + path, data, headers), timeout=10) as answer:
             return answer.status, answer.read()
@@ -39,8 +39,8 @@ def call(base: str, path: str, body: object = None) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def clock(base: str) -> dict:
-    status, body = call(base, "/_mock/clock")
+def clock(base: str, auth: dict[str, str] = AUTH) -> dict:
+    status, body = call(base, "/_mock/clock", auth=auth)
     assert status == 200
     return orjson.loads(body)
 
@@ -115,3 +115,15 @@ def test_a_server_of_another_fixture_is_refused_in_one_line(redis_server: RedisS
     assert refused.returncode == 2
     (line,) = [line for line in refused.stderr.splitlines() if "mockserver:" in line]
     assert "another fixture" in line and redis_server.url in line
+
+
+def test_each_token_world_is_one_stream_served_by_every_server(redis_server: RedisServer) -> None:
+    options = ("--isolate", "token", "--changes", redis_server.url)
+    with server_process(*options) as (_a, first), server_process("--workers", "2", *options) as (_b, second):
+        ours, theirs = {"Authorization": "Bearer ours"}, {"Authorization": "Bearer theirs"}
+        assert call(first, "/_mock/clock", {"advance": "P1D"}, ours)[0] == 200
+        for _ in range(4):
+            assert clock(second, ours)["seq"] == 1
+            assert clock(second, theirs)["seq"] == 0
+        assert call(second, "/_mock/reset", {}, ours)[0] == 200
+        assert clock(first, ours) == {"now": "2026-11-15T12:00:00Z", "seq": 2}
