@@ -139,6 +139,14 @@ def _parser() -> argparse.ArgumentParser:
         f"(default {DEFAULT_LIMIT})",
     )
 
+    serve.add_argument(
+        "--control-token",
+        metavar="SECRET",
+        help="every /_mock write (reset, clock, faults, clearing the journal) must carry the header "
+        "Mock-Control-Token: SECRET, else 401; for a shared server (default: the fixture's "
+        "auth.control_token, else none)",
+    )
+
     generate = commands.add_parser("generate", help="write the world as canonical JSON")
     generate.add_argument("path", metavar="PATH", help="fixture file")
     generate.add_argument("-o", "--output", default="-", metavar="FILE", help="output file, or - for stdout")
@@ -194,6 +202,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise SystemExit("mockserver serve: --workers must be at least 1")
     if args.journal_size < 0:
         raise SystemExit("mockserver serve: --journal-size must be 0 or more")
+    if args.control_token == "":
+        raise SystemExit("mockserver serve: --control-token must not be empty")
     if args.isolate_limit < 1:
         raise SystemExit("mockserver serve: --isolate-limit must be at least 1")
     redis = args.changes is not None and is_redis(args.changes)
@@ -237,7 +247,9 @@ def _serve(args: argparse.Namespace) -> int:
         timeline = load_while_serving(listener.sock, loading_app(loading, facades()), build, log_format)
         world = timeline.world
         settings = replace(
-            Settings.from_world(world, dialect=args.dialect, journal_size=args.journal_size),
+            Settings.from_world(
+                world, dialect=args.dialect, journal_size=args.journal_size, control_token=args.control_token
+            ),
             isolation=isolation,
             worlds=args.isolate_limit,
         )
