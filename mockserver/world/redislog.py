@@ -160,16 +160,14 @@ class RedisLog:
         return contextlib.nullcontext()
 
     def unread(self) -> Iterator[Change]:
-        """What others appended, until the end or until Redis does not answer (a write then
-        finds its append refused)."""
+        """What others appended, until the end as it stood when last read (what `fresh` found,
+        else read now) or until Redis does not answer (a write then finds its append refused)."""
+        entries, self._found = self._found, []
         while True:
-            entries, self._found = self._found, []
             if not entries:
                 try:
                     entries = self._read()
                 except LogWriteError:
-                    return
-                if not entries:
                     return
             for entry, fields in entries:
                 self._last = entry
@@ -177,6 +175,9 @@ class RedisLog:
                     yield Change.from_line(fields[b"c"])
                 except (ChangeError, KeyError) as exc:
                     raise LogError(f"{self.redis.url} {self.stream} entry {entry.decode()}: {exc}") from None
+            if len(entries) < BATCH:  # all there was when it was read: no round trip more
+                return
+            entries = []
 
     def append(self, line: bytes) -> None:
         """Append the change that follows the last one read; LogConflict if another came first."""

@@ -16,7 +16,7 @@ import pytest
 INSTALL = "redis-server is not installed (apt-get install redis-server): the tests of the Redis log skip"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -26,7 +26,7 @@ class RedisServer:
     """One redis-server process; `stop` and `start` keep its port and its data."""
 
     def __init__(self, directory: Path) -> None:
-        self.directory, self.port = directory, _free_port()
+        self.directory, self.port = directory, free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
 

@@ -19,7 +19,7 @@ import pytest
 from mockserver.generation.fixture import load_fixture
 from mockserver.world.redislog import Redis
 from mockserver.world.snapshot import fingerprint
-from tests.replicas.conftest import RedisServer
+from tests.replicas.conftest import RedisServer, free_port
 from tests.shell.test_server import LINUX, children, server_process, wait_until
 
 AUTH = {"Authorization": "Bearer dev-token"}
@@ -127,3 +127,12 @@ def test_each_token_world_is_one_stream_served_by_every_server(redis_server: Red
             assert clock(second, theirs)["seq"] == 0
         assert call(second, "/_mock/reset", {}, ours)[0] == 200
         assert clock(first, ours) == {"now": "2026-11-15T12:00:00Z", "seq": 2}
+
+
+def test_a_server_that_cannot_reach_redis_does_not_start_and_says_why_in_one_line() -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--quiet", "--changes", url]
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    (line,) = [line for line in refused.stderr.splitlines() if "mockserver:" in line]
+    assert f"{url} cannot be reached" in line
