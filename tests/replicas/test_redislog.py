@@ -88,3 +88,10 @@ def test_a_stream_started_from_another_fixture_is_refused(redis_server: RedisSer
     with pytest.raises(LogError, match="another fixture"):
         Redis(redis_server.url).claim("", "another:1")
     Redis(redis_server.url + "?key=other").claim("", "another:1")  # another key: another world
+
+
+def test_the_url_names_the_key_and_is_shown_without_its_password() -> None:
+    redis = Redis("rediss://:hunter2@redis.internal:6380/3?key=staging")
+    assert redis.url == "rediss://redis.internal:6380/3" and redis.prefix == "staging"
+    assert RedisLog(redis).stream == "staging:changes"
+    assert Redis("redis://localhost:6379/0").prefix == "mockserver"
