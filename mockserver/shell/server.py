@@ -31,6 +31,7 @@ from aiohttp import web
 from mockserver.control.faults import Faults
 from mockserver.control.journal import Journal, declared_queries
 from mockserver.control.routes import ControlPlane, Published
+from mockserver.control.tally import tally_of
 from mockserver.meteroid import MeteroidFacade
 from mockserver.metronome import MetronomeFacade
 from mockserver.shell.accesslog import runner_options
@@ -76,15 +77,18 @@ def build_app(
     def journal() -> Journal | None:
         return Journal(settings.journal_size, declared) if settings.journal_size else None
 
-    def serve_on(on: Timeline, owned: bool = True) -> ServedWorld:
-        return ServedWorld(on, bind, journal(), Faults(on), owned)
-
-    if settings.isolation != "token":
-        return create_app(Worlds(served, settings, serve_on(timeline)))
-    world.freeze()  # every request is a token's: the starting world is only ever copied
-    scratch = None if logs is not None else tempfile.TemporaryDirectory(prefix="mockserver-worlds-")
+    isolated = settings.isolation == "token"
+    scratch = tempfile.TemporaryDirectory(prefix="mockserver-worlds-") if isolated and logs is None else None
     if scratch is not None:
         logs = Path(scratch.name)
+    directory = logs if isinstance(logs, Path) else None
+
+    def serve_on(on: Timeline, owned: bool = True) -> ServedWorld:
+        return ServedWorld(on, bind, journal(), Faults(on, tally_of(on.log, directory)), owned)
+
+    if not isolated:
+        return create_app(Worlds(served, settings, serve_on(timeline)))
+    world.freeze()  # every request is a token's: the starting world is only ever copied
     branches = logs if callable(logs) else file_branches(logs)
 
     def spawn(token: str) -> ServedWorld:

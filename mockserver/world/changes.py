@@ -91,6 +91,7 @@ def _reset(world: World, args: Args) -> Args:
 
 def _apply_reset(world: World, args: Args) -> Args:
     world.reset()
+    world.faults_since = world.seq + 1  # the fixture's rules again, counted from zero
     return {"now": clock.format_z(world.now)}
 
 
@@ -107,6 +108,7 @@ def _faults(world: World, args: Args) -> Args:
 def _apply_faults(world: World, args: Args) -> Args:
     # A new list, never one changed in place: a process's counters follow the list's identity.
     world.faults = [*world.faults, *parse_rules(args["rules"])]
+    world.faults_since = world.seq + 1
     return {"added": len(args["rules"]), "rules": len(world.faults)}
 
 
@@ -117,6 +119,7 @@ def _clear_faults(world: World, args: Args) -> Args:
 
 def _apply_clear_faults(world: World, args: Args) -> Args:
     world.faults = []
+    world.faults_since = world.seq + 1
     return {"rules": 0}
 
 

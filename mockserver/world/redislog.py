@@ -128,13 +128,17 @@ class RedisLog:
     durable = None
 
     def __init__(self, redis: Redis, name: str = "") -> None:
-        self.redis = redis
-        self.stream = f"{redis.prefix}:{name}changes"
+        self.redis, self.name = redis, name
+        self.stream = self.key("changes")
         self._append = redis.client.register_script(_APPEND)
         self._retract = redis.client.register_script(_RETRACT)
         self._last = b"0-0"  # the id of the last entry read or appended
         self._previous = b"0-0"  # the one before the entry this process appended last
         self._found: list[tuple[bytes, dict[bytes, bytes]]] = []  # read by `fresh`, not yet taken
+
+    def key(self, what: str) -> str:
+        """The key of what else its world keeps in Redis (the fault rules' counters)."""
+        return f"{self.redis.prefix}:{self.name}{what}"
 
     def _read(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
         """Entries after the last one read; raises LogWriteError if Redis does not answer."""

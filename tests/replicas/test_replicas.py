@@ -1,6 +1,7 @@
 """Servers on one Redis serve one world: each sees what any other acknowledged on its next
-request, concurrent writers through all of them are ordered into one log, and an outage of
-Redis refuses writes, keeps reads served and loses nothing acknowledged."""
+request, concurrent writers through all of them are ordered into one log, fault rules count the
+requests of all, and an outage of Redis refuses writes, keeps reads served and loses nothing
+acknowledged."""
 
 from __future__ import annotations
 
@@ -59,8 +60,15 @@ def test_two_servers_of_two_workers_serve_one_world(redis_server: RedisServer) -
             assert status == 200 and orjson.loads(body)["seq"] == step
             for _ in range(4):
                 assert clock(reader)["seq"] == step
+        rule = {"match": {"api": "meteroid"}, "respond": {"status": 500}, "times": 1, "after": 3}
+        assert call(first, "/_mock/faults", rule)[0] == 200
+        statuses = [call((first, second)[index % 2], "/api/v1/invoices?per_page=1")[0] for index in range(8)]
+        assert statuses == [200, 200, 200, 500, 200, 200, 200, 200]  # once, in all
+        for base in (first, second, first, second):
+            (listed,) = orjson.loads(call(base, "/_mock/faults")[1])["rules"]
+            assert (listed["matched"], listed["fired"]) == (8, 1)
         assert call(second, "/_mock/reset", {})[0] == 200
-        assert clock(first) == {"now": "2026-11-15T12:00:00Z", "seq": 7}
+        assert clock(first) == {"now": "2026-11-15T12:00:00Z", "seq": 8}
 
         def create(index: int) -> int:
             base = (first, second)[index % 2]
@@ -70,7 +78,7 @@ def test_two_servers_of_two_workers_serve_one_world(redis_server: RedisServer) -
             assert set(pool.map(create, range(320))) == {200}
         logs = exports(first) | exports(second)
         assert len(logs) == 1  # every worker of both servers exports the same bytes
-        assert [orjson.loads(line)["seq"] for line in logs.pop().splitlines()] == list(range(1, 328))
+        assert [orjson.loads(line)["seq"] for line in logs.pop().splitlines()] == list(range(1, 329))
 
 
 def test_an_outage_of_redis_refuses_writes_serves_reads_and_loses_nothing(redis_server: RedisServer) -> None:
