@@ -17,6 +17,7 @@ from aiohttp import web
 from mockserver import inspector
 from mockserver.control import openapi
 from mockserver.control.journal import DEFAULT_LIMIT, Query
+from mockserver.control.shared import StoreError
 from mockserver.generation.fixture import DIALECTS, STATUSES
 from mockserver.shell import body
 from mockserver.shell import openapi as shell_openapi
@@ -200,10 +201,15 @@ class ControlPlane:
             entries = self.journal.select(query) if self.journal is not None else []
         except (BadRequest, RuleError) as exc:
             return plain_error(400, str(exc))
+        except StoreError as exc:
+            return plain_error(503, str(exc))
         return json_response(orjson.dumps({"requests": entries, "size": size}))
 
     async def clear_requests(self, request: web.Request) -> web.Response:
-        cleared = self.journal.clear() if self.journal is not None else 0
+        try:
+            cleared = self.journal.clear() if self.journal is not None else 0
+        except StoreError as exc:
+            return plain_error(503, str(exc))
         return json_response(orjson.dumps({"cleared": cleared}))
 
     async def list_faults(self, request: web.Request) -> web.Response:

@@ -31,6 +31,7 @@ from aiohttp import web
 from mockserver.control.faults import Faults
 from mockserver.control.journal import Journal, declared_queries
 from mockserver.control.routes import ControlPlane, Published
+from mockserver.control.shared import journal_store
 from mockserver.control.tally import tally_of
 from mockserver.meteroid import MeteroidFacade
 from mockserver.metronome import MetronomeFacade
@@ -74,8 +75,9 @@ def build_app(
         routes = {facade.name: facade.routes(one.timeline, settings) for facade in served}
         return {CONTROL: ControlPlane(one, settings, published).routes(), **routes}
 
-    def journal() -> Journal | None:
-        return Journal(settings.journal_size, declared) if settings.journal_size else None
+    def journal(on: Timeline) -> Journal | None:
+        size = settings.journal_size
+        return Journal(size, declared, journal_store(on.log, directory, size)) if size else None
 
     isolated = settings.isolation == "token"
     scratch = tempfile.TemporaryDirectory(prefix="mockserver-worlds-") if isolated and logs is None else None
@@ -84,7 +86,7 @@ def build_app(
     directory = logs if isinstance(logs, Path) else None
 
     def serve_on(on: Timeline, owned: bool = True) -> ServedWorld:
-        return ServedWorld(on, bind, journal(), Faults(on, tally_of(on.log, directory)), owned)
+        return ServedWorld(on, bind, journal(on), Faults(on, tally_of(on.log, directory)), owned)
 
     if not isolated:
         return create_app(Worlds(served, settings, serve_on(timeline)))
@@ -194,15 +196,18 @@ async def _run_worker(
     try:
         await stop.wait()
     finally:
+        app[WORLDS].publish()
         await runner.cleanup()
 
 
 def _keep_current(loop: asyncio.AbstractEventLoop, worlds: Worlds) -> None:
     """Apply what other workers log as it comes, between requests, so that a request finds
-    little or nothing left to apply however long its worker sat idle."""
+    little or nothing left to apply however long its worker sat idle; and publish what the
+    worker recorded to journals others share."""
 
     def tick() -> None:
         worlds.catch_up()
+        worlds.publish()
         loop.call_later(CURRENT, tick)
 
     loop.call_later(CURRENT, tick)

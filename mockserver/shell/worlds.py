@@ -98,6 +98,8 @@ class ServedWorld:
             self.close()
 
     def close(self) -> None:
+        if self.journal is not None:
+            self.journal.publish()
         self.timeline.log.close()
 
 
@@ -162,6 +164,12 @@ class Worlds:
                     served.before()
                 except LogError as exc:
                     log.error("a world cannot be brought up to date: %s", exc)
+
+    def publish(self) -> None:
+        """Hand what each world's journal recorded to the store it shares, if it has one."""
+        for served in (self.base, *self._by_token.values()):
+            if served.journal is not None:
+                served.journal.publish()
 
     def close(self) -> None:
         for served in self._by_token.values():

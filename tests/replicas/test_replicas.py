@@ -29,12 +29,15 @@ TIERS = "tests/world/fixtures/tiers.yaml"
 pytestmark = pytest.mark.skipif(not LINUX, reason="workers share a port through SO_REUSEPORT on Linux")
 
 
-def call(base: str, path: str, body: object = None, auth: dict[str, str] = AUTH) -> tuple[int, bytes]:
+def call(
+    base: str, path: str, body: object = None, auth: dict[str, str] = AUTH, method: str | None = None
+) -> tuple[int, bytes]:
     """One request on a connection of its own (any worker may take it): status and body."""
     data = None if body is None else orjson.dumps(body)
     headers = {**auth, **({} if body is None else {"Content-Type": "application/json"})}
+    request = urllib.request.Request(base + path, data, headers, method=method)
     try:
-        with urllib.request.urlopen(urllib.request.Request(base + path, data, headers), timeout=10) as answer:
+        with urllib.request.urlopen(request, timeout=10) as answer:
             return answer.status, answer.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -44,6 +47,15 @@ def clock(base: str, auth: dict[str, str] = AUTH) -> dict:
     status, body = call(base, "/_mock/clock", auth=auth)
     assert status == 200
     return orjson.loads(body)
+
+
+def journal(base: str) -> list[str]:
+    """What the journal lists (path and query), once every process has published (2 s at most):
+    numbered in one sequence, in the order the processes published them."""
+    time.sleep(0.3)  # each process publishes every 0.1 s
+    listed = orjson.loads(call(base, "/_mock/requests")[1])["requests"]
+    assert [entry["seq"] for entry in listed] == list(range(listed[0]["seq"], listed[0]["seq"] + len(listed)))
+    return [entry["path"] + "?" + "&".join(f"{k}={v}" for k, v in entry["query"].items()) for entry in listed]
 
 
 def exports(base: str, times: int = 4) -> set[bytes]:
@@ -62,11 +74,19 @@ def test_two_servers_of_two_workers_serve_one_world(redis_server: RedisServer) -
                 assert clock(reader)["seq"] == step
         rule = {"match": {"api": "meteroid"}, "respond": {"status": 500}, "times": 1, "after": 3}
         assert call(first, "/_mock/faults", rule)[0] == 200
-        statuses = [call((first, second)[index % 2], "/api/v1/invoices?per_page=1")[0] for index in range(8)]
+        statuses = [
+            call((first, second)[index % 2], f"/api/v1/invoices?per_page={index + 1}")[0]
+            for index in range(8)
+        ]
         assert statuses == [200, 200, 200, 500, 200, 200, 200, 200]  # once, in all
         for base in (first, second, first, second):
             (listed,) = orjson.loads(call(base, "/_mock/faults")[1])["rules"]
             assert (listed["matched"], listed["fired"]) == (8, 1)
+        assert sorted(journal(first)) == sorted(f"/api/v1/invoices?per_page={index}" for index in range(1, 9))
+        assert call(second, "/_mock/requests", method="DELETE")[0] == 200
+        for index in range(1, 5):
+            assert call((first, second)[index % 2], f"/v1/customers?limit={index}")[0] == 200
+        assert sorted(journal(second)) == [f"/v1/customers?limit={index}" for index in range(1, 5)]
         assert call(second, "/_mock/reset", {})[0] == 200
         assert clock(first) == {"now": "2026-11-15T12:00:00Z", "seq": 8}
 

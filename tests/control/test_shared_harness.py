@@ -1,12 +1,13 @@
-"""Fault rules' counters are the world's: with `--workers 2` a `times: 1` rule answers once
-in all, and every worker lists the same counts."""
+"""The harness is the world's: with `--workers 2` a `times: 1` rule answers once in all, every
+worker lists the same counts, and the journal lists what every worker served."""
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from mockserver.control.tally import FileTally
-from tests.replicas.test_replicas import call
+from tests.replicas.test_replicas import call, journal
 from tests.shell.test_server import LINUX, server_process
 
 RULE = {"match": {"api": "meteroid"}, "respond": {"status": 500}, "times": 1, "after": 2}
@@ -33,3 +34,17 @@ def test_a_file_tally_gives_out_times_once_and_counts_from_zero_for_new_rules(tm
     assert other.counts(3, 2) == [(2, 1), (0, 0)]
     assert other.match(2, 0) is None  # a process behind the rules counts nothing
     assert other.match(4, 1) == (1, 0) and one.counts(4, 2) == [(0, 0), (1, 0)]
+
+
+@pytest.mark.skipif(not LINUX, reason="workers share a port through SO_REUSEPORT on Linux")
+def test_the_journal_lists_and_clears_the_requests_of_every_worker() -> None:
+    with server_process("--workers", "2") as (_process, base):
+        for index in range(1, 11):
+            assert call(base, f"/v1/customers?limit={index}")[0] == 200
+        for _ in range(4):  # whichever worker answers
+            assert sorted(journal(base)) == sorted(f"/v1/customers?limit={index}" for index in range(1, 11))
+        status, body = call(base, "/_mock/requests", method="DELETE")
+        assert status == 200 and orjson.loads(body) == {"cleared": 10}
+        assert call(base, "/v1/customers?limit=11")[0] == 200
+        for _ in range(4):
+            assert journal(base) == ["/v1/customers?limit=11"]
