@@ -1,5 +1,6 @@
-"""A redis-server of the tests' own, on a free port, with the append-only file on: the tests
-stop and restart it as an outage would."""
+"""A redis-server of the tests' own, on a free port, with the append-only file on and flushed
+for every write (so that a SIGKILL loses nothing acknowledged): the tests kill and restart it
+as an outage would."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class RedisServer:
 
     def start(self) -> None:
         command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        command += ["--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(self.directory)]
+        command += ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.directory)]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -43,10 +44,13 @@ class RedisServer:
                 time.sleep(0.02)
         raise RuntimeError(f"redis-server did not listen on port {self.port}")
 
-    def stop(self) -> None:
-        """A clean stop (SIGTERM): Redis flushes its append-only file first."""
+    def stop(self, kill: bool = False) -> None:
+        """A clean stop (SIGTERM), or a crash (SIGKILL)."""
         if self.process is not None:
-            self.process.terminate()
+            if kill:
+                self.process.kill()
+            else:
+                self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
 

@@ -107,7 +107,7 @@ def test_an_outage_of_redis_refuses_writes_serves_reads_and_loses_nothing(redis_
         with server_process(*options) as (_b, second):
             assert call(first, "/_mock/clock", {"advance": "P1D"})[0] == 200
             time.sleep(0.3)  # idle workers read the stream every 0.1 s: all of them have it
-            redis_server.stop()
+            redis_server.stop(kill=True)
             started = time.monotonic()
             status, body = call(second, "/_mock/clock", {"advance": "P1D"})
             assert status == 503 and redis_server.url.encode() in body
