@@ -207,11 +207,11 @@ def _serve(args: argparse.Namespace) -> int:
     if args.isolate_limit < 1:
         raise SystemExit("mockserver serve: --isolate-limit must be at least 1")
     redis = args.changes is not None and is_redis(args.changes)
-    if args.fsync != "no" and (args.changes is None or redis):
+    if args.fsync != "no" and redis:
+        raise SystemExit("mockserver serve: --fsync is for a log file: Redis flushes as its appendfsync says")
+    if args.fsync != "no" and args.changes is None:
         raise SystemExit(
             "mockserver serve: --fsync needs --changes FILE: without it no change outlives the server"
-            if not redis
-            else "mockserver serve: --fsync is for a file: Redis flushes as its appendfsync says"
         )
     fixture = load_fixture(args.fixtures)
     isolation = (
@@ -271,7 +271,7 @@ def _timeline(
     fixture's world and the stream's changes, the fixture checked first."""
     if changes is not None and is_redis(changes):
         redis = Redis(changes)
-        redis.claim("", fingerprint(fixture))
+        redis.claim(fingerprint(fixture))
         timeline = Timeline(generate(), RedisLog(redis))
         timeline.catch_up()
         return timeline

@@ -75,7 +75,7 @@ class LocalTally:
 
     def counts(self, epoch: int, rules: int) -> list[tuple[int, int]]:
         slots = self.slots if epoch == self.epoch else {}
-        return [tuple(slots.get(index, (0, 0))) for index in range(rules)]  # type: ignore[misc]
+        return [(slots[index][0], slots[index][1]) if index in slots else (0, 0) for index in range(rules)]
 
 
 class FileTally:

@@ -105,10 +105,10 @@ class Redis:
     def refused(self) -> LogWriteError:
         return LogWriteError(self.trouble or f"{self.url} is unreachable")
 
-    def claim(self, name: str, fingerprint: str) -> None:
-        """Record the fixture a key's world starts from when it is first used; LogError if
+    def claim(self, fingerprint: str) -> None:
+        """Record the fixture the key's worlds start from when it is first used; LogError if
         another was recorded: its changes would be applied to another world."""
-        key = f"{self.prefix}:{name}fixture"
+        key = f"{self.prefix}:fixture"
         try:
             self.client.set(key, fingerprint, nx=True)
             recorded = self.client.get(key)

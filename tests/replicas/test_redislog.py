@@ -83,11 +83,11 @@ def test_a_change_no_process_can_apply_is_taken_back_out_of_the_stream(
 
 def test_a_stream_started_from_another_fixture_is_refused(redis_server: RedisServer) -> None:
     fixture = load_fixture(None)
-    Redis(redis_server.url).claim("", fingerprint(fixture))
-    Redis(redis_server.url).claim("", fingerprint(fixture))  # the same fixture: welcome
+    Redis(redis_server.url).claim(fingerprint(fixture))
+    Redis(redis_server.url).claim(fingerprint(fixture))  # the same fixture: welcome
     with pytest.raises(LogError, match="another fixture"):
-        Redis(redis_server.url).claim("", "another:1")
-    Redis(redis_server.url + "?key=other").claim("", "another:1")  # another key: another world
+        Redis(redis_server.url).claim("another:1")
+    Redis(redis_server.url + "?key=other").claim("another:1")  # another key: another world
 
 
 def test_the_url_names_the_key_and_is_shown_without_its_password() -> None:
