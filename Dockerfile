@@ -14,7 +14,7 @@ WORKDIR /app
 COPY pyproject.toml README.md constraints.txt ./
 COPY mockserver ./mockserver
 COPY fixtures ./fixtures
-RUN pip install -c constraints.txt . \
+RUN pip install -c constraints.txt ".[redis]" \
     && useradd --create-home --uid 10001 mockserver \
     && mkdir /fixtures && chown mockserver /fixtures
 

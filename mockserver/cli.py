@@ -36,10 +36,11 @@ from mockserver.shell.app import Settings
 from mockserver.shell.loading import Loading, load_while_serving, loading_app
 from mockserver.shell.ports import PortError, listen
 from mockserver.shell.scratch import scratch_directory
-from mockserver.shell.worlds import DEFAULT_LIMIT
+from mockserver.shell.worlds import DEFAULT_LIMIT, redis_branches
 from mockserver.world.ids import to_base62_id
 from mockserver.world.log import FSYNC, FileLog, LogError
-from mockserver.world.snapshot import Snapshots
+from mockserver.world.redislog import Redis, RedisLog, is_redis
+from mockserver.world.snapshot import Snapshots, fingerprint
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 
@@ -111,9 +112,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--changes",
-        metavar="FILE",
+        metavar="FILE|URL",
         help="replay the changes in FILE (JSON lines, as GET /_mock/changes exports them) at start, "
-        "then append every change accepted",
+        "then append every change accepted; or redis://[:password@]host:port/db[?key=NAME] "
+        "(rediss:// too): a Redis Stream every server pointed at it shares, one world for all",
     )
     serve.add_argument(
         "--fsync",
@@ -136,6 +138,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"under isolation, the worlds kept in memory, the least recently used dropped "
         f"(default {DEFAULT_LIMIT})",
+    )
+
+    serve.add_argument(
+        "--control-token",
+        metavar="SECRET",
+        help="every /_mock write (reset, clock, faults, clearing the journal) must carry the header "
+        "Mock-Control-Token: SECRET, else 401; for a shared server (default: the fixture's "
+        "auth.control_token, else none)",
     )
 
     generate = commands.add_parser("generate", help="write the world as canonical JSON")
@@ -193,8 +203,13 @@ def _serve(args: argparse.Namespace) -> int:
         raise SystemExit("mockserver serve: --workers must be at least 1")
     if args.journal_size < 0:
         raise SystemExit("mockserver serve: --journal-size must be 0 or more")
+    if args.control_token == "":
+        raise SystemExit("mockserver serve: --control-token must not be empty")
     if args.isolate_limit < 1:
         raise SystemExit("mockserver serve: --isolate-limit must be at least 1")
+    redis = args.changes is not None and is_redis(args.changes)
+    if args.fsync != "no" and redis:
+        raise SystemExit("mockserver serve: --fsync is for a log file: Redis flushes as its appendfsync says")
     if args.fsync != "no" and args.changes is None:
         raise SystemExit(
             "mockserver serve: --fsync needs --changes FILE: without it no change outlives the server"
@@ -203,7 +218,7 @@ def _serve(args: argparse.Namespace) -> int:
     isolation = (
         fixture.isolation if args.isolate is None else None if args.isolate == "none" else args.isolate
     )
-    if isolation is not None and args.changes is not None:
+    if isolation is not None and args.changes is not None and not redis:
         raise SystemExit(
             "mockserver serve: --changes cannot be used with token isolation: "
             "each token's world keeps its own log"
@@ -234,11 +249,14 @@ def _serve(args: argparse.Namespace) -> int:
         timeline = load_while_serving(listener.sock, loading_app(loading, facades()), build, log_format)
         world = timeline.world
         settings = replace(
-            Settings.from_world(world, dialect=args.dialect, journal_size=args.journal_size),
+            Settings.from_world(
+                world, dialect=args.dialect, journal_size=args.journal_size, control_token=args.control_token
+            ),
             isolation=isolation,
             worlds=args.isolate_limit,
         )
-        return serve(world, settings, listener, args.workers, log_format, timeline=timeline, logs=scratch)
+        logs = redis_branches(timeline.log) if isinstance(timeline.log, RedisLog) else scratch
+        return serve(world, settings, listener, args.workers, log_format, timeline=timeline, logs=logs)
 
 
 def _timeline(
@@ -251,7 +269,14 @@ def _timeline(
 ) -> Timeline:
     """The world's timeline: with `changes`, its snapshot's world (else the fixture's,
     generated) with the rest of the file replayed, appended to from then on; shared through a
-    file by several workers; else a file of this process's own."""
+    file by several workers; else a file of this process's own. With a Redis URL, the
+    fixture's world and the stream's changes, the fixture checked first."""
+    if changes is not None and is_redis(changes):
+        redis = Redis(changes)
+        redis.claim(fingerprint(fixture))
+        timeline = Timeline(generate(), RedisLog(redis))
+        timeline.catch_up()
+        return timeline
     if changes is None:
         log = FileLog(scratch / "changes.jsonl", shared=True) if workers > 1 else FileLog()
         return Timeline(generate(), log)

@@ -1,9 +1,10 @@
 """Scripted faults as one process applies them: which rule answers a request, and how.
 
 The rules are the world's (`World.faults`, changed only through the log), so every worker
-holds the same ones; the counters (`times`, `after`, `nth`) and the seeded draws
-(`probability`, `jitter_ms`) are kept per process, from the moment the rules last changed, so
-a run against one process is the same run every time. The first rule, in order, whose match
+holds the same ones, and so are their counters (`times`, `after`, `nth`: a `Tally` every
+process serving the world counts in, from the moment the rules last changed); the seeded draws
+(`probability`, `jitter_ms`) are kept per process, so a run against one process is the same
+run every time. The first rule, in order, whose match
 fits and whose counters allow it answers; a request answered by a rule is not seen by the
 rules after it.
 """
@@ -17,6 +18,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from mockserver.control.tally import LocalTally, Tally
 from mockserver.shell.app import Facade, plain_error
 from mockserver.shell.bearer import bearer_token
 from mockserver.world.faults import Rule
@@ -24,14 +26,12 @@ from mockserver.world.timeline import Timeline
 
 
 class RuleState:
-    """One rule with its counters and its random streams in this process."""
+    """One rule with its random streams in this process."""
 
-    __slots__ = ("draws", "fired", "jitter", "matched", "rule")
+    __slots__ = ("draws", "jitter", "rule")
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
-        self.matched = 0  # requests its match fitted
-        self.fired = 0  # requests it answered
         self.draws = random.Random(rule.seed)
         self.jitter = random.Random(rule.jitter_seed)
 
@@ -59,24 +59,28 @@ class RuleState:
                 return False
         return rule.token is None or bearer_token(request.headers.get("Authorization", "")) == rule.token
 
-    def fires(self) -> bool:
-        """Count a fitting request; whether the rule answers it."""
+    def fires(self, tally: Tally, epoch: int, index: int) -> bool:
+        """Count a fitting request in the world's tally; whether the rule answers it."""
         rule = self.rule
-        self.matched += 1
-        past = self.matched - rule.after
-        if past <= 0 or past % rule.nth or (rule.times is not None and self.fired >= rule.times):
+        counted = tally.match(epoch, index)
+        if counted is None:  # the rules changed meanwhile: this process has yet to read it
+            return False
+        matched, fired = counted
+        past = matched - rule.after
+        if past <= 0 or past % rule.nth or (rule.times is not None and fired >= rule.times):
             return False
         if rule.probability is not None and self.draws.random() >= rule.probability:
             return False
-        self.fired += 1
-        return True
+        return tally.fire(epoch, index, rule.times)
 
 
 class Faults:
-    """The rules of a timeline's world, as it is now, with this process's counters."""
+    """The rules of a timeline's world, as it is now, counted in `tally` (by default this
+    process's own)."""
 
-    def __init__(self, timeline: Timeline) -> None:
+    def __init__(self, timeline: Timeline, tally: Tally | None = None) -> None:
         self.timeline = timeline
+        self.tally: Tally = tally or LocalTally()
         self.rules: list[Rule] = timeline.world.faults
         self.states = [RuleState(rule) for rule in self.rules]
 
@@ -91,8 +95,9 @@ class Faults:
         """The rule that answers this request, if any (counted as it is asked)."""
         if not self.timeline.world.faults:
             return None
-        for state in self.current():
-            if state.fits(request, api, operation) and state.fires():
+        epoch = self.timeline.world.faults_since
+        for index, state in enumerate(self.current()):
+            if state.fits(request, api, operation) and state.fires(self.tally, epoch, index):
                 return state
         return None
 
@@ -124,8 +129,10 @@ class Faults:
         return response
 
     def listing(self) -> list[dict[str, Any]]:
-        """The rules in order, with this process's counters."""
+        """The rules in order, with their counters."""
+        states = self.current()
+        counts = self.tally.counts(self.timeline.world.faults_since, len(states))
         return [
-            {"id": index, **state.rule.spec, "matched": state.matched, "fired": state.fired}
-            for index, state in enumerate(self.current())
+            {"id": index, **state.rule.spec, "matched": matched, "fired": fired}
+            for index, (state, (matched, fired)) in enumerate(zip(states, counts, strict=True))
         ]

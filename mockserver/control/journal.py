@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
@@ -27,10 +28,13 @@ from aiohttp import web
 from multidict import MultiDict
 from yarl import URL
 
+from mockserver.control.shared import JournalStore, StoreError
 from mockserver.shell.accesslog import sent_message
 from mockserver.shell.bearer import bearer_token
 from mockserver.world.faults import glob
 from mockserver.world.glob import Glob
+
+log = logging.getLogger("mockserver")
 
 DEFAULT_SIZE = 10_000
 DEFAULT_LIMIT = 100
@@ -78,13 +82,32 @@ class Query:
 
 class Journal:
     """One process's ring of requests; `declared` names each operation's query parameters,
-    so that the ones it ignores can be shown."""
+    so that the ones it ignores can be shown. With a `shared` store (a world several processes
+    serve), the ring is what this process has yet to publish there, and the store is the
+    journal every process lists and clears."""
 
-    def __init__(self, size: int, declared: Mapping[str, frozenset[str]]) -> None:
+    def __init__(
+        self, size: int, declared: Mapping[str, frozenset[str]], shared: JournalStore | None = None
+    ) -> None:
         self.size = size
         self.entries: deque[Entry] = deque(maxlen=size)
         self.counter = itertools.count(1)
         self.declared = declared
+        self.shared = shared
+        self._published = 0  # the seq of the last entry published to `shared`
+
+    def publish(self) -> None:
+        """Hand what this process recorded since the last time to the shared store; kept for
+        the next time if the store cannot take it."""
+        if self.shared is None or not self.entries or self.entries[-1][0] <= self._published:
+            return
+        fresh = [entry for entry in self.entries if entry[0] > self._published]
+        try:
+            self.shared.add([(entry[1], self.document(entry)) for entry in fresh])
+        except StoreError as exc:  # Redis unreachable: published once it answers
+            log.warning("the journal cannot be shared now: %s", exc)
+            return
+        self._published = fresh[-1][0]
 
     def record(
         self,
@@ -117,18 +140,27 @@ class Journal:
 
     def clear(self) -> int:
         """Forget every entry (sequence numbers go on); how many there were."""
+        if self.shared is not None:
+            self.publish()
+            self.entries.clear()
+            return self.shared.clear()
         count = len(self.entries)
         self.entries.clear()
         return count
+
+    def _newest_first(self) -> Iterator[dict[str, Any]]:
+        if self.shared is None:
+            return (self.document(entry) for entry in reversed(self.entries))
+        self.publish()
+        return reversed(self.shared.latest())
 
     def select(self, query: Query) -> list[dict[str, Any]]:
         """The latest `limit` entries that match, oldest first."""
         pattern = glob(query.path, "path") if query.path is not None else None
         chosen: list[dict[str, Any]] = []
-        for entry in reversed(self.entries):
-            if entry[0] <= query.since or len(chosen) >= query.limit:
+        for document in self._newest_first():
+            if document["seq"] <= query.since or len(chosen) >= query.limit:
                 break
-            document = self.document(entry)
             if _matches(document, query, pattern):
                 chosen.append(document)
         chosen.reverse()

@@ -116,7 +116,11 @@ RULE_OPTIONAL: dict[str, Schema] = {
 SCHEMAS: dict[str, Schema] = {
     "Health": closed(
         {
-            "status": enum(["ok"]),
+            "status": {
+                **enum(["ok", "degraded"]),
+                "description": "degraded: the log of changes cannot be reached; the last state seen "
+                "is served and writes are refused with 503.",
+            },
             "fixture": STRING,
             "seed": INTEGER,
             "now": DATETIME,
@@ -144,7 +148,8 @@ SCHEMAS: dict[str, Schema] = {
                     },
                 }
             ),
-        }
+        },
+        {"log": closed({"reachable": {"type": "boolean"}, "error": STRING})},
     ),
     "Clock": closed({"now": DATETIME, "seq": SEQ}),
     "ClockMove": {

@@ -6,6 +6,7 @@ needed; errors are `{"message": ...}` naming what was wrong. The routes are the 
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from aiohttp import web
 from mockserver import inspector
 from mockserver.control import openapi
 from mockserver.control.journal import DEFAULT_LIMIT, MAX_INTEGER, Query
+from mockserver.control.shared import StoreError
 from mockserver.generation.fixture import DIALECTS, STATUSES
 from mockserver.shell import body
 from mockserver.shell import openapi as shell_openapi
@@ -116,7 +118,7 @@ class ControlPlane:
         self.settings = settings
         self.journal, self.faults = served.journal, served.faults
         self.published = published
-        self._health: tuple[int, bytes] | None = None
+        self._health: tuple[tuple[int, str | None], bytes] | None = None
 
     def routes(self) -> list[web.RouteDef]:
         return shell_openapi.routes(
@@ -141,16 +143,19 @@ class ControlPlane:
         )
 
     async def health(self, request: web.Request) -> web.Response:
-        """Encoded once per state of the world: health checks poll it."""
-        world = self.timeline.world
-        if self._health is None or self._health[0] != world.seq:
-            self._health = (world.seq, orjson.dumps(self.health_document()))
+        """Encoded once per state of the world and of its log: health checks poll it."""
+        state = (self.timeline.world.seq, self.timeline.log.trouble())
+        if self._health is None or self._health[0] != state:
+            self._health = (state, orjson.dumps(self.health_document()))
         return json_response(self._health[1])
 
     def health_document(self) -> dict[str, Any]:
         world = self.timeline.world
+        trouble = self.timeline.log.trouble()
         return {
-            "status": "ok",
+            # Still 200 when the log cannot be reached: the last state is served, writes refused.
+            "status": "ok" if trouble is None else "degraded",
+            **({"log": {"reachable": False, "error": trouble}} if trouble is not None else {}),
             "fixture": world.fixture.name,
             "seed": world.seed,
             "now": clock.format_z(world.now),
@@ -199,10 +204,15 @@ class ControlPlane:
             entries = self.journal.select(query) if self.journal is not None else []
         except (BadRequest, RuleError) as exc:
             return plain_error(400, str(exc))
+        except StoreError as exc:
+            return plain_error(503, str(exc))
         return json_response(orjson.dumps({"requests": entries, "size": size}))
 
     async def clear_requests(self, request: web.Request) -> web.Response:
-        cleared = self.journal.clear() if self.journal is not None else 0
+        try:
+            cleared = self.journal.clear() if self.journal is not None else 0
+        except StoreError as exc:
+            return plain_error(503, str(exc))
         return json_response(orjson.dumps({"cleared": cleared}))
 
     async def list_faults(self, request: web.Request) -> web.Response:
@@ -224,9 +234,11 @@ class ControlPlane:
     async def changes(self, request: web.Request) -> web.StreamResponse:
         """The log of changes as JSON lines: `mockserver serve --changes FILE` replays it.
         Streamed from where it is kept, a chunk at a time: a log of usage can be large."""
+        chunks = self.timeline.log.export()
+        first = next(chunks, b"")  # a log that cannot be read is refused before the answer starts
         response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson", **dict(CORS_HEADERS)})
         await response.prepare(request)
-        for chunk in self.timeline.log.export():
+        for chunk in itertools.chain((first,), chunks):
             await response.write(chunk)
         await response.write_eof()
         return response

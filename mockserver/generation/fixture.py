@@ -259,6 +259,7 @@ class Fixture:
     default_sort: str = "date_asc"
     dialect: str = "documented"
     tokens: tuple[str, ...] = ()
+    control_token: str | None = None  # what every /_mock write must carry, if set
     isolation: str | None = None  # "token": a world per bearer token
     generated_customers: int = 0
     archived_share: float = 0.05
@@ -533,9 +534,11 @@ class _Validator:
             if "dialect" in section:
                 kwargs["dialect"] = self.choice(section["dialect"], "meteroid.dialect", DIALECTS)
         if "auth" in top:
-            section = self.mapping(top["auth"], "auth", ("tokens",))
+            section = self.mapping(top["auth"], "auth", ("tokens", "control_token"))
             tokens = self.sequence(section.get("tokens", []), "auth.tokens")
             kwargs["tokens"] = tuple(self.text(t, f"auth.tokens[{i}]") for i, t in enumerate(tokens))
+            if "control_token" in section:
+                kwargs["control_token"] = self.text(section["control_token"], "auth.control_token")
         if "isolation" in top:
             isolation = self.choice(top["isolation"], "isolation", ISOLATIONS)
             kwargs["isolation"] = None if isolation == "none" else isolation

@@ -346,7 +346,12 @@ def fixture_schema() -> Schema:
                 "The Meteroid-style API.",
             ),
             "auth": _object(
-                {"tokens": _described({"type": "array", "items": TEXT}, "Accepted bearer tokens.")},
+                {
+                    "tokens": _described({"type": "array", "items": TEXT}, "Accepted bearer tokens."),
+                    "control_token": _described(
+                        TEXT, "Every /_mock write must carry it in the Mock-Control-Token header."
+                    ),
+                },
                 "Authentication (default: any non-empty bearer token).",
             ),
             "isolation": _described(_enum(ISOLATIONS), "token: a world of its own per bearer token."),

@@ -10,6 +10,7 @@ the facade whose prefix it falls under.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -32,6 +33,7 @@ from mockserver.world.timeline import Timeline
 log = logging.getLogger("mockserver")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+CONTROL_HEADER = "Mock-Control-Token"  # what unlocks /_mock writes on a server locked with one
 
 
 @dataclass(frozen=True)
@@ -44,13 +46,18 @@ class Settings:
     journal_size: int = DEFAULT_SIZE  # requests the journal keeps; 0: none recorded
     isolation: str | None = None  # "token": a world per bearer token
     worlds: int = DEFAULT_LIMIT  # under isolation, the worlds kept in memory
+    control_token: str | None = None  # what every /_mock write must carry (CONTROL_HEADER)
 
     @classmethod
     def from_world(cls, world: World, **given: object) -> Settings:
         """The fixture's settings, with what the command line gave (None: not given)."""
         fixture = world.fixture
         settings = cls(
-            frozenset(fixture.tokens), fixture.dialect, fixture.default_sort, isolation=fixture.isolation
+            frozenset(fixture.tokens),
+            fixture.dialect,
+            fixture.default_sort,
+            isolation=fixture.isolation,
+            control_token=fixture.control_token,
         )
         return replace(settings, **{name: value for name, value in given.items() if value is not None})
 
@@ -149,6 +156,12 @@ def cross_site(request: web.Request) -> str | None:
     return None
 
 
+def unlocks(value: str, control_token: str) -> bool:
+    """Whether a Mock-Control-Token header carries the control token (compared in constant
+    time: a shared server's secret)."""
+    return hmac.compare_digest(value.encode(errors="surrogatepass"), control_token.encode())
+
+
 def authorized(header: str, accepted: frozenset[str]) -> bool:
     """Whether an Authorization header carries a bearer token the fixture accepts."""
     token = bearer_token(header)
@@ -167,6 +180,7 @@ class Shell:
 
     def __init__(self, settings: Settings, worlds: Worlds) -> None:
         self.worlds = worlds
+        self.control_token = settings.control_token
         tokens = settings.tokens
         # Clients send the same header on every request: decide once per distinct header.
         self.accepts = lru_cache(maxsize=256)(lambda header: authorized(header, tokens))
@@ -192,6 +206,7 @@ class Shell:
         faulted = facade is not None
         writes = method not in ("GET", "HEAD", "*")
         guarded_plane = api == "control" and writes  # no web page of another site may call it
+        control_token = self.control_token if guarded_plane else None
         # One world for every request: its handler is found once, here.
         fixed = None if self.worlds.isolated else self.worlds.base
         if handler is None and fixed is not None and operation is not None:
@@ -224,6 +239,10 @@ class Shell:
                 if response is None:
                     if facade is not None and not accepts(request.headers.get("Authorization", "")):
                         response = facade.unauthorized()
+                    elif control_token is not None and not unlocks(
+                        request.headers.get(CONTROL_HEADER, ""), control_token
+                    ):
+                        response = plain_error(401, f"the control plane is locked: send {CONTROL_HEADER}")
                     else:
                         response = await (handler or served.handlers[operation])(request)
                         if writes and (durable := served.timeline.log.durable) is not None:

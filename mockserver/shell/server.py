@@ -31,12 +31,14 @@ from aiohttp import web
 from mockserver.control.faults import Faults
 from mockserver.control.journal import Journal, declared_queries
 from mockserver.control.routes import ControlPlane, Published
+from mockserver.control.shared import journal_store
+from mockserver.control.tally import tally_of
 from mockserver.meteroid import MeteroidFacade
 from mockserver.metronome import MetronomeFacade
 from mockserver.shell.accesslog import runner_options
 from mockserver.shell.app import WORLDS, Facade, Settings, create_app
 from mockserver.shell.ports import BACKLOG, Listener
-from mockserver.shell.worlds import CONTROL, ServedWorld, Worlds, log_path
+from mockserver.shell.worlds import CONTROL, Branches, ServedWorld, Worlds, file_branches
 from mockserver.world.log import FileLog, LogError
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
@@ -57,11 +59,11 @@ def build_app(
     world: World,
     settings: Settings | None = None,
     timeline: Timeline | None = None,
-    logs: Path | None = None,
+    logs: Path | Branches | None = None,
 ) -> web.Application:
     """The composition root: the shell with both facades and the control plane mounted on the
     world, or under isolation on a world per token whose changes go to files in `logs` (the
-    same directory for every worker; by default one of the app's own)."""
+    same directory for every worker; by default one of the app's own), or to the logs it makes."""
     settings = settings or Settings.from_world(world)
     timeline = timeline or Timeline(world)
     served = facades()
@@ -73,21 +75,27 @@ def build_app(
         routes = {facade.name: facade.routes(one.timeline, settings) for facade in served}
         return {CONTROL: ControlPlane(one, settings, published).routes(), **routes}
 
-    def journal() -> Journal | None:
-        return Journal(settings.journal_size, declared) if settings.journal_size else None
+    def journal(on: Timeline) -> Journal | None:
+        size = settings.journal_size
+        return Journal(size, declared, journal_store(on.log, directory, size)) if size else None
+
+    isolated = settings.isolation == "token"
+    scratch = tempfile.TemporaryDirectory(prefix="mockserver-worlds-") if isolated and logs is None else None
+    if scratch is not None:
+        logs = Path(scratch.name)
+    directory = logs if isinstance(logs, Path) else None
 
     def serve_on(on: Timeline, owned: bool = True) -> ServedWorld:
-        return ServedWorld(on, bind, journal(), Faults(on), owned)
+        return ServedWorld(on, bind, journal(on), Faults(on, tally_of(on.log, directory)), owned)
 
-    if settings.isolation != "token":
+    if not isolated:
         return create_app(Worlds(served, settings, serve_on(timeline)))
     world.freeze()  # every request is a token's: the starting world is only ever copied
-    scratch = None if logs is not None else tempfile.TemporaryDirectory(prefix="mockserver-worlds-")
-    directory = logs if logs is not None else Path(scratch.name)
+    branches = logs if callable(logs) else file_branches(logs)
 
     def spawn(token: str) -> ServedWorld:
         """A token's world: the starting world, shared until it changes, and its logged changes."""
-        branch = serve_on(Timeline(world, FileLog(log_path(directory, token), shared=True)), owned=False)
+        branch = serve_on(Timeline(world, branches(token)), owned=False)
         try:
             branch.catch_up()
         except LogError:
@@ -113,10 +121,11 @@ def serve(
     log_format: str | None = "text",
     out: TextIO = sys.stdout,
     timeline: Timeline | None = None,
-    logs: Path | None = None,
+    logs: Path | Branches | None = None,
 ) -> int:
     """Serve on the bound `listener` until SIGINT or SIGTERM (`log_format` None: no access log);
-    under isolation, the workers keep each token's changes in `logs`.
+    under isolation, the workers keep each token's changes in `logs` (a directory, or what
+    makes each token's log).
 
     Returns the exit status: 0 after a requested stop, 1 when workers kept dying.
     """
@@ -164,7 +173,7 @@ async def _run_worker(
     log_format: str | None,
     on_ready: Callable[[], None] | None,
     parent: int | None = None,
-    logs: Path | None = None,
+    logs: Path | Branches | None = None,
 ) -> None:
     """Serve on the socket `listen` gives, once the app is built and its world current, until
     SIGINT or SIGTERM (or, for a forked worker, until `parent` is gone)."""
@@ -195,15 +204,18 @@ async def _run_worker(
     try:
         await stop.wait()
     finally:
+        app[WORLDS].publish()
         await runner.cleanup()
 
 
 def _keep_current(loop: asyncio.AbstractEventLoop, worlds: Worlds) -> None:
     """Apply what other workers log as it comes, between requests, so that a request finds
-    little or nothing left to apply however long its worker sat idle."""
+    little or nothing left to apply however long its worker sat idle; and publish what the
+    worker recorded to journals others share."""
 
     def tick() -> None:
         worlds.catch_up()
+        worlds.publish()
         loop.call_later(CURRENT, tick)
 
     loop.call_later(CURRENT, tick)
@@ -219,7 +231,7 @@ class _Supervisor:
         sock: socket.socket,
         balanced: bool,
         log_format: str | None,
-        logs: Path | None,
+        logs: Path | Branches | None,
     ) -> None:
         self.timeline, self.settings, self.log_format, self.logs = timeline, settings, log_format, logs
         self.sock, self.balanced = sock, balanced
@@ -278,8 +290,9 @@ class _Supervisor:
                     os.write(ready_write, b".")
                     os.close(ready_write)
 
-            if isinstance(self.timeline.log, FileLog) and self.timeline.log.shared:
-                self.timeline.log.reopen()  # a lock of its own: flock locks belong to an open file
+            if self.timeline.log.shared:
+                if isinstance(self.timeline.log, FileLog):
+                    self.timeline.log.reopen()  # a lock of its own: flock locks belong to an open file
                 self._current()  # a replacement accepts once it has what was logged meanwhile
             asyncio.run(
                 _run_worker(self.timeline, self.settings, listen, self.log_format, ready, parent, self.logs)

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from mockserver.shell.bearer import bearer_token
-from mockserver.world.log import LogError
+from mockserver.world.log import ChangeLog, FileLog, LogError
+from mockserver.world.redislog import RedisLog
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 
@@ -97,6 +98,8 @@ class ServedWorld:
             self.close()
 
     def close(self) -> None:
+        if self.journal is not None:
+            self.journal.publish()
         self.timeline.log.close()
 
 
@@ -162,12 +165,37 @@ class Worlds:
                 except LogError as exc:
                     log.error("a world cannot be brought up to date: %s", exc)
 
+    def publish(self) -> None:
+        """Hand what each world's journal recorded to the store it shares, if it has one."""
+        for served in (self.base, *self._by_token.values()):
+            if served.journal is not None:
+                served.journal.publish()
+
     def close(self) -> None:
         for served in self._by_token.values():
             served.close()
         self._by_token.clear()
 
 
+# The log of a token's world, made when the token is first seen.
+Branches = Callable[[str], ChangeLog]
+
+
+def _digest(token: str) -> str:
+    """A token's name where its changes are kept, so that no token is written down."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
 def log_path(directory: Path, token: str) -> Path:
-    """The file of a token's changes: named by a digest, so that no token is written down."""
-    return directory / f"{hashlib.sha256(token.encode()).hexdigest()[:32]}.jsonl"
+    """The file of a token's changes."""
+    return directory / f"{_digest(token)}.jsonl"
+
+
+def file_branches(directory: Path) -> Branches:
+    """Each token's changes in a file of `directory`, shared by the workers."""
+    return lambda token: FileLog(log_path(directory, token), shared=True)
+
+
+def redis_branches(base: RedisLog) -> Branches:
+    """Each token's changes in a stream of its own beside the base world's, on its connection."""
+    return lambda token: RedisLog(base.redis, f"token:{_digest(token)}:")

@@ -105,6 +105,7 @@ def _reset(world: World, args: Args) -> Args:
 
 def _apply_reset(world: World, args: Args) -> Args:
     world.reset()
+    world.faults_since = world.seq + 1  # the fixture's rules again, counted from zero
     return {"now": clock.format_z(world.now)}
 
 
@@ -121,6 +122,7 @@ def _faults(world: World, args: Args) -> Args:
 def _apply_faults(world: World, args: Args) -> Args:
     # A new list, never one changed in place: a process's counters follow the list's identity.
     world.faults = [*world.faults, *parse_rules(args["rules"])]
+    world.faults_since = world.seq + 1
     return {"added": len(args["rules"]), "rules": len(world.faults)}
 
 
@@ -131,6 +133,7 @@ def _clear_faults(world: World, args: Args) -> Args:
 
 def _apply_clear_faults(world: World, args: Args) -> Args:
     world.faults = []
+    world.faults_since = world.seq + 1
     return {"rules": 0}
 
 

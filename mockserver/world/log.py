@@ -44,6 +44,11 @@ class LogWriteError(Exception):
     """A change that could not be written: nothing of it is in the log (the reason is the text)."""
 
 
+class LogConflict(Exception):
+    """Another process appended a change first, where appends compare rather than lock: read
+    what it appended and resolve the change again."""
+
+
 class ChangeLog(Protocol):
     shared: bool  # whether other processes append to it while this one serves
     # Awaited before a change is acknowledged, where the log flushes in groups; else None.
@@ -64,7 +69,8 @@ class ChangeLog(Protocol):
 
     def append(self, line: bytes) -> None:
         """Write one change's line whole, under the lock, after every change there is read;
-        LogWriteError, with nothing written, if it cannot be."""
+        LogWriteError, with nothing written, if it cannot be; LogConflict, with nothing
+        written, if another process appended first (a log whose lock is not exclusive)."""
         ...
 
     def retract(self) -> None:
@@ -75,6 +81,10 @@ class ChangeLog(Protocol):
     def export(self) -> Iterator[bytes]:
         """Every change this process has read or appended, in order, one JSON line each, in
         chunks."""
+        ...
+
+    def trouble(self) -> str | None:
+        """Why the log cannot be reached now (health reports it); None when it can."""
         ...
 
     def close(self) -> None: ...
@@ -232,6 +242,9 @@ class FileLog:
                 return
             position += len(chunk)
             yield chunk
+
+    def trouble(self) -> str | None:
+        return None  # a file that opened stays reachable: a failed write is refused on its own
 
     def close(self) -> None:
         self._closing()

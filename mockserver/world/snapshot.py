@@ -49,7 +49,8 @@ def tail_digest(tail: bytes) -> str:
     return hashlib.blake2b(tail, digest_size=16).hexdigest()
 
 
-def _fingerprint(fixture: Fixture) -> str:
+def fingerprint(fixture: Fixture) -> str:
+    """What a log's changes were made on: the fixture's text and seed."""
     return f"{fixture.text_digest}:{fixture.seed}"
 
 
@@ -69,7 +70,7 @@ class Snapshots:
                 if source.readline() != MAGIC:
                     raise ValueError("not a snapshot")
                 header = orjson.loads(source.readline())
-                if header["fixture"] != _fingerprint(fixture):
+                if header["fixture"] != fingerprint(fixture):
                     log.warning("%s: a snapshot of another fixture, not used", self.path)
                     return None
                 world = pickle.load(source)
@@ -119,7 +120,7 @@ class Snapshots:
     def write(self, world: World, mark: Mark) -> None:
         """Write the snapshot here and now (whole, or not at all)."""
         header = {
-            "fixture": _fingerprint(world.fixture),
+            "fixture": fingerprint(world.fixture),
             "seq": world.seq,
             "offset": mark.offset,
             "lines": mark.lines,

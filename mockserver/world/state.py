@@ -202,6 +202,7 @@ class World:
             self.status_counts[code] += 1
         self.drafts, self.processing, self.periods = self._lifecycle_sets()
         self.faults: list[Rule] = list(fixture.faults)  # scripted faults; reset restores the fixture's
+        self.faults_since = 0  # the seq of the change that last set them: their counters' epoch
 
     @classmethod
     def load(cls, path: str | Path | None = None, progress: Progress | None = None) -> World:

@@ -1,7 +1,8 @@
 """The world over time: the fixture's world plus the ordered log of changes applied to it.
 
 Every process serving a world holds a timeline. A change is accepted under the log's lock,
-write-ahead: first whatever other processes appended is applied, then the change is checked
+write-ahead (or, where the log compares rather than locks, retried until no other
+change came first): first whatever other processes appended is applied, then the change is checked
 against the world as it now stands and resolved, serialised (a change that cannot be is
 refused), appended with the next sequence number (a change that cannot be written is refused,
 nothing applied) and only then applied. A process that serves a request first applies what it
@@ -16,7 +17,7 @@ import orjson
 
 from mockserver.world import changes
 from mockserver.world.changes import Args, Change, ChangeError, Unchanged
-from mockserver.world.log import ChangeLog, FileLog, LogError
+from mockserver.world.log import ChangeLog, FileLog, LogConflict, LogError
 from mockserver.world.snapshot import Snapshots
 from mockserver.world.state import World
 
@@ -64,6 +65,13 @@ class Timeline:
         nothing (a batch of duplicates) is not logged: its change is None."""
         if self.world.frozen:
             raise RuntimeError("a frozen world is not changed: change a copy of it")
+        while True:
+            try:
+                return self._submit(kind, args)
+            except LogConflict:
+                continue  # another process appended first: read it, resolve again
+
+    def _submit(self, kind: str, args: Args) -> tuple[Change | None, Args]:
         with self.log.locked():
             self.catch_up()
             resolved = changes.resolve(self.world, kind, args)

@@ -1,0 +1,177 @@
+"""Where the journal of a world served by several processes is kept: every process's requests
+in one bounded list, numbered in one sequence, so that `GET /_mock/requests` on any of them
+lists what all of them served and `DELETE` clears it for all.
+
+Each process records into its own ring as a request is answered (cheap) and publishes what it
+recorded every tick (0.1 s) and before it reads or clears the shared list. A clear drops what
+other processes publish afterwards of requests that started before it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+
+from mockserver.world.log import ChangeLog, FileLog
+from mockserver.world.redislog import Redis, RedisLog
+
+Document = dict[str, Any]
+
+
+class StoreError(Exception):
+    """The shared journal cannot be reached now (the text says why)."""
+
+
+class JournalStore(Protocol):
+    def add(self, recorded: Sequence[tuple[float, Document]]) -> None:
+        """Number and keep documents (each with its request's start), but those of requests
+        started before the last clear; the oldest fall out past the bound."""
+        ...
+
+    def latest(self) -> list[Document]:
+        """Every document kept, oldest first, each with its `seq`."""
+        ...
+
+    def clear(self) -> int:
+        """Forget every document (the sequence goes on); how many there were."""
+        ...
+
+
+class FileJournal:
+    """The journal of one server's workers: documents appended to a file of JSON lines, and
+    beside it a small file (locked while either changes) of the sequence, the time of the last
+    clear and the lines the journal holds; past twice the bound, it is rewritten to the last
+    `size`."""
+
+    def __init__(self, path: Path, size: int) -> None:
+        self.path, self.head, self.size = path, path.with_suffix(".head"), size
+        self._fd, self._pid = -1, 0
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[Document]:
+        """The head, under the lock; written back as the block leaves it."""
+        try:
+            if self._pid != os.getpid():  # a lock of its own per process: a fork shares open files
+                self._fd, self._pid = os.open(self.head, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                data = os.pread(self._fd, 4096, 0)
+                head = orjson.loads(data) if data else {"seq": 0, "cleared": 0.0, "lines": 0}
+                yield head
+                os.ftruncate(self._fd, 0)
+                os.pwrite(self._fd, orjson.dumps(head), 0)
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        except OSError as exc:
+            raise StoreError(f"{exc.filename or self.path}: {exc.strerror}") from None
+
+    def _lines(self) -> list[bytes]:
+        try:
+            return self.path.read_bytes().splitlines()
+        except FileNotFoundError:
+            return []
+
+    def add(self, recorded: Sequence[tuple[float, Document]]) -> None:
+        with self._locked() as head:
+            lines = []
+            for started, document in recorded:
+                if started >= head["cleared"]:
+                    head["seq"] += 1
+                    lines.append(orjson.dumps({**document, "seq": head["seq"]}) + b"\n")
+            with self.path.open("ab") as out:
+                out.write(b"".join(lines))
+            head["lines"] += len(lines)
+            if head["lines"] > 2 * self.size:
+                kept = self._lines()[-self.size :]
+                self.path.write_bytes(b"".join(line + b"\n" for line in kept))
+                head["lines"] = len(kept)
+
+    def latest(self) -> list[Document]:
+        with self._locked():
+            return [orjson.loads(line) for line in self._lines()[-self.size :]]
+
+    def clear(self) -> int:
+        with self._locked() as head:
+            count = min(head["lines"], self.size)
+            self.path.write_bytes(b"")
+            head.update(cleared=time.time(), lines=0)
+            return count
+
+
+# KEYS: the stream, the sequence, the time of the last clear; ARGV[1] the bound, then pairs
+# of a request's start and its document.
+_ADD = """
+local cleared = tonumber(redis.call('GET', KEYS[3]) or '0')
+for i = 2, #ARGV, 2 do
+  if tonumber(ARGV[i]) >= cleared then
+    local seq = redis.call('INCR', KEYS[2])
+    redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], seq .. '-1', 'd', ARGV[i + 1])
+  end
+end
+return 0
+"""
+# KEYS: the stream, the time of the last clear; ARGV[1] now.
+_CLEAR = """
+local count = redis.call('XLEN', KEYS[1])
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], ARGV[1])
+return count
+"""
+
+
+class RedisJournal:
+    """The journal of the servers sharing a Redis log: a capped stream beside the changes,
+    each entry's id its seq."""
+
+    def __init__(self, redis: Redis, key: str, size: int) -> None:
+        self.redis, self.size = redis, size
+        self.keys = [key, f"{key}:seq", f"{key}:cleared"]
+        self._add = redis.client.register_script(_ADD)
+        self._clear = redis.client.register_script(_CLEAR)
+
+    @contextlib.contextmanager
+    def _reached(self) -> Iterator[None]:
+        try:
+            yield
+        except self.redis.errors as exc:
+            raise StoreError(f"the journal is kept in {self.redis.url}, unreachable ({exc})") from None
+
+    def add(self, recorded: Sequence[tuple[float, Document]]) -> None:
+        args: list[Any] = [self.size]
+        for started, document in recorded:
+            args += [repr(started), orjson.dumps(document)]
+        with self._reached():
+            self._add(keys=self.keys, args=args)
+
+    def latest(self) -> list[Document]:
+        with self._reached():
+            entries = self.redis.client.xrange(self.keys[0])
+        found = []
+        for entry, fields in entries:
+            document = orjson.loads(fields[b"d"])
+            document["seq"] = int(entry.partition(b"-")[0])
+            found.append(document)
+        return found
+
+    def clear(self) -> int:
+        with self._reached():
+            return int(self._clear(keys=[self.keys[0], self.keys[2]], args=[repr(time.time())]))
+
+
+def journal_store(log: ChangeLog, directory: Path | None, size: int) -> JournalStore | None:
+    """Where the journal of the world whose changes `log` keeps is shared: beside its stream
+    on Redis, in a file of `directory` for a log file its workers share; else nowhere (the
+    process's own ring is the journal)."""
+    if isinstance(log, RedisLog):
+        return RedisJournal(log.redis, log.key("journal"), size)
+    if isinstance(log, FileLog) and log.shared and directory is not None:
+        return FileJournal(directory / f"{hashlib.sha256(log.path.encode()).hexdigest()[:16]}.journal", size)
+    return None
