@@ -132,10 +132,15 @@ def worker_kill(log: Path, events: int) -> dict[str, float]:
         os.kill(killed, signal.SIGKILL)
         killed_at = time.perf_counter()
         latencies: list[float] = []
+        resets = 0  # connections the killed worker had taken: a client tries again
         replacement_first = None
         while time.perf_counter() - killed_at < WATCH or replacement_first is None:
             begun = time.perf_counter()
-            _status, body = get(port, "/_mock/health")
+            try:
+                _status, body = get(port, "/_mock/health")
+            except ConnectionError:
+                resets += 1
+                continue
             latency = time.perf_counter() - begun
             latencies.append(latency)
             if body.get("pid") not in before and replacement_first is None:
@@ -145,6 +150,7 @@ def worker_kill(log: Path, events: int) -> dict[str, float]:
         stream.join()
     return {
         "requests": len(latencies),
+        "resets": resets,
         "max_ms": max(latencies) * 1000,
         "replacement_first_ms": (replacement_first or 0) * 1000,
     }
@@ -187,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{replayed['full_health_seconds']:.2f} s replaying it all "
         f"(peak {replayed['full_peak_mb_above_fresh']:.0f} MB above); a fresh server: "
         f"{replayed['fresh_health_seconds']:.2f} s\n"
-        f"worker killed while ingesting: {kill['requests']:.0f} requests on fresh connections, slowest "
+        f"worker killed while ingesting: {kill['requests']:.0f} requests on fresh connections "
+        f"({kill['resets']:.0f} reset by the kill), slowest "
         f"{kill['max_ms']:.0f} ms, the replacement's first {kill['replacement_first_ms']:.0f} ms\n"
         "resident memory grown: "
         + ", ".join(f"{grown[f'after_{n + 1}']:.0f} MB" for n in range(args.cycles))
