@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from mockserver.shell import accesslog
 from mockserver.shell.accesslog import runner_options
 from mockserver.shell.app import json_response
 from mockserver.shell.server import build_app
