@@ -122,25 +122,26 @@ class Remembered:
         slots = _SMALLEST
         while slots < 2 * max(live, coming):
             slots *= 2
-        # The keys and times of the slots that hold a key, picked in C; of those, the keys
-        # still in the window.
+        # The keys and times of the slots that hold one, picked in C; of those, the keys still
+        # in the window (all of them, unless a day of keys has left it).
         keys, times = self._table[0::2], self._table[1::2]
-        kept = [
-            (key, at)
-            for key, at in zip(compress(keys, keys), compress(times, keys), strict=True)
-            if now - at < self.window
-        ]
+        kept = zip(compress(keys, keys), compress(times, keys), strict=True)
+        if any(day < cutoff for day in self._days):
+            kept = ((key, at) for key, at in kept if now - at < self.window)
         built = self.built + 1
         self.__init__(self.window, slots)  # type: ignore[misc]
         self.built = built
-        table, wrap = self._table, 2 * self._mask + 1
+        table, wrap, used = self._table, 2 * self._mask + 1, 0
+        days: list[int] = []
         for key, at in kept:
             place = (key << 1) & wrap
             while table[place]:
                 place = (place + 2) & wrap
             table[place], table[place + 1] = key, at
-        self._days.update(at // DAY for _key, at in kept)
-        self._used = len(kept)
+            days.append(at)
+            used += 1
+        self._days.update(at // DAY for at in days)
+        self._used = used
 
     def copy(self) -> Remembered:
         twin = Remembered.__new__(Remembered)
