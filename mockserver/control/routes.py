@@ -16,6 +16,7 @@ from aiohttp import web
 from mockserver import inspector
 from mockserver.control import openapi
 from mockserver.control.journal import DEFAULT_LIMIT, Query
+from mockserver.control.webhooks import Webhooks
 from mockserver.generation.fixture import DIALECTS, STATUSES
 from mockserver.shell import body
 from mockserver.shell import openapi as shell_openapi
@@ -113,6 +114,8 @@ class ControlPlane:
         self.settings = settings
         self.journal, self.faults = served.journal, served.faults
         self.published = published
+        assert served.webhooks is not None
+        self.webhooks = Webhooks(served.timeline, served.webhooks, read_object, BadRequest)
         self._health: tuple[int, bytes] | None = None
 
     def routes(self) -> list[web.RouteDef]:
@@ -134,6 +137,7 @@ class ControlPlane:
                 "inspector": self.inspector,
                 "inspectorAsset": self.asset,
                 "root": self.root,
+                **self.webhooks.handlers(),
             },
         )
 

@@ -31,6 +31,7 @@ from mockserver.world.model import Contract, Customer, Invoice, Line
 from mockserver.world.ordering import Ordering
 from mockserver.world.pending import Pending
 from mockserver.world.remembered import Remembered
+from mockserver.world.webhooks import Hooks
 
 ORDER_KEYS = (
     "issued_at",
@@ -202,6 +203,7 @@ class World:
             self.status_counts[code] += 1
         self.drafts, self.processing, self.periods = self._lifecycle_sets()
         self.faults: list[Rule] = list(fixture.faults)  # scripted faults; reset restores the fixture's
+        self.hooks = Hooks()  # webhook endpoints and events: a reset keeps them, as it keeps the log
 
     @classmethod
     def load(cls, path: str | Path | None = None, progress: Progress | None = None) -> World:
@@ -225,6 +227,7 @@ class World:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("hooks", Hooks())  # a snapshot taken before webhooks were kept
         self._body = lru_cache(maxsize=BODIES)(self._build)
         for orderings in (self._orderings, self._fixture_orderings):
             for key, ordering in orderings.items():
@@ -278,6 +281,7 @@ class World:
         twin.status_counts = list(self.status_counts)
         twin.drafts, twin.processing = set(self.drafts), set(self.processing)
         twin.periods = dict(self.periods)
+        twin.hooks = self.hooks.copy()
         return twin
 
     # entities
@@ -519,6 +523,8 @@ class World:
 
     def _commit(self, change: Changing, as_of: int) -> None:
         written = change.written
+        if self.hooks.endpoints:  # a world without endpoints observes nothing
+            self.hooks.observe(written, change.first_new)
         touched_customers = set()
         for ordinal in written:
             token = self._next_token
@@ -642,6 +648,7 @@ class Changing:
         self.world = world
         self.written: dict[int, set[str]] = {}
         self.customers: set[int] = set()  # customers added or replaced
+        self.first_new = len(world.cols.ids)  # invoices from this ordinal on are added by it
 
     def set(self, ordinal: int, **values: int) -> None:
         """Write columns of an existing invoice."""

@@ -11,6 +11,7 @@ has not read, so a change accepted anywhere is seen everywhere on the next reque
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import orjson
 
@@ -38,6 +39,7 @@ class Timeline:
         self.world = world
         self.log: ChangeLog = log or FileLog()
         self.snapshots = snapshots
+        self.observers: list[Callable[[Change], None]] = []  # told of each change this process logs
 
     def catch_up(self) -> None:
         """Apply the changes other processes appended; raises LogError for one that cannot be."""
@@ -83,6 +85,8 @@ class Timeline:
                 self.log.retract()
                 log.critical("change %d could not be applied; stopping", change.seq, exc_info=True)
                 raise Diverged(DIVERGED) from None
+            for observer in self.observers:
+                observer(change)
             if self.snapshots is not None and isinstance(self.log, FileLog):
                 mark = self.log.mark()
                 if self.snapshots.due(mark.offset):
