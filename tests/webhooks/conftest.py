@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import orjson
@@ -38,10 +39,12 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     statuses: dict[str, list[int]] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
+    released: asyncio.Event = field(default_factory=asyncio.Event)  # ends every delay at once
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        await asyncio.sleep(self.delays.get(request.path, 0))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.released.wait(), self.delays.get(request.path, 0))
         self.received.append(Received(request.path, dict(request.headers), body))
         answers = self.statuses.get(request.path)
         return web.Response(status=answers.pop(0) if answers else 200)
@@ -57,13 +60,14 @@ class Receiver:
 
 
 @pytest.fixture
-async def receiver(aiohttp_server) -> Receiver:
+async def receiver(aiohttp_server) -> AsyncIterator[Receiver]:
     made = Receiver()
     app = web.Application()
     app.router.add_post("/{path:.*}", made.handle)
     server = await aiohttp_server(app)
     made.url = str(server.make_url("")).rstrip("/")
-    return made
+    yield made
+    made.released.set()
 
 
 @pytest.fixture
