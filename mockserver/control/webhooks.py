@@ -97,12 +97,15 @@ class Webhooks:
         unknown = sorted(set(body) - {"event_id", "endpoint"})
         if unknown:
             return plain_error(400, f"{unknown[0]}: unknown field; expected event_id and endpoint")
+        for name in ("event_id", "endpoint"):
+            if not isinstance(body.get(name, ""), str):
+                return plain_error(400, f"{name}: must be a string")
         hooks = self.timeline.world.hooks
-        event = hooks.events.get(body.get("event_id"))
+        event = hooks.events.get(body.get("event_id", ""))
         if event is None:
             return plain_error(404, f"event_id: no event {body.get('event_id')!r} among the latest")
         to = None
-        if body.get("endpoint") is not None:
+        if "endpoint" in body:
             endpoint = hooks.endpoints.get(body["endpoint"])
             if endpoint is None:
                 return plain_error(404, f"endpoint: no endpoint {body['endpoint']!r}")
