@@ -13,32 +13,33 @@ from email.utils import formatdate
 from mockserver.world.webhooks import SECRET_PREFIX, Endpoint, Event
 
 
-def metronome(secret: str, body: bytes, now: float) -> dict[str, str]:
-    """Hex HMAC-SHA256 of `<date>\\n<body>`, the date sent as `X-Metronome-Date` and `Date`."""
-    date = formatdate(now, usegmt=True)
-    signature = hmac.new(secret.encode(), date.encode() + b"\n" + body, hashlib.sha256).hexdigest()
-    return {"Date": date, "X-Metronome-Date": date, "Metronome-Webhook-Signature": signature}
+def metronome_signature(secret: str, date: str, body: bytes) -> str:
+    """Lowercase hex HMAC-SHA256 of `<date>\\n<body>`, keyed by the secret's UTF-8 bytes."""
+    return hmac.new(secret.encode(), date.encode() + b"\n" + body, hashlib.sha256).hexdigest()
 
 
-def standard(secret: str, event_id: str, body: bytes, now: float) -> dict[str, str]:
+def standard_signature(secret: str, event_id: str, timestamp: str, body: bytes) -> str:
     """Standard Webhooks (Svix): `v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`,
-    the key being the base64 after `whsec_`; sent as `webhook-*` and again as `svix-*`."""
-    timestamp = str(int(now))
+    the key being the base64 after `whsec_`."""
     key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
     digest = hmac.new(key, f"{event_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    values = {"id": event_id, "timestamp": timestamp, "signature": "v1," + base64.b64encode(digest).decode()}
-    return {f"{prefix}-{name}": value for prefix in ("webhook", "svix") for name, value in values.items()}
+    return "v1," + base64.b64encode(digest).decode()
 
 
 def headers(endpoint: Endpoint, event: Event, now: float) -> dict[str, str]:
-    """Every header of one attempt."""
-    signed = (
-        metronome(endpoint.secret, event.body, now)
-        if endpoint.api == "metronome"
-        else standard(endpoint.secret, event.id, event.body, now)
-    )
-    return {
-        "Content-Type": "application/json",
-        "User-Agent": f"mockserver-webhooks ({endpoint.api})",
-        **signed,
+    """Every header of one attempt: Metronome's date twice (`X-Metronome-Date`, `Date`) and
+    its signature; Meteroid's three `webhook-*` headers, and again as `svix-*`."""
+    common = {"Content-Type": "application/json", "User-Agent": f"mockserver-webhooks ({endpoint.api})"}
+    if endpoint.api == "metronome":
+        date = formatdate(now, usegmt=True)
+        signature = metronome_signature(endpoint.secret, date, event.body)
+        return {**common, "Date": date, "X-Metronome-Date": date, "Metronome-Webhook-Signature": signature}
+    timestamp = str(int(now))
+    signed = {
+        "id": event.id,
+        "timestamp": timestamp,
+        "signature": standard_signature(endpoint.secret, event.id, timestamp, event.body),
+    }
+    return common | {
+        f"{prefix}-{name}": value for prefix in ("webhook", "svix") for name, value in signed.items()
     }
