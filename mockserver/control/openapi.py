@@ -30,10 +30,10 @@ from mockserver.shell.openapi import (
 )
 from mockserver.shell.openapi import document as build_document
 from mockserver.world.clock import DURATION_PATTERN
+from mockserver.world.endpoints import APIS as WEBHOOK_APIS
+from mockserver.world.endpoints import ID_PATTERN, MAX_ENDPOINTS, METEROID_TYPES, METRONOME_TYPES, TIMEOUT_MS
 from mockserver.world.faults import MAX_DELAY_MS
 from mockserver.world.lifecycle import COUNTS
-from mockserver.world.webhooks import APIS as WEBHOOK_APIS
-from mockserver.world.webhooks import MAX_ENDPOINTS, METEROID_TYPES, METRONOME_TYPES, TIMEOUT_MS
 
 APIS = ("metronome", "meteroid", "control")  # the documents served, by name
 INSPECTOR = "/_mock/"
@@ -71,7 +71,7 @@ EVENT_TYPE: Schema = {
     f"Meteroid: {', '.join(METEROID_TYPES)}.",
     "pattern": r"^[a-z_]+(\.[a-z_]+)+$",
 }
-ENDPOINT_ID: Schema = {**STRING, "pattern": "^[A-Za-z0-9_-]{1,64}$"}
+ENDPOINT_ID: Schema = {**STRING, "pattern": ID_PATTERN}
 ENDPOINT_OPTIONAL: dict[str, Schema] = {
     "secret": {
         **STRING,

@@ -10,7 +10,8 @@ import hashlib
 import hmac
 from email.utils import formatdate
 
-from mockserver.world.webhooks import SECRET_PREFIX, Endpoint, Event
+from mockserver.world.endpoints import SECRET_PREFIX, Endpoint
+from mockserver.world.webhooks import Event
 
 
 def metronome_signature(secret: str, date: str, body: bytes) -> str:

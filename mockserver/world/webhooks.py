@@ -10,61 +10,23 @@ without endpoints observes nothing. Sending events is the shell's business (`moc
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import math
-import re
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
 import orjson
 
 from mockserver.generation.fixture import STATUSES
 from mockserver.generation.generator import PAYMENT_CODE, STATUS_CODE
 from mockserver.world import clock
+from mockserver.world.endpoints import MAX_ENDPOINTS, Endpoint, api_of, check, documented
 from mockserver.world.errors import Args, ChangeError
 from mockserver.world.ids import derive_uuid, to_base62_id
 
 if TYPE_CHECKING:
     from mockserver.world.state import World
 
-APIS = ("metronome", "meteroid")
-# Meteroid's documented event types (its OpenAPI document's `webhooks`).
-METEROID_TYPES = (
-    "addon.archived",
-    "addon.created",
-    "addon.updated",
-    "coupon.archived",
-    "coupon.created",
-    "coupon.updated",
-    "credit_note.created",
-    "credit_note.finalized",
-    "credit_note.voided",
-    "customer.created",
-    "invoice.consolidated",
-    "invoice.created",
-    "invoice.finalized",
-    "invoice.paid",
-    "invoice.voided",
-    "metric.archived",
-    "metric.created",
-    "metric.updated",
-    "plan.archived",
-    "plan.created",
-    "plan.published",
-    "product.archived",
-    "product.created",
-    "product.updated",
-    "quote.accepted",
-    "quote.converted",
-    "subscription.created",
-)
-# Metronome's documented types; `alerts.<alert type>` besides these.
-METRONOME_TYPES = ("invoice.finalized", "invoice.billing_provider_error")
-ALERT_TYPE = re.compile(r"^alerts\.[a-z][a-z0-9_]*$")
-# The types the world's changes give birth to, per API, in the order a change's are named.
+# The types the world's changes give birth to, per API.
 BORN = {
     "metronome": ("invoice.finalized",),
     "meteroid": (
@@ -75,41 +37,7 @@ BORN = {
         "invoice.voided",
     ),
 }
-MAX_ENDPOINTS = 100
 KEPT_EVENTS = 1_000  # the latest events, kept for a redelivery asked for by id
-TIMEOUT_MS = 15_000  # per attempt, as Svix waits
-SECRET_PREFIX = "whsec_"
-
-
-def documented(api: str, event_type: str) -> bool:
-    if api == "metronome":
-        return event_type in METRONOME_TYPES or bool(ALERT_TYPE.match(event_type))
-    return event_type in METEROID_TYPES
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    id: str
-    api: str
-    url: str
-    secret: str
-    types: tuple[str, ...] | None  # None: every type
-    retry_scale: float
-    timeout_ms: int
-
-    def wants(self, event_type: str) -> bool:
-        return self.types is None or event_type in self.types
-
-    def public(self) -> Args:
-        return {
-            "id": self.id,
-            "api": self.api,
-            "url": self.url,
-            "secret": self.secret,
-            "types": None if self.types is None else list(self.types),
-            "retry_scale": self.retry_scale,
-            "timeout_ms": self.timeout_ms,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,124 +72,22 @@ class Hooks:
         return observed
 
 
-# Checking an endpoint
+def _resolve_create(world: World, args: Args) -> Args:
+    if len(world.hooks.endpoints) >= MAX_ENDPOINTS:
+        raise ChangeError(f"at most {MAX_ENDPOINTS} endpoints are registered", "conflict")
+    return check(args, world.seed, world.seq + 1, world.hooks.endpoints)
 
 
-def _url(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > 2048:
-        raise ChangeError("url: must be an http or https URL (at most 2048 characters)")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ChangeError(f"url: must be an http or https URL with a host, got {value!r}")
-    return value
-
-
-def _api(value: Any) -> str:
-    if value not in APIS:
-        raise ChangeError(f"api: must be one of {', '.join(APIS)}, got {orjson.dumps(value).decode()}")
-    return value
-
-
-def _types(api: str, value: Any) -> list[str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list) or not value:
-        raise ChangeError("types: must be a non-empty list of event types")
-    for i, event_type in enumerate(value):
-        if not isinstance(event_type, str) or not documented(api, event_type):
-            raise ChangeError(f"types[{i}]: {event_type!r} is not a documented {api} event type")
-    return sorted(set(value))
-
-
-def _secret(world: World, api: str, value: Any) -> str:
-    if value is None:
-        key = hashlib.blake2b(f"{world.seed}/webhook secret/{world.seq + 1}".encode(), digest_size=24)
-        if api == "meteroid":
-            return SECRET_PREFIX + base64.b64encode(key.digest()).decode()
-        return key.hexdigest()
-    if not isinstance(value, str) or not value or len(value) > 256:
-        raise ChangeError("secret: must be a non-empty string of at most 256 characters")
-    if api == "meteroid" and not _standard_secret(value):
-        raise ChangeError("secret: a meteroid secret is whsec_ followed by base64 (24 to 64 bytes)")
-    return value
-
-
-def _standard_secret(value: str) -> bool:
-    if not value.startswith(SECRET_PREFIX):
-        return False
-    try:
-        key = base64.b64decode(value[len(SECRET_PREFIX) :], validate=True)
-    except ValueError:
-        return False
-    return 24 <= len(key) <= 64
-
-
-def _number(name: str, value: Any, default: float, low: float, high: float) -> float:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ChangeError(f"{name}: must be a number from {low:g} to {high:g}")
-    if not low <= value <= high:
-        raise ChangeError(f"{name}: must be from {low:g} to {high:g}, got {value:g}")
-    return value
-
-
-ENDPOINT_FIELDS = frozenset({"id", "url", "api", "secret", "types", "retry_scale", "timeout_ms"})
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-def _endpoint_id(world: World, value: Any) -> str:
-    if value is None:
-        return derive_uuid(world.seed, "webhook endpoint", world.seq + 1)
-    if not isinstance(value, str) or not _ID.match(value):
-        raise ChangeError("id: must be 1 to 64 letters, digits, - or _")
-    if value in world.hooks.endpoints:
-        raise ChangeError(f"id: an endpoint {value!r} exists already", "conflict")
-    return value
+def _apply_create(world: World, args: Args) -> Args:
+    endpoint = Endpoint.of(args)
+    world.hooks.endpoints = {**world.hooks.endpoints, endpoint.id: endpoint}
+    return endpoint.public()
 
 
 def _only(args: Args, allowed: frozenset[str], kind: str) -> None:
     unknown = sorted(set(args) - allowed)
     if unknown:
         raise ChangeError(f"{unknown[0]}: unknown field; {kind} takes {', '.join(sorted(allowed))}")
-
-
-def _resolve_create(world: World, args: Args) -> Args:
-    _only(args, ENDPOINT_FIELDS, "an endpoint")
-    if len(world.hooks.endpoints) >= MAX_ENDPOINTS:
-        raise ChangeError(f"at most {MAX_ENDPOINTS} endpoints are registered", "conflict")
-    url, api = _url(args.get("url")), _api(args.get("api"))
-    timeout = _number("timeout_ms", args.get("timeout_ms"), TIMEOUT_MS, 1, 60_000)
-    if timeout != int(timeout):
-        raise ChangeError("timeout_ms: must be a whole number of milliseconds")
-    return {
-        "id": _endpoint_id(world, args.get("id")),
-        "url": url,
-        "api": api,
-        "secret": _secret(world, api, args.get("secret")),
-        "types": _types(api, args.get("types")),
-        "retry_scale": _number("retry_scale", args.get("retry_scale"), 1, 0, 1),
-        "timeout_ms": int(timeout),
-    }
-
-
-def endpoint_of(args: Args) -> Endpoint:
-    types = args["types"]
-    return Endpoint(
-        args["id"],
-        args["api"],
-        args["url"],
-        args["secret"],
-        None if types is None else tuple(types),
-        args["retry_scale"],
-        args["timeout_ms"],
-    )
-
-
-def _apply_create(world: World, args: Args) -> Args:
-    endpoint = endpoint_of(args)
-    world.hooks.endpoints = {**world.hooks.endpoints, endpoint.id: endpoint}
-    return endpoint.public()
 
 
 def _resolve_delete(world: World, args: Args) -> Args:
@@ -279,7 +105,7 @@ def _apply_delete(world: World, args: Args) -> Args:
 def _resolve_trigger(world: World, args: Args) -> Args:
     """`{"api", "type", "payload"?}`: any documented type, with the payload given."""
     _only(args, frozenset({"api", "type", "payload"}), "a trigger")
-    api = _api(args.get("api"))
+    api = api_of(args.get("api"))
     event_type = args.get("type")
     if not isinstance(event_type, str) or not documented(api, event_type):
         raise ChangeError(f"type: {event_type!r} is not a documented {api} event type")
