@@ -374,7 +374,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST",
         "/_mock/webhooks",
         "Register a webhook endpoint",
-        "Logged as a change, so every worker sends to it; a reset keeps it. The events the "
+        "Logged as a change, so every worker sends to it; a reset brings back the fixture's "
+        "endpoints alone. The events the "
         "world's changes give birth to from then on are signed and sent to it as its API does.",
         body=ref("WebhookEndpointNew"),
         replies=(

@@ -128,8 +128,8 @@ class MockServer:
     # webhooks
 
     def add_webhook(self, url: str, api: str, **options: Any) -> dict[str, Any]:
-        """Register an endpoint (options: secret, types, retry_scale, timeout_ms); it is kept
-        across resets, so remove it when done."""
+        """Register an endpoint (options: secret, types, retry_scale, timeout_ms) until it is
+        removed or the world reset."""
         return self.control("POST", "webhooks", {"url": url, "api": api, **options})
 
     def remove_webhook(self, endpoint_id: str) -> None:

@@ -203,7 +203,7 @@ class World:
             self.status_counts[code] += 1
         self.drafts, self.processing, self.periods = self._lifecycle_sets()
         self.faults: list[Rule] = list(fixture.faults)  # scripted faults; reset restores the fixture's
-        self.hooks = Hooks()  # webhook endpoints and events: a reset keeps them, as it keeps the log
+        self.hooks = Hooks(fixture.webhooks)  # webhook endpoints and events; reset restores the fixture's
 
     @classmethod
     def load(cls, path: str | Path | None = None, progress: Progress | None = None) -> World:
@@ -227,7 +227,7 @@ class World:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self.__dict__.setdefault("hooks", Hooks())  # a snapshot taken before webhooks were kept
+        self.__dict__.setdefault("hooks", Hooks(self.fixture.webhooks))  # a snapshot from before webhooks
         self._body = lru_cache(maxsize=BODIES)(self._build)
         for orderings in (self._orderings, self._fixture_orderings):
             for key, ordering in orderings.items():
@@ -587,6 +587,7 @@ class World:
         """Back to the fixture's world: its clock, faults, customers, columns, usage, orderings and scopes."""
         self.now = self.fixture.now
         self.faults = list(self.fixture.faults)
+        self.hooks = Hooks(self.fixture.webhooks)
         self.usage.clear()
         self.voided_at.clear()
         self.regenerated_from.clear()

@@ -11,6 +11,7 @@ without endpoints observes nothing. Sending events is the shell's business (`moc
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -52,14 +53,14 @@ class Event:
 class Hooks:
     """A world's endpoints, its latest events, and what the change being applied wrote."""
 
-    def __init__(self, endpoints: dict[str, Endpoint] | None = None) -> None:
-        self.endpoints: dict[str, Endpoint] = endpoints or {}
+    def __init__(self, endpoints: Iterable[Endpoint] = ()) -> None:
+        self.endpoints: dict[str, Endpoint] = {e.id: e for e in endpoints}
         self.events: OrderedDict[str, Event] = OrderedDict()
         self.born: list[Event] = []  # of the change applied last
         self._observed: list[tuple[dict[int, set[str]], int]] = []
 
     def copy(self) -> Hooks:
-        twin = Hooks(dict(self.endpoints))
+        twin = Hooks(self.endpoints.values())
         twin.events = OrderedDict(self.events)
         return twin
 

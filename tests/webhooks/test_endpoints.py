@@ -4,11 +4,13 @@ secrets, and refused whole (400 naming the field) when any field is wrong."""
 from __future__ import annotations
 
 import base64
+import re
 
 import orjson
 import pytest
 
-from mockserver.generation.fixture import load_fixture
+from mockserver.generation.fixture import FixtureError, load_fixture, parse_fixture
+from mockserver.shell.server import build_app
 from mockserver.world.changes import Change
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
@@ -76,3 +78,42 @@ async def test_bad_input_is_refused_naming_the_field_and_registers_nothing(clien
 async def test_a_body_that_is_not_an_object_is_refused(client) -> None:
     answer = await client.post("/_mock/webhooks", data=b"[1]", headers=JSON)
     assert answer.status == 400 and "JSON object" in (await answer.json())["message"]
+
+
+WITH_WEBHOOKS = """
+seed: 7
+webhooks:
+  - url: http://127.0.0.1:9/meteroid
+    api: meteroid
+    types: [invoice.paid]
+  - {url: http://127.0.0.1:9/metronome, api: metronome, id: billing, secret: s3cret}
+"""
+
+
+async def test_a_fixtures_endpoints_are_there_from_the_start_and_after_a_reset(
+    aiohttp_client, receiver
+) -> None:
+    client = await aiohttp_client(build_app(World.from_fixture(parse_fixture(WITH_WEBHOOKS, "hooks.yaml"))))
+    listed = (await (await client.get("/_mock/webhooks")).json())["data"]
+    assert [(e["api"], e["types"]) for e in listed] == [("meteroid", ["invoice.paid"]), ("metronome", None)]
+    assert listed[0]["secret"].startswith("whsec_") and listed[1]["id"] == "billing"
+    again = World.from_fixture(parse_fixture(WITH_WEBHOOKS, "hooks.yaml"))
+    assert [e.public() for e in again.hooks.endpoints.values()] == listed
+    await register(client, receiver, "metronome")
+    await client.delete("/_mock/webhooks/billing")
+    status, _ = await post(client, "/_mock/reset", {})
+    assert status == 200
+    assert (await (await client.get("/_mock/webhooks")).json())["data"] == listed
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{url: ftp://x.test/, api: metronome}", "webhooks[0]: url:"),
+        ("{url: http://x.test/, api: meteroid, secret: plain}", "webhooks[0]: secret:"),
+        ("{url: http://x.test/, api: metronome, colour: red}", "webhooks[0]: colour:"),
+    ],
+)
+def test_a_bad_fixture_endpoint_is_refused_naming_it(entry: str, message: str) -> None:
+    with pytest.raises(FixtureError, match=re.escape(message)):
+        parse_fixture(f"webhooks:\n  - {entry}\n", "hooks.yaml")
