@@ -34,7 +34,7 @@ class Webhooks:
     def handlers(self) -> dict[str, Any]:
         """By operation id."""
         return {
-            "listWebhooks": self.list,
+            "listWebhooks": self.endpoints,
             "createWebhook": self.create,
             "deleteWebhook": self.delete,
             "listDeliveries": self.deliveries,
@@ -42,7 +42,7 @@ class Webhooks:
             "triggerWebhook": self.trigger,
         }
 
-    async def list(self, request: web.Request) -> web.Response:
+    async def endpoints(self, request: web.Request) -> web.Response:
         endpoints = self.timeline.world.hooks.endpoints.values()
         return json_response(orjson.dumps({"data": [e.public() for e in endpoints]}))
 

@@ -27,17 +27,6 @@ from mockserver.world.ids import derive_uuid, to_base62_id
 if TYPE_CHECKING:
     from mockserver.world.state import World
 
-# The types the world's changes give birth to, per API.
-BORN = {
-    "metronome": ("invoice.finalized",),
-    "meteroid": (
-        "customer.created",
-        "invoice.created",
-        "invoice.finalized",
-        "invoice.paid",
-        "invoice.voided",
-    ),
-}
 KEPT_EVENTS = 1_000  # the latest events, kept for a redelivery asked for by id
 
 
