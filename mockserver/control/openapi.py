@@ -14,6 +14,7 @@ from mockserver.shell.openapi import (
     BOOLEAN,
     INTEGER,
     NUMBER,
+    OBJECT,
     STRING,
     STRING_MAP,
     Operation,
@@ -29,6 +30,17 @@ from mockserver.shell.openapi import (
 )
 from mockserver.shell.openapi import document as build_document
 from mockserver.world.clock import DOCUMENTED_DURATION, HORIZON_YEARS
+from mockserver.world.endpoints import (
+    ALERT_TYPE,
+    ID_PATTERN,
+    MAX_ENDPOINTS,
+    METEROID_SECRET,
+    METEROID_TYPES,
+    METRONOME_TYPES,
+    TIMEOUT_MS,
+    URL_PATTERN,
+)
+from mockserver.world.endpoints import APIS as WEBHOOK_APIS
 from mockserver.world.faults import MAX_DELAY_MS, catalog, methods_of
 from mockserver.world.glob import GLOB_PATTERN
 from mockserver.world.lifecycle import COUNTS
@@ -111,6 +123,112 @@ RULE_OPTIONAL: dict[str, Schema] = {
     "nth": {**INTEGER, "minimum": 1, "description": "Answer every nth fitting request."},
     "probability": {**NUMBER, "minimum": 0, "maximum": 1},
     "seed": {**INTEGER, "minimum": 0, "description": "Seeds the probability's draws."},
+}
+
+EVENT_TYPE: Schema = {
+    **STRING,
+    "description": f"Metronome: {', '.join(METRONOME_TYPES)} or alerts.<alert type>; "
+    f"Meteroid: {', '.join(METEROID_TYPES)}.",
+    "pattern": r"^[a-z_]+(\.[a-z_]+)+$",
+}
+ENDPOINT_ID: Schema = {**STRING, "pattern": ID_PATTERN}
+# The types each API documents (Metronome's alerts by their pattern).
+API_TYPES: dict[str, Schema] = {
+    "metronome": {"anyOf": [enum(METRONOME_TYPES), {**STRING, "pattern": ALERT_TYPE.pattern}]},
+    "meteroid": enum(METEROID_TYPES),
+}
+
+
+def for_each_api(rules: dict[str, Schema]) -> list[Schema]:
+    """`if` the body's api is this one, `then` its fields follow these rules: an endpoint's or a
+    trigger's types are that API's own, a Meteroid secret a Standard Webhooks one."""
+    return [
+        {"if": {"properties": {"api": {"const": api}}, "required": ["api"]}, "then": {"properties": then}}
+        for api, then in rules.items()
+    ]
+
+
+ENDPOINT_OPTIONAL: dict[str, Schema] = {
+    # null, as a key left out, is the default
+    "secret": nullable(
+        {
+            **STRING,
+            "minLength": 1,
+            "maxLength": 256,
+            "description": "Metronome: any string. Meteroid: whsec_ and base64 of 24 to 64 bytes. "
+            "Default: one made from the seed.",
+        }
+    ),
+    "types": nullable(array(EVENT_TYPE, minItems=1, description="Default (null): every type.")),
+    "retry_scale": nullable(
+        {
+            **NUMBER,
+            "minimum": 0,
+            "maximum": 1,
+            "default": 1,
+            "description": "The provider's retry delays are multiplied by it (tests want seconds, not days).",
+        }
+    ),
+    "timeout_ms": nullable({**INTEGER, "minimum": 1, "maximum": 60_000, "default": TIMEOUT_MS}),
+}
+WEBHOOK_SCHEMAS: dict[str, Schema] = {
+    "WebhookEndpointNew": {
+        **closed(
+            {"url": {**STRING, "maxLength": 2048, "pattern": URL_PATTERN}, "api": enum(WEBHOOK_APIS)},
+            {"id": nullable(ENDPOINT_ID), **ENDPOINT_OPTIONAL},
+        ),
+        "allOf": for_each_api(
+            {
+                "metronome": {"types": {"items": API_TYPES["metronome"]}},
+                "meteroid": {
+                    "types": {"items": API_TYPES["meteroid"]},
+                    "secret": {"pattern": METEROID_SECRET},
+                },
+            }
+        ),
+    },
+    "WebhookEndpoint": closed(
+        {
+            "id": ENDPOINT_ID,
+            "url": STRING,
+            "api": enum(WEBHOOK_APIS),
+            **ENDPOINT_OPTIONAL,
+            "secret": {**STRING, "description": "What signs its deliveries."},
+        }
+    ),
+    "WebhookEndpoints": closed({"data": array(ref("WebhookEndpoint"), maxItems=MAX_ENDPOINTS)}),
+    "WebhookDeleted": closed({"deleted": ENDPOINT_ID}),
+    "Delivery": closed(
+        {
+            "event_id": STRING,
+            "type": STRING,
+            "endpoint": ENDPOINT_ID,
+            "attempt": {**INTEGER, "minimum": 1, "description": "1 is the first."},
+            "response_status": nullable({**INTEGER, "description": "None: no answer came."}),
+            "error": nullable({**STRING, "description": "Why no answer came."}),
+            "duration_ms": NUMBER,
+            "at": {"type": "string", "format": "date-time", "description": "Wall clock."},
+            "next_attempt_at": nullable(
+                {"type": "string", "format": "date-time", "description": "None: no retry follows."}
+            ),
+        }
+    ),
+    "Deliveries": closed({"data": array(ref("Delivery"), description="Newest first.")}),
+    "Redeliver": closed(
+        {"event_id": STRING},
+        {"endpoint": {**ENDPOINT_ID, "description": "Default: every endpoint that wants it."}},
+    ),
+    "Trigger": {
+        **closed(
+            {"api": enum(WEBHOOK_APIS), "type": EVENT_TYPE},
+            {"payload": {**OBJECT, "description": "Metronome: the properties; Meteroid: the fields."}},
+        ),
+        "allOf": for_each_api({api: {"type": types} for api, types in API_TYPES.items()}),
+    },
+    "Sent": closed(
+        {"event_id": STRING, "endpoints": array(ENDPOINT_ID, description="Sent to these.")},
+        {"api": enum(WEBHOOK_APIS), "type": STRING},
+    ),
 }
 
 SCHEMAS: dict[str, Schema] = {
@@ -243,6 +361,7 @@ SCHEMAS: dict[str, Schema] = {
     "FaultsChanged": closed(
         {"seq": SEQ, "kind": enum(["faults", "clear_faults"]), "rules": COUNT}, {"added": COUNT}
     ),
+    **WEBHOOK_SCHEMAS,
 }
 
 BAD_REQUEST = json_reply(400, "The body is not what the change takes; the message says why.", ref("Error"))
@@ -378,6 +497,83 @@ OPERATIONS: tuple[Operation, ...] = (
         "Remove every fault rule, the fixture's too",
         "Logged as a change.",
         replies=(json_reply(200, "No rule is left.", ref("FaultsChanged")), CROSS_SITE),
+    ),
+    Operation(
+        "listWebhooks",
+        "GET",
+        "/_mock/webhooks",
+        "The webhook endpoints",
+        replies=(json_reply(200, "In the order they were registered.", ref("WebhookEndpoints")),),
+    ),
+    Operation(
+        "createWebhook",
+        "POST",
+        "/_mock/webhooks",
+        "Register a webhook endpoint",
+        "Logged as a change, so every worker sends to it; a reset brings back the fixture's "
+        "endpoints alone. The events the "
+        "world's changes give birth to from then on are signed and sent to it as its API does.",
+        body=ref("WebhookEndpointNew"),
+        replies=(
+            json_reply(201, "Registered.", ref("WebhookEndpoint")),
+            BAD_REQUEST,
+            json_reply(409, "Its id is taken, or there are as many endpoints as there can be.", ref("Error")),
+            TOO_LARGE,
+        ),
+    ),
+    Operation(
+        "listDeliveries",
+        "GET",
+        "/_mock/webhooks/deliveries",
+        "The delivery attempts",
+        "Newest first, the latest this process made (each worker of `--workers N` makes and lists its own).",
+        params=(
+            Param("endpoint", ENDPOINT_ID, "Only to this endpoint."),
+            Param("type", {**STRING, "minLength": 1}, "Only events of this type."),
+            Param("event_id", {**STRING, "minLength": 1}, "Only this event's."),
+            Param("limit", {**INTEGER, "minimum": 1, "maximum": 1000, "default": 100}, "At most this many."),
+        ),
+        replies=(json_reply(200, "The attempts.", ref("Deliveries")), BAD_REQUEST),
+    ),
+    Operation(
+        "redeliver",
+        "POST",
+        "/_mock/webhooks/redeliver",
+        "Send one of the latest events again",
+        "From a first attempt, with the same id and body.",
+        body=ref("Redeliver"),
+        replies=(
+            json_reply(202, "Being sent.", ref("Sent")),
+            BAD_REQUEST,
+            json_reply(404, "No such event among the latest, or no such endpoint.", ref("Error")),
+            TOO_LARGE,
+        ),
+    ),
+    Operation(
+        "triggerWebhook",
+        "POST",
+        "/_mock/webhooks/trigger",
+        "Send an event of any documented type",
+        "With the payload given, to every endpoint of its API that wants it; logged as a change.",
+        body=ref("Trigger"),
+        replies=(
+            json_reply(202, "Being sent.", ref("Sent")),
+            BAD_REQUEST,
+            json_reply(409, "No endpoint wants it.", ref("Error")),
+            TOO_LARGE,
+        ),
+    ),
+    Operation(
+        "deleteWebhook",
+        "DELETE",
+        "/_mock/webhooks/{id}",
+        "Remove a webhook endpoint",
+        "Logged as a change; its retries stop.",
+        params=(Param("id", ENDPOINT_ID, "The endpoint.", where="path"),),
+        replies=(
+            json_reply(200, "Removed.", ref("WebhookDeleted")),
+            json_reply(404, "No such endpoint.", ref("Error")),
+        ),
     ),
     Operation(
         "getDocument",

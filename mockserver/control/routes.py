@@ -19,6 +19,7 @@ from mockserver import inspector
 from mockserver.control import openapi
 from mockserver.control.journal import DEFAULT_LIMIT, MAX_INTEGER, Query
 from mockserver.control.shared import StoreError
+from mockserver.control.webhooks import Webhooks
 from mockserver.generation.fixture import DIALECTS, STATUSES
 from mockserver.shell import body
 from mockserver.shell import openapi as shell_openapi
@@ -118,6 +119,8 @@ class ControlPlane:
         self.settings = settings
         self.journal, self.faults = served.journal, served.faults
         self.published = published
+        assert served.webhooks is not None
+        self.webhooks = Webhooks(served.timeline, served.webhooks, read_object, BadRequest)
         self._health: tuple[tuple[int, str | None], bytes] | None = None
 
     def routes(self) -> list[web.RouteDef]:
@@ -139,6 +142,7 @@ class ControlPlane:
                 "inspector": self.inspector,
                 "inspectorAsset": self.asset,
                 "root": self.root,
+                **self.webhooks.handlers(),
             },
         )
 

@@ -21,6 +21,8 @@ from typing import Any
 import yaml
 
 from mockserver.world import clock
+from mockserver.world.endpoints import MAX_ENDPOINTS, Endpoint, check
+from mockserver.world.errors import ChangeError
 from mockserver.world.faults import Rule, RuleError, parse_rules
 
 STATUSES = ("draft", "finalized", "uncollectible", "void")
@@ -266,6 +268,7 @@ class Fixture:
     profile: Profile = field(default_factory=Profile)
     customers: tuple[CustomerSpec, ...] = ()
     faults: tuple[Rule, ...] = ()
+    webhooks: tuple[Endpoint, ...] = ()
     metrics: tuple[MetricSpec, ...] = ()
     text_digest: str = ""
     raw: Any = field(default=None, repr=False, compare=False)  # the YAML read, to find lines in
@@ -514,6 +517,7 @@ class _Validator:
                 "invoices",
                 "customers",
                 "faults",
+                "webhooks",
                 "metrics",
             ),
         )
@@ -548,6 +552,8 @@ class _Validator:
                 kwargs["faults"] = parse_rules(rules, "faults")
             except RuleError as exc:
                 raise self.fail(exc.path, exc.message) from None
+        if "webhooks" in top:
+            kwargs["webhooks"] = self.webhooks(top["webhooks"], kwargs["seed"])
         if "generate" in top:
             section = self.mapping(top["generate"], "generate", ("customers", "archived_share"))
             kwargs["generated_customers"] = self.integer(
@@ -567,6 +573,21 @@ class _Validator:
         self.check_unique_customers(customers)
         self.check_contract_metrics(customers, kwargs["metrics"])
         return Fixture(customers=tuple(customers), raw=raw, **kwargs)
+
+    def webhooks(self, raw: Any, seed: int) -> tuple[Endpoint, ...]:
+        """Endpoints the world starts with (and a reset brings back), checked as registering
+        one is; ids and secrets not given derive from the seed and the place in the list."""
+        entries = self.sequence(raw, "webhooks")
+        if len(entries) > MAX_ENDPOINTS:
+            raise self.fail("webhooks", f"at most {MAX_ENDPOINTS} endpoints")
+        made: dict[str, Endpoint] = {}
+        for i, entry in enumerate(entries):
+            try:
+                endpoint = Endpoint.of(check(entry, seed, f"fixture/{i}", made))
+            except ChangeError as exc:
+                raise self.fail(f"webhooks[{i}]", str(exc)) from None
+            made[endpoint.id] = endpoint
+        return tuple(made.values())
 
     def profile(
         self, raw: Any, path: str, base: Profile, top_level: bool = False

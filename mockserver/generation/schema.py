@@ -29,6 +29,8 @@ from mockserver.generation.fixture import (
     InvoiceSpec,
     Profile,
 )
+from mockserver.world.endpoints import APIS as WEBHOOK_APIS
+from mockserver.world.endpoints import ID_PATTERN, MAX_ENDPOINTS
 from mockserver.world.faults import MATCH_KEYS, MAX_DELAY_MS, RESPOND_KEYS, RULE_KEYS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -330,6 +332,26 @@ def _fault_rule() -> Schema:
     return _object({key: rule_fields[key] for key in RULE_KEYS}, "A scripted fault.", ("respond",))
 
 
+def _webhook() -> Schema:
+    types = {"type": "string", "pattern": r"^[a-z_]+(\.[a-z_]+)+$"}
+    return _object(
+        {
+            "url": _described({"type": "string", "pattern": "^https?://"}, "Where events are POSTed."),
+            "api": _described(_enum(WEBHOOK_APIS), "Whose events, signed as that provider signs."),
+            "id": _described({"type": "string", "pattern": ID_PATTERN}, "Default: one from the seed."),
+            "secret": _described(
+                {"type": "string", "minLength": 1, "maxLength": 256},
+                "Metronome: any string; Meteroid: whsec_ and base64. Default: one from the seed.",
+            ),
+            "types": _described({"type": "array", "items": types, "minItems": 1}, "Default: every type."),
+            "retry_scale": _described(SHARE, "The provider's retry delays are multiplied by it."),
+            "timeout_ms": _described(_integer(1, 60_000), "Per attempt."),
+        },
+        "A webhook endpoint the world starts with.",
+        ("url", "api"),
+    )
+
+
 def fixture_schema() -> Schema:
     """The whole fixture file."""
     schema = _object(
@@ -367,6 +389,9 @@ def fixture_schema() -> Schema:
             "invoices": _invoices(top_level=True),
             "customers": _described({"type": "array", "items": _customer()}, "Pinned customers."),
             "faults": _described({"type": "array", "items": _fault_rule()}, "Scripted faults."),
+            "webhooks": _described(
+                {"type": "array", "items": _webhook(), "maxItems": MAX_ENDPOINTS}, "Webhook endpoints."
+            ),
             "metrics": _described({"type": "array", "items": _metric()}, "Billable metrics."),
         },
         "A mockserver fixture: the world both APIs serve.",

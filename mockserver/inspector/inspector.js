@@ -10,6 +10,7 @@ const TOKEN_KEY = "mockserver.inspector.token";
 const DEFAULT_TOKEN = "dev-token";
 const JOURNAL = "/_mock/requests"; // shown once the control document lists it
 const JOURNAL_ROWS = 50;
+const WEBHOOKS = "/_mock/webhooks";
 const UNJOURNALED = { "Mockserver-Journal": "off" }; // the journal leaves such a request out
 const DIALECT = "Meteroid-Dialect";
 
@@ -49,6 +50,7 @@ const state = {
   busy: 0,
   loading: 0, // calls on their way, but the poll's
   journal: "", // the entries shown, by sequence number
+  deliveries: "", // the attempts shown, by event, endpoint and attempt
   params: {}, // the invoice list's parameters, by name
   dialect: null, // the Meteroid spelling the filters offer
   customers: { cursors: [null], index: 0, next: null },
@@ -237,6 +239,44 @@ function journalRow(entry) {
   row.classList.toggle("failed", entry.status === null || entry.status >= 400);
   row.classList.toggle("faulted", entry.fault !== null);
   if (entry.error) row.title = entry.error;
+  return row;
+}
+
+// The endpoints, and the latest delivery attempts this process made, newest first.
+async function loadDeliveries() {
+  const [{ data: endpoints }, { data: attempts }] = await Promise.all([
+    call(WEBHOOKS, { quiet: true }),
+    call(`${WEBHOOKS}/deliveries`, { query: [["limit", String(JOURNAL_ROWS)]], quiet: true }),
+  ]);
+  $("webhooks-note").textContent = endpoints.length
+    ? `To ${endpoints.map((e) => `${e.api} ${e.url}`).join(", ")}: the latest attempts, newest first.`
+    : `No endpoint: POST ${WEBHOOKS} registers one, and the world's changes are sent to it.`;
+  const shown = attempts.map(deliveryKey).join();
+  const body = $("deliveries").tBodies[0];
+  if (shown === state.deliveries && body.rows.length) return; // as it is: no flicker
+  state.deliveries = shown;
+  body.replaceChildren(...attempts.map(deliveryRow));
+  if (!attempts.length) body.append(emptyRow("no deliveries yet", 7));
+}
+
+function deliveryKey(attempt) {
+  return `${attempt.event_id}/${attempt.endpoint}/${attempt.attempt}`;
+}
+
+function deliveryRow(attempt) {
+  const cells = [
+    [attempt.at.slice(11, 23), ""],
+    [attempt.type, ""],
+    [shortId(attempt.event_id), "path"],
+    [shortId(attempt.endpoint), ""],
+    [attempt.attempt, "num"],
+    [attempt.response_status ?? "no answer", "status num"],
+    [attempt.duration_ms.toFixed(1), "num"],
+  ];
+  const row = element("tr", undefined, { "data-id": deliveryKey(attempt) });
+  for (const [text, kind] of cells) row.append(element("td", String(text), kind ? { class: kind } : {}));
+  row.classList.toggle("failed", attempt.response_status === null || attempt.response_status > 299);
+  if (attempt.error) row.title = attempt.error;
   return row;
 }
 
@@ -487,7 +527,7 @@ async function resetWorld() {
 // What depends on the world, again: its summary, the log, the pages shown.
 async function refresh() {
   await loadWorld();
-  await Promise.all([loadChanges(), loadJournal(), loadCustomers(), loadInvoices()]);
+  await Promise.all([loadChanges(), loadJournal(), loadDeliveries(), loadCustomers(), loadInvoices()]);
 }
 
 // Every few seconds: the world again if it changed, and the requests the APIs answered since.
@@ -495,7 +535,7 @@ async function poll() {
   try {
     const now = await call("/_mock/clock", { quiet: true });
     if (now.seq !== state.seq && !state.busy) await refresh();
-    else if (!state.busy) await loadJournal();
+    else if (!state.busy) await Promise.all([loadJournal(), loadDeliveries()]);
   } catch (error) {
     if (!(error instanceof Refused)) say(`The server is not answering (${error.message})`, true);
   } finally {

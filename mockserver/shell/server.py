@@ -39,6 +39,7 @@ from mockserver.shell.accesslog import runner_options
 from mockserver.shell.app import WORLDS, Facade, Settings, create_app
 from mockserver.shell.ports import BACKLOG, Listener
 from mockserver.shell.worlds import CONTROL, Branches, ServedWorld, Worlds, file_branches
+from mockserver.webhooks.delivery import Dispatcher
 from mockserver.world.log import FileLog, LogError
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
@@ -86,10 +87,13 @@ def build_app(
     directory = logs if isinstance(logs, Path) else None
 
     def serve_on(on: Timeline, owned: bool = True) -> ServedWorld:
-        return ServedWorld(on, bind, journal(on), Faults(on, tally_of(on.log, directory)), owned)
+        return ServedWorld(
+            on, bind, journal(on), Faults(on, tally_of(on.log, directory)), owned, Dispatcher(on)
+        )
 
+    base = serve_on(timeline)
     if not isolated:
-        return create_app(Worlds(served, settings, serve_on(timeline)))
+        return _stopping_deliveries(create_app(Worlds(served, settings, base)), base)
     world.freeze()  # every request is a token's: the starting world is only ever copied
     branches = logs if callable(logs) else file_branches(logs)
 
@@ -103,9 +107,20 @@ def build_app(
             raise
         return branch
 
-    app = create_app(Worlds(served, settings, serve_on(timeline), spawn, settings.worlds))
+    app = _stopping_deliveries(create_app(Worlds(served, settings, base, spawn, settings.worlds)), base)
     if scratch is not None:
         app.on_cleanup.append(lambda _app: _removed(scratch))
+    return app
+
+
+def _stopping_deliveries(app: web.Application, base: ServedWorld) -> web.Application:
+    """Deliveries under way stop with the app (a token's world stops its own when dropped)."""
+
+    async def stop(_app: web.Application) -> None:
+        if base.webhooks is not None:
+            await base.webhooks.closed()
+
+    app.on_cleanup.append(stop)
     return app
 
 

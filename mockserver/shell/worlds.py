@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from mockserver.control.faults import Faults
     from mockserver.control.journal import Journal
     from mockserver.shell.app import Facade, Handler, Settings
+    from mockserver.webhooks.delivery import Dispatcher
 
 log = logging.getLogger("mockserver")
 
@@ -52,8 +53,10 @@ class ServedWorld:
         journal: Journal | None = None,
         faults: Faults | None = None,
         owned: bool = True,
+        webhooks: Dispatcher | None = None,
     ) -> None:
         self.timeline, self.journal, self.faults = timeline, journal, faults
+        self.webhooks = webhooks
         self._bind = bind
         self.owned = owned  # False while it reads a world it shares with others
         # A log other processes append to is read before every request: read-your-writes.
@@ -100,6 +103,8 @@ class ServedWorld:
     def close(self) -> None:
         if self.journal is not None:
             self.journal.publish()
+        if self.webhooks is not None:
+            self.webhooks.cancel()
         self.timeline.log.close()
 
 

@@ -12,8 +12,10 @@ module's `@pytest.mark.mockserver(fixture=..., dialect=..., isolation=..., args=
 stopped at the end of the session. Each test gets a fresh world: with `isolation="token"` a
 token of its own, so a world of its own that no other test (nor another process sharing the
 server) can touch; otherwise the one world is reset (clock, changes and the fixture's own fault
-rules, with fresh counters) and the journal emptied. The official SDKs are imported only when asked
-for, so the plugin works without them. HTTP goes through the standard library: no dependency.
+rules, with fresh counters) and the journal emptied. `mockserver_webhooks` adds a local
+receiver of both APIs' webhooks (`mockserver.testing.webhooks`). The official SDKs are
+imported only when asked for, so the plugin works without them. HTTP goes through the standard
+library: no dependency.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 import pytest
 
 from mockserver.testing.server import running_server
+from mockserver.testing.webhooks import Receiver
 
 TOKEN = "mockserver-test-token"
 
@@ -122,6 +125,20 @@ class MockServer:
     def clear_faults(self) -> dict[str, Any]:
         return self.control("DELETE", "faults")
 
+    # webhooks
+
+    def add_webhook(self, url: str, api: str, **options: Any) -> dict[str, Any]:
+        """Register an endpoint (options: secret, types, retry_scale, timeout_ms) until it is
+        removed or the world reset."""
+        return self.control("POST", "webhooks", {"url": url, "api": api, **options})
+
+    def remove_webhook(self, endpoint_id: str) -> None:
+        self.control("DELETE", f"webhooks/{endpoint_id}")
+
+    def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
+        """The delivery attempts, newest first (filters: endpoint, type, event_id, limit)."""
+        return self.control("GET", "webhooks/deliveries", query=filters)["data"]
+
     # the official SDKs, imported only here
 
     def metronome(self, **options: Any) -> Any:
@@ -211,3 +228,25 @@ def mockserver(request: pytest.FixtureRequest, mockserver_servers: _Servers) -> 
         server.clear_requests()
     yield server
     server.close()
+
+
+RETRY_SCALE = 0.001  # a provider's retry delays in milliseconds: a test waits seconds at most
+
+
+@pytest.fixture
+def mockserver_webhooks(mockserver: MockServer) -> Iterator[Receiver]:
+    """A local receiver registered for both APIs' events of this test's world; it verifies
+    each signature (refusing, with a 400, one that fails) and offers `wait_for(type, timeout)`."""
+    receiver = Receiver()
+    endpoints = []
+    try:
+        for api in ("metronome", "meteroid"):
+            made = mockserver.add_webhook(f"{receiver.url}/{api}", api, retry_scale=RETRY_SCALE)
+            receiver.secrets[api] = made["secret"]
+            endpoints.append(made["id"])
+        yield receiver
+    finally:
+        for endpoint in endpoints:
+            with contextlib.suppress(MockServerError):
+                mockserver.remove_webhook(endpoint)
+        receiver.close()

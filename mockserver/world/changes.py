@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from mockserver.world import accounts, clock, ingest, lifecycle
+from mockserver.world import accounts, clock, ingest, lifecycle, webhooks
 from mockserver.world.errors import Args, ChangeError, Unchanged
 from mockserver.world.faults import RuleError, parse_rules
 from mockserver.world.state import World
@@ -145,6 +145,7 @@ KINDS: dict[str, tuple[Callable[[World, Args], Args | Unchanged], Callable[[Worl
     "clear_faults": (_clear_faults, _apply_clear_faults),
     "ingest": (ingest.resolve, ingest.apply),
     **accounts.KINDS,
+    **webhooks.KINDS,
 }
 
 
@@ -158,4 +159,6 @@ def apply(world: World, change: Change) -> Args:
     """Apply a change already resolved; returns what it did."""
     result = KINDS[change.kind][1](world, change.args)
     world.seq = change.seq
+    if world.hooks.endpoints:
+        webhooks.give_birth(world, change.kind, change.args)
     return result

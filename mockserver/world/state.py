@@ -31,6 +31,7 @@ from mockserver.world.model import Contract, Customer, Invoice, Line
 from mockserver.world.ordering import Ordering
 from mockserver.world.pending import Pending
 from mockserver.world.remembered import Remembered
+from mockserver.world.webhooks import Hooks
 
 ORDER_KEYS = (
     "issued_at",
@@ -203,6 +204,7 @@ class World:
         self.drafts, self.processing, self.periods = self._lifecycle_sets()
         self.faults: list[Rule] = list(fixture.faults)  # scripted faults; reset restores the fixture's
         self.faults_since = 0  # the seq of the change that last set them: their counters' epoch
+        self.hooks = Hooks(fixture.webhooks)  # webhook endpoints and events; reset restores the fixture's
 
     @classmethod
     def load(cls, path: str | Path | None = None, progress: Progress | None = None) -> World:
@@ -226,6 +228,7 @@ class World:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("hooks", Hooks(self.fixture.webhooks))  # a snapshot from before webhooks
         self._body = lru_cache(maxsize=BODIES)(self._build)
         for orderings in (self._orderings, self._fixture_orderings):
             for key, ordering in orderings.items():
@@ -279,6 +282,7 @@ class World:
         twin.status_counts = list(self.status_counts)
         twin.drafts, twin.processing = set(self.drafts), set(self.processing)
         twin.periods = dict(self.periods)
+        twin.hooks = self.hooks.copy()
         return twin
 
     # entities
@@ -520,6 +524,8 @@ class World:
 
     def _commit(self, change: Changing, as_of: int) -> None:
         written = change.written
+        if self.hooks.endpoints:  # a world without endpoints observes nothing
+            self.hooks.observe(written, change.first_new)
         touched_customers = set()
         for ordinal in written:
             token = self._next_token
@@ -582,6 +588,7 @@ class World:
         """Back to the fixture's world: its clock, faults, customers, columns, usage, orderings and scopes."""
         self.now = self.fixture.now
         self.faults = list(self.fixture.faults)
+        self.hooks = Hooks(self.fixture.webhooks)
         self.usage.clear()
         self.voided_at.clear()
         self.regenerated_from.clear()
@@ -643,6 +650,7 @@ class Changing:
         self.world = world
         self.written: dict[int, set[str]] = {}
         self.customers: set[int] = set()  # customers added or replaced
+        self.first_new = len(world.cols.ids)  # invoices from this ordinal on are added by it
 
     def set(self, ordinal: int, **values: int) -> None:
         """Write columns of an existing invoice."""

@@ -12,6 +12,7 @@ has not read, so a change accepted anywhere is seen everywhere on the next reque
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import orjson
 
@@ -39,6 +40,7 @@ class Timeline:
         self.world = world
         self.log: ChangeLog = log or FileLog()
         self.snapshots = snapshots
+        self.observers: list[Callable[[Change], None]] = []  # told of each change this process logs
 
     def catch_up(self) -> None:
         """Apply the changes other processes appended; raises LogError for one that cannot be."""
@@ -91,6 +93,8 @@ class Timeline:
                 self.log.retract()
                 log.critical("change %d could not be applied; stopping", change.seq, exc_info=True)
                 raise Diverged(DIVERGED) from None
+            for observer in self.observers:
+                observer(change)
             mark = self.log.mark() if self.snapshots is not None and isinstance(self.log, FileLog) else None
         if mark is not None and self.snapshots is not None and self.snapshots.due(mark.offset):
             self.snapshots.take(self.world, mark)  # forked once the lock is let go

@@ -2,10 +2,10 @@
 no console error, lists the default world's customers, pages through a customer's invoices
 through both APIs, shows an invoice in both shapes, a test event ingested onto a draft and a
 clock advance; its Requests panel follows the journal live, without its own requests unless
-asked; a slow answer shows as loading; the Meteroid tab offers one spelling at a time. And a
-front-end on another origin reads the headers a client needs to retry and to know the Meteroid
-spelling that answered, which a browser hides unless the server exposes them. The screenshot
-the first test leaves is printed at the end."""
+asked; its Webhooks panel shows delivery attempts; a slow answer shows as loading; the Meteroid
+tab offers one spelling at a time. And a front-end on another origin reads the headers a client
+needs to retry and to know the Meteroid spelling that answered, which a browser hides unless
+the server exposes them. The screenshot the first test leaves is printed at the end."""
 
 from __future__ import annotations
 
@@ -171,6 +171,28 @@ def test_the_requests_panel_follows_the_journal_live_without_the_inspectors_own(
             f"/v1/customers/{ACME}/invoices",
             "/v1/customers",
         ]
+
+
+def test_the_webhooks_panel_shows_the_delivery_attempts(browser: WebDriver) -> None:
+    wait = WebDriverWait(browser, WAIT)
+    with running_server() as base:
+        browser.get(f"{base}/_mock/")
+        wait.until(lambda d: text(d, "deliveries").endswith("no deliveries yet"))
+        assert text(browser, "webhooks-note").startswith("No endpoint")
+        endpoint = {"url": "http://127.0.0.1:9/", "api": "meteroid", "retry_scale": 0}
+        control_post(base, "/_mock/webhooks", endpoint)
+        control_post(base, "/_mock/webhooks/trigger", {"api": "meteroid", "type": "plan.created"})
+        wait.until(lambda d: len(rows(d, "deliveries")) == 8)  # Svix's whole schedule, none answered
+        cells = [cell.text for cell in rows(browser, "deliveries")[0].find_elements(By.TAG_NAME, "td")]
+        assert cells[1] == "plan.created" and cells[4:6] == ["8", "no answer"]
+        assert "meteroid http://127.0.0.1:9/" in text(browser, "webhooks-note")
+
+
+def control_post(base: str, path: str, body: dict) -> None:
+    request = urllib.request.Request(
+        f"{base}{path}", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    urllib.request.urlopen(request).close()
 
 
 def test_a_slow_answer_shows_as_loading(browser: WebDriver) -> None:

@@ -1,0 +1,124 @@
+"""`/_mock/webhooks`: endpoints registered and removed as changes of the world, the attempts
+this process made, a redelivery on request, and any documented event sent by hand (as the
+Stripe CLI's `trigger` does). Refusals are `{"message": ...}` naming the field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from mockserver.shell.app import json_response, plain_error
+from mockserver.webhooks.delivery import RECORDS, Dispatcher
+from mockserver.world.changes import Args, ChangeError
+from mockserver.world.endpoints import ID_PATTERN
+from mockserver.world.timeline import Timeline
+
+DEFAULT_DELIVERIES = 100
+
+
+Reader = Callable[[web.Request], Awaitable[dict[str, Any]]]
+
+
+class Webhooks:
+    """The webhook routes of one served world."""
+
+    def __init__(
+        self, timeline: Timeline, dispatcher: Dispatcher, read: Reader, refused: type[Exception]
+    ) -> None:
+        """`read` is the control plane's reader of a JSON object body, raising `refused`."""
+        self.timeline, self.dispatcher = timeline, dispatcher
+        self._read, self._refused = read, refused
+
+    def handlers(self) -> dict[str, Any]:
+        """By operation id."""
+        return {
+            "listWebhooks": self.endpoints,
+            "createWebhook": self.create,
+            "deleteWebhook": self.delete,
+            "listDeliveries": self.deliveries,
+            "redeliver": self.redeliver,
+            "triggerWebhook": self.trigger,
+        }
+
+    async def endpoints(self, request: web.Request) -> web.Response:
+        endpoints = self.timeline.world.hooks.endpoints.values()
+        return json_response(orjson.dumps({"data": [e.public() for e in endpoints]}))
+
+    async def create(self, request: web.Request) -> web.Response:
+        return await self._submit(request, "webhook.create", 201)
+
+    async def delete(self, request: web.Request) -> web.Response:
+        return self._change("webhook.delete", {"id": request.match_info["id"]}, 200)
+
+    async def trigger(self, request: web.Request) -> web.Response:
+        return await self._submit(request, "webhook.trigger", 202)
+
+    async def _submit(self, request: web.Request, kind: str, status: int) -> web.Response:
+        try:
+            args = await self._read(request)
+        except self._refused as exc:
+            return plain_error(400, str(exc))
+        return self._change(kind, args, status)
+
+    def _change(self, kind: str, args: Args, status: int) -> web.Response:
+        try:
+            change, result = self.timeline.submit(kind, args)
+        except ChangeError as exc:
+            return plain_error(exc.status(404, 409), str(exc))
+        assert change is not None
+        if kind == "webhook.trigger":
+            (event,) = [e for e in self.timeline.world.hooks.born if e.seq == change.seq]
+            result = {
+                "event_id": event.id,
+                **result,
+                "endpoints": [e.id for e in self.dispatcher.targets(event)],
+            }
+        return json_response(orjson.dumps(result), status)
+
+    async def deliveries(self, request: web.Request) -> web.Response:
+        query = request.query
+        limit = query.get("limit", str(DEFAULT_DELIVERIES))
+        if not limit.isdigit() or not 1 <= int(limit) <= RECORDS:
+            return plain_error(400, f"limit: expected an integer from 1 to {RECORDS}, got {limit!r}")
+        for name in ("endpoint", "type", "event_id"):
+            if query.get(name) == "":
+                return plain_error(400, f"{name}: an empty filter matches nothing; leave it out")
+        endpoint = query.get("endpoint")
+        if endpoint is not None and not re.fullmatch(ID_PATTERN, endpoint):
+            return plain_error(400, f"endpoint: expected an endpoint id ({ID_PATTERN})")
+        found = self.dispatcher.listing(endpoint, query.get("type"), query.get("event_id"), int(limit))
+        return json_response(orjson.dumps({"data": found}))
+
+    async def redeliver(self, request: web.Request) -> web.Response:
+        """`{"event_id", "endpoint"?}`: one of the latest events again, to one endpoint or to
+        every endpoint that wants it, from a first attempt."""
+        try:
+            body = await self._read(request)
+        except self._refused as exc:
+            return plain_error(400, str(exc))
+        unknown = sorted(set(body) - {"event_id", "endpoint"})
+        if unknown:
+            return plain_error(400, f"{unknown[0]}: unknown field; expected event_id and endpoint")
+        for name in ("event_id", "endpoint"):
+            if not isinstance(body.get(name, ""), str):
+                return plain_error(400, f"{name}: must be a string")
+        hooks = self.timeline.world.hooks
+        event = hooks.events.get(body.get("event_id", ""))
+        if event is None:
+            return plain_error(404, f"event_id: no event {body.get('event_id')!r} among the latest")
+        to = None
+        if "endpoint" in body:
+            endpoint = hooks.endpoints.get(body["endpoint"])
+            if endpoint is None:
+                return plain_error(404, f"endpoint: no endpoint {body['endpoint']!r}")
+            if endpoint.api != event.api:
+                return plain_error(
+                    400, f"endpoint: a {endpoint.api} endpoint, and the event is {event.api}'s"
+                )
+            to = [endpoint]
+        sent = self.dispatcher.send(event, to)
+        return json_response(orjson.dumps({"event_id": event.id, "endpoints": [e.id for e in sent]}), 202)

@@ -1,0 +1,105 @@
+"""Delivery as the providers deliver: off the request path, one receiver's slowness delaying
+no other, a refusal retried with the same event, every attempt listed; a redelivery and a
+trigger on request."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from mockserver.webhooks.delivery import SCHEDULES
+from tests.webhooks.conftest import SCALE, post, register
+
+LOW_BALANCE = "alerts.low_remaining_credit_balance_reached"
+
+
+async def _deliveries(client, **query) -> list[dict]:
+    answer = await client.get("/_mock/webhooks/deliveries", params=query)
+    assert answer.status == 200, await answer.text()
+    return (await answer.json())["data"]
+
+
+async def test_a_refusal_is_retried_with_the_same_event_and_every_attempt_is_listed(client, receiver) -> None:
+    receiver.statuses["/metronome"] = [500, 503]
+    endpoint = await register(client, receiver, "metronome")
+    status, sent = await post(client, "/_mock/webhooks/trigger", {"api": "metronome", "type": LOW_BALANCE})
+    assert status == 202 and sent["endpoints"] == [endpoint["id"]]
+    await receiver.until(lambda: len(receiver.received) == 3)
+    assert {r.event["id"] for r in receiver.received} == {sent["event_id"]}
+    listed = await _deliveries(client, event_id=sent["event_id"])
+    assert [(d["attempt"], d["response_status"]) for d in listed] == [(3, 200), (2, 503), (1, 500)]
+    assert listed[0]["next_attempt_at"] is None and listed[1]["next_attempt_at"] is not None
+    assert all(d["endpoint"] == endpoint["id"] and d["type"] == LOW_BALANCE for d in listed)
+
+
+async def test_an_unreachable_receiver_is_retried_on_the_whole_schedule(client, receiver) -> None:
+    body = {"url": "http://127.0.0.1:9/", "api": "meteroid", "retry_scale": SCALE / 1000}
+    status, endpoint = await post(client, "/_mock/webhooks", body)
+    assert status == 201
+    status, _ = await post(client, "/_mock/webhooks/trigger", {"api": "meteroid", "type": "plan.created"})
+    assert status == 202
+    schedule = SCHEDULES["meteroid"]
+    deadline = time.monotonic() + 10
+    while len(await _deliveries(client)) < len(schedule):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    listed = await _deliveries(client, endpoint=endpoint["id"])
+    assert [d["attempt"] for d in listed] == list(range(len(schedule), 0, -1))
+    assert all(d["response_status"] is None and d["error"] for d in listed)
+
+
+async def test_a_slow_receiver_delays_neither_the_request_nor_another_endpoint(client, receiver) -> None:
+    receiver.delays["/slow"] = 3
+    await register(client, receiver, "metronome", path="slow")
+    await register(client, receiver, "metronome", path="fast")
+    started = time.monotonic()
+    status, moved = await post(client, "/_mock/clock", {"advance": "P1M"})
+    assert status == 200 and time.monotonic() - started < 1
+    finalized = moved["changed"]["finalized"] + moved["changed"]["issued"]
+    await receiver.until(lambda: len(receiver.at("/fast")) == finalized, timeout=2)
+    assert time.monotonic() - started < 2.5 and not receiver.at("/slow")
+
+
+async def test_an_endpoint_gets_only_the_types_it_wants(client, receiver) -> None:
+    await register(client, receiver, "meteroid", types=["invoice.paid"])
+    await post(client, "/_mock/clock", {"advance": "P1M"})
+    await receiver.until(lambda: bool(receiver.received))
+    assert {r.event["type"] for r in receiver.received} == {"invoice.paid"}
+
+
+async def test_a_redelivery_sends_the_same_event_again(client, receiver) -> None:
+    first = await register(client, receiver, "meteroid", path="one")
+    second = await register(client, receiver, "meteroid", path="two")
+    payload = {"plan_id": "plan_1"}
+    status, sent = await post(
+        client, "/_mock/webhooks/trigger", {"api": "meteroid", "type": "plan.created", "payload": payload}
+    )
+    assert status == 202 and sent["endpoints"] == [first["id"], second["id"]]
+    await receiver.until(lambda: len(receiver.received) == 2)
+    status, again = await post(
+        client, "/_mock/webhooks/redeliver", {"event_id": sent["event_id"], "endpoint": second["id"]}
+    )
+    assert status == 202 and again == {"event_id": sent["event_id"], "endpoints": [second["id"]]}
+    await receiver.until(lambda: len(receiver.at("/two")) == 2)
+    repeated = receiver.at("/two")
+    assert repeated[0].body == repeated[1].body and repeated[0].event["plan_id"] == "plan_1"
+
+
+async def test_redeliver_and_trigger_refuse_what_is_not_there(client, receiver) -> None:
+    status, answer = await post(
+        client, "/_mock/webhooks/trigger", {"api": "meteroid", "type": "plan.created"}
+    )
+    assert status == 409 and "no meteroid endpoint" in answer["message"]
+    await register(client, receiver, "metronome")
+    status, answer = await post(
+        client, "/_mock/webhooks/trigger", {"api": "metronome", "type": "invoice.paid"}
+    )
+    assert status == 400 and answer["message"].startswith("type:")
+    status, answer = await post(client, "/_mock/webhooks/redeliver", {"event_id": "nope"})
+    assert status == 404 and answer["message"].startswith("event_id:")
+    status, sent = await post(client, "/_mock/webhooks/trigger", {"api": "metronome", "type": LOW_BALANCE})
+    status, answer = await post(
+        client, "/_mock/webhooks/redeliver", {"event_id": sent["event_id"], "endpoint": "x"}
+    )
+    assert status == 404 and answer["message"].startswith("endpoint:")
+    assert (await client.get("/_mock/webhooks/deliveries", params={"limit": "0"})).status == 400
