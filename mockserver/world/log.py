@@ -96,21 +96,22 @@ class FileLog:
 
     def __init__(self, path: str | Path | None = None, shared: bool = False, fsync: str = "no") -> None:
         self.shared = shared
+        self._always = fsync == "always"
+        self._batch = fsync == "batch"
+        self._group: GroupCommit | None = None
+        self.durable: Callable[[], Awaitable[None]] | None = None
         if path is None:
-            self._fd, self.path = tempfile.mkstemp(prefix="mockserver-changes-", suffix=".jsonl")
+            fd, self.path = tempfile.mkstemp(prefix="mockserver-changes-", suffix=".jsonl")
             os.unlink(self.path)
             # Appends only, as a shared file's: a write after one cut back lands at the end.
-            fcntl.fcntl(self._fd, fcntl.F_SETFL, fcntl.fcntl(self._fd, fcntl.F_GETFL) | os.O_APPEND)
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_APPEND)
         else:
             self.path = str(path)
-            self._fd = self._open()
-        self._closing = weakref.finalize(self, os.close, self._fd)
+            fd = self._open()
+        self._adopt(fd)
         self._offset = 0  # the end of the last line read or appended
         self._line = 0
         self._last = 0  # the length of the line appended last
-        self._always = fsync == "always"
-        self._group = GroupCommit(self._fd) if fsync == "batch" else None
-        self.durable = self._group.wait if self._group is not None else None
         with self.locked():
             self._repair(os.fstat(self._fd).st_size)
 
@@ -120,15 +121,19 @@ class FileLog:
         except OSError as exc:
             raise LogError(f"{self.path}: cannot be opened ({exc.strerror})") from None
 
+    def _adopt(self, fd: int) -> None:
+        """Take `fd` as the file's descriptor: closed with the log, flushed by its group commit."""
+        self._fd = fd
+        self._closing = weakref.finalize(self, os.close, fd)
+        if self._batch:
+            self._group = GroupCommit(fd)
+            self.durable = self._group.wait
+
     def reopen(self) -> None:
         """A descriptor of this process's own, after a fork: a lock is held per open file."""
         self._closing.detach()
         os.close(self._fd)
-        self._fd = self._open()
-        self._closing = weakref.finalize(self, os.close, self._fd)
-        if self._group is not None:
-            self._group = GroupCommit(self._fd)
-            self.durable = self._group.wait
+        self._adopt(self._open())
 
     def fresh(self) -> bool:
         """Whether every change in the file has been read: one `fstat`, cheap per request."""
@@ -219,20 +224,28 @@ class FileLog:
         self._line -= 1
         os.ftruncate(self._fd, self._offset)
 
+    @property
+    def offset(self) -> int:
+        """The end of the last line this process read or appended."""
+        return self._offset
+
     def mark(self) -> Mark:
         """Where this process stands in the file, for a snapshot of its world."""
-        tail = os.pread(self._fd, min(TAIL, self._offset), self._offset - min(TAIL, self._offset))
-        return Mark(self._offset, self._line, tail_digest(tail))
+        return Mark(self._offset, self._line, self._tail_before(self._offset))
 
     def resume(self, mark: Mark) -> bool:
         """Read on from `mark` (a snapshot's world has every change before it), if the file
         holds there what it held when the mark was taken."""
-        start = mark.offset - min(TAIL, mark.offset)
-        tail = os.pread(self._fd, mark.offset - start, start)
-        if len(tail) != mark.offset - start or tail_digest(tail) != mark.last:
+        if self._tail_before(mark.offset) != mark.last:
             return False
         self._offset, self._line = mark.offset, mark.lines
         return True
+
+    def _tail_before(self, offset: int) -> str | None:
+        """The digest of the TAIL bytes before `offset` (None: the file is shorter)."""
+        start = offset - min(TAIL, offset)
+        tail = os.pread(self._fd, offset - start, start)
+        return tail_digest(tail) if len(tail) == offset - start else None
 
     def export(self) -> Iterator[bytes]:
         position = 0

@@ -28,8 +28,7 @@ _SMALLEST = 1 << 14  # slots of an empty table
 
 def digest(*parts: str) -> int:
     """The 64-bit digest a key is remembered by (never 0, which marks an empty slot)."""
-    value = blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
-    return int.from_bytes(value, "little", signed=True) or 1
+    return digests(["\x1f".join(parts)])[0]
 
 
 _EIGHT_BYTES = partial(blake2b, digest_size=8)

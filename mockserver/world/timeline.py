@@ -39,7 +39,10 @@ class Timeline:
         """`snapshots`, for a log file kept for good: where its world is snapshotted as it grows."""
         self.world = world
         self.log: ChangeLog = log or FileLog()
-        self.snapshots = snapshots
+        if snapshots is not None and not isinstance(self.log, FileLog):
+            raise TypeError("snapshots are kept beside a log file")
+        # The file and its snapshots, where there are any: checked after each change logged.
+        self._kept = (self.log, snapshots) if snapshots is not None else None
         self.observers: list[Callable[[Change], None]] = []  # told of each change this process logs
 
     def catch_up(self) -> None:
@@ -95,9 +98,9 @@ class Timeline:
                 raise Diverged(DIVERGED) from None
             for observer in self.observers:
                 observer(change)
-            mark = self.log.mark() if self.snapshots is not None and isinstance(self.log, FileLog) else None
-        if mark is not None and self.snapshots is not None and self.snapshots.due(mark.offset):
-            self.snapshots.take(self.world, mark)  # forked once the lock is let go
+        kept = self._kept
+        if kept is not None and kept[1].due(kept[0].offset):
+            kept[1].take(self.world, kept[0].mark())  # forked once the lock is let go
         return change, result
 
     def export(self) -> bytes:
