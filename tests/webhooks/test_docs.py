@@ -22,6 +22,9 @@ def _receiver() -> tuple[object, list[tuple]]:
     printed: list[tuple] = []
     namespace = {"print": lambda *values: printed.append(values)}
     exec(code.replace(SERVE, 'server = HTTPServer(("127.0.0.1", 0), Receiver)'), namespace)
+    # A connection the mock leaves open (an attempt it gave up on as the test ends) must not
+    # hold the page's one-at-a-time server, and its shutdown, for ever.
+    namespace["Receiver"].timeout = 5
     return namespace["server"], printed
 
 
