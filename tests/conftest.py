@@ -22,13 +22,15 @@ def default_server() -> Iterator[str]:
 
 
 def _register_profiles() -> None:
-    """`default` keeps the README's test command quick; MOCKSERVER_HYPOTHESIS=deep digs further."""
+    """`default` keeps the README's test command quick and the same on every run (a fixed
+    derandomised draw, so a red run is reproducible and CI never flickers); MOCKSERVER_HYPOTHESIS=deep
+    draws anew each time and digs further."""
     import os
 
     from hypothesis import HealthCheck, settings
 
     common = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "print_blob": True}
-    settings.register_profile("default", max_examples=30, **common)
+    settings.register_profile("default", max_examples=30, derandomize=True, **common)
     settings.register_profile("deep", max_examples=600, **common)
     settings.load_profile(os.environ.get("MOCKSERVER_HYPOTHESIS", "default"))
 

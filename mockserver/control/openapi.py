@@ -38,6 +38,7 @@ from mockserver.world.endpoints import (
     METEROID_TYPES,
     METRONOME_TYPES,
     TIMEOUT_MS,
+    TYPE_PATTERN,
     URL_PATTERN,
 )
 from mockserver.world.endpoints import APIS as WEBHOOK_APIS
@@ -129,7 +130,7 @@ EVENT_TYPE: Schema = {
     **STRING,
     "description": f"Metronome: {', '.join(METRONOME_TYPES)} or alerts.<alert type>; "
     f"Meteroid: {', '.join(METEROID_TYPES)}.",
-    "pattern": r"^[a-z_]+(\.[a-z_]+)+$",
+    "pattern": TYPE_PATTERN,
 }
 ENDPOINT_ID: Schema = {**STRING, "pattern": ID_PATTERN}
 # The types each API documents (Metronome's alerts by their pattern).

@@ -30,7 +30,7 @@ from mockserver.generation.fixture import (
     Profile,
 )
 from mockserver.world.endpoints import APIS as WEBHOOK_APIS
-from mockserver.world.endpoints import ID_PATTERN, MAX_ENDPOINTS
+from mockserver.world.endpoints import ID_PATTERN, MAX_ENDPOINTS, TYPE_PATTERN
 from mockserver.world.faults import MATCH_KEYS, MAX_DELAY_MS, RESPOND_KEYS, RULE_KEYS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -333,7 +333,7 @@ def _fault_rule() -> Schema:
 
 
 def _webhook() -> Schema:
-    types = {"type": "string", "pattern": r"^[a-z_]+(\.[a-z_]+)+$"}
+    types = {"type": "string", "pattern": TYPE_PATTERN}
     return _object(
         {
             "url": _described({"type": "string", "pattern": "^https?://"}, "Where events are POSTed."),

@@ -53,6 +53,8 @@ METEROID_TYPES = (
 # Metronome's documented types; `alerts.<alert type>` besides these.
 METRONOME_TYPES = ("invoice.finalized", "invoice.billing_provider_error")
 ALERT_TYPE = re.compile(r"^alerts\.[a-z][a-z0-9_]*$")
+# The shape every type of either API has (dotted lowercase words), as the documents state it.
+TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
 MAX_ENDPOINTS = 100
 TIMEOUT_MS = 15_000  # per attempt, as Svix waits
 SECRET_PREFIX = "whsec_"
