@@ -12,13 +12,14 @@ again from the live ones alone, so that its size follows what the window holds.
 
 from __future__ import annotations
 
+import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterable
 from functools import partial
 from hashlib import blake2b
-from itertools import compress
-from operator import methodcaller
+from itertools import compress, repeat
+from operator import and_, floordiv, gt, lshift, methodcaller
 
 from mockserver.world.clock import DAY
 
@@ -33,15 +34,16 @@ def digest(*parts: str) -> int:
 
 _EIGHT_BYTES = partial(blake2b, digest_size=8)
 _DIGEST = methodcaller("digest")
-_SIGNED = partial(int.from_bytes, byteorder="little", signed=True)
 
 
 def digests(keys: Iterable[str]) -> list[int]:
     """`digest` of each key: a batch at a time, as ingestion reads them, iterated in C."""
-    found = list(map(_SIGNED, map(_DIGEST, map(_EIGHT_BYTES, map(str.encode, keys)))))
+    found = array("q", b"".join(map(_DIGEST, map(_EIGHT_BYTES, map(str.encode, keys)))))
+    if sys.byteorder == "big":  # the digest's bytes read little-endian on every machine
+        found.byteswap()
     if _EMPTY in found:  # one chance in 2^64
-        found = [key or 1 for key in found]
-    return found
+        return [key or 1 for key in found]
+    return found.tolist()
 
 
 class Remembered:
@@ -86,7 +88,7 @@ class Remembered:
         if (self._used + len(batch)) * 4 > (self._mask + 1) * 3:
             self._rebuild(now, self._used + len(batch))
         if places is None or built != self.built:
-            places = [(key << 1) & (2 * self._mask + 1) for key in batch]
+            places = _homes(batch, 2 * self._mask + 1)
         table, wrap, days = self._table, 2 * self._mask + 1, self._days
         new = 0
         for key, place in zip(batch, places, strict=True):
@@ -124,23 +126,25 @@ class Remembered:
         # The keys and times of the slots that hold one, picked in C; of those, the keys still
         # in the window (all of them, unless a day of keys has left it).
         keys, times = self._table[0::2], self._table[1::2]
-        kept = zip(compress(keys, keys), compress(times, keys), strict=True)
+        keys, times = list(compress(keys, keys)), list(compress(times, keys))
         if any(day < cutoff for day in self._days):
-            kept = ((key, at) for key, at in kept if now - at < self.window)
+            alive = list(map(gt, times, repeat(now - self.window)))
+            keys, times = list(compress(keys, alive)), list(compress(times, alive))
         built = self.built + 1
         self.__init__(self.window, slots)  # type: ignore[misc]
         self.built = built
-        table, wrap, used = self._table, 2 * self._mask + 1, 0
-        days: list[int] = []
-        for key, at in kept:
+        self._place(keys, times)
+        self._days.update(map(floordiv, times, repeat(DAY)))
+        self._used = len(keys)
+
+    def _place(self, keys: list[int], times: list[int]) -> None:
+        """Put distinct keys, with their times, into the empty table."""
+        table, wrap = self._table, 2 * self._mask + 1
+        for key, at in zip(keys, times, strict=True):
             place = (key << 1) & wrap
             while table[place]:
                 place = (place + 2) & wrap
             table[place], table[place + 1] = key, at
-            days.append(at)
-            used += 1
-        self._days.update(at // DAY for at in days)
-        self._used = used
 
     def copy(self) -> Remembered:
         twin = Remembered.__new__(Remembered)
@@ -153,3 +157,8 @@ class Remembered:
         built = self.built + 1
         self.__init__(self.window)  # type: ignore[misc]
         self.built = built
+
+
+def _homes(keys: list[int], wrap: int) -> list[int]:
+    """Each key's home slot (its key's place in the array), computed in C."""
+    return list(map(and_, map(lshift, keys, repeat(1)), repeat(wrap)))

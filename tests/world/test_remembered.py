@@ -7,6 +7,9 @@ import os
 import subprocess
 import sys
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from mockserver.world.clock import DAY
 from mockserver.world.remembered import Remembered, digest
 
@@ -63,3 +66,29 @@ def test_a_copy_is_its_own() -> None:
     twin = keys.copy()
     twin.add([digest("mine")], 0)
     assert twin.seen(digest("shared"), 0) and not keys.seen(digest("mine"), 0)
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),  # days the clock moves before the batch
+            st.lists(st.tuples(st.integers(0, 7), st.integers(1, 40)), max_size=30),
+        ),
+        max_size=40,
+    )
+)
+def test_the_table_answers_as_a_dictionary_of_keys_and_times_would(steps) -> None:
+    """Keys crowded onto a few home slots (so that they walk on from each other), batches with
+    repeats, the clock moving past the window: every look-up agrees with a plain dictionary."""
+    keys, model, now = Remembered(3 * DAY), {}, 0
+    for days, batch in steps:
+        now += days * DAY
+        keys.forget(now)
+        digests = [(home << 1) | (tag << 40) for home, tag in batch]  # home slot, told apart by tag
+        found = keys.unseen(digests, now)
+        assert [place < 0 for place in found] == [now - model.get(key, -WINDOW) < 3 * DAY for key in digests]
+        fresh = list(dict.fromkeys(key for key, place in zip(digests, found, strict=True) if place >= 0))
+        keys.add(fresh, now, [found[digests.index(key)] for key in fresh], keys.built)
+        model.update(dict.fromkeys(fresh, now))
+        assert all(keys.seen(key, now) for key in model if now - model[key] < 3 * DAY)
