@@ -59,7 +59,6 @@ Entry = tuple[
 
 
 @lru_cache(maxsize=256)
-@lru_cache(maxsize=256)
 def fingerprint(header: str) -> str | None:
     """The first 8 hex digits of the token's SHA-256: enough to tell clients apart, never the
     token. Worked out once per distinct header: a client sends the same one every time."""
