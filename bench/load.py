@@ -57,6 +57,7 @@ class LoadResult:
     socket_errors: int
     capped: bool
     cpu_seconds: float = 0.0  # the server's CPU time (all its processes) over the measured run
+    minor_faults: int = 0  # the server's minor page faults over the measured run
 
     @property
     def rps(self) -> float:
@@ -65,6 +66,10 @@ class LoadResult:
     @property
     def cpu_us_per_request(self) -> float:
         return 1e6 * self.cpu_seconds / self.requests if self.requests else 0.0
+
+    @property
+    def faults_per_request(self) -> float:
+        return self.minor_faults / self.requests if self.requests else 0.0
 
 
 def combine(runs: list[LoadResult]) -> LoadResult:
@@ -86,6 +91,7 @@ def combine(runs: list[LoadResult]) -> LoadResult:
         socket_errors=sum(r.socket_errors for r in runs),
         capped=any(r.capped for r in runs),
         cpu_seconds=sum(r.cpu_seconds for r in runs),
+        minor_faults=sum(r.minor_faults for r in runs),
     )
 
 

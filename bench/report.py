@@ -66,6 +66,7 @@ class RunReport:
             return {
                 "rps": round(run.rps, 1),
                 "cpu_us_per_request": round(run.cpu_us_per_request, 1),
+                "faults_per_request": round(run.faults_per_request, 3),
                 **asdict(run),
             }
 
@@ -165,6 +166,13 @@ class RunReport:
         ]
         if kept:
             lines.append("throughput kept with the access log (default rps / quiet rps): " + ", ".join(kept))
+        faults = [
+            f"{r.scenario.name} {name} {m.faults_per_request:.2f}"
+            for r in self.results
+            for name, m in (*r.mocks.items(), ("ceiling", r.ceiling))
+        ]
+        if faults:
+            lines.append("minor page faults per request: " + ", ".join(faults))
         lines += [f"skipped {name}: {why}" for name, why in self.skipped.items()]
         if any(not r.clean for r in self.results):
             lines.append("ERRORS: non-2xx responses or socket errors; these numbers are not valid")

@@ -72,10 +72,11 @@ def start_ceiling(
 def metered_run(
     generator: LoadGenerator, server: ServerProcess, targets: list[str], settings: LoadSettings
 ) -> LoadResult:
-    """One run against `server`, with the CPU time its processes spent on the measured part."""
+    """One run against `server`, with the CPU time its processes spent on the measured part and
+    the minor page faults they took."""
     cpu = TreeCpu(server.pid)
     result = generator.run(server.url, targets, settings, cpu.meter)
-    return replace(result, cpu_seconds=cpu.seconds)
+    return replace(result, cpu_seconds=cpu.seconds, minor_faults=cpu.faults)
 
 
 def progress(message: str) -> None:
