@@ -95,3 +95,20 @@ def test_the_url_names_the_key_and_is_shown_without_its_password() -> None:
     assert redis.url == "rediss://redis.internal:6380/3" and redis.prefix == "staging"
     assert RedisLog(redis).stream == "staging:changes"
     assert Redis("redis://localhost:6379/0").prefix == "mockserver"
+
+
+def test_a_token_world_is_kept_ttl_after_its_last_use_for_one_call_a_tenth_of_it(
+    redis_server: RedisServer,
+) -> None:
+    connection = Redis(redis_server.url)
+    log = RedisLog(connection, "token:t:", ttl=60)
+    timeline = Timeline(World.from_fixture(load_fixture(None)), log)
+    timeline.submit("clock", {"advance": "P1D"})
+    assert 60_000 <= connection.client.pttl(log.stream) <= 66_000
+    calls = int(connection.client.info("commandstats")["cmdstat_evalsha"]["calls"])
+    for _ in range(500):  # requests within a tenth of the TTL: no round trip for any
+        assert log.touch()
+    assert int(connection.client.info("commandstats")["cmdstat_evalsha"]["calls"]) == calls
+    base = replica(redis_server.url)
+    base.submit("clock", {"advance": "P1D"})
+    assert connection.client.pttl(base.log.stream) == -1  # the world of no token never expires
