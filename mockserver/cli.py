@@ -288,7 +288,7 @@ def _timeline(
     file by several workers; else a file of this process's own. With a Redis URL, the
     fixture's world and the stream's changes, the fixture checked first."""
     if changes is not None and is_redis(changes):
-        redis = Redis(changes)
+        redis = Redis(changes, scratch if workers > 1 else None)
         redis.claim(fingerprint(fixture))
         timeline = Timeline(generate(), RedisLog(redis))
         timeline.catch_up()

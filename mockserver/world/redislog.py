@@ -8,9 +8,12 @@ change again (LogConflict), so sequence numbers stay contiguous and every server
 same entries in the same order. Durability is Redis's own (its append-only file).
 
 A process learns what others appended with one XREAD after the last id it read, which also
-brings the entries: read-your-writes costs one round trip per request. A change is resolved
-against the world as last read and appended at once: a conflicting append brings back what
-the writer missed, so an uncontended write costs one round trip more, a contended one two.
+brings the entries: read-your-writes costs one round trip per request. A conflicting append
+brings back what the writer missed. The workers of one server take turns to append (a lock
+file of the server's own, `turns`, as the file log's workers do): two of them never resolve a
+change in vain for each other, and each reads what the other appended before it resolves; a
+lone process resolves against the world as last read and appends at once (one round trip).
+Servers never lock each other: their appends compare.
 Redis unreachable is not an error of the world: reads are served from the last state seen,
 writes are refused at once (LogWriteError, naming the URL), and Redis is tried again on the
 next request (after BACKOFF seconds if it did not answer in time).
@@ -26,10 +29,14 @@ not read it on, and a request reads the world anew.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import logging
 import math
+import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from mockserver.world.changes import Change, ChangeError
@@ -93,7 +100,9 @@ class Redis:
     seconds (the event loop would wait with it); a refused connection is tried again at once,
     so that a server sees what others wrote as soon as Redis is back."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, turns: Path | None = None) -> None:
+        """`turns`: a directory of this server's own, where its workers take turns to append."""
+        self.turns = turns
         try:
             import redis
             from redis.backoff import NoBackoff
@@ -159,7 +168,6 @@ class RedisLog:
     `ttl` (seconds), a world that expires once unused for that long."""
 
     shared = True
-    compares = True
     durable = None
 
     def __init__(self, redis: Redis, name: str = "", ttl: float = 0) -> None:
@@ -175,6 +183,9 @@ class RedisLog:
         self._last = b"0-0"  # the id of the last entry read or appended
         self._previous = b"0-0"  # the one before the entry this process appended last
         self._found: list[tuple[bytes, dict[bytes, bytes]]] = []  # read, not yet taken
+        # Alone, a change is resolved before reading on: the append says if another came first.
+        self.compares = redis.turns is None
+        self._turn: tuple[int, int] | None = None  # this process's id and its lock file's descriptor
 
     def key(self, what: str) -> str:
         """The key of what else its world keeps in Redis (the fault rules' counters)."""
@@ -223,9 +234,22 @@ class RedisLog:
                 self._found = self._read()
         return not self._found
 
-    def locked(self) -> contextlib.AbstractContextManager[None]:
-        """Nothing is locked: `append` compares and appends in one step."""
-        return contextlib.nullcontext()
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """This server's workers take turns (a lock file of each process's own opening); no
+        other server is held off: `append` compares and appends in one step."""
+        if self.redis.turns is None:
+            yield
+            return
+        if self._turn is None or self._turn[0] != os.getpid():  # a fork shares the opening
+            name = hashlib.sha256(self.stream.encode()).hexdigest()[:32]
+            descriptor = os.open(self.redis.turns / f"{name}.turn", os.O_RDWR | os.O_CREAT, 0o600)
+            self._turn = (os.getpid(), descriptor)
+        fcntl.flock(self._turn[1], fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._turn[1], fcntl.LOCK_UN)
 
     def unread(self) -> Iterator[Change]:
         """What others appended, until the end as it stood when last read (what `fresh` or a
@@ -308,4 +332,8 @@ class RedisLog:
         return self.redis.trouble
 
     def close(self) -> None:
-        """The connection is the server's, shared by its worlds' logs: it stays open."""
+        """The connection is the server's, shared by its worlds' logs: it stays open; the lock
+        file's descriptor is closed."""
+        if self._turn is not None and self._turn[0] == os.getpid():
+            os.close(self._turn[1])
+        self._turn = None
