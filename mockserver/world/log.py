@@ -51,8 +51,8 @@ class LogConflict(Exception):
 
 class ChangeLog(Protocol):
     shared: bool  # whether other processes append to it while this one serves
-    # Whether appends compare rather than lock: a change is resolved against the world as last
-    # read, and the append says (LogConflict) whether another came first.
+    # Whether a change is resolved against the world as last read, without reading on first:
+    # appends that compare, no lock held, say (LogConflict) whether another came first.
     compares: bool
     # Awaited before a change is acknowledged, where the log flushes in groups; else None.
     durable: Callable[[], Awaitable[None]] | None
