@@ -14,6 +14,7 @@ file of the server's own, `turns`, as the file log's workers do): two of them ne
 change in vain for each other, and each reads what the other appended before it resolves; a
 lone process resolves against the world as last read and appends at once (one round trip).
 Servers never lock each other: their appends compare.
+
 Redis unreachable is not an error of the world: reads are served from the last state seen,
 writes are refused at once (LogWriteError, naming the URL), and Redis is tried again on the
 next request (after BACKOFF seconds if it did not answer in time).
