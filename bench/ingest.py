@@ -5,6 +5,10 @@ Run as `python -m bench.ingest [--fixtures PATH] [--duration S] [--connections N
 customers (and their aliases) and the world's clock are read from the server, so any fixture
 with a contract and a metric works. Reads are the first page of a customer's invoices in each
 API, measured alone first, so that their rate under ingestion reads as a share of it.
+
+`--redis` measures replicas: a redis-server of its own (append-only file flushed every
+second), the server given `--changes` its URL, and a second server following the same stream
+(it holds the benchmark token's world, and is checked at the end to have applied every change).
 """
 
 from __future__ import annotations
@@ -13,7 +17,12 @@ import argparse
 import asyncio
 import itertools
 import json
+import shlex
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
@@ -153,7 +162,10 @@ def getter(base: str, targets: list[str]) -> Callable[[aiohttp.ClientSession], A
     return get
 
 
-async def measure(base: str, pid: int, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+async def measure(
+    base: str, pid: int, args: argparse.Namespace, others: tuple[int, ...] = ()
+) -> dict[str, dict[str, float]]:
+    """The runs against the server `pid`; `others` (a follower, Redis) count in the CPU of all."""
     world = await discover(base)
     reads = getter(base, world.metronome_reads + world.meteroid_reads)
     results: dict[str, dict[str, float]] = {}
@@ -172,15 +184,22 @@ async def measure(base: str, pid: int, args: argparse.Namespace) -> dict[str, di
                 )
             if readers:
                 jobs.append(load(session, readers, args.duration, reads, read))
-            cpu = TreeCpu(pid)
-            started = time.perf_counter()
-            with cpu.meter():
+            cpu, rest = TreeCpu(pid), [TreeCpu(other) for other in others]
+            started, generated = time.perf_counter(), time.process_time()
+            with cpu.meter(), ExitStack() as metered:
+                for each in rest:
+                    metered.enter_context(each.meter())
                 await asyncio.gather(*jobs)
+            generated = time.process_time() - generated  # the load generator's own CPU time
+            spent = cpu.seconds + sum(each.seconds for each in rest) + generated
             elapsed = time.perf_counter() - started
             results[name] = {
                 "events_per_s": ingest.events / elapsed,
                 # what the server could take were it never left waiting for the load generator
                 "events_per_cpu_s": ingest.events / cpu.seconds if cpu.seconds else 0.0,
+                # the same, counting the follower's, Redis's and the load generator's CPU time too:
+                # twice it is the rate on two cores doing nothing else
+                "events_per_all_cpu_s": ingest.events / spent if spent else 0.0,
                 "batches_per_s": ingest.requests / elapsed,
                 "batch_p50_ms": ingest.percentile(50),
                 "batch_p99_ms": ingest.percentile(99),
@@ -189,26 +208,75 @@ async def measure(base: str, pid: int, args: argparse.Namespace) -> dict[str, di
             }
             print(f"{name}: {results[name]}", file=sys.stderr, flush=True)
 
-        await run("reads alone", None, args.readers)
-        for api in ("metronome", "meteroid"):
+        if args.readers:
+            await run("reads alone", None, args.readers)
+        for api in args.apis.split(","):
             await run(f"{api} ingest alone", api, 0)
-            await run(f"{api} ingest with reads", api, args.readers)
+            if args.readers:
+                await run(f"{api} ingest with reads", api, args.readers)
     return results
 
 
+async def followed(base: str, follower: str) -> None:
+    """ServerError unless the follower's world has every change the server's has (within 5 s)."""
+    async with Client(base) as client:
+        seq = (await client.get_json("/_mock/clock"))["seq"]
+    deadline = time.monotonic() + 5
+    async with Client(follower) as client:
+        while (seen := (await client.get_json("/_mock/clock"))["seq"]) != seq:
+            if time.monotonic() > deadline:
+                raise ServerError(f"the follower applied {seen} changes of {seq}")
+            await asyncio.sleep(0.1)
+
+
+def redis_server(directory: str) -> tuple[subprocess.Popen, str]:
+    """A redis-server on a free port, its append-only file flushed every second."""
+    if shutil.which("redis-server") is None:
+        raise ServerError("--redis needs redis-server (apt-get install redis-server)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", directory]
+    process = subprocess.Popen(
+        [*command, "--appendonly", "yes", "--appendfsync", "everysec"], stdout=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.02)
+    process.kill()
+    raise ServerError(f"redis-server did not listen on port {port}")
+
+
 def table(results: dict[str, dict[str, float]]) -> str:
-    alone = results["reads alone"]["reads_per_s"] or 1
-    header = ("run", "events/s", "per CPU s", "batches/s", "p50 ms", "p99 ms", "reads/s", "reads")
-    lines = ["{:28} {:>9} {:>10} {:>10} {:>7} {:>7} {:>8} {:>6}".format(*header)]
+    alone = results.get("reads alone", {}).get("reads_per_s") or 1
+    header = (
+        "run",
+        "events/s",
+        "per CPU s",
+        "all CPU s",
+        "batches/s",
+        "p50 ms",
+        "p99 ms",
+        "reads/s",
+        "reads",
+    )
+    lines = ["{:28} {:>9} {:>10} {:>10} {:>10} {:>7} {:>7} {:>8} {:>6}".format(*header)]
     for name, row in results.items():
         lines.append(
             f"{name:28} {row['events_per_s']:>9.0f} {row['events_per_cpu_s']:>10.0f} "
-            f"{row['batches_per_s']:>10.1f} {row['batch_p50_ms']:>7.2f} {row['batch_p99_ms']:>7.2f} "
+            f"{row['events_per_all_cpu_s']:>10.0f} {row['batches_per_s']:>10.1f} "
+            f"{row['batch_p50_ms']:>7.2f} {row['batch_p99_ms']:>7.2f} "
             f"{row['reads_per_s']:>8.0f} {row['reads_per_s'] / alone:>6.2f}"
         )
     lines.append(
-        f"events/s: measured (target {TARGET} in one process); per CPU s: events per second of the "
-        "server's CPU time; reads: the share of the reads-alone rate"
+        f"events/s: measured (target {TARGET}); per CPU s: events per second of the server's CPU "
+        "time; all CPU s: of the CPU time of every process taking part (the server, the load "
+        "generator, with --redis the follower and Redis), twice it the rate two idle cores would "
+        "reach; reads: the share of the reads-alone rate"
     )
     return "\n".join(lines)
 
@@ -221,14 +289,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=5, help="seconds measured per run")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of unmeasured ingestion first")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results to this file")
+    parser.add_argument("--apis", default="metronome,meteroid", help="the ingest endpoints measured, in turn")
+    parser.add_argument("--workers", type=int, default=1, help="passed to `serve --workers`")
+    parser.add_argument("--server-args", default="", help="more arguments for the server: `--isolate token`")
+    parser.add_argument(
+        "--redis",
+        action="store_true",
+        help="the log on a redis-server of its own, and a second server following the same stream",
+    )
     args = parser.parse_args(argv)
+    if not set(args.apis.split(",")) <= set(PATHS):
+        parser.error(f"--apis: choose among {','.join(PATHS)}")
     cmd = [sys.executable, "-m", "mockserver", "serve", "--host", "127.0.0.1", "--port", "0", "--quiet"]
     cmd += ["--fixtures", args.fixtures] if args.fixtures else []
+    cmd += shlex.split(args.server_args)
     with ExitStack() as stack:
-        server = stack.enter_context(ServerProcess("mock server", cmd))
-        server.wait_ready(60)
+        follower = None
         try:
-            results = asyncio.run(measure(server.url, server.pid, args))
+            if args.redis:
+                directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-redis-"))
+                redis, url = redis_server(directory)
+                stack.callback(redis.wait)
+                stack.callback(redis.terminate)
+                cmd += ["--changes", url]
+                follower = stack.enter_context(ServerProcess("follower", cmd))
+                follower.wait_ready(60)
+            server = stack.enter_context(ServerProcess("mock server", [*cmd, "--workers", str(args.workers)]))
+            server.wait_ready(60)
+            if follower is not None:  # it holds the token's world, so it follows its stream
+                asyncio.run(followed(server.url, follower.url))
+            others = () if follower is None else (follower.pid, redis.pid)
+            results = asyncio.run(measure(server.url, server.pid, args, others))
+            if follower is not None:
+                asyncio.run(followed(server.url, follower.url))
         except (ServerError, ClientError, aiohttp.ClientError) as error:
             print(f"bench.ingest: {error}", file=sys.stderr)
             return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -39,7 +40,7 @@ from mockserver.shell.scratch import scratch_directory
 from mockserver.shell.worlds import DEFAULT_LIMIT, redis_branches
 from mockserver.world.ids import to_base62_id
 from mockserver.world.log import FSYNC, FileLog, LogError
-from mockserver.world.redislog import Redis, RedisLog, is_redis
+from mockserver.world.redislog import TOKEN_TTL, Redis, RedisLog, is_redis
 from mockserver.world.snapshot import Snapshots, fingerprint
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
@@ -139,7 +140,14 @@ def _parser() -> argparse.ArgumentParser:
         help=f"under isolation, the worlds kept in memory, the least recently used dropped "
         f"(default {DEFAULT_LIMIT})",
     )
-
+    serve.add_argument(
+        "--token-ttl",
+        type=float,
+        metavar="SECONDS",
+        help=f"under isolation on Redis, a token's world (its stream) is forgotten once no request "
+        f"used it for this long, and starts again from the fixture (default {TOKEN_TTL:g}, a day; "
+        "0: never)",
+    )
     serve.add_argument(
         "--control-token",
         metavar="SECRET",
@@ -208,6 +216,13 @@ def _serve(args: argparse.Namespace) -> int:
     if args.isolate_limit < 1:
         raise SystemExit("mockserver serve: --isolate-limit must be at least 1")
     redis = args.changes is not None and is_redis(args.changes)
+    if args.token_ttl is not None and not redis:
+        raise SystemExit(
+            "mockserver serve: --token-ttl is for token worlds on Redis: "
+            "without it they last as long as the server"
+        )
+    if args.token_ttl is not None and not 0 <= args.token_ttl < math.inf:
+        raise SystemExit("mockserver serve: --token-ttl must be 0 (never) or more seconds")
     if args.fsync != "no" and redis:
         raise SystemExit("mockserver serve: --fsync is for a log file: Redis flushes as its appendfsync says")
     if args.fsync != "no" and args.changes is None:
@@ -255,7 +270,8 @@ def _serve(args: argparse.Namespace) -> int:
             isolation=isolation,
             worlds=args.isolate_limit,
         )
-        logs = redis_branches(timeline.log) if isinstance(timeline.log, RedisLog) else scratch
+        ttl = TOKEN_TTL if args.token_ttl is None else args.token_ttl
+        logs = redis_branches(timeline.log, ttl) if isinstance(timeline.log, RedisLog) else scratch
         return serve(world, settings, listener, args.workers, log_format, timeline=timeline, logs=logs)
 
 
@@ -272,7 +288,7 @@ def _timeline(
     file by several workers; else a file of this process's own. With a Redis URL, the
     fixture's world and the stream's changes, the fixture checked first."""
     if changes is not None and is_redis(changes):
-        redis = Redis(changes)
+        redis = Redis(changes, scratch if workers > 1 else None)
         redis.claim(fingerprint(fixture))
         timeline = Timeline(generate(), RedisLog(redis))
         timeline.catch_up()

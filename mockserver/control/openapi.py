@@ -2,10 +2,13 @@
 
 `OPERATIONS` is the control plane's route table: `ControlPlane.routes` serves exactly these, in
 this order. To add a route, add its `Operation` here and its handler in `ControlPlane.routes`
-under the same id. No token is needed; errors are `{"message": ...}`.
+under the same id. No token is needed, but a locked server's writes need its control token
+(`Mock-Control-Token`); errors are `{"message": ...}`.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from mockserver.control.journal import DEFAULT_LIMIT, MAX_INTEGER
 from mockserver.generation.fixture import DIALECTS, ISOLATIONS, STATUSES
@@ -368,6 +371,22 @@ SCHEMAS: dict[str, Schema] = {
 BAD_REQUEST = json_reply(400, "The body is not what the change takes; the message says why.", ref("Error"))
 TOO_LARGE = json_reply(413, "The body is larger than a control request ever is.", ref("Error"))
 NOT_FOUND = json_reply(404, "No such file.", ref("Error"))
+CONTROL_TOKEN = "Mock-Control-Token"  # the header that unlocks a locked control plane's writes
+# What every write may answer besides its own replies (the document adds them).
+LOCKED = json_reply(
+    401,
+    f"The control plane is locked (`--control-token`, or the fixture's `auth.control_token`) and "
+    f"the request did not carry its token in the header `{CONTROL_TOKEN}`; the message names "
+    "the header. Reads and health stay open.",
+    ref("Error"),
+)
+UNAVAILABLE = json_reply(
+    503,
+    "The change could not be written (a full disk, or the Redis the log is kept in unreachable: "
+    "the message names its URL), or the world's log could not be read: nothing changed. Reads "
+    "go on being served from the last state seen.",
+    ref("Error"),
+)
 CROSS_SITE = json_reply(
     403,
     "A page of another site could have sent it: an Origin other than the server's, or a body of "
@@ -460,7 +479,11 @@ OPERATIONS: tuple[Operation, ...] = (
                 "At most this many.",
             ),
         ),
-        replies=(json_reply(200, "The requests.", ref("Requests")), BAD_REQUEST),
+        replies=(
+            json_reply(200, "The requests.", ref("Requests")),
+            BAD_REQUEST,
+            json_reply(503, "The journal is kept in Redis, unreachable: the message says so.", ref("Error")),
+        ),
     ),
     Operation(
         "clearRequests",
@@ -612,13 +635,34 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 
+def _write(op: Operation) -> Operation:
+    """A write as the document shows it: refused when locked, or when its log cannot be written."""
+    return replace(op, replies=(*op.replies, LOCKED, UNAVAILABLE)) if op.method != "GET" else op
+
+
 def document() -> Schema:
-    """The document served at /_mock/openapi/control.json."""
-    return build_document(
+    """The document served at /_mock/openapi/control.json: no token is needed but, on a locked
+    server, the control token on every write (an optional security requirement there)."""
+    doc = build_document(
         "mockserver: control plane",
         "The server's own routes: health, the billing clock, reset, the log of changes, the "
-        "request journal, the fault rules, these documents and the inspector. No token is needed.",
-        OPERATIONS,
+        "request journal, the fault rules, these documents and the inspector. No token is needed; "
+        f"a server locked with a control token takes writes only with it, in `{CONTROL_TOKEN}`.",
+        [_write(op) for op in OPERATIONS],
         SCHEMAS,
         secured=False,
     )
+    doc["components"]["securitySchemes"] = {
+        "controlToken": {
+            "type": "apiKey",
+            "in": "header",
+            "name": CONTROL_TOKEN,
+            "description": "Needed by every write of a server locked with `--control-token` (or the "
+            "fixture's `auth.control_token`); reads and health never need it.",
+        }
+    }
+    for path in doc["paths"].values():
+        for method, spec in path.items():
+            if method != "get":
+                spec["security"] = [{}, {"controlToken": []}]
+    return doc

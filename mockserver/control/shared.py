@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import orjson
 
 from mockserver.world.log import ChangeLog, FileLog
-from mockserver.world.redislog import Redis, RedisLog
+from mockserver.world.redislog import KEEP, RedisLog
 
 Document = dict[str, Any]
 
@@ -106,36 +106,44 @@ class FileJournal:
             return count
 
 
-# KEYS: the stream, the sequence, the time of the last clear; ARGV[1] the bound, then pairs
-# of a request's start and its document.
-_ADD = """
+# KEYS: the stream, the sequence, the time of the last clear, then the world's keys to keep;
+# ARGV[1] the bound, ARGV[2] their TTL in ms, then pairs of a request's start and its document.
+_ADD = (
+    KEEP
+    + """
 local cleared = tonumber(redis.call('GET', KEYS[3]) or '0')
-for i = 2, #ARGV, 2 do
+for i = 3, #ARGV, 2 do
   if tonumber(ARGV[i]) >= cleared then
     local seq = redis.call('INCR', KEYS[2])
     redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], seq .. '-1', 'd', ARGV[i + 1])
   end
 end
+keep(ARGV[2], 4)
 return 0
 """
-# KEYS: the stream, the time of the last clear; ARGV[1] now.
-_CLEAR = """
+)
+# KEYS: the stream, the time of the last clear, then the keys to keep; ARGV[1] now, ARGV[2] TTL.
+_CLEAR = (
+    KEEP
+    + """
 local count = redis.call('XLEN', KEYS[1])
 redis.call('DEL', KEYS[1])
 redis.call('SET', KEYS[2], ARGV[1])
+keep(ARGV[2], 3)
 return count
 """
+)
 
 
 class RedisJournal:
     """The journal of the servers sharing a Redis log: a capped stream beside the changes,
     each entry's id its seq."""
 
-    def __init__(self, redis: Redis, key: str, size: int) -> None:
-        self.redis, self.size = redis, size
-        self.keys = [key, f"{key}:seq", f"{key}:cleared"]
-        self._add = redis.client.register_script(_ADD)
-        self._clear = redis.client.register_script(_CLEAR)
+    def __init__(self, log: RedisLog, size: int) -> None:
+        self.redis, self.size, self.log = log.redis, size, log
+        self.keys = [log.key("journal"), log.key("journal:seq"), log.key("journal:cleared")]
+        self._add = self.redis.client.register_script(_ADD)
+        self._clear = self.redis.client.register_script(_CLEAR)
 
     @contextlib.contextmanager
     def _reached(self) -> Iterator[None]:
@@ -145,11 +153,11 @@ class RedisJournal:
             raise StoreError(f"the journal is kept in {self.redis.url}, unreachable ({exc})") from None
 
     def add(self, recorded: Sequence[tuple[float, Document]]) -> None:
-        args: list[Any] = [self.size]
+        args: list[Any] = [self.size, self.log.keep_ms]
         for started, document in recorded:
             args += [repr(started), orjson.dumps(document)]
         with self._reached():
-            self._add(keys=self.keys, args=args)
+            self._add(keys=[*self.keys, *self.log.kept], args=args)
 
     def latest(self) -> list[Document]:
         with self._reached():
@@ -163,7 +171,8 @@ class RedisJournal:
 
     def clear(self) -> int:
         with self._reached():
-            return int(self._clear(keys=[self.keys[0], self.keys[2]], args=[repr(time.time())]))
+            keys = [self.keys[0], self.keys[2], *self.log.kept]
+            return int(self._clear(keys=keys, args=[repr(time.time()), self.log.keep_ms]))
 
 
 def journal_store(log: ChangeLog, directory: Path | None, size: int) -> JournalStore | None:
@@ -171,7 +180,7 @@ def journal_store(log: ChangeLog, directory: Path | None, size: int) -> JournalS
     on Redis, in a file of `directory` for a log file its workers share; else nowhere (the
     process's own ring is the journal)."""
     if isinstance(log, RedisLog):
-        return RedisJournal(log.redis, log.key("journal"), size)
+        return RedisJournal(log, size)
     if isinstance(log, FileLog) and log.shared and directory is not None:
         return FileJournal(directory / f"{hashlib.sha256(log.path.encode()).hexdigest()[:16]}.journal", size)
     return None

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from mockserver.world.log import ChangeLog, FileLog
-from mockserver.world.redislog import Redis, RedisLog
+from mockserver.world.redislog import KEEP, RedisLog
 
 log = logging.getLogger("mockserver")
 
@@ -137,15 +137,20 @@ class FileTally:
         return found
 
 
-# KEYS[1] the hash; ARGV[1] the epoch, ARGV[2] the rule; returns {matched, fired}, or -1 behind.
-_MATCH = """
+# KEYS[1] the hash, then the world's keys to keep; ARGV[1] the epoch, ARGV[2] the rule, ARGV[3]
+# the keys' TTL in ms; returns {matched, fired}, or -1 behind.
+_MATCH = (
+    KEEP
+    + """
 local stored = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '-1')
 local epoch = tonumber(ARGV[1])
 if stored > epoch then return -1 end
 if stored < epoch then redis.call('DEL', KEYS[1]); redis.call('HSET', KEYS[1], 'epoch', epoch) end
 local matched = redis.call('HINCRBY', KEYS[1], 'm' .. ARGV[2], 1)
+keep(ARGV[3], 2)
 return {matched, tonumber(redis.call('HGET', KEYS[1], 'f' .. ARGV[2]) or '0')}
 """
+)
 # ARGV[3] the rule's times ('' for none): returns 1 if it fired.
 _FIRE = """
 if tonumber(redis.call('HGET', KEYS[1], 'epoch') or '-1') ~= tonumber(ARGV[1]) then return 0 end
@@ -160,15 +165,15 @@ class RedisTally:
     """The counters of a world servers share through Redis, in a hash beside its stream; with
     Redis unreachable, this process counts on its own meanwhile."""
 
-    def __init__(self, redis: Redis, key: str) -> None:
-        self.redis, self.key = redis, key
-        self._match = redis.client.register_script(_MATCH)
-        self._fire = redis.client.register_script(_FIRE)
+    def __init__(self, log: RedisLog) -> None:
+        self.redis, self.key, self.log = log.redis, log.key("faults"), log
+        self._match = self.redis.client.register_script(_MATCH)
+        self._fire = self.redis.client.register_script(_FIRE)
         self.alone = LocalTally()
 
     def match(self, epoch: int, index: int) -> tuple[int, int] | None:
         try:
-            got = self._match(keys=[self.key], args=[epoch, index])
+            got = self._match(keys=[self.key, *self.log.kept], args=[epoch, index, self.log.keep_ms])
         except self.redis.errors as exc:
             log.warning("fault counters counted by this process alone: %s", exc)
             return self.alone.match(epoch, index)
@@ -197,7 +202,7 @@ def tally_of(log: ChangeLog, directory: Path | None) -> Tally:
     on Redis, in a file of `directory` (the server's own) for a log file its workers share,
     else in this process."""
     if isinstance(log, RedisLog):
-        return RedisTally(log.redis, log.key("faults"))
+        return RedisTally(log)
     if isinstance(log, FileLog) and log.shared and directory is not None:
         return FileTally(directory / f"{hashlib.sha256(log.path.encode()).hexdigest()[:16]}.faults")
     return LocalTally()

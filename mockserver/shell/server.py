@@ -101,6 +101,7 @@ def build_app(
         """A token's world: the starting world, shared until it changes, and its logged changes."""
         branch = serve_on(Timeline(world, branches(token)), owned=False)
         try:
+            branch.timeline.log.touch()  # kept from expiring before it is read
             branch.catch_up()
         except LogError:
             branch.close()

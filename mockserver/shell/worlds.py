@@ -7,7 +7,7 @@ server's starting world without generating anything: it reads that world, shared
 first change, and only then copies it (copy on write). Its changes go to a log file of its
 own, named by a digest of the token, so that every worker applies them and a world dropped
 from memory (the least recently used, past the bound) comes back from its log when its token
-returns.
+returns; a log that may have expired (on Redis, unused for its TTL) is read anew.
 """
 
 from __future__ import annotations
@@ -152,8 +152,11 @@ class Worlds:
         token = bearer_token(request.headers.get("Authorization", ""))
         found = self._by_token.get(token)
         if found is not None:
-            self._by_token.move_to_end(token)
-            return found
+            if found.timeline.log.touch():
+                self._by_token.move_to_end(token)
+                return found
+            del self._by_token[token]  # its log may have expired meanwhile: read anew
+            found.drop()
         assert self._spawn is not None
         made = self._by_token[token] = self._spawn(token)
         while len(self._by_token) > self.limit:
@@ -201,6 +204,7 @@ def file_branches(directory: Path) -> Branches:
     return lambda token: FileLog(log_path(directory, token), shared=True)
 
 
-def redis_branches(base: RedisLog) -> Branches:
-    """Each token's changes in a stream of its own beside the base world's, on its connection."""
-    return lambda token: RedisLog(base.redis, f"token:{_digest(token)}:")
+def redis_branches(base: RedisLog, ttl: float) -> Branches:
+    """Each token's changes in a stream of its own beside the base world's, on its connection,
+    expiring once unused for `ttl` seconds (0: never)."""
+    return lambda token: RedisLog(base.redis, f"token:{_digest(token)}:", ttl)

@@ -7,9 +7,11 @@
         assert [r["status"] for r in mockserver.requests()] == [429, 200]
 
 The server is started once per distinct set of options (ini `mockserver_fixture`,
-`mockserver_dialect`, `mockserver_isolation`, `mockserver_args`, overridden by a test's or
-module's `@pytest.mark.mockserver(fixture=..., dialect=..., isolation=..., args=[...])`) and
-stopped at the end of the session. Each test gets a fresh world: with `isolation="token"` a
+`mockserver_dialect`, `mockserver_isolation`, `mockserver_control_token`, `mockserver_args`,
+overridden by a test's or module's `@pytest.mark.mockserver(fixture=..., dialect=...,
+isolation=..., control_token=..., args=[...])`) and stopped at the end of the session. A
+control token (given so, or as `--control-token` among the args) locks the server's control
+plane, and every control call sends it. Each test gets a fresh world: with `isolation="token"` a
 token of its own, so a world of its own that no other test (nor another process sharing the
 server) can touch; otherwise the one world is reset (clock, changes and the fixture's own fault
 rules, with fresh counters) and the journal emptied. `mockserver_webhooks` adds a local
@@ -36,6 +38,7 @@ from mockserver.testing.server import running_server
 from mockserver.testing.webhooks import Receiver
 
 TOKEN = "mockserver-test-token"
+CONTROL_HEADER = "Mock-Control-Token"  # what unlocks the control plane of a locked server
 
 
 class MockServerError(Exception):
@@ -67,6 +70,7 @@ class MockServer:
 
     base_url: str
     token: str = TOKEN
+    control_token: str | None = None  # sent with every control call, for a locked server
     _clients: list[Any] = field(default_factory=list)
 
     def control(
@@ -83,6 +87,8 @@ class MockServer:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method=method)
         request.add_header("Authorization", f"Bearer {self.token}")  # under isolation: its world
+        if self.control_token is not None:
+            request.add_header(CONTROL_HEADER, self.control_token)
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
@@ -169,13 +175,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mockserver_fixture", "fixture file mockserver serves (default: its default world)")
     parser.addini("mockserver_dialect", "the Meteroid spelling of requests that choose none")
     parser.addini("mockserver_isolation", "token: a world of its own per test, on one server; none (default)")
+    parser.addini(
+        "mockserver_control_token",
+        "lock the server's control plane with this token (--control-token); control calls send it",
+    )
     parser.addini("mockserver_args", "more `mockserver serve` arguments", type="args", default=[])
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockserver(fixture=None, dialect=None, isolation=None, args=()): "
+        "mockserver(fixture=None, dialect=None, isolation=None, control_token=None, args=()): "
         "the server this test's `mockserver` uses",
     )
 
@@ -213,6 +223,11 @@ def mockserver(request: pytest.FixtureRequest, mockserver_servers: _Servers) -> 
     dialect = options.get("dialect", config.getini("mockserver_dialect") or None)
     isolation = options.get("isolation", config.getini("mockserver_isolation") or "none")
     args = tuple(options.get("args", config.getini("mockserver_args")))
+    control_token = _given_control_token(args)
+    if control_token is None:
+        control_token = options.get("control_token", config.getini("mockserver_control_token") or None)
+        if control_token is not None:
+            args += ("--control-token", control_token)
     if dialect:
         args += ("--dialect", dialect)
     if isolation != "none":
@@ -221,13 +236,23 @@ def mockserver(request: pytest.FixtureRequest, mockserver_servers: _Servers) -> 
         fixture = str(config.rootpath / fixture)
     base_url = mockserver_servers.base_url(fixture, args)
     if isolation == "token":
-        server = MockServer(base_url, f"mockserver-test-{uuid.uuid4().hex}")
+        server = MockServer(base_url, f"mockserver-test-{uuid.uuid4().hex}", control_token)
     else:
-        server = MockServer(base_url)
+        server = MockServer(base_url, control_token=control_token)
         server.reset()
         server.clear_requests()
     yield server
     server.close()
+
+
+def _given_control_token(args: tuple[str, ...]) -> str | None:
+    """The token `--control-token` names among a server's arguments, if it does."""
+    for index, arg in enumerate(args):
+        if arg == "--control-token" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--control-token="):
+            return arg.partition("=")[2]
+    return None
 
 
 RETRY_SCALE = 0.001  # a provider's retry delays in milliseconds: a test waits seconds at most

@@ -51,6 +51,9 @@ class LogConflict(Exception):
 
 class ChangeLog(Protocol):
     shared: bool  # whether other processes append to it while this one serves
+    # Whether a change is resolved against the world as last read, without reading on first:
+    # appends that compare, no lock held, say (LogConflict) whether another came first.
+    compares: bool
     # Awaited before a change is acknowledged, where the log flushes in groups; else None.
     durable: Callable[[], Awaitable[None]] | None
 
@@ -87,12 +90,19 @@ class ChangeLog(Protocol):
         """Why the log cannot be reached now (health reports it); None when it can."""
         ...
 
+    def touch(self) -> bool:
+        """A request is served from the log's world: keep it from expiring. False if the world
+        this process holds may be of a log that expired meanwhile: it is read anew."""
+        ...
+
     def close(self) -> None: ...
 
 
 class FileLog:
     """A JSON-lines file of changes, shared by every process that opens it; without a path,
     a temporary file of this process's own (unlinked at once, closed with the log)."""
+
+    compares = False
 
     def __init__(self, path: str | Path | None = None, shared: bool = False, fsync: str = "no") -> None:
         self.shared = shared
@@ -258,6 +268,9 @@ class FileLog:
 
     def trouble(self) -> str | None:
         return None  # a file that opened stays reachable: a failed write is refused on its own
+
+    def touch(self) -> bool:
+        return True  # a file is kept as long as its server (or for good): it never expires
 
     def close(self) -> None:
         self._closing()

@@ -8,18 +8,36 @@ change again (LogConflict), so sequence numbers stay contiguous and every server
 same entries in the same order. Durability is Redis's own (its append-only file).
 
 A process learns what others appended with one XREAD after the last id it read, which also
-brings the entries: read-your-writes costs one round trip per request. Redis unreachable is
-not an error of the world: reads are served from the last state seen, writes are refused at
-once (LogWriteError, naming the URL), and Redis is tried again on the next request (after
-BACKOFF seconds if it did not answer in time).
+brings the entries: read-your-writes costs one round trip per request. A conflicting append
+brings back what the writer missed. The workers of one server take turns to append (a lock
+file of the server's own, `turns`, as the file log's workers do): two of them never resolve a
+change in vain for each other, and each reads what the other appended before it resolves; a
+lone process resolves against the world as last read and appends at once (one round trip).
+Servers never lock each other: their appends compare.
+
+Redis unreachable is not an error of the world: reads are served from the last state seen,
+writes are refused at once (LogWriteError, naming the URL), and Redis is tried again on the
+next request (after BACKOFF seconds if it did not answer in time).
+
+A token's world expires once unused for its TTL: every key it has (WORLD_KEYS) shares one
+deadline, set to TTL and a tenth from now by each write of any of them and by a request's
+`touch` (at most once a tenth of TTL, so it costs no round trip per request), so that all of
+them are gone at once. A process that has not set that deadline itself for a whole TTL cannot
+know that the stream is still the one it read (it may have expired and begun again): it does
+not read it on, and a request reads the world anew.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import logging
+import math
+import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from mockserver.world.changes import Change, ChangeError
@@ -32,16 +50,39 @@ KEY = "mockserver"  # the keys' prefix unless the URL's `?key=NAME` names anothe
 TIMEOUT = 1.0  # seconds to connect, and for an answer: a write is refused within 3 s
 BACKOFF = 1.0  # seconds an unreachable Redis is left alone before it is tried again
 BATCH = 1000  # entries read at a time
+TOKEN_TTL = 86_400.0  # seconds a token's world is kept unused, unless `--token-ttl` says
 
-# KEYS[1] the stream; ARGV[1] the change's seq, ARGV[2] its line. Returns the new entry's id,
-# or, when the stream's last change is not seq - 1, that last change's seq.
-_APPEND = """
+# The names of every key a world keeps (after its prefix): a token's expire together.
+WORLD_KEYS = ("changes", "faults", "journal", "journal:seq", "journal:cleared")
+MARGIN = 1.1  # a world's keys are kept TTL * MARGIN after they are refreshed, at least TTL
+
+# Opens each script that writes a world's keys: keep(ttl, first) sets the deadline of KEYS[first]
+# on (every key of an expiring world, else none) to `ttl` ms from now.
+KEEP = """
+local function keep(ttl, first)
+  for i = first, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+"""
+# KEYS[1] the stream, then the keys to keep; ARGV[1] the change's seq, ARGV[2] its line,
+# ARGV[3] the id of the last entry read, ARGV[4] the keys' TTL in ms. Returns the new entry's
+# id, or, when the stream's last change is not seq - 1, that last change's seq and the
+# entries after the last one read (BATCH at most).
+_APPEND = (
+    KEEP
+    + """
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local last = 0
 if #top > 0 then last = tonumber(string.match(top[1][1], '^%d+')) end
-if last + 1 ~= tonumber(ARGV[1]) then return last end
-return redis.call('XADD', KEYS[1], ARGV[1] .. '-*', 'c', ARGV[2])
+if last + 1 ~= tonumber(ARGV[1]) then
+  return {last, redis.call('XRANGE', KEYS[1], '(' .. ARGV[3], '+', 'COUNT', """
+    + str(BATCH)
+    + """)}
+end
+local id = redis.call('XADD', KEYS[1], ARGV[1] .. '-*', 'c', ARGV[2])
+keep(ARGV[4], 2)
+return id
 """
+)
 # KEYS[1] the stream; ARGV[1] an entry's id: deleted if it is still the last one.
 _RETRACT = """
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
@@ -60,7 +101,9 @@ class Redis:
     seconds (the event loop would wait with it); a refused connection is tried again at once,
     so that a server sees what others wrote as soon as Redis is back."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, turns: Path | None = None) -> None:
+        """`turns`: a directory of this server's own, where its workers take turns to append."""
+        self.turns = turns
         try:
             import redis
             from redis.backoff import NoBackoff
@@ -122,23 +165,55 @@ class Redis:
 
 
 class RedisLog:
-    """The changes of one world, in the stream `<prefix>:<name>changes` (see the module)."""
+    """The changes of one world, in the stream `<prefix>:<name>changes` (see the module); with
+    `ttl` (seconds), a world that expires once unused for that long."""
 
     shared = True
     durable = None
 
-    def __init__(self, redis: Redis, name: str = "") -> None:
-        self.redis, self.name = redis, name
+    def __init__(self, redis: Redis, name: str = "", ttl: float = 0) -> None:
+        self.redis, self.name, self.ttl = redis, name, ttl
         self.stream = self.key("changes")
         self._append = redis.client.register_script(_APPEND)
         self._retract = redis.client.register_script(_RETRACT)
+        self._keep = redis.client.register_script(KEEP + "keep(ARGV[1], 1)")
+        # What the scripts writing its keys keep, and for how long (ms).
+        self.kept = [self.key(what) for what in WORLD_KEYS] if ttl else []
+        self.keep_ms = round(ttl * MARGIN * 1000)
+        self._refreshed = -math.inf  # when this process last set its keys' deadline (monotonic)
         self._last = b"0-0"  # the id of the last entry read or appended
         self._previous = b"0-0"  # the one before the entry this process appended last
-        self._found: list[tuple[bytes, dict[bytes, bytes]]] = []  # read by `fresh`, not yet taken
+        self._found: list[tuple[bytes, dict[bytes, bytes]]] = []  # read, not yet taken
+        # Alone, a change is resolved before reading on: the append says if another came first.
+        self.compares = redis.turns is None
+        self._turn: tuple[int, int] | None = None  # this process's id and its lock file's descriptor
 
     def key(self, what: str) -> str:
         """The key of what else its world keeps in Redis (the fault rules' counters)."""
         return f"{self.redis.prefix}:{self.name}{what}"
+
+    def _stale(self) -> bool:
+        """Whether the stream may have expired (and begun again) since this process read it."""
+        return bool(self.ttl) and time.monotonic() - self._refreshed > self.ttl
+
+    def touch(self) -> bool:
+        """A request is served from the world: its keys are kept TTL from now, refreshed once a
+        tenth of TTL at most. False when Redis answered after this process left the world
+        unused for a whole TTL: the world it holds may be of an expired stream, read it anew."""
+        if not self.ttl:
+            return True
+        now = time.monotonic()
+        if now - self._refreshed < self.ttl / 10 or self.redis.down():
+            return True
+        try:
+            self._keep(keys=self.kept, args=[self.keep_ms])
+        except self.redis.errors as exc:
+            self.redis.failed(exc)
+            return True  # nothing learned: the last state seen is served
+        self.redis.answered()
+        held = now - self._refreshed <= self.ttl
+        self._refreshed = now
+        return held
 
     def _read(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
         """Entries after the last one read; raises LogWriteError if Redis does not answer."""
@@ -153,22 +228,39 @@ class RedisLog:
 
     def fresh(self) -> bool:
         """One round trip: whether others appended, their entries kept for `unread`. With Redis
-        unreachable, the last state seen is served as it is."""
-        if not self._found:
+        unreachable, or a stream that may have expired since it was read, the last state seen
+        is served as it is."""
+        if not self._found and not self._stale():
             with contextlib.suppress(LogWriteError):
                 self._found = self._read()
         return not self._found
 
-    def locked(self) -> contextlib.AbstractContextManager[None]:
-        """Nothing is locked: `append` compares and appends in one step."""
-        return contextlib.nullcontext()
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """This server's workers take turns (a lock file of each process's own opening); no
+        other server is held off: `append` compares and appends in one step."""
+        if self.redis.turns is None:
+            yield
+            return
+        if self._turn is None or self._turn[0] != os.getpid():  # a fork shares the opening
+            name = hashlib.sha256(self.stream.encode()).hexdigest()[:32]
+            descriptor = os.open(self.redis.turns / f"{name}.turn", os.O_RDWR | os.O_CREAT, 0o600)
+            self._turn = (os.getpid(), descriptor)
+        fcntl.flock(self._turn[1], fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._turn[1], fcntl.LOCK_UN)
 
     def unread(self) -> Iterator[Change]:
-        """What others appended, until the end as it stood when last read (what `fresh` found,
-        else read now) or until Redis does not answer (a write then finds its append refused)."""
+        """What others appended, until the end as it stood when last read (what `fresh` or a
+        conflicting append found, else read now) or until Redis does not answer (a write then
+        finds its append refused)."""
         entries, self._found = self._found, []
         while True:
             if not entries:
+                if self._stale():
+                    return
                 try:
                     entries = self._read()
                 except LogWriteError:
@@ -184,23 +276,36 @@ class RedisLog:
             entries = []
 
     def append(self, line: bytes) -> None:
-        """Append the change that follows the last one read; LogConflict if another came first."""
+        """Append the change that follows the last one read; LogConflict, what was missed kept
+        for `unread`, if another came first."""
         if self.redis.down():
             raise self.redis.refused()
+        if self._stale():
+            raise LogWriteError(
+                f"{self.redis.url} {self.stream} may have expired since this server read it: "
+                "it is read anew on the next request"
+            )
         seq = int(self._last.partition(b"-")[0]) + 1
+        sent = time.monotonic()
         try:
-            got = self._append(keys=[self.stream], args=[seq, line])
+            got = self._append(keys=[self.stream, *self.kept], args=[seq, line, self._last, self.keep_ms])
         except self.redis.errors as exc:
             raise self.redis.failed(exc) from None
         self.redis.answered()
-        if isinstance(got, int):
-            if got < seq - 1:  # nothing to catch up with: retrying would never end
+        if isinstance(got, list):
+            last, missed = got
+            if last < seq - 1:  # nothing to catch up with: retrying would never end
                 raise LogWriteError(
-                    f"{self.redis.url} {self.stream} holds {got} changes, fewer than this server "
+                    f"{self.redis.url} {self.stream} holds {last} changes, fewer than this server "
                     f"applied ({seq - 1}): was it deleted? restart the servers"
                 )
-            raise LogConflict(f"change {got} was appended first")
+            self._found = [
+                (entry, dict(zip(fields[::2], fields[1::2], strict=True))) for entry, fields in missed
+            ]
+            raise LogConflict(f"change {last} was appended first")
         self._previous, self._last = self._last, got
+        if self.ttl:
+            self._refreshed = sent
 
     def retract(self) -> None:
         """Delete the entry just appended, if nothing came after it (else others applied it)."""
@@ -228,4 +333,8 @@ class RedisLog:
         return self.redis.trouble
 
     def close(self) -> None:
-        """The connection is the server's, shared by its worlds' logs: it stays open."""
+        """The connection is the server's, shared by its worlds' logs: it stays open; the lock
+        file's descriptor is closed."""
+        if self._turn is not None and self._turn[0] == os.getpid():
+            os.close(self._turn[1])
+        self._turn = None

@@ -2,7 +2,8 @@
 
 Every process serving a world holds a timeline. A change is accepted under the log's lock,
 write-ahead (or, where the log compares rather than locks, retried until no other
-change came first): first whatever other processes appended is applied, then the change is checked
+change came first): first whatever other processes appended is applied (where the log
+compares, only once an append found that another came first), then the change is checked
 against the world as it now stands and resolved, serialised (a change that cannot be is
 refused), appended with the next sequence number (a change that cannot be written is refused,
 nothing applied) and only then applied. A process that serves a request first applies what it
@@ -70,15 +71,17 @@ class Timeline:
         nothing (a batch of duplicates) is not logged: its change is None."""
         if self.world.frozen:
             raise RuntimeError("a frozen world is not changed: change a copy of it")
+        behind = not self.log.compares  # else the append says whether another came first
         while True:
             try:
-                return self._submit(kind, args)
+                return self._submit(kind, args, behind)
             except LogConflict:
-                continue  # another process appended first: read it, resolve again
+                behind = True  # another process appended first: read it, resolve again
 
-    def _submit(self, kind: str, args: Args) -> tuple[Change | None, Args]:
+    def _submit(self, kind: str, args: Args, behind: bool) -> tuple[Change | None, Args]:
         with self.log.locked():
-            self.catch_up()
+            if behind:
+                self.catch_up()
             resolved = changes.resolve(self.world, kind, args)
             if isinstance(resolved, Unchanged):
                 return None, resolved.result

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from mockserver.control import openapi as control_openapi
 from mockserver.generation.fixture import FixtureError, load_fixture
 from mockserver.shell.app import Settings
 from mockserver.shell.server import build_app
@@ -46,3 +47,25 @@ async def test_the_fixture_can_lock_the_control_plane(aiohttp_client, tmp_path) 
     path.write_text("name: locked\nauth:\n  control_token: [s3cret]\n")
     with pytest.raises(FixtureError, match=r"auth\.control_token"):
         load_fixture(str(path))
+
+
+async def test_the_document_lists_the_refusal_of_every_write_and_names_the_header(aiohttp_client) -> None:
+    """Every write the control document lists is refused 401 on a locked server, as it says, in
+    the control plane's error shape; reads are not; its header is the document's scheme's."""
+    doc = control_openapi.document()
+    (scheme,) = doc["components"]["securitySchemes"].values()
+    assert (scheme["in"], scheme["name"]) == ("header", "Mock-Control-Token")
+    client = await aiohttp_client(build_app(world(), Settings(control_token="s3cret")))
+    writes = 0
+    for path, methods in doc["paths"].items():
+        for method, spec in methods.items():
+            concrete = path.replace("{id}", "wh_1").replace("{api}", "control").replace("{name}", "x")
+            answered = await client.request(method.upper(), concrete, json={}, headers=JSON)
+            if method == "get":
+                assert answered.status != 401 and "401" not in spec["responses"]
+                continue
+            writes += 1
+            assert answered.status == 401 and {"401", "503"} <= set(spec["responses"])
+            assert list(await answered.json()) == ["message"]
+            assert {} in spec["security"] and {"controlToken": []} in spec["security"]
+    assert writes >= 9

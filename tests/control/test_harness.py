@@ -272,3 +272,19 @@ def test_the_plugin_and_the_readmes_example_work_in_another_pytest_run(tmp_path:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "8 passed" in run.stdout
+
+
+@pytest.mark.mockserver(control_token="s3cret")
+def test_the_plugin_locks_its_server_and_its_control_calls_unlock_it(mockserver) -> None:
+    mockserver.advance("P1D")  # the fixture's reset and journal clearing went through too
+    assert mockserver.now() == "2026-11-16T12:00:00Z"
+    with pytest.raises(MockServerError, match=r"401 .*Mock-Control-Token"):
+        MockServer(mockserver.base_url).advance("P1D")  # the same server, without the token
+
+
+@pytest.mark.mockserver(isolation="token", args=["--control-token=from-args"])
+def test_the_plugin_sends_the_control_token_its_server_was_given_in_args(mockserver) -> None:
+    assert mockserver.control_token == "from-args"
+    assert mockserver.add_faults({"respond": {"status": 500}})["rules"]
+    with pytest.raises(MockServerError, match="401 "):
+        MockServer(mockserver.base_url, mockserver.token).clear_faults()

@@ -5,13 +5,15 @@ writes at once and serves reads, and a stream started from another fixture is re
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import orjson
 import pytest
 
 from mockserver.generation.fixture import load_fixture
 from mockserver.world import changes, clock
-from mockserver.world.log import LogError, LogWriteError
+from mockserver.world.log import LogConflict, LogError, LogWriteError
 from mockserver.world.redislog import Redis, RedisLog
 from mockserver.world.snapshot import fingerprint
 from mockserver.world.state import World
@@ -95,3 +97,53 @@ def test_the_url_names_the_key_and_is_shown_without_its_password() -> None:
     assert redis.url == "rediss://redis.internal:6380/3" and redis.prefix == "staging"
     assert RedisLog(redis).stream == "staging:changes"
     assert Redis("redis://localhost:6379/0").prefix == "mockserver"
+
+
+def test_a_token_world_is_kept_ttl_after_its_last_use_for_one_call_a_tenth_of_it(
+    redis_server: RedisServer,
+) -> None:
+    connection = Redis(redis_server.url)
+    log = RedisLog(connection, "token:t:", ttl=60)
+    timeline = Timeline(World.from_fixture(load_fixture(None)), log)
+    log.touch()  # a request is served from it (as a server does before it reads a token's world)
+    timeline.submit("clock", {"advance": "P1D"})
+    assert 60_000 <= connection.client.pttl(log.stream) <= 66_000
+    calls = int(connection.client.info("commandstats")["cmdstat_evalsha"]["calls"])
+    for _ in range(500):  # requests within a tenth of the TTL: no round trip for any
+        assert log.touch()
+    assert int(connection.client.info("commandstats")["cmdstat_evalsha"]["calls"]) == calls
+    base = replica(redis_server.url)
+    base.submit("clock", {"advance": "P1D"})
+    assert connection.client.pttl(base.log.stream) == -1  # the world of no token never expires
+
+
+def test_the_workers_of_one_server_take_turns_and_never_resolve_a_change_in_vain(
+    redis_server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conflicts = []
+    append = RedisLog.append
+
+    def counted(log: RedisLog, line: bytes) -> None:
+        try:
+            append(log, line)
+        except LogConflict:
+            conflicts.append(line)
+            raise
+
+    monkeypatch.setattr(RedisLog, "append", counted)
+    workers = [
+        Timeline(World.from_fixture(load_fixture(None)), RedisLog(Redis(redis_server.url, tmp_path)))
+        for _ in range(2)
+    ]
+
+    def advance(timeline: Timeline) -> None:
+        for _ in range(40):
+            timeline.submit("clock", {"advance": "PT1M"})
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(advance, workers))
+    assert conflicts == []
+    for timeline in workers:
+        timeline.catch_up()
+    assert workers[0].export() == workers[1].export()
+    assert [orjson.loads(line)["seq"] for line in workers[0].export().splitlines()] == list(range(1, 81))

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 import pytest
+import redis
 
 from mockserver.generation.fixture import load_fixture
 from mockserver.world.redislog import Redis
@@ -164,3 +165,50 @@ def test_a_server_that_cannot_reach_redis_does_not_start_and_says_why_in_one_lin
     assert refused.returncode == 2
     (line,) = [line for line in refused.stderr.splitlines() if "mockserver:" in line]
     assert f"{url} cannot be reached" in line
+
+
+def test_an_idle_token_world_expires_on_every_server_and_starts_again_from_the_fixture(
+    redis_server: RedisServer,
+) -> None:
+    options = ("--isolate", "token", "--changes", redis_server.url, "--token-ttl", "1")
+    store = redis.Redis.from_url(redis_server.url)
+    with server_process(*options) as (_a, first), server_process("--workers", "2", *options) as (_b, second):
+        ours = {"Authorization": "Bearer ours"}
+        start = clock(first, ours)["now"]
+        assert call(first, "/_mock/clock", {"advance": "P1D"}, ours)[0] == 200
+        rule = {"match": {"api": "meteroid"}, "respond": {"status": 500}, "times": 1}
+        assert call(second, "/_mock/faults", rule, ours)[0] == 200
+        assert call(first, "/api/v1/invoices", auth=ours)[0] == 500
+        used = clock(second, ours)
+        for index in range(8):  # used for longer than the TTL: kept
+            time.sleep(0.25)
+            assert clock((first, second)[index % 2], ours) == used
+        time.sleep(0.3)  # the journal is published
+        assert {key.rsplit(b":", 1)[-1] for key in store.keys("mockserver:token:*")} >= {
+            b"changes",
+            b"faults",
+            b"journal",
+        }
+        time.sleep(1.6)  # unused for longer than the TTL and its tenth
+        assert store.keys("mockserver:token:*") == []  # every key of the world at once
+        # Both servers still held the world: each reads it anew, from the fixture.
+        fresh = {"now": start, "seq": 0}
+        assert clock(first, ours) == clock(second, ours) == fresh
+        assert call(second, "/_mock/clock", {"advance": "P2D"}, ours)[0] == 200
+        for base in (first, second, first, second):
+            assert clock(base, ours)["seq"] == 1
+        assert len({clock(base, ours)["now"] for base in (first, second, first, second)}) == 1
+        assert call(first, "/api/v1/invoices", auth=ours)[0] == 200  # the rule went with it
+        time.sleep(0.3)  # the journal went too: it lists what came after
+        listed = orjson.loads(call(second, "/_mock/requests", auth=ours)[1])["requests"]
+        assert [(entry["path"], entry["status"]) for entry in listed] == [("/api/v1/invoices", 200)]
+
+
+def test_the_token_ttl_is_for_redis_and_not_negative(redis_server: RedisServer) -> None:
+    command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--quiet", "--isolate", "token"]
+    for extra, said in (
+        (["--token-ttl", "60"], "--token-ttl is for token worlds on Redis"),
+        (["--changes", redis_server.url, "--token-ttl", "-1"], "--token-ttl must be 0 (never) or more"),
+    ):
+        refused = subprocess.run([*command, *extra], capture_output=True, text=True, timeout=60)
+        assert refused.returncode != 0 and said in refused.stderr
