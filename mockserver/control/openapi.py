@@ -7,8 +7,10 @@ under the same id. No token is needed; errors are `{"message": ...}`.
 
 from __future__ import annotations
 
+from mockserver.control import fixture
 from mockserver.control.journal import DEFAULT_LIMIT, MAX_INTEGER
 from mockserver.generation.fixture import DIALECTS, ISOLATIONS, STATUSES
+from mockserver.generation.schema import fixture_schema
 from mockserver.inspector import ASSETS
 from mockserver.shell.openapi import (
     BOOLEAN,
@@ -363,6 +365,7 @@ SCHEMAS: dict[str, Schema] = {
         {"seq": SEQ, "kind": enum(["faults", "clear_faults"]), "rules": COUNT}, {"added": COUNT}
     ),
     **WEBHOOK_SCHEMAS,
+    "Fixture": {key: value for key, value in fixture_schema().items() if key not in ("$schema", "title")},
 }
 
 BAD_REQUEST = json_reply(400, "The body is not what the change takes; the message says why.", ref("Error"))
@@ -574,6 +577,45 @@ OPERATIONS: tuple[Operation, ...] = (
         replies=(
             json_reply(200, "Removed.", ref("WebhookDeleted")),
             json_reply(404, "No such endpoint.", ref("Error")),
+        ),
+    ),
+    Operation(
+        "getFixture",
+        "GET",
+        "/_mock/fixture",
+        "The fixture in effect",
+        "The one the server started with, or the last one put since. As written (YAML), or with "
+        "`Accept: application/json` as JSON.",
+        replies=(
+            Reply(200, "The fixture.", {"application/yaml": STRING, "application/json": ref("Fixture")}),
+        ),
+    ),
+    Operation(
+        "putFixture",
+        "PUT",
+        "/_mock/fixture",
+        "Replace the world with a new fixture's",
+        "As if the server restarted on it, without restarting: the new fixture's clock, customers, "
+        "invoices, fault rules and webhook endpoints; the journal stays; a reset from then on "
+        "returns to this fixture. Logged as a change, so every worker and replica serves the new "
+        "world from its next request. Its `auth`, `isolation`, `meteroid.dialect` and "
+        "`metronome.default_sort` must be the server's (set at its start). Bounds: at most "
+        f"{fixture.MAX_BYTES} bytes, {fixture.MAX_VALUES} values (YAML aliases counted as what "
+        f"they name) and {fixture.MAX_INVOICES} invoices (customers x months x contracts, plus "
+        "those pinned).",
+        body=ref("Fixture"),
+        body_media=(*fixture.YAML_TYPES, fixture.JSON_TYPE),
+        replies=(
+            json_reply(200, "The new world, as health describes it.", ref("Health")),
+            json_reply(
+                400,
+                "No fixture, or one the server cannot serve: the message is `mockserver check`'s line "
+                "(file, line, field). Nothing changed.",
+                ref("Error"),
+            ),
+            CROSS_SITE,
+            json_reply(413, f"The body is over {fixture.MAX_BYTES} bytes.", ref("Error")),
+            json_reply(415, "The body is neither YAML nor JSON.", ref("Error")),
         ),
     ),
     Operation(
