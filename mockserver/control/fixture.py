@@ -24,6 +24,7 @@ MAX_INVOICES = 20_000  # the invoices a world built while serving may hold, at m
 SOURCE = "fixture"  # how check's lines name a fixture sent in a request (and its default name)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 JSON_TYPE = "application/json"
+NULL = "tag:yaml.org,2002:null"
 
 
 class BodyRefused(Exception):
@@ -98,9 +99,11 @@ def _within_values(text: str) -> None:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
         return  # the validator words it, with its line
+    if root is None or root.tag == NULL:  # a file may be blank (the default world); a body is the fixture
+        raise FixtureError(SOURCE, "", "expected a mapping (the fixture), got nothing")
     sizes: dict[int, int] = {}  # a node's values, once counted
     open_: set[int] = set()  # nodes whose values are being counted: the path from the root
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)] if root is not None else []
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, counted = stack.pop()
         children = _children(node)

@@ -587,7 +587,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "The one the server started with, or the last one put since. As written (YAML), or with "
         "`Accept: application/json` as JSON.",
         replies=(
-            Reply(200, "The fixture.", {"application/yaml": STRING, "application/json": ref("Fixture")}),
+            Reply(200, "The fixture.", {"application/yaml": ref("Fixture"), "application/json": ref("Fixture")}),
         ),
     ),
     Operation(
