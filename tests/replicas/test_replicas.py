@@ -164,3 +164,22 @@ def test_a_server_that_cannot_reach_redis_does_not_start_and_says_why_in_one_lin
     assert refused.returncode == 2
     (line,) = [line for line in refused.stderr.splitlines() if "mockserver:" in line]
     assert f"{url} cannot be reached" in line
+
+
+def test_a_fixture_put_on_one_replica_is_every_replicas_world(redis_server: RedisServer) -> None:
+    """Each replica builds the new world from the stream on its next request, and one started
+    later replays it: the same answers, byte for byte."""
+    small = b"name: small\nseed: 7\nnow: 2026-03-01T00:00:00Z\ngenerate: {customers: 3}\n"
+    listing = "/api/v1/invoices?per_page=100&order_by=amount.desc"
+    options = ("--changes", redis_server.url)
+    with server_process(*options) as (_a, first), server_process(*options) as (_b, second):
+        request = urllib.request.Request(
+            first + "/_mock/fixture", small, {"Content-Type": "application/yaml"}, method="PUT"
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert orjson.loads(answer.read())["fixture"] == "small"
+        assert clock(second) == {"now": "2026-03-01T00:00:00Z", "seq": 1}
+        assert call(second, "/_mock/fixture")[1] == small
+        assert call(second, listing) == call(first, listing)
+        with server_process(*options) as (_c, third):
+            assert call(third, listing) == call(first, listing)
