@@ -4,8 +4,9 @@ the world of a fixture's text, within bounds.
 Every worker (and every replica) builds the new world on its next request, so what a fixture
 sent to a running server may ask for is bounded, each bound checked before the next step runs:
 its bytes (MAX_BYTES), the values its YAML holds once aliases are expanded (MAX_VALUES: reading
-is linear in them), and the invoices its world would hold (MAX_INVOICES: generating is linear
-in them; a larger world is served with `--fixtures` instead, loaded while health says so).
+is linear in them), and the customers and invoices its world would hold (MAX_CUSTOMERS,
+MAX_INVOICES: generating is linear in them; a larger world is served with `--fixtures` instead,
+loaded while health says so).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from mockserver.world.state import World
 
 MAX_BYTES = 256 * 1024  # a fixture's text, YAML or JSON
 MAX_VALUES = 100_000  # scalars, mappings and sequences, each alias counted as what it names
-MAX_INVOICES = 20_000  # the invoices a world built while serving may hold, at most
+MAX_CUSTOMERS = 200  # generated and pinned: each costs about as much as 40 invoices
+MAX_INVOICES = 10_000  # the invoices a world built while serving may hold, at most
 SOURCE = "fixture"  # how check's lines name a fixture sent in a request (and its default name)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 JSON_TYPE = "application/json"
@@ -38,9 +40,7 @@ class BodyRefused(Exception):
 def estimated_invoices(fixture: Fixture) -> int:
     """The invoices the fixture's world holds at most: each contract's months, and those pinned."""
     generated = fixture.generated_customers * fixture.profile.months * fixture.profile.contracts
-    pinned = sum(
-        c.profile.months * len(c.contracts or "x") + len(c.invoices) for c in fixture.customers
-    )
+    pinned = sum(c.profile.months * len(c.contracts or "x") + len(c.invoices) for c in fixture.customers)
     return generated + pinned
 
 
@@ -77,6 +77,14 @@ def world_of(text: str) -> World:
     try:
         _within_values(text)
         fixture = parse_fixture(text, SOURCE)
+        customers = fixture.generated_customers + len(fixture.customers)
+        if customers > MAX_CUSTOMERS:
+            raise FixtureError(
+                SOURCE,
+                "",
+                f"its world holds {customers} customers; a running server takes a fixture of at most "
+                f"{MAX_CUSTOMERS} (serve a larger one with --fixtures)",
+            )
         invoices = estimated_invoices(fixture)
         if invoices > MAX_INVOICES:
             raise FixtureError(

@@ -587,7 +587,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "The one the server started with, or the last one put since. As written (YAML), or with "
         "`Accept: application/json` as JSON.",
         replies=(
-            Reply(200, "The fixture.", {"application/yaml": ref("Fixture"), "application/json": ref("Fixture")}),
+            Reply(
+                200, "The fixture.", {"application/yaml": ref("Fixture"), "application/json": ref("Fixture")}
+            ),
         ),
     ),
     Operation(
@@ -601,8 +603,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "world from its next request. Its `auth`, `isolation`, `meteroid.dialect` and "
         "`metronome.default_sort` must be the server's (set at its start). Bounds: at most "
         f"{fixture.MAX_BYTES} bytes, {fixture.MAX_VALUES} values (YAML aliases counted as what "
-        f"they name) and {fixture.MAX_INVOICES} invoices (customers x months x contracts, plus "
-        "those pinned). YAML may be sent as application/yaml, application/x-yaml or text/yaml.",
+        f"they name), {fixture.MAX_CUSTOMERS} customers and {fixture.MAX_INVOICES} invoices "
+        "(customers x months x contracts, plus those pinned). YAML may be sent as "
+        "application/yaml, application/x-yaml or text/yaml.",
         body=ref("Fixture"),
         body_media=(fixture.YAML_TYPES[0], fixture.JSON_TYPE),  # YAML's other names are taken too
         replies=(

@@ -7,8 +7,9 @@ against the world as it now stands and resolved, serialised (a change that canno
 refused), appended with the next sequence number (a change that cannot be written is refused,
 nothing applied) and only then applied. A `fixture` change replaces the world whole, built
 from the fixture's text by the `build` the timeline is given (the world does not read
-fixtures), before it is logged and again wherever the log is applied. A process that serves a request first applies what it
-has not read, so a change accepted anywhere is seen everywhere on the next request.
+fixtures), before it is logged and again wherever the log is applied. A process that serves
+a request first applies what it has not read, so a change accepted anywhere is seen
+everywhere on the next request.
 """
 
 from __future__ import annotations

@@ -94,13 +94,21 @@ async def test_the_fixture_in_effect_is_the_starting_one_until_one_is_put(client
         ('{"name": ', JSON, 400, "the body is not valid JSON"),
         (b"name: \xff\n", YAML, 400, "the body is not UTF-8 text"),
         ("", YAML, 400, "the body is the fixture"),
-        ("generate: {customers: 1000}\ninvoices: {months: 24}\n", YAML, 400, "up to 24000 invoices"),
+        (
+            "generate: {customers: 201}\n",
+            YAML,
+            400,
+            "201 customers; a running server takes a fixture of at most 200",
+        ),
+        ("generate: {customers: 100}\ninvoices: {months: 101}\n", YAML, 400, "up to 10100 invoices"),
         ("auth: {tokens: [secret]}\n", YAML, 400, "fixture: auth.tokens: differs from the running server's"),
         ("isolation: token\n", YAML, 400, "fixture: isolation: differs"),
         ("a: &a [*a]\n", YAML, 400, "an alias names a value that holds it"),
         (
             "a: &a [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n"
-            + "".join(f"{b}: &{b} [{', '.join([f'*{a}'] * 10)}]\n" for a, b in zip("abcd", "bcde")),
+            + "".join(
+                f"{b}: &{b} [{', '.join([f'*{a}'] * 10)}]\n" for a, b in zip("abcd", "bcde", strict=True)
+            ),
             YAML,
             400,
             f"holds more than {fixture.MAX_VALUES} values",

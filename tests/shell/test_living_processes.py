@@ -104,7 +104,7 @@ def test_every_worker_serves_a_fixture_put_on_the_next_request() -> None:
             assert answer == {key: value for key, value in health.items() if key != "pid"}
             assert fetch(base, READS[2]) == new_list != default_list
         assert len(pids) == 2  # both workers answered
-        with pytest.raises(MockServerError, match="400.*isolation: differs"):
+        with pytest.raises(MockServerError, match=r"400.*isolation: differs"):
             server.control("PUT", "/_mock/fixture", {**small, "isolation": "token"})
         assert server.control("GET", "clock") == {"now": "2026-03-01T00:00:00Z", "seq": 2}
         exported = server.control("GET", "changes")
