@@ -51,22 +51,22 @@ async def read_text(request: web.Request) -> str:
     if media not in (*YAML_TYPES, JSON_TYPE):
         raise BodyRefused(415, f"send the fixture as application/yaml or application/json, not {media}")
     length = request.content_length
-    try:
-        body = await request.content.read(MAX_BYTES + 1) if length is None or length <= MAX_BYTES else None
-    except ValueError:  # the connection's own limit on a chunked body
-        body = None
-    if body is None or len(body) > MAX_BYTES:
+    body = bytearray()
+    if length is None or length <= MAX_BYTES:
+        while len(body) <= MAX_BYTES and (chunk := await request.content.read(MAX_BYTES + 1 - len(body))):
+            body += chunk
+    if (length is not None and length > MAX_BYTES) or len(body) > MAX_BYTES:
         raise BodyRefused(413, f"a fixture sent to a running server is at most {MAX_BYTES} bytes")
     if not body.strip():
         raise BodyRefused(400, "the body is the fixture: send its YAML or JSON")
     if media == JSON_TYPE:
         try:
-            value = orjson.loads(body)
+            value = orjson.loads(bytes(body))
         except orjson.JSONDecodeError as exc:
             raise BodyRefused(400, f"the body is not valid JSON: {exc}") from None
         return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
     try:
-        return body.decode("utf-8")
+        return bytes(body).decode("utf-8")
     except UnicodeDecodeError:
         raise BodyRefused(400, "the body is not UTF-8 text") from None
 

@@ -181,3 +181,19 @@ async def test_under_isolation_a_token_replaces_its_own_world(aiohttp_client) ->
     assert (await (await client.get("/_mock/health", headers=theirs)).json())["fixture"] == "default"
     reset = await (await client.post("/_mock/reset", headers=mine)).json()
     assert reset["now"] == "2026-03-01T00:00:00Z"
+
+
+async def _chunks(text: str, size: int = 16 * 1024):
+    for start in range(0, len(text), size):
+        yield text[start : start + size].encode()
+
+
+async def test_a_large_fixture_sent_in_chunks_is_read_whole_and_one_too_large_refused(client) -> None:
+    padded = SMALL + "# a line of notes\n" * (200 * 1024 // 18)  # 200 KiB, in 16 KiB chunks
+    answer = await client.put("/_mock/fixture", data=_chunks(padded), headers=YAML)
+    assert answer.status == 200
+    assert await (await client.get("/_mock/fixture")).text() == padded
+    over = padded + "#" * (fixture.MAX_BYTES - len(padded) + 1)
+    answer = await client.put("/_mock/fixture", data=_chunks(over), headers=YAML)
+    assert answer.status == 413
+    assert await (await client.get("/_mock/fixture")).text() == padded
