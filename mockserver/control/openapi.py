@@ -7,6 +7,8 @@ under the same id. No token is needed; errors are `{"message": ...}`.
 
 from __future__ import annotations
 
+import copy
+
 from mockserver.control import fixture
 from mockserver.control.journal import DEFAULT_LIMIT, MAX_INTEGER
 from mockserver.generation.fixture import DIALECTS, ISOLATIONS, STATUSES
@@ -234,6 +236,19 @@ WEBHOOK_SCHEMAS: dict[str, Schema] = {
     ),
 }
 
+FIXTURE: Schema = {key: value for key, value in fixture_schema().items() if key not in ("$schema", "title")}
+
+
+def _fixture_put() -> Schema:
+    """A fixture as a running server takes it: the bounds of `fixture` that a schema can state
+    (the customers); the invoices, a product, are in the operation's description."""
+    schema = copy.deepcopy(FIXTURE)
+    properties = schema["properties"]
+    properties["generate"]["properties"]["customers"]["maximum"] = fixture.MAX_CUSTOMERS
+    properties["customers"]["maxItems"] = fixture.MAX_CUSTOMERS
+    return schema
+
+
 SCHEMAS: dict[str, Schema] = {
     "Health": closed(
         {
@@ -365,7 +380,8 @@ SCHEMAS: dict[str, Schema] = {
         {"seq": SEQ, "kind": enum(["faults", "clear_faults"]), "rules": COUNT}, {"added": COUNT}
     ),
     **WEBHOOK_SCHEMAS,
-    "Fixture": {key: value for key, value in fixture_schema().items() if key not in ("$schema", "title")},
+    "Fixture": FIXTURE,
+    "FixturePut": _fixture_put(),
 }
 
 BAD_REQUEST = json_reply(400, "The body is not what the change takes; the message says why.", ref("Error"))
@@ -606,7 +622,7 @@ OPERATIONS: tuple[Operation, ...] = (
         f"they name), {fixture.MAX_CUSTOMERS} customers and {fixture.MAX_INVOICES} invoices "
         "(customers x months x contracts, plus those pinned). YAML may be sent as "
         "application/yaml, application/x-yaml or text/yaml.",
-        body=ref("Fixture"),
+        body=ref("FixturePut"),
         body_media=(fixture.YAML_TYPES[0], fixture.JSON_TYPE),  # YAML's other names are taken too
         replies=(
             json_reply(200, "The new world, as health describes it.", ref("Health")),

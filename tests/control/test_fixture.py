@@ -197,3 +197,14 @@ async def test_a_large_fixture_sent_in_chunks_is_read_whole_and_one_too_large_re
     answer = await client.put("/_mock/fixture", data=_chunks(over), headers=YAML)
     assert answer.status == 413
     assert await (await client.get("/_mock/fixture")).text() == padded
+
+
+async def test_a_fixture_at_the_documented_bounds_is_taken(client) -> None:
+    put = (await (await client.get("/_mock/openapi/control.json")).json())["components"]["schemas"][
+        "FixturePut"
+    ]
+    most = put["properties"]["generate"]["properties"]["customers"]["maximum"]
+    months = fixture.MAX_INVOICES // most
+    body = f"generate: {{customers: {most}}}\ninvoices: {{months: {months}}}\n"
+    answer = await client.put("/_mock/fixture", data=body, headers=YAML)
+    assert answer.status == 200 and (await answer.json())["counts"]["customers"] == most
