@@ -17,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
+from mockserver.control.fixture import estimated_invoices, world_of
 from mockserver.control.journal import DEFAULT_SIZE
 from mockserver.generation.export import canonical_json
 from mockserver.generation.fixture import (
@@ -167,15 +168,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _estimated_invoices(fixture: Fixture) -> int:
-    generated = fixture.generated_customers * fixture.profile.months * fixture.profile.contracts
-    return generated + sum(c.profile.months * len(c.contracts or "x") for c in fixture.customers)
-
-
 def _build(fixture: Fixture, warm: bool = False, loading: Loading | None = None) -> World:
     """Generate and, to serve, build every ordering; large worlds report progress, and a
     world being served reports it to `loading` too."""
-    large = _estimated_invoices(fixture) >= _PROGRESS_FROM
+    large = estimated_invoices(fixture) >= _PROGRESS_FROM
     started = time.monotonic()
     world = World.from_fixture(fixture, _progress("generating", "customers", large, loading))
     generated = time.monotonic()
@@ -290,18 +286,18 @@ def _timeline(
     if changes is not None and is_redis(changes):
         redis = Redis(changes, scratch if workers > 1 else None)
         redis.claim(fingerprint(fixture))
-        timeline = Timeline(generate(), RedisLog(redis))
+        timeline = Timeline(generate(), RedisLog(redis), build=world_of)
         timeline.catch_up()
         return timeline
     if changes is None:
         log = FileLog(scratch / "changes.jsonl", shared=True) if workers > 1 else FileLog()
-        return Timeline(generate(), log)
+        return Timeline(generate(), log, build=world_of)
     log = FileLog(changes, shared=workers > 1, fsync=fsync)
     snapshots = Snapshots(changes)
     world = snapshots.read(fixture, log.resume)
     if world is None:
         world = generate()
-    timeline = Timeline(world, log, snapshots)
+    timeline = Timeline(world, log, snapshots, world_of)
     timeline.catch_up()
     mark = log.mark()
     if snapshots.due(mark.offset):  # a long replay is not made again at the next start

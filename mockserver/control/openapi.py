@@ -8,10 +8,13 @@ under the same id. No token is needed, but a locked server's writes need its con
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
+from mockserver.control import fixture
 from mockserver.control.journal import DEFAULT_LIMIT, MAX_INTEGER
 from mockserver.generation.fixture import DIALECTS, ISOLATIONS, STATUSES
+from mockserver.generation.schema import fixture_schema
 from mockserver.inspector import ASSETS
 from mockserver.shell.openapi import (
     BOOLEAN,
@@ -235,6 +238,19 @@ WEBHOOK_SCHEMAS: dict[str, Schema] = {
     ),
 }
 
+FIXTURE: Schema = {key: value for key, value in fixture_schema().items() if key not in ("$schema", "title")}
+
+
+def _fixture_put() -> Schema:
+    """A fixture as a running server takes it: the bounds of `fixture` that a schema can state
+    (the customers); the invoices, a product, are in the operation's description."""
+    schema = copy.deepcopy(FIXTURE)
+    properties = schema["properties"]
+    properties["generate"]["properties"]["customers"]["maximum"] = fixture.MAX_CUSTOMERS
+    properties["customers"]["maxItems"] = fixture.MAX_CUSTOMERS
+    return schema
+
+
 SCHEMAS: dict[str, Schema] = {
     "Health": closed(
         {
@@ -366,6 +382,8 @@ SCHEMAS: dict[str, Schema] = {
         {"seq": SEQ, "kind": enum(["faults", "clear_faults"]), "rules": COUNT}, {"added": COUNT}
     ),
     **WEBHOOK_SCHEMAS,
+    "Fixture": FIXTURE,
+    "FixturePut": _fixture_put(),
 }
 
 BAD_REQUEST = json_reply(400, "The body is not what the change takes; the message says why.", ref("Error"))
@@ -597,6 +615,48 @@ OPERATIONS: tuple[Operation, ...] = (
         replies=(
             json_reply(200, "Removed.", ref("WebhookDeleted")),
             json_reply(404, "No such endpoint.", ref("Error")),
+        ),
+    ),
+    Operation(
+        "getFixture",
+        "GET",
+        "/_mock/fixture",
+        "The fixture in effect",
+        "The one the server started with, or the last one put since. As written (YAML), or with "
+        "`Accept: application/json` as JSON.",
+        replies=(
+            Reply(
+                200, "The fixture.", {"application/yaml": ref("Fixture"), "application/json": ref("Fixture")}
+            ),
+        ),
+    ),
+    Operation(
+        "putFixture",
+        "PUT",
+        "/_mock/fixture",
+        "Replace the world with a new fixture's",
+        "As if the server restarted on it, without restarting: the new fixture's clock, customers, "
+        "invoices, fault rules and webhook endpoints; the journal stays; a reset from then on "
+        "returns to this fixture. Logged as a change, so every worker and replica serves the new "
+        "world from its next request. Its `auth`, `isolation`, `meteroid.dialect` and "
+        "`metronome.default_sort` must be the server's (set at its start). Bounds: at most "
+        f"{fixture.MAX_BYTES} bytes, {fixture.MAX_VALUES} values (YAML aliases counted as what "
+        f"they name), {fixture.MAX_CUSTOMERS} customers and {fixture.MAX_INVOICES} invoices "
+        "(customers x months x contracts, plus those pinned). YAML may be sent as "
+        "application/yaml, application/x-yaml or text/yaml.",
+        body=ref("FixturePut"),
+        body_media=(fixture.YAML_TYPES[0], fixture.JSON_TYPE),  # YAML's other names are taken too
+        replies=(
+            json_reply(200, "The new world, as health describes it.", ref("Health")),
+            json_reply(
+                400,
+                "No fixture, or one the server cannot serve: the message is `mockserver check`'s line "
+                "(file, line, field). Nothing changed.",
+                ref("Error"),
+            ),
+            CROSS_SITE,
+            json_reply(413, f"The body is over {fixture.MAX_BYTES} bytes.", ref("Error")),
+            json_reply(415, "The body is neither YAML nor JSON.", ref("Error")),
         ),
     ),
     Operation(

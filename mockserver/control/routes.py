@@ -16,7 +16,7 @@ import orjson
 from aiohttp import web
 
 from mockserver import inspector
-from mockserver.control import openapi
+from mockserver.control import fixture, openapi
 from mockserver.control.journal import DEFAULT_LIMIT, MAX_INTEGER, Query
 from mockserver.control.shared import StoreError
 from mockserver.control.webhooks import Webhooks
@@ -26,7 +26,7 @@ from mockserver.shell import openapi as shell_openapi
 from mockserver.shell.app import CORS_HEADERS, Settings, json_response, plain_error
 from mockserver.shell.worlds import ServedWorld
 from mockserver.world import clock
-from mockserver.world.changes import Args, ChangeError
+from mockserver.world.changes import FIXTURE, Args, ChangeError
 from mockserver.world.faults import RuleError
 
 MAX_BODY = 64 * 1024  # bytes: a control request is a few dozen
@@ -138,6 +138,8 @@ class ControlPlane:
                 "listFaults": self.list_faults,
                 "addFaults": self.add_faults,
                 "clearFaults": self.clear_faults,
+                "getFixture": self.get_fixture,
+                "putFixture": self.put_fixture,
                 "getDocument": self.document,
                 "inspector": self.inspector,
                 "inspectorAsset": self.asset,
@@ -234,6 +236,29 @@ class ControlPlane:
 
     async def clear_faults(self, request: web.Request) -> web.Response:
         return self._change("clear_faults", {})
+
+    async def get_fixture(self, request: web.Request) -> web.Response:
+        """As written; as JSON if asked for (and it has a JSON form: YAML may say more)."""
+        current = self.timeline.world.fixture
+        accept = request.headers.get("Accept", "")
+        if fixture.JSON_TYPE in accept and "yaml" not in accept:
+            try:
+                return json_response(orjson.dumps(current.raw or {}, option=orjson.OPT_NON_STR_KEYS))
+            except orjson.JSONEncodeError:
+                pass
+        return web.Response(text=current.text, content_type=fixture.YAML_TYPES[0], charset="utf-8")
+
+    async def put_fixture(self, request: web.Request) -> web.Response:
+        """The world replaced by the fixture's, as a logged change; the new world's health."""
+        try:
+            text = await fixture.read_text(request)
+        except fixture.BodyRefused as exc:
+            return plain_error(exc.status, str(exc))
+        try:
+            self.timeline.submit(FIXTURE, {"text": text})
+        except ChangeError as exc:
+            return plain_error(400, str(exc))
+        return json_response(orjson.dumps(self.health_document()))
 
     async def changes(self, request: web.Request) -> web.StreamResponse:
         """The log of changes as JSON lines: `mockserver serve --changes FILE` replays it.

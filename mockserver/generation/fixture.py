@@ -271,6 +271,7 @@ class Fixture:
     webhooks: tuple[Endpoint, ...] = ()
     metrics: tuple[MetricSpec, ...] = ()
     text_digest: str = ""
+    text: str = field(default="", repr=False, compare=False)  # as written: GET /_mock/fixture
     raw: Any = field(default=None, repr=False, compare=False)  # the YAML read, to find lines in
 
     def error(self, path: str, message: str) -> FixtureError:
@@ -528,6 +529,7 @@ class _Validator:
             "seed": self.integer(top.get("seed", 0), "seed", 0, 2**63 - 1),
             "now": self.timestamp(top.get("now", DEFAULT_NOW), "now"),
             "text_digest": _digest(text),
+            "text": text,
         }
         if "metronome" in top:
             section = self.mapping(top["metronome"], "metronome", ("default_sort",))

@@ -207,10 +207,8 @@ class Shell:
         writes = method not in ("GET", "HEAD", "*")
         guarded_plane = api == "control" and writes  # no web page of another site may call it
         control_token = self.control_token if guarded_plane else None
-        # One world for every request: its handler is found once, here.
+        # One world for every request (its handlers are bound again when a fixture replaces it).
         fixed = None if self.worlds.isolated else self.worlds.base
-        if handler is None and fixed is not None and operation is not None:
-            handler = fixed.handlers[operation]
 
         async def guarded(request: web.Request) -> web.StreamResponse:
             if not readable(request.headers.get("Authorization", "")):

@@ -153,6 +153,7 @@ class Operation:
     params: Sequence[Param] = ()
     body: Schema | None = None
     body_required: bool = True
+    body_media: Sequence[str] = ("application/json",)  # the types the body may be sent as
     replies: Sequence[Reply] = ()
     tag: str | None = None
 
@@ -168,7 +169,7 @@ class Operation:
         if self.body is not None:
             spec["requestBody"] = {
                 "required": self.body_required,
-                "content": {"application/json": {"schema": self.body}},
+                "content": {media: {"schema": self.body} for media in self.body_media},
             }
         spec["responses"] = {str(reply.status): reply.spec() for reply in self.replies}
         if not secured:

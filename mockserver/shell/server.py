@@ -29,6 +29,7 @@ from typing import TextIO
 from aiohttp import web
 
 from mockserver.control.faults import Faults
+from mockserver.control.fixture import world_of
 from mockserver.control.journal import Journal, declared_queries
 from mockserver.control.routes import ControlPlane, Published
 from mockserver.control.shared import journal_store
@@ -66,7 +67,9 @@ def build_app(
     world, or under isolation on a world per token whose changes go to files in `logs` (the
     same directory for every worker; by default one of the app's own), or to the logs it makes."""
     settings = settings or Settings.from_world(world)
-    timeline = timeline or Timeline(world)
+    timeline = timeline or Timeline(world, build=world_of)
+    if timeline.build is None:  # a fixture put replaces the world: built as the server reads fixtures
+        timeline.build = world_of
     served = facades()
     documents = {facade.name: facade.openapi(settings) for facade in served}
     published = Published(documents)
@@ -99,7 +102,7 @@ def build_app(
 
     def spawn(token: str) -> ServedWorld:
         """A token's world: the starting world, shared until it changes, and its logged changes."""
-        branch = serve_on(Timeline(world, branches(token)), owned=False)
+        branch = serve_on(Timeline(world, branches(token), build=world_of), owned=False)
         try:
             branch.timeline.log.touch()  # kept from expiring before it is read
             branch.catch_up()
@@ -145,7 +148,7 @@ def serve(
 
     Returns the exit status: 0 after a requested stop, 1 when workers kept dying.
     """
-    timeline = timeline or Timeline(world)
+    timeline = timeline or Timeline(world, build=world_of)
     world.warm()
     gc.collect()
     gc.freeze()  # the world lives as long as the process: keep the collector off it

@@ -67,6 +67,7 @@ class ServedWorld:
         # until the last of them has its change written.
         self.inflight, self.dropped = 0, False
         self.rebind()
+        timeline.replaced.append(self.rebind)  # a new fixture's world: handlers of its own
 
     def rebind(self) -> None:
         """Bind every route to the world as it now is (handlers keep their world's caches)."""

@@ -17,7 +17,31 @@ from mockserver.world.errors import Args, ChangeError, Unchanged
 from mockserver.world.faults import RuleError, parse_rules
 from mockserver.world.state import World
 
-__all__ = ["KINDS", "Args", "Change", "ChangeError", "Unchanged", "apply", "resolve"]
+__all__ = [
+    "FIXTURE",
+    "KINDS",
+    "Args",
+    "Build",
+    "Change",
+    "ChangeError",
+    "Unchanged",
+    "apply",
+    "replaced",
+    "resolve",
+]
+
+FIXTURE = "fixture"  # a change that replaces the world with a new fixture's: see `replaced`
+# The world of a fixture's text, generated; ChangeError (check's one line) if the text is no
+# fixture. Given by whoever reads fixtures (the shell): the world does not.
+Build = Callable[[str], World]
+# What a fixture sets about how the server serves, fixed when it starts: (field, its path).
+SERVING = (
+    ("tokens", "auth.tokens"),
+    ("control_token", "auth.control_token"),
+    ("isolation", "isolation"),
+    ("dialect", "meteroid.dialect"),
+    ("default_sort", "metronome.default_sort"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +65,8 @@ class Change:
         seq, kind = value.pop("seq", None), value.pop("kind", None)
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
             raise ChangeError("seq must be a positive integer")
-        if kind not in KINDS:
-            raise ChangeError(f"kind must be one of {', '.join(sorted(KINDS))}, got {kind!r}")
+        if kind not in KINDS and kind != FIXTURE:
+            raise ChangeError(f"kind must be one of {', '.join(sorted([*KINDS, FIXTURE]))}, got {kind!r}")
         return cls(seq, kind, value)
 
 
@@ -151,8 +175,31 @@ KINDS: dict[str, tuple[Callable[[World, Args], Args | Unchanged], Callable[[Worl
 
 def resolve(world: World, kind: str, args: Args) -> Args | Unchanged:
     """The arguments of a change of `kind` as they will be logged; ChangeError if refused,
-    Unchanged if accepted but changing nothing (nothing is logged)."""
+    Unchanged if accepted but changing nothing (nothing is logged). A `fixture` change is only
+    checked for its shape here: its text is read by `replaced`."""
+    if kind == FIXTURE:
+        _only(args, {"text"}, FIXTURE)
+        if not isinstance(args.get("text"), str):
+            raise ChangeError('fixture: "text" must be the fixture (YAML or JSON) as a string')
+        return {"text": args["text"]}
     return KINDS[kind][0](world, args)
+
+
+def replaced(world: World, change: Change, build: Build) -> World:
+    """The world a `fixture` change of `text` makes in place of `world`: the new fixture's, as
+    a server started on it would serve it (its clock, customers, invoices, fault rules and
+    webhook endpoints), numbered on from `world`'s changes. ChangeError, and nothing made, if
+    the text is no fixture or would change how the server serves (its tokens, isolation,
+    spellings: set when it starts). Its webhook events start from none, as at a start."""
+    built = build(change.args["text"])
+    for name, path in SERVING:
+        if getattr(built.fixture, name) != getattr(world.fixture, name):
+            raise ChangeError(
+                f"fixture: {path}: differs from the running server's; it is set when the server "
+                "starts: restart it with this fixture to change it"
+            )
+    built.seq = built.faults_since = change.seq  # its fault rules counted from zero
+    return built
 
 
 def apply(world: World, change: Change) -> Args:

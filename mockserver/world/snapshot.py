@@ -60,17 +60,21 @@ class Snapshots:
     def __init__(self, log_path: str | Path) -> None:
         self.path = Path(f"{log_path}.snapshot")
         self.taken_at = 0  # the log's offset at the last snapshot written or read
+        # The fixture the log's changes were made on, once read: a world replaced by a
+        # `fixture` change has another, but its snapshots are of this log all the same.
+        self.base: str | None = None
         self._child: int | None = None
 
     def read(self, fixture: Fixture, resume: Callable[[Mark], bool]) -> World | None:
         """The world of the snapshot, if there is one of this fixture that `resume` finds its
         log to continue (the log then reads on from there)."""
+        self.base = fingerprint(fixture)
         try:
             with open(self.path, "rb") as source:
                 if source.readline() != MAGIC:
                     raise ValueError("not a snapshot")
                 header = orjson.loads(source.readline())
-                if header["fixture"] != fingerprint(fixture):
+                if header["fixture"] != self.base:
                     log.warning("%s: a snapshot of another fixture, not used", self.path)
                     return None
                 world = pickle.load(source)
@@ -85,7 +89,8 @@ class Snapshots:
                 "%s: a snapshot of another log, or of this one before it was cut, not used", self.path
             )
             return None
-        world.fixture = fixture
+        if fingerprint(world.fixture) == self.base:  # else a fixture put since: its own
+            world.fixture = fixture
         self.taken_at = mark.offset
         return world
 
@@ -120,7 +125,7 @@ class Snapshots:
     def write(self, world: World, mark: Mark) -> None:
         """Write the snapshot here and now (whole, or not at all)."""
         header = {
-            "fixture": fingerprint(world.fixture),
+            "fixture": self.base or fingerprint(world.fixture),
             "seq": world.seq,
             "offset": mark.offset,
             "lines": mark.lines,

@@ -6,8 +6,11 @@ change came first): first whatever other processes appended is applied (where th
 compares, only once an append found that another came first), then the change is checked
 against the world as it now stands and resolved, serialised (a change that cannot be is
 refused), appended with the next sequence number (a change that cannot be written is refused,
-nothing applied) and only then applied. A process that serves a request first applies what it
-has not read, so a change accepted anywhere is seen everywhere on the next request.
+nothing applied) and only then applied. A `fixture` change replaces the world whole, built
+from the fixture's text by the `build` the timeline is given (the world does not read
+fixtures), before it is logged and again wherever the log is applied. A process that serves
+a request first applies what it has not read, so a change accepted anywhere is seen
+everywhere on the next request.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Callable
 import orjson
 
 from mockserver.world import changes
-from mockserver.world.changes import Args, Change, ChangeError, Unchanged
+from mockserver.world.changes import FIXTURE, Args, Build, Change, ChangeError, Unchanged
 from mockserver.world.log import ChangeLog, FileLog, LogConflict, LogError
 from mockserver.world.snapshot import Snapshots
 from mockserver.world.state import World
@@ -35,10 +38,18 @@ class Diverged(SystemExit):
 
 class Timeline:
     def __init__(
-        self, world: World, log: ChangeLog | None = None, snapshots: Snapshots | None = None
+        self,
+        world: World,
+        log: ChangeLog | None = None,
+        snapshots: Snapshots | None = None,
+        build: Build | None = None,
     ) -> None:
-        """`snapshots`, for a log file kept for good: where its world is snapshotted as it grows."""
+        """`snapshots`, for a log file kept for good: where its world is snapshotted as it grows;
+        `build`, how to make the world of a fixture's text (without it, `fixture` changes are
+        refused)."""
         self.world = world
+        self.build = build
+        self.replaced: list[Callable[[], None]] = []  # told when a `fixture` change replaced the world
         self.log: ChangeLog = log or FileLog()
         if snapshots is not None and not isinstance(self.log, FileLog):
             raise TypeError("snapshots are kept beside a log file")
@@ -54,13 +65,13 @@ class Timeline:
                     f"change {change.seq} follows change {self.world.seq}: the log is out of order"
                 )
             try:
-                args = changes.resolve(self.world, change.kind, change.args)
+                args, built = self._resolve(change.kind, change.args)
             except ChangeError as exc:
                 raise LogError(f"change {change.seq}: {exc}") from None
             if isinstance(args, Unchanged):
                 raise LogError(f"change {change.seq}: it changes nothing")
             try:
-                changes.apply(self.world, Change(change.seq, change.kind, args))
+                self._apply(Change(change.seq, change.kind, args), built)
             except Exception as exc:  # the world keeps its seq: every later change is refused
                 log.exception("change %d of the log could not be applied", change.seq)
                 raise LogError(f"change {change.seq} cannot be applied ({exc})") from None
@@ -82,7 +93,7 @@ class Timeline:
         with self.log.locked():
             if behind:
                 self.catch_up()
-            resolved = changes.resolve(self.world, kind, args)
+            resolved, built = self._resolve(kind, args)
             if isinstance(resolved, Unchanged):
                 return None, resolved.result
             change = Change(self.world.seq + 1, kind, resolved)
@@ -92,7 +103,7 @@ class Timeline:
                 raise ChangeError(f"the change cannot be stored: {exc}") from None
             self.log.append(line)
             try:
-                result = changes.apply(self.world, change)
+                result = self._apply(change, built)
             except Exception:
                 # Never acknowledged: taken back out of the log, and this process, whose world
                 # it may have half changed, stops.
@@ -105,6 +116,25 @@ class Timeline:
         if kept is not None and kept[1].due(kept[0].offset):
             kept[1].take(self.world, kept[0].mark())  # forked once the lock is let go
         return change, result
+
+    def _resolve(self, kind: str, args: Args) -> tuple[Args | Unchanged, World | None]:
+        """A change's arguments as they are logged, and for a `fixture` change the world it
+        makes (built here, so that a fixture that cannot be served is refused, never logged)."""
+        resolved = changes.resolve(self.world, kind, args)
+        if kind != FIXTURE or isinstance(resolved, Unchanged):
+            return resolved, None
+        if self.build is None:
+            raise ChangeError("fixture: this server does not read fixtures while it serves")
+        change = Change(self.world.seq + 1, kind, resolved)
+        return resolved, changes.replaced(self.world, change, self.build)
+
+    def _apply(self, change: Change, built: World | None) -> Args:
+        if built is None:
+            return changes.apply(self.world, change)
+        self.world = built
+        for told in self.replaced:
+            told()
+        return {}
 
     def export(self) -> bytes:
         """The log as this process applied it, one JSON line per change: replayable anywhere."""

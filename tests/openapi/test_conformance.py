@@ -135,6 +135,14 @@ CONTROL_CHECKS = [
 ]
 
 
+# A fixture's schema cannot say all that its validator checks (dates that exist, a metric
+# priced once, ids unique, the world's size), so a fixture the schema allows may still be
+# refused, with `mockserver check`'s line: for it, what is checked is that no refusal is other
+# than documented and that whatever the schema refuses is refused.
+BEYOND_ITS_SCHEMA = {"PUT /_mock/fixture": [c for c in CONTROL_CHECKS if c is not positive_data_acceptance]}
+
+
 @CONTROL.parametrize()
 def test_the_control_plane_answers_as_its_document_says(case, control_server: str) -> None:
-    case.call_and_validate(base_url=control_server, checks=CONTROL_CHECKS, allow_redirects=False)
+    checks = BEYOND_ITS_SCHEMA.get(case.operation.label, CONTROL_CHECKS)
+    case.call_and_validate(base_url=control_server, checks=checks, allow_redirects=False)

@@ -212,3 +212,22 @@ def test_the_token_ttl_is_for_redis_and_not_negative(redis_server: RedisServer) 
     ):
         refused = subprocess.run([*command, *extra], capture_output=True, text=True, timeout=60)
         assert refused.returncode != 0 and said in refused.stderr
+
+
+def test_a_fixture_put_on_one_replica_is_every_replicas_world(redis_server: RedisServer) -> None:
+    """Each replica builds the new world from the stream on its next request, and one started
+    later replays it: the same answers, byte for byte."""
+    small = b"name: small\nseed: 7\nnow: 2026-03-01T00:00:00Z\ngenerate: {customers: 3}\n"
+    listing = "/api/v1/invoices?per_page=100&order_by=amount.desc"
+    options = ("--changes", redis_server.url)
+    with server_process(*options) as (_a, first), server_process(*options) as (_b, second):
+        request = urllib.request.Request(
+            first + "/_mock/fixture", small, {"Content-Type": "application/yaml"}, method="PUT"
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert orjson.loads(answer.read())["fixture"] == "small"
+        assert clock(second) == {"now": "2026-03-01T00:00:00Z", "seq": 1}
+        assert call(second, "/_mock/fixture")[1] == small
+        assert call(second, listing) == call(first, listing)
+        with server_process(*options) as (_c, third):
+            assert call(third, listing) == call(first, listing)

@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from mockserver.testing.plugin import MockServer, MockServerError
 from tests.shell.test_server import LINUX, server_process
 
 AUTH = {"Authorization": "Bearer dev-token"}
@@ -82,3 +83,29 @@ def test_a_log_that_cannot_be_replayed_is_refused_in_one_line(tmp_path: Path) ->
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert "change 2" in result.stderr and "only moves forward" in result.stderr
+
+
+@pytest.mark.skipif(not LINUX, reason="workers share a port through SO_REUSEPORT on Linux")
+def test_every_worker_serves_a_fixture_put_on_the_next_request() -> None:
+    """Put through the pytest plugin's `control()` (JSON), read back on fresh connections: the
+    kernel spreads them over both workers, and each answers from the new world at once."""
+    small = {"name": "small", "seed": 7, "now": "2026-03-01T00:00:00Z", "generate": {"customers": 3}}
+    with server_process("--workers", "2") as (_process, base):
+        default_list = fetch(base, READS[2])
+        fetch(base, "/_mock/clock", {"advance": "P1D"})
+        server = MockServer(base)
+        health = server.control("PUT", "fixture", small)
+        assert health["fixture"] == "small" and health["seq"] == 2
+        new_list = fetch(base, READS[2])
+        pids = set()
+        for _ in range(24):
+            answer = orjson.loads(fetch(base, "/_mock/health"))
+            pids.add(answer.pop("pid"))
+            assert answer == {key: value for key, value in health.items() if key != "pid"}
+            assert fetch(base, READS[2]) == new_list != default_list
+        assert len(pids) == 2  # both workers answered
+        with pytest.raises(MockServerError, match=r"400.*isolation: differs"):
+            server.control("PUT", "/_mock/fixture", {**small, "isolation": "token"})
+        assert server.control("GET", "clock") == {"now": "2026-03-01T00:00:00Z", "seq": 2}
+        exported = server.control("GET", "changes")
+        assert [change["kind"] for change in exported] == ["clock", "fixture"]
