@@ -8,7 +8,6 @@ under the same id. No token is needed; errors are `{"message": ...}`.
 from __future__ import annotations
 
 from mockserver.control.journal import DEFAULT_LIMIT, MAX_INTEGER
-from mockserver.generation.fixture import DIALECTS, ISOLATIONS, STATUSES
 from mockserver.inspector import ASSETS
 from mockserver.shell.openapi import (
     BOOLEAN,
@@ -45,6 +44,7 @@ from mockserver.world.endpoints import APIS as WEBHOOK_APIS
 from mockserver.world.faults import MAX_DELAY_MS, catalog, methods_of
 from mockserver.world.glob import GLOB_PATTERN
 from mockserver.world.lifecycle import COUNTS
+from mockserver.world.spec import DIALECTS, ISOLATIONS, STATUSES
 
 APIS = ("metronome", "meteroid", "control")  # the documents served, by name
 INSPECTOR = "/_mock/"

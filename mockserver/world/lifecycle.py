@@ -16,7 +16,8 @@ import random
 from fractions import Fraction
 from heapq import heapify, heappop, heappush
 
-from mockserver.generation.generator import (
+from mockserver.world import clock
+from mockserver.world.generator import (
     COUPON_PERCENTS,
     KIND_CODE,
     PAYMENT_CODE,
@@ -27,9 +28,8 @@ from mockserver.generation.generator import (
     priced,
     weighted,
 )
-from mockserver.generation.invoice_body import Amounts
-from mockserver.world import clock
 from mockserver.world.ids import derive_int, derive_uuid
+from mockserver.world.invoice_body import Amounts
 from mockserver.world.state import Changing, World
 
 # What `advance` counts, as the control plane reports it.

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import orjson
 
-from mockserver.generation.fixture import Fixture
+from mockserver.world.spec import Fixture
 from mockserver.world.state import World
 
 EVERY = 32 << 20  # bytes of log between snapshots: a start replays at most about this much

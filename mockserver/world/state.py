@@ -17,21 +17,20 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from itertools import accumulate, compress, groupby
-from pathlib import Path
 
 from faker import Faker
 
-from mockserver.generation.fixture import PAYMENT_STATUSES, STATUSES, Fixture, load_fixture
-from mockserver.generation.generator import Generated, Generator, InvoiceColumns, Progress
-from mockserver.generation.invoice_body import Amounts, Written, build_invoice
 from mockserver.world import clock
 from mockserver.world.faults import Rule
+from mockserver.world.generator import Generated, Generator, InvoiceColumns, Progress
+from mockserver.world.hooks import Hooks
+from mockserver.world.invoice_body import Amounts, Written, build_invoice
 from mockserver.world.metering import Aggregate, Metering, copied
 from mockserver.world.model import Contract, Customer, Invoice, Line
 from mockserver.world.ordering import Ordering
 from mockserver.world.pending import Pending
 from mockserver.world.remembered import Remembered
-from mockserver.world.webhooks import Hooks
+from mockserver.world.spec import PAYMENT_STATUSES, STATUSES, Fixture
 
 ORDER_KEYS = (
     "issued_at",
@@ -205,12 +204,6 @@ class World:
         self.faults: list[Rule] = list(fixture.faults)  # scripted faults; reset restores the fixture's
         self.faults_since = 0  # the seq of the change that last set them: their counters' epoch
         self.hooks = Hooks(fixture.webhooks)  # webhook endpoints and events; reset restores the fixture's
-
-    @classmethod
-    def load(cls, path: str | Path | None = None, progress: Progress | None = None) -> World:
-        """Validate and generate; raises FixtureError before anything could be served."""
-        fixture = load_fixture(path)
-        return cls.from_fixture(fixture, progress)
 
     @classmethod
     def from_fixture(cls, fixture: Fixture, progress: Progress | None = None) -> World:

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.generation.fixture import PAYMENT_STATUSES, STATUSES, load_fixture
+from mockserver.generation.fixture import load_fixture
 from mockserver.world import state
+from mockserver.world.spec import PAYMENT_STATUSES, STATUSES
 from mockserver.world.state import ORDER_KEYS, World
 
 FIXTURE = """\

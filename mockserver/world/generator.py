@@ -16,7 +16,11 @@ from fractions import Fraction
 
 from faker import Faker
 
-from mockserver.generation.fixture import (
+from mockserver.world import clock
+from mockserver.world.ids import derive_int, derive_uuid
+from mockserver.world.model import Contract, Customer, Shipping
+from mockserver.world.money import line_total, round_half_up
+from mockserver.world.spec import (
     KINDS,
     PAYMENT_STATUSES,
     STATUSES,
@@ -28,10 +32,6 @@ from mockserver.generation.fixture import (
     InvoiceSpec,
     Profile,
 )
-from mockserver.world import clock
-from mockserver.world.ids import derive_int, derive_uuid
-from mockserver.world.model import Contract, Customer, Shipping
-from mockserver.world.money import line_total, round_half_up
 
 Progress = Callable[[int, int], None]
 
