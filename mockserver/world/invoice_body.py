@@ -14,7 +14,8 @@ from typing import NamedTuple
 from faker import Faker
 
 from mockserver.world import clock
-from mockserver.world.generator import InvoiceColumns, weighted
+from mockserver.world.columns import InvoiceColumns
+from mockserver.world.draws import weighted
 from mockserver.world.ids import derive_int, derive_uuid
 from mockserver.world.model import (
     Contract,

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from itertools import compress
 
 from mockserver.world import clock
-from mockserver.world.generator import InvoiceColumns, Progress
+from mockserver.world.columns import InvoiceColumns
+from mockserver.world.generator import Progress
 from mockserver.world.model import Customer
 from mockserver.world.ordering import Ordering
 from mockserver.world.scope import Scope

@@ -10,7 +10,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from itertools import accumulate, groupby
 
-from mockserver.world.generator import InvoiceColumns
+from mockserver.world.columns import InvoiceColumns
 
 
 def index_code(size: int) -> str:

@@ -41,6 +41,7 @@ MOVED_MODULES = {
 MOVED_CLASSES = {
     ("mockserver.world.spec", "_Located"): ("mockserver.world.spec", "Located"),
     ("mockserver.world.spec", "_LocatedList"): ("mockserver.world.spec", "LocatedList"),
+    ("mockserver.world.generator", "InvoiceColumns"): ("mockserver.world.columns", "InvoiceColumns"),
     ("mockserver.world.webhooks", "Hooks"): ("mockserver.world.hooks", "Hooks"),
     ("mockserver.world.webhooks", "Event"): ("mockserver.world.hooks", "Event"),
 }

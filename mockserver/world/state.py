@@ -20,8 +20,9 @@ from itertools import compress
 
 from faker import Faker
 
+from mockserver.world.columns import InvoiceColumns
 from mockserver.world.faults import Rule
-from mockserver.world.generator import Generated, Generator, InvoiceColumns, Progress
+from mockserver.world.generator import Generated, Generator, Progress
 from mockserver.world.hooks import Hooks
 from mockserver.world.invoice_body import Amounts, Written, build_invoice
 from mockserver.world.metering import Aggregate, Metering, copied

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 import orjson
 
 from mockserver.world import clock
+from mockserver.world.columns import PAYMENT_CODE, STATUS_CODE
 from mockserver.world.endpoints import MAX_ENDPOINTS, Endpoint, api_of, check, documented
 from mockserver.world.errors import Args, ChangeError
-from mockserver.world.generator import PAYMENT_CODE, STATUS_CODE
 from mockserver.world.hooks import KEPT_EVENTS, Event
 from mockserver.world.ids import derive_uuid, to_base62_id
 from mockserver.world.spec import STATUSES

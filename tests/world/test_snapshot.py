@@ -106,7 +106,7 @@ def test_a_snapshot_pickled_before_the_fixture_model_and_invoices_moved_to_the_w
         (b"mockserver.world.spec\nLocated\n", b"mockserver.generation.fixture\n_Located\n"),
         (b"mockserver.world.spec\nLocatedList\n", b"mockserver.generation.fixture\n_LocatedList\n"),
         (b"mockserver.world.spec\n", b"mockserver.generation.fixture\n"),
-        (b"mockserver.world.generator\n", b"mockserver.generation.generator\n"),
+        (b"mockserver.world.columns\nInvoiceColumns\n", b"mockserver.generation.generator\nInvoiceColumns\n"),
         (b"mockserver.world.hooks\nHooks\n", b"mockserver.world.webhooks\nHooks\n"),
     ):
         assert new in pickled

@@ -12,7 +12,7 @@ from mockserver.generation.export import canonical_json
 from mockserver.generation.fixture import parse_fixture
 from mockserver.world import clock
 from mockserver.world.changes import ChangeError
-from mockserver.world.generator import month_to_date, priced
+from mockserver.world.draws import month_to_date, priced
 from mockserver.world.ingest import remembered
 from mockserver.world.log import FileLog
 from mockserver.world.metering import LIMIT
