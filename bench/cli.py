@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 from bench.client import ClientError
-from bench.load import LoadError, LoadSettings, pick_generator
+from bench.generators import pick_generator
+from bench.load import LoadError, LoadSettings
 from bench.process import ServerError
 from bench.runner import run_benchmark
 from bench.scenarios import SCENARIOS

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -109,16 +108,3 @@ class LoadGenerator(Protocol):
 
 class LoadError(RuntimeError):
     """A load generator failed or printed something unexpected."""
-
-
-def pick_generator(choice: str) -> LoadGenerator:
-    """`auto` prefers wrk (a C client does not steal as much CPU from the server as Python)."""
-    from bench.loadgen import BuiltinGenerator
-    from bench.wrk import Wrk
-
-    executable = shutil.which("wrk")
-    if choice == "builtin" or (choice == "auto" and executable is None):
-        return BuiltinGenerator()
-    if executable is None:
-        raise LoadError("wrk is not on PATH (Debian: apt-get install wrk)")
-    return Wrk(executable)

@@ -26,7 +26,8 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from bench.cpu import TreeCpu
-from bench.load import LoadSettings, pick_generator
+from bench.generators import pick_generator
+from bench.load import LoadSettings
 from bench.process import ServerProcess
 from bench.runner import start_ceiling, start_mock
 from bench.scenarios import SCENARIOS, plan_scenarios

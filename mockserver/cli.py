@@ -18,31 +18,24 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from mockserver.control.fixture import estimated_invoices, world_of
-from mockserver.control.journal import DEFAULT_SIZE
 from mockserver.generation.export import canonical_json
-from mockserver.generation.fixture import (
-    DIALECTS,
-    ISOLATIONS,
-    KINDS,
-    STATUSES,
-    Fixture,
-    FixtureError,
-    load_fixture,
-)
-from mockserver.generation.generator import Progress
+from mockserver.generation.fixture import load_fixture
 from mockserver.generation.schema import fixture_schema
 from mockserver.progress import log_line, terminal_progress
 from mockserver.shell.accesslog import FORMATS, write_all
 from mockserver.shell.allocator import return_large_frees
 from mockserver.shell.app import Settings
 from mockserver.shell.loading import Loading, load_while_serving, loading_app
+from mockserver.shell.plugs import DEFAULT_LIMIT, DEFAULT_SIZE
 from mockserver.shell.ports import PortError, listen
 from mockserver.shell.scratch import scratch_directory
-from mockserver.shell.worlds import DEFAULT_LIMIT, redis_branches
+from mockserver.shell.worlds import redis_branches
+from mockserver.world.generator import Progress
 from mockserver.world.ids import to_base62_id
 from mockserver.world.log import FSYNC, FileLog, LogError
 from mockserver.world.redislog import TOKEN_TTL, Redis, RedisLog, is_redis
 from mockserver.world.snapshot import Snapshots, fingerprint
+from mockserver.world.spec import DIALECTS, ISOLATIONS, KINDS, STATUSES, Fixture, FixtureError
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 
@@ -235,7 +228,7 @@ def _serve(args: argparse.Namespace) -> int:
             "each token's world keeps its own log"
         )
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
-    from mockserver.shell.server import facades, serve
+    from mockserver.server import facades, serve
 
     listener = listen(args.host, args.port, args.workers)
     print(f"listening {listener.url}", flush=True)

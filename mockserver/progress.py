@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from mockserver.generation.generator import Progress
+from mockserver.world.generator import Progress
 
 
 def terminal_progress(label: str, unit: str = "customers", stream: TextIO = sys.stderr) -> Progress | None:

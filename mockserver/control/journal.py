@@ -36,7 +36,6 @@ from mockserver.world.glob import Glob
 
 log = logging.getLogger("mockserver")
 
-DEFAULT_SIZE = 10_000
 DEFAULT_LIMIT = 100
 UNRECORDED = ("Mockserver-Journal", "off")  # the header, and its value, of a request kept out
 MAX_INTEGER = 2**63 - 1  # what the journal's integer filters (`since`, `limit`) may be, at most

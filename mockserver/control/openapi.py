@@ -13,7 +13,6 @@ from dataclasses import replace
 
 from mockserver.control import fixture
 from mockserver.control.journal import DEFAULT_LIMIT, MAX_INTEGER
-from mockserver.generation.fixture import DIALECTS, ISOLATIONS, STATUSES
 from mockserver.generation.schema import fixture_schema
 from mockserver.inspector import ASSETS
 from mockserver.shell.openapi import (
@@ -51,6 +50,7 @@ from mockserver.world.endpoints import APIS as WEBHOOK_APIS
 from mockserver.world.faults import MAX_DELAY_MS, catalog, methods_of
 from mockserver.world.glob import GLOB_PATTERN
 from mockserver.world.lifecycle import COUNTS
+from mockserver.world.spec import DIALECTS, ISOLATIONS, STATUSES
 
 APIS = ("metronome", "meteroid", "control")  # the documents served, by name
 INSPECTOR = "/_mock/"

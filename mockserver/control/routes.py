@@ -20,7 +20,6 @@ from mockserver.control import fixture, openapi
 from mockserver.control.journal import DEFAULT_LIMIT, MAX_INTEGER, Query
 from mockserver.control.shared import StoreError
 from mockserver.control.webhooks import Webhooks
-from mockserver.generation.fixture import DIALECTS, STATUSES
 from mockserver.shell import body
 from mockserver.shell import openapi as shell_openapi
 from mockserver.shell.app import CORS_HEADERS, Settings, json_response, plain_error
@@ -28,6 +27,7 @@ from mockserver.shell.worlds import ServedWorld
 from mockserver.world import clock
 from mockserver.world.changes import FIXTURE, Args, ChangeError
 from mockserver.world.faults import RuleError
+from mockserver.world.spec import DIALECTS, STATUSES
 
 MAX_BODY = 64 * 1024  # bytes: a control request is a few dozen
 _INTEGER = re.compile(r"-?[0-9]{1,19}")  # `int` also takes `1_0`, ` 1`, other scripts' digits

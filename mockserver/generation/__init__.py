@@ -1,1 +1,2 @@
-"""From a fixture file to a generated world: validation, the seeded generator, invoice bodies."""
+"""From a fixture file to the first world: the file read strictly and validated into the world's
+specs, which the world's own generator then builds; the fixture's JSON Schema; export."""

@@ -1,4 +1,5 @@
-"""The fixture file: YAML read strictly and validated into immutable specs before anything runs.
+"""The fixture file: YAML read strictly and validated into immutable specs (`world.spec`)
+before anything runs.
 
 Every rejection names the file, the path inside it and what was expected, because a fixture
 author fixing a typo should never have to read a traceback.
@@ -8,347 +9,43 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
-import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from mockserver.world import clock
+from mockserver.generation.fields import COUNTRY, CURRENCY, join
+from mockserver.generation.metrics import MetricFields
+from mockserver.generation.strict_yaml import StrictLoader, yaml_reason
 from mockserver.world.endpoints import MAX_ENDPOINTS, Endpoint, check
 from mockserver.world.errors import ChangeError
-from mockserver.world.faults import Rule, RuleError, parse_rules
-
-STATUSES = ("draft", "finalized", "uncollectible", "void")
-PAST_STATUSES = ("finalized", "uncollectible")
-KINDS = ("usage", "usage_consolidated", "scheduled", "one_off", "adjustment", "usage_threshold")
-PAYMENT_STATUSES = ("unpaid", "partially_paid", "paid", "errored", "processing")
-PAYMENT_METHODS = ("card", "bank_transfer", "wallet", "other")
-PROVIDERS = (
-    "aws_marketplace",
-    "stripe",
-    "netsuite",
-    "custom",
-    "azure_marketplace",
-    "quickbooks_online",
-    "workday",
-    "gcp_marketplace",
-    "metronome",
+from mockserver.world.faults import RuleError, parse_rules
+from mockserver.world.generator import Progress
+from mockserver.world.spec import (
+    DEFAULT_NOW,
+    DIALECTS,
+    EXTERNAL_STATUSES,
+    ISOLATIONS,
+    KINDS,
+    PAST_STATUSES,
+    PAYMENT_METHODS,
+    PAYMENT_STATUSES,
+    PROVIDERS,
+    SORTS,
+    STATUSES,
+    Address,
+    BillingProvider,
+    ContractSpec,
+    CustomerSpec,
+    Fixture,
+    FixtureError,
+    InvoiceSpec,
+    LineSpec,
+    MetricSpec,
+    Profile,
 )
-EXTERNAL_STATUSES = (
-    "DRAFT",
-    "FINALIZED",
-    "PAID",
-    "PARTIALLY_PAID",
-    "UNCOLLECTIBLE",
-    "VOID",
-    "DELETED",
-    "PAYMENT_FAILED",
-    "INVALID_REQUEST_ERROR",
-    "SKIPPED",
-    "SENT",
-    "QUEUED",
-)
-SORTS = ("date_asc", "date_desc")
-AGGREGATIONS = ("count", "sum", "max", "unique")
-DIALECTS = ("documented", "upstream")
-ISOLATIONS = ("none", "token")  # one world for every client, or one per bearer token
-DEFAULT_NOW = "2026-06-15T12:00:00Z"
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-_PRICE_KEYS = "'price' (per unit, in major units) or 'prices' (per currency)"
-
-
-class FixtureError(Exception):
-    """A fixture that cannot be served, with where (file, line when known, field) and why, in
-    one line: `world.yaml:3: now: ...`."""
-
-    def __init__(self, source: str, path: str, message: str, line: int | None = None) -> None:
-        self.source, self.path, self.message, self.line = source, path, message, line
-        where = source + (f":{line}" if line else "") + (f": {path}" if path else "")
-        super().__init__(f"{where}: {message}")
-
-
-@dataclass(frozen=True)
-class BillingProvider:
-    type: str
-    statuses: tuple[tuple[str, float], ...]
-
-
-@dataclass(frozen=True)
-class Profile:
-    """How a customer's invoice history is generated; the world's defaults, overridable per customer."""
-
-    months: int = 12
-    contracts: int = 1
-    currencies: tuple[tuple[str, float], ...] = (("USD", 0.7), ("EUR", 0.2), ("GBP", 0.1))
-    status_mix: tuple[tuple[str, float], ...] = (("finalized", 0.95), ("uncollectible", 0.05))
-    void_share: float = 0.05
-    type_mix: tuple[tuple[str, float], ...] = (
-        ("usage", 0.7),
-        ("scheduled", 0.15),
-        ("usage_consolidated", 0.05),
-        ("one_off", 0.05),
-        ("adjustment", 0.03),
-        ("usage_threshold", 0.02),
-    )
-    zero_qty_share: float = 0.1
-    credits_share: float = 0.2
-    coupons_share: float = 0.1
-    tax_exempt_share: float = 0.1
-    billing_provider: BillingProvider | None = BillingProvider(
-        "stripe", (("FINALIZED", 0.2), ("SENT", 0.6), ("QUEUED", 0.2))
-    )
-    payments: tuple[tuple[str, float], ...] = (
-        ("paid", 0.8),
-        ("partially_paid", 0.05),
-        ("errored", 0.03),
-        ("processing", 0.02),
-        ("unpaid", 0.1),
-    )
-    payment_methods: tuple[tuple[str, float], ...] = (
-        ("card", 0.7),
-        ("bank_transfer", 0.2),
-        ("wallet", 0.08),
-        ("other", 0.02),
-    )
-    net_terms: int = 30
-
-
-@dataclass(frozen=True)
-class Address:
-    line1: str | None = None
-    line2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zip_code: str | None = None
-    country: str | None = None
-
-
-@dataclass(frozen=True)
-class LineSpec:
-    name: str
-    quantity: str
-    unit_price: str
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class InvoiceSpec:
-    """A pinned invoice: every field left None is generated as usual."""
-
-    path: str
-    id: str | None = None
-    number: str | None = None
-    contract_id: str | None = None
-    status: str | None = None
-    type: str | None = None
-    currency: str | None = None
-    period_start: int | None = None
-    period_end: int | None = None
-    issued_at: int | None = None
-    payment_status: str | None = None
-    external_status: str | None = None
-    memo: str | None = None
-    purchase_order: str | None = None
-    reference: str | None = None
-    net_terms: int | None = None
-    tax_rate: str | None = None
-    credits: int | None = None
-    coupons: int | None = None
-    line_items: tuple[LineSpec, ...] | None = None
-    custom_fields: tuple[tuple[str, str], ...] | None = None
-
-
-def _price_in(price: str | None, prices: tuple[tuple[str, str], ...], currency: str) -> str | None:
-    """A unit price in major units: `prices` for the currency, else `price`; None: not priced."""
-    return dict(prices).get(currency, price)
-
-
-@dataclass(frozen=True)
-class TierSpec:
-    """One band of a graduated price: the units above the previous tier's bound (0 for the
-    first) up to `up_to` (None: every unit beyond, the last tier), each at this tier's price."""
-
-    up_to: str | None
-    price: str | None = None
-    prices: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    """A billable metric: which events it counts, how it aggregates them and what a unit costs.
-
-    `code` is the event type (Metronome) or event code (Meteroid) it matches; several metrics
-    may match one code. Prices are per unit in major units: `prices` per currency, else `price`;
-    a metric with `tiers` prices each tier that way instead, and has no price of its own.
-    """
-
-    name: str
-    code: str
-    aggregation: str = "count"
-    property: str | None = None  # the property summed, maxed or counted once per value
-    filters: tuple[tuple[str, str], ...] = ()  # properties an event must carry with these values
-    price: str | None = None
-    prices: tuple[tuple[str, str], ...] = ()
-    tiers: tuple[TierSpec, ...] = ()
-
-    def unit_price(self, currency: str) -> str | None:
-        """Per unit in major units; None when the metric bills nothing in that currency (and
-        for a tiered metric, see `tier_prices`)."""
-        return _price_in(self.price, self.prices, currency)
-
-    def tier_prices(self, currency: str) -> tuple[str, ...] | None:
-        """Each tier's unit price in major units; None when the tiers bill nothing in that
-        currency (validation has every tier price the same currencies)."""
-        prices = []
-        for tier in self.tiers:
-            price = _price_in(tier.price, tier.prices, currency)
-            if price is None:
-                return None
-            prices.append(price)
-        return tuple(prices)
-
-
-@dataclass(frozen=True)
-class ContractSpec:
-    id: str | None = None
-    name: str | None = None
-    starts_at: int | None = None
-    ends_at: int | None = None
-    custom_fields: tuple[tuple[str, str], ...] = ()
-    metrics: tuple[str, ...] | None = None  # the names of the metrics it bills; None: every one
-
-
-@dataclass(frozen=True)
-class CustomerSpec:
-    """A pinned customer: given fields are kept exactly, the rest generated."""
-
-    path: str
-    id: str | None = None
-    name: str | None = None
-    aliases: tuple[str, ...] | None = None
-    external_id: str | None = None
-    email: str | None = None
-    address: Address | None = None
-    currency: str | None = None
-    vat_number: str | None = None
-    custom_fields: tuple[tuple[str, str], ...] | None = None
-    archived_at: int | None = None
-    created_at: int | None = None
-    contracts: tuple[ContractSpec, ...] | None = None
-    profile: Profile = field(default_factory=Profile)
-    invoices: tuple[InvoiceSpec, ...] = ()
-
-    @property
-    def key(self) -> str:
-        """What the customer's randomness hangs off: stable when other customers come and go."""
-        return f"pinned/{self.id or self.name or self.path}"
-
-
-@dataclass(frozen=True)
-class Fixture:
-    source: str
-    name: str
-    seed: int
-    now: int
-    default_sort: str = "date_asc"
-    dialect: str = "documented"
-    tokens: tuple[str, ...] = ()
-    control_token: str | None = None  # what every /_mock write must carry, if set
-    isolation: str | None = None  # "token": a world per bearer token
-    generated_customers: int = 0
-    archived_share: float = 0.05
-    profile: Profile = field(default_factory=Profile)
-    customers: tuple[CustomerSpec, ...] = ()
-    faults: tuple[Rule, ...] = ()
-    webhooks: tuple[Endpoint, ...] = ()
-    metrics: tuple[MetricSpec, ...] = ()
-    text_digest: str = ""
-    text: str = field(default="", repr=False, compare=False)  # as written: GET /_mock/fixture
-    raw: Any = field(default=None, repr=False, compare=False)  # the YAML read, to find lines in
-
-    def error(self, path: str, message: str) -> FixtureError:
-        """A mistake found past validation (a pinned invoice's dates), at its line in the file."""
-        return FixtureError(self.source, path, message, _line(self.raw, path))
-
-
-# --- YAML: strict about duplicates, and only true/false are booleans ---------------------------
-
-
-class _StrictLoader(yaml.SafeLoader):
-    pass
-
-
-class _Located(dict):
-    """A YAML mapping that keeps the line of each of its keys, for errors to point at."""
-
-    lines: dict[Any, int]
-
-
-class _LocatedList(list):
-    """A YAML sequence that keeps the line of each of its items."""
-
-    lines: list[int]
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
-    seen = _Located()
-    seen.lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (line {line})")
-        seen[key] = loader.construct_object(value_node, deep=True)
-        seen.lines[key] = line
-    return seen
-
-
-def _construct_sequence(loader: _StrictLoader, node: yaml.SequenceNode) -> list:
-    items = _LocatedList(loader.construct_object(child, deep=True) for child in node.value)
-    items.lines = [child.start_mark.line + 1 for child in node.value]
-    return items
-
-
-_STEP = re.compile(r"\[(\d+)\]|([^.\[]+)")
-
-
-def _line(root: Any, path: str) -> int | None:
-    """The line of the deepest key or item along `path` (`customers[2].name`) in the YAML."""
-    node, line = root, None
-    for index, key in _STEP.findall(path):
-        if index and isinstance(node, _LocatedList) and int(index) < len(node):
-            line, node = node.lines[int(index)], node[int(index)]
-            continue
-        found = [name for name in node if str(name) == key] if isinstance(node, _Located) else []
-        if not found:
-            break
-        line, node = node.lines[found[0]], node[found[0]]
-    return line
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-# Times stay text, read by the validator: YAML's own reading of `2026-02-30` fails with
-# Python's words and no field; booleans are only true and false.
-_StrictLoader.yaml_implicit_resolvers = {
-    first: [
-        (tag, rx)
-        for tag, rx in resolvers
-        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
-    ]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+from mockserver.world.state import World
 
 
 def load_fixture(path: str | Path | None = None) -> Fixture:
@@ -363,6 +60,12 @@ def load_fixture(path: str | Path | None = None) -> Fixture:
     return parse_fixture(text, str(path))
 
 
+def load_world(path: str | Path | None = None, progress: Progress | None = None) -> World:
+    """The first world of a fixture file: validated, then generated; raises FixtureError before
+    anything could be served."""
+    return World.from_fixture(load_fixture(path), progress)
+
+
 def _default_fixture_text() -> str:
     """Installed, the top-level fixtures/ folder is the package `mockserver.fixtures`."""
     try:
@@ -374,132 +77,20 @@ def _default_fixture_text() -> str:
 
 def parse_fixture(text: str, source: str) -> Fixture:
     try:
-        raw = yaml.load(text, Loader=_StrictLoader)
+        raw = yaml.load(text, Loader=StrictLoader)
     except yaml.YAMLError as exc:
-        raise FixtureError(source, "", f"is not valid YAML: {_yaml_reason(exc)}") from None
+        raise FixtureError(source, "", f"is not valid YAML: {yaml_reason(exc)}") from None
     if raw is None:
         raw = {}
     return _Validator(source).fixture(raw, text)
 
 
-def _yaml_reason(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
-
-
 # --- validation -------------------------------------------------------------------------------
 
 
-class _Validator:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.root: Any = None  # the YAML read, whose keys know their lines
-
-    def fail(self, path: str, message: str) -> FixtureError:
-        return FixtureError(self.source, path, message, _line(self.root, path))
-
-    # scalars
-
-    def mapping(self, value: Any, path: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
-        if not isinstance(value, Mapping):
-            raise self.fail(path, f"expected a mapping, got {_kind(value)}")
-        for key in value:
-            if key not in allowed:
-                hint = ", ".join(allowed)
-                raise self.fail(_join(path, str(key)), f"unknown key; expected one of: {hint}")
-        return value
-
-    def integer(self, value: Any, path: str, low: int, high: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(path, f"expected an integer from {low} to {high}, got {_kind(value)}")
-        if not low <= value <= high:
-            raise self.fail(path, f"expected an integer from {low} to {high}, got {value}")
-        return value
-
-    def share(self, value: Any, path: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(path, f"expected a share from 0 to 1, got {_kind(value)}")
-        if not 0 <= value <= 1:
-            raise self.fail(path, f"expected a share from 0 to 1, got {value}")
-        return float(value)
-
-    def text(self, value: Any, path: str, pattern: re.Pattern[str] | None = None) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(path, f"expected a non-empty string, got {_kind(value)}")
-        if pattern is not None and not pattern.match(value):
-            raise self.fail(path, f"expected a string matching {pattern.pattern}, got {value!r}")
-        return value
-
-    def optional_text(self, value: Any, path: str) -> str | None:
-        return None if value is None else self.text(value, path)
-
-    def choice(self, value: Any, path: str, allowed: tuple[str, ...]) -> str:
-        if value not in allowed:
-            raise self.fail(path, f"expected one of {', '.join(allowed)}, got {value!r}")
-        return value
-
-    def uuid(self, value: Any, path: str) -> str:
-        try:
-            return str(uuid.UUID(self.text(value, path)))
-        except ValueError:
-            raise self.fail(path, f"expected a UUID, got {value!r}") from None
-
-    def timestamp(self, value: Any, path: str) -> int:
-        if isinstance(value, datetime):
-            moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-            return int(moment.timestamp())
-        if isinstance(value, date):
-            return clock.from_date(value)
-        if isinstance(value, str):
-            try:
-                return clock.parse_timestamp(value).floor
-            except ValueError as exc:
-                raise self.fail(path, f"expected an RFC 3339 timestamp or a date: {exc}") from None
-        raise self.fail(path, f"expected an RFC 3339 timestamp or a date, got {value!r}")
-
-    def decimal(self, value: Any, path: str) -> str:
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise self.fail(path, f"expected a non-negative decimal number, got {_kind(value)}")
-        text = str(value)
-        if not re.fullmatch(r"\d+(\.\d+)?", text):
-            raise self.fail(path, f"expected a non-negative decimal number, got {value!r}")
-        return text
-
-    def weights(self, value: Any, path: str, allowed: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
-        items = self.mapping(value, path, allowed)
-        result = []
-        for key, weight in items.items():
-            if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-                raise self.fail(_join(path, key), f"expected a non-negative weight, got {weight!r}")
-            result.append((key, float(weight)))
-        if not result or sum(w for _, w in result) <= 0:
-            raise self.fail(path, "expected at least one positive weight")
-        return tuple(result)
-
-    def currency_weights(self, value: Any, path: str) -> tuple[tuple[str, float], ...]:
-        if not isinstance(value, Mapping):
-            raise self.fail(path, f"expected a mapping of currency code to weight, got {_kind(value)}")
-        for key in value:
-            self.text(key, _join(path, str(key)), _CURRENCY)
-        return self.weights(value, path, tuple(value))
-
-    def string_map(self, value: Any, path: str) -> tuple[tuple[str, str], ...]:
-        if not isinstance(value, Mapping):
-            raise self.fail(path, f"expected a mapping of string to string, got {_kind(value)}")
-        result = []
-        for key, item in value.items():
-            if not isinstance(key, str) or not isinstance(item, str | int | float) or isinstance(item, bool):
-                raise self.fail(_join(path, str(key)), "expected a string key with a string value")
-            result.append((key, str(item)))
-        return tuple(sorted(result))
-
-    def sequence(self, value: Any, path: str) -> list[Any]:
-        if not isinstance(value, list):
-            raise self.fail(path, f"expected a list, got {_kind(value)}")
-        return value
-
-    # structure
+class _Validator(MetricFields):
+    """A whole fixture read into its specs: its settings, profile, customers with their
+    contracts and invoices, metrics, faults and webhooks, and the checks across them."""
 
     def fixture(self, raw: Any, text: str) -> Fixture:
         self.root = raw
@@ -597,7 +188,7 @@ class _Validator:
         section = self.mapping(raw, path, (*(f.name for f in dataclasses.fields(Profile)), "pinned"))
         changes: dict[str, Any] = {}
         for key, value in section.items():
-            where = _join(path, key)
+            where = join(path, key)
             if key == "pinned":
                 continue
             if key == "months":
@@ -621,125 +212,9 @@ class _Validator:
             else:
                 changes[key] = self.share(value, where)
         pinned = []
-        for i, item in enumerate(self.sequence(section.get("pinned", []), _join(path, "pinned"))):
+        for i, item in enumerate(self.sequence(section.get("pinned", []), join(path, "pinned"))):
             pinned.append(self.invoice(item, f"{path}.pinned[{i}]", top_level))
         return dataclasses.replace(base, **changes), pinned
-
-    def metrics(self, raw: Any, path: str) -> tuple[MetricSpec, ...]:
-        result: list[MetricSpec] = []
-        names: dict[str, str] = {}
-        for i, item in enumerate(self.sequence(raw, path)):
-            metric = self.metric(item, f"{path}[{i}]")
-            if metric.name in names:
-                raise self.fail(f"{path}[{i}].name", f"duplicate metric name (also {names[metric.name]})")
-            names[metric.name] = f"{path}[{i}]"
-            result.append(metric)
-        return tuple(result)
-
-    def metric(self, raw: Any, path: str) -> MetricSpec:
-        keys = ("name", "code", "aggregation", "property", "filters", "price", "prices", "tiers")
-        section = self.mapping(raw, path, keys)
-        if "code" not in section:
-            raise self.fail(path, "missing key 'code' (the event type or code the metric counts)")
-        code = self.text(section["code"], f"{path}.code")
-        spec: dict[str, Any] = {"code": code, "name": code}
-        if "name" in section:
-            spec["name"] = self.text(section["name"], f"{path}.name")
-        aggregation = spec["aggregation"] = self.choice(
-            section.get("aggregation", "count"), f"{path}.aggregation", AGGREGATIONS
-        )
-        if "property" in section:
-            if aggregation == "count":
-                raise self.fail(f"{path}.property", "a count takes no property; sum, max and unique do")
-            spec["property"] = self.text(section["property"], f"{path}.property")
-        elif aggregation != "count":
-            raise self.fail(path, f"missing key 'property' (the property a {aggregation} reads)")
-        if "filters" in section:
-            spec["filters"] = self.string_map(section["filters"], f"{path}.filters")
-        if "tiers" in section:
-            if "price" in section or "prices" in section:
-                raise self.fail(f"{path}.tiers", "give either 'price'/'prices' or 'tiers', not both")
-            spec["tiers"] = self.tiers(section["tiers"], f"{path}.tiers")
-        else:
-            spec.update(self.priced(section, path))
-            if not ("price" in spec or "prices" in spec):
-                raise self.fail(path, f"missing key {_PRICE_KEYS}, or 'tiers' (graduated prices)")
-        return MetricSpec(**spec)
-
-    def priced(self, section: Mapping[str, Any], path: str) -> dict[str, Any]:
-        """A metric's or a tier's `price` and `prices`, those given."""
-        spec: dict[str, Any] = {}
-        if "price" in section:
-            spec["price"] = self.decimal(section["price"], f"{path}.price")
-        if "prices" in section:
-            prices = section["prices"]
-            if not isinstance(prices, Mapping) or not prices:
-                raise self.fail(f"{path}.prices", "expected a mapping of currency code to unit price")
-            spec["prices"] = tuple(
-                sorted(
-                    (
-                        self.text(currency, f"{path}.prices.{currency}", _CURRENCY),
-                        self.decimal(price, f"{path}.prices.{currency}"),
-                    )
-                    for currency, price in prices.items()
-                )
-            )
-        return spec
-
-    def tiers(self, raw: Any, path: str) -> tuple[TierSpec, ...]:
-        """Graduated tiers: bounds strictly increasing from 0, only the last open-ended, and every
-        tier pricing the same currencies (so that a currency is billed whole or not at all)."""
-        items = self.sequence(raw, path)
-        if not items:
-            raise self.fail(path, "expected at least one tier")
-        tiers: list[TierSpec] = []
-        below = "0"
-        for i, item in enumerate(items):
-            where = f"{path}[{i}]"
-            section = self.mapping(item, where, ("up_to", "price", "prices"))
-            up_to = None
-            if i == len(items) - 1:
-                if "up_to" in section:
-                    raise self.fail(f"{where}.up_to", "the last tier is open-ended; leave out 'up_to'")
-            else:
-                if "up_to" not in section:
-                    raise self.fail(where, "missing key 'up_to' (only the last tier is open-ended)")
-                up_to = self.decimal(section["up_to"], f"{where}.up_to")
-                if Fraction(up_to) <= Fraction(below):
-                    raise self.fail(
-                        f"{where}.up_to",
-                        f"expected a bound above {below} (bounds start above 0 and strictly increase), "
-                        f"got {up_to}",
-                    )
-                below = up_to
-            prices = self.priced(section, where)
-            if not prices:
-                raise self.fail(where, f"missing key {_PRICE_KEYS}")
-            tiers.append(TierSpec(up_to, **prices))
-        self.check_tier_currencies(tiers, path)
-        return tuple(tiers)
-
-    def check_tier_currencies(self, tiers: list[TierSpec], path: str) -> None:
-        """A currency some tier prices and another does not would bill part of a quantity only."""
-        fallback = next((i for i, tier in enumerate(tiers) if tier.price is not None), None)
-        for i, tier in enumerate(tiers):
-            if tier.price is not None:
-                continue
-            if fallback is not None:
-                raise self.fail(
-                    f"{path}[{i}]",
-                    f"missing key 'price': {path}[{fallback}].price prices every currency, "
-                    "so every tier needs one",
-                )
-            own = dict(tier.prices)
-            for j, other in enumerate(tiers):
-                missing = sorted(set(dict(other.prices)) - set(own))
-                if missing:
-                    raise self.fail(
-                        f"{path}[{i}].prices",
-                        f"no price for {missing[0]}, which {path}[{j}] prices; "
-                        "every tier prices the same currencies",
-                    )
 
     def billing_provider(self, value: Any, path: str) -> BillingProvider | None:
         if value is None:
@@ -748,17 +223,17 @@ class _Validator:
         if "type" not in section:
             raise self.fail(path, f"missing key 'type' (one of {', '.join(PROVIDERS)})")
         statuses = (
-            self.weights(section["statuses"], _join(path, "statuses"), EXTERNAL_STATUSES)
+            self.weights(section["statuses"], join(path, "statuses"), EXTERNAL_STATUSES)
             if "statuses" in section
             else (("FINALIZED", 1.0),)
         )
-        return BillingProvider(self.choice(section["type"], _join(path, "type"), PROVIDERS), statuses)
+        return BillingProvider(self.choice(section["type"], join(path, "type"), PROVIDERS), statuses)
 
     def address(self, value: Any, path: str) -> Address:
         section = self.mapping(value, path, tuple(f.name for f in dataclasses.fields(Address)))
-        values = {key: self.text(item, _join(path, key)) for key, item in section.items()}
+        values = {key: self.text(item, join(path, key)) for key, item in section.items()}
         if "country" in values:
-            self.text(values["country"], _join(path, "country"), _COUNTRY)
+            self.text(values["country"], join(path, "country"), COUNTRY)
         return Address(**values)
 
     def customer(self, raw: Any, path: str, base: Profile) -> CustomerSpec:
@@ -796,7 +271,7 @@ class _Validator:
         if "address" in section:
             spec["address"] = self.address(section["address"], f"{path}.address")
         if "currency" in section:
-            spec["currency"] = self.text(section["currency"], f"{path}.currency", _CURRENCY)
+            spec["currency"] = self.text(section["currency"], f"{path}.currency", CURRENCY)
         if "custom_fields" in section:
             spec["custom_fields"] = self.string_map(section["custom_fields"], f"{path}.custom_fields")
         if "created_at" in section:
@@ -863,7 +338,7 @@ class _Validator:
             elif key == "external_status":
                 spec[key] = self.choice(value, where, EXTERNAL_STATUSES)
             elif key == "currency":
-                spec[key] = self.text(value, where, _CURRENCY)
+                spec[key] = self.text(value, where, CURRENCY)
             elif key in ("period_start", "period_end", "issued_at"):
                 spec[key] = self.timestamp(value, where)
             elif key == "net_terms":
@@ -982,25 +457,6 @@ class _Validator:
             self.check_invoice_contracts(customer, added)
             result.append(dataclasses.replace(customer, invoices=customer.invoices + added))
         return result
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    names = {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a mapping",
-    }
-    kind = next((kind for kind in type(value).__mro__ if kind in names), type(value))
-    return names.get(kind, kind.__name__)
 
 
 def _digest(text: str) -> str:

@@ -13,7 +13,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from mockserver.generation.fixture import (
+from mockserver.world.endpoints import APIS as WEBHOOK_APIS
+from mockserver.world.endpoints import ID_PATTERN, MAX_ENDPOINTS, TYPE_PATTERN
+from mockserver.world.faults import MATCH_KEYS, MAX_DELAY_MS, RESPOND_KEYS, RULE_KEYS
+from mockserver.world.spec import (
     AGGREGATIONS,
     DIALECTS,
     EXTERNAL_STATUSES,
@@ -29,9 +32,6 @@ from mockserver.generation.fixture import (
     InvoiceSpec,
     Profile,
 )
-from mockserver.world.endpoints import APIS as WEBHOOK_APIS
-from mockserver.world.endpoints import ID_PATTERN, MAX_ENDPOINTS, TYPE_PATTERN
-from mockserver.world.faults import MATCH_KEYS, MAX_DELAY_MS, RESPOND_KEYS, RULE_KEYS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 MAX_GENERATED_CUSTOMERS = 1_000_000

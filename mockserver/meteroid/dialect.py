@@ -18,9 +18,9 @@ from typing import TypeVar
 from aiohttp import hdrs
 from multidict import CIMultiDictProxy, istr
 
-from mockserver.generation.fixture import KINDS, PAYMENT_METHODS, PAYMENT_STATUSES, STATUSES
 from mockserver.meteroid.errors import ApiError
 from mockserver.world import clock
+from mockserver.world.spec import KINDS, PAYMENT_METHODS, PAYMENT_STATUSES, STATUSES
 
 # Neutral value -> the documented (PascalCase) spelling; the upstream one is derived from it.
 _STATUS = {"draft": "Draft", "finalized": "Finalized", "uncollectible": "Uncollectible", "void": "Void"}

@@ -14,13 +14,13 @@ from typing import Any
 
 import orjson
 
-from mockserver.generation.fixture import PAYMENT_STATUSES, STATUSES, Address
 from mockserver.meteroid.dialect import Dialect
 from mockserver.shell.jsonbytes import wrapped_join
 from mockserver.world import clock
 from mockserver.world.ids import derive_uuid, to_base62_id
 from mockserver.world.model import Customer, Invoice, Line, Payment
 from mockserver.world.money import decimal_text
+from mockserver.world.spec import PAYMENT_STATUSES, STATUSES, Address
 
 ADDRESS_KEYS = ("line1", "line2", "city", "country", "state", "zip_code")
 _STATUS_CODE = {name: code for code, name in enumerate(STATUSES)}

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from mockserver.meteroid.errors import ApiError, BodyShapeError, not_found
 from mockserver.meteroid.render import ADDRESS_KEYS
@@ -27,9 +27,6 @@ from mockserver.world.errors import Args, ChangeError
 from mockserver.world.model import Customer
 from mockserver.world.timeline import Timeline
 
-if TYPE_CHECKING:
-    from mockserver.meteroid.routes import Served
-
 MAX_EVENTS = 100
 CUSTOMER_TYPES = ("COMPANY", "INDIVIDUAL")  # an individual is named by first and last name
 INDIVIDUAL_NEEDS = "INDIVIDUAL requires first_name, last_name, and a billing-address country"
@@ -38,6 +35,13 @@ REPLACED = ("custom_taxes", "invoicing_emails", "invoicing_entity_id")
 TAX_KEYS = ("name", "rate", "tax_code")  # a custom tax rate, as the SDK's `CustomTaxRate`
 RATE = re.compile(r"[0-9]+(\.[0-9]+)?")  # a tax rate: an exact unsigned decimal
 ENTITY_ID = re.compile(r"ive_[0-9A-Za-z]{1,22}")
+
+
+class Served(Protocol):
+    """One dialect as the routes serve it (`routes.Served`): what a write's answer reads."""
+
+    view: MeteroidView
+    headers: CIMultiDict[str]
 
 
 def _kind(value: Any) -> str:

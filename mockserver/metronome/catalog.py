@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mockserver.generation.fixture import KINDS, STATUSES
 from mockserver.world.ids import derive_uuid
+from mockserver.world.spec import KINDS, STATUSES
 
 # An uncollectible invoice is a finalized one whose collection failed: its external invoice says so.
 STATUS_NAME = {"draft": "DRAFT", "finalized": "FINALIZED", "uncollectible": "FINALIZED", "void": "VOID"}

@@ -9,7 +9,6 @@ the spellings `catalog` gives it; the request bodies are what `writes` reads.
 
 from __future__ import annotations
 
-from mockserver.generation.fixture import EXTERNAL_STATUSES, PROVIDERS
 from mockserver.metronome import params
 from mockserver.metronome.catalog import (
     APPLIED_LINE_TYPE,
@@ -46,6 +45,7 @@ from mockserver.shell.openapi import (
 from mockserver.shell.openapi import document as build_document
 from mockserver.world.clock import DAY
 from mockserver.world.ingest import HOUR, POLICIES, WINDOW
+from mockserver.world.spec import EXTERNAL_STATUSES, PROVIDERS
 
 DATETIME: Schema = {
     "type": "string",

@@ -26,7 +26,8 @@ from mockserver.metronome.catalog import (
 from mockserver.shell.jsonbytes import Run, dumps_kept, wrapped_join
 from mockserver.world import clock
 from mockserver.world.model import Customer, Invoice, Line
-from mockserver.world.state import Scope, World
+from mockserver.world.scope import Scope
+from mockserver.world.state import World
 
 CACHE_SIZE = 65_536
 # Runs of BLOCK consecutive invoices of a scope, kept back to back: a page of consecutive

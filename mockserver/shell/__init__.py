@@ -1,2 +1,3 @@
-"""The HTTP shell: the application factory (auth, CORS, errors), the server processes, and the
-request-reading and byte-joining helpers the facades share."""
+"""The HTTP shell: the application factory (auth, CORS, errors), which world answers, and the
+request-reading and byte-joining helpers the facades share; what plugs into it from above it
+knows only as the protocols of `plugs`."""

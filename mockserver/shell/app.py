@@ -14,76 +14,21 @@ import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Protocol
 
 import orjson
 from aiohttp import web
 from multidict import CIMultiDict
 
-from mockserver.control.journal import DEFAULT_SIZE
 from mockserver.shell.bearer import bearer_token, readable
-from mockserver.shell.worlds import CONTROL, DEFAULT_LIMIT, Worlds
+from mockserver.shell.plugs import Facade, Handler, Settings
+from mockserver.shell.worlds import CONTROL, Worlds
 from mockserver.world.clock import shown
 from mockserver.world.log import LogError, LogWriteError
-from mockserver.world.state import World
-from mockserver.world.timeline import Timeline
 
 log = logging.getLogger("mockserver")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CONTROL_HEADER = "Mock-Control-Token"  # what unlocks /_mock writes on a server locked with one
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the command line may override on top of the fixture."""
-
-    tokens: frozenset[str] = frozenset()
-    dialect: str = "documented"
-    default_sort: str = "date_asc"
-    journal_size: int = DEFAULT_SIZE  # requests the journal keeps; 0: none recorded
-    isolation: str | None = None  # "token": a world per bearer token
-    worlds: int = DEFAULT_LIMIT  # under isolation, the worlds kept in memory
-    control_token: str | None = None  # what every /_mock write must carry (CONTROL_HEADER)
-
-    @classmethod
-    def from_world(cls, world: World, **given: object) -> Settings:
-        """The fixture's settings, with what the command line gave (None: not given)."""
-        fixture = world.fixture
-        settings = cls(
-            frozenset(fixture.tokens),
-            fixture.dialect,
-            fixture.default_sort,
-            isolation=fixture.isolation,
-            control_token=fixture.control_token,
-        )
-        return replace(settings, **{name: value for name, value in given.items() if value is not None})
-
-
-class Facade(Protocol):
-    """One emulated API: a URL prefix, its routes, and the error body that API would send.
-
-    Its routes read `timeline.world` and submit the API's writes to the timeline as changes."""
-
-    name: str
-    prefix: str
-
-    def routes(self, timeline: Timeline, settings: Settings) -> Iterable[web.RouteDef]: ...
-
-    def openapi(self, settings: Settings) -> dict:
-        """The OpenAPI document of the routes it serves with these settings."""
-        ...
-
-    def error(self, status: int, message: str) -> web.Response: ...
-
-    def unauthorized(self) -> web.Response: ...
-
-    def rejection(self, exc: Exception) -> web.Response | None:
-        """The API's answer to an exception its routes raise to refuse a request; None for
-        any other exception, which is a bug."""
-        ...
 
 
 # The rest of any path, newlines included (a decoded path may hold any character).

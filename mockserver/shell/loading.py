@@ -22,11 +22,11 @@ from typing import TypeVar
 import orjson
 from aiohttp import web
 
-from mockserver.generation.fixture import Fixture
-from mockserver.generation.generator import Progress
 from mockserver.shell.accesslog import runner_options
 from mockserver.shell.app import ANY_TAIL, CORS_HEADERS, Facade, Handler, json_response, plain_error
 from mockserver.shell.ports import BACKLOG
+from mockserver.world.generator import Progress
+from mockserver.world.spec import Fixture
 
 Built = TypeVar("Built")  # what a load builds: the world, or its timeline with its changes replayed
 

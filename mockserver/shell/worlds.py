@@ -17,25 +17,18 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from mockserver.shell.bearer import bearer_token
+from mockserver.shell.plugs import DEFAULT_LIMIT, Deliveries, Facade, Faults, Handler, Journal, Settings
 from mockserver.world.log import ChangeLog, FileLog, LogError
 from mockserver.world.redislog import RedisLog
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 
-if TYPE_CHECKING:
-    from mockserver.control.faults import Faults
-    from mockserver.control.journal import Journal
-    from mockserver.shell.app import Facade, Handler, Settings
-    from mockserver.webhooks.delivery import Dispatcher
-
 log = logging.getLogger("mockserver")
 
-DEFAULT_LIMIT = 128  # worlds kept in memory under isolation
 CONTROL = "control"  # the routes of no emulated API: the control plane's
 
 
@@ -53,7 +46,7 @@ class ServedWorld:
         journal: Journal | None = None,
         faults: Faults | None = None,
         owned: bool = True,
-        webhooks: Dispatcher | None = None,
+        webhooks: Deliveries | None = None,
     ) -> None:
         self.timeline, self.journal, self.faults = timeline, journal, faults
         self.webhooks = webhooks

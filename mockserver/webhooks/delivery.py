@@ -21,8 +21,8 @@ from mockserver.webhooks import signing
 from mockserver.world import clock
 from mockserver.world.changes import Change
 from mockserver.world.endpoints import Endpoint
+from mockserver.world.hooks import Event
 from mockserver.world.timeline import Timeline
-from mockserver.world.webhooks import Event
 
 RECORDS = 1_000  # attempts recorded per process
 PER_ENDPOINT = 8  # attempts in flight to one endpoint at a time

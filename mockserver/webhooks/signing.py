@@ -11,7 +11,7 @@ import hmac
 from email.utils import formatdate
 
 from mockserver.world.endpoints import SECRET_PREFIX, Endpoint
-from mockserver.world.webhooks import Event
+from mockserver.world.hooks import Event
 
 
 def metronome_signature(secret: str, date: str, body: bytes) -> str:

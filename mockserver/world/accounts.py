@@ -14,13 +14,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from mockserver.generation.fixture import Address
-from mockserver.generation.generator import PAYMENT_CODE, STATUS_CODE, tax_of
 from mockserver.world import ingest, lifecycle
+from mockserver.world.columns import PAYMENT_CODE, STATUS_CODE
 from mockserver.world.errors import Args, ChangeError
+from mockserver.world.generator import tax_of
 from mockserver.world.ids import derive_uuid
 from mockserver.world.metering import copied
 from mockserver.world.model import Customer, Shipping, TaxRate
+from mockserver.world.spec import Address
 from mockserver.world.state import World
 
 _ADDRESS_KEYS = frozenset(f.name for f in dataclasses.fields(Address))

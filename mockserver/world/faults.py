@@ -16,6 +16,7 @@ from typing import Any
 
 from mockserver.world.depth import MAX_DEPTH, too_deep
 from mockserver.world.glob import Glob, GlobError
+from mockserver.world.operations import OPERATIONS
 
 RULE_KEYS = ("match", "respond", "times", "after", "nth", "probability", "seed")
 MATCH_KEYS = ("api", "operation", "method", "path", "query", "token")
@@ -70,15 +71,7 @@ def glob(pattern: str, where: str) -> Glob:
 @cache
 def catalog() -> dict[str, dict[str, str]]:
     """Each emulated API's operations, `<api>.<operationId>` -> its method: what a rule may name."""
-    # The facades describe their routes; imported late, as they read the fixture's module,
-    # which reads this one.
-    from mockserver.meteroid.openapi import operations as meteroid
-    from mockserver.metronome.openapi import operations as metronome
-
-    return {
-        api: {f"{api}.{op.id}": op.method for op in operations("")}
-        for api, operations in (("metronome", metronome), ("meteroid", meteroid))
-    }
+    return {api: {f"{api}.{name}": method for name, method in named} for api, named in OPERATIONS.items()}
 
 
 def methods_of(methods: Iterable[str]) -> list[str]:

@@ -16,20 +16,11 @@ import random
 from fractions import Fraction
 from heapq import heapify, heappop, heappush
 
-from mockserver.generation.generator import (
-    COUPON_PERCENTS,
-    KIND_CODE,
-    PAYMENT_CODE,
-    STATUS_CODE,
-    base_amount,
-    draw_payment,
-    month_to_date,
-    priced,
-    weighted,
-)
-from mockserver.generation.invoice_body import Amounts
 from mockserver.world import clock
+from mockserver.world.columns import KIND_CODE, PAYMENT_CODE, STATUS_CODE
+from mockserver.world.draws import COUPON_PERCENTS, base_amount, draw_payment, month_to_date, priced, weighted
 from mockserver.world.ids import derive_int, derive_uuid
+from mockserver.world.invoice_body import Amounts
 from mockserver.world.state import Changing, World
 
 # What `advance` counts, as the control plane reports it.

@@ -15,10 +15,10 @@ from typing import Any
 
 import orjson
 
-from mockserver.generation.fixture import MetricSpec
 from mockserver.world.ids import derive_uuid
 from mockserver.world.model import Line, Tier
 from mockserver.world.money import decimal_text, round_half_up
+from mockserver.world.spec import MetricSpec
 
 Aggregate = int | Fraction | set[str]
 # A quantity and a line's total (in minor units) stop at this, so that every amount fits in the

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mockserver.generation.fixture import Address, BillingProvider, Profile
+from mockserver.world.spec import Address, BillingProvider, Profile
 
 
 @dataclass(frozen=True, slots=True)

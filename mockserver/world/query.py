@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mockserver.world.state import Scope, World
+from mockserver.world.scope import Scope
+from mockserver.world.state import World
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,13 +23,34 @@ from pathlib import Path
 
 import orjson
 
-from mockserver.generation.fixture import Fixture
+from mockserver.world.spec import Fixture
 from mockserver.world.state import World
 
 EVERY = 32 << 20  # bytes of log between snapshots: a start replays at most about this much
 MAGIC = b"mockserver snapshot 1\n"
 
 log = logging.getLogger("mockserver")
+
+# Where classes a snapshot of an earlier version pickled live now, so that it still loads:
+# modules moved whole, then single classes moved or renamed.
+MOVED_MODULES = {
+    "mockserver.generation.fixture": "mockserver.world.spec",
+    "mockserver.generation.generator": "mockserver.world.generator",
+    "mockserver.generation.invoice_body": "mockserver.world.invoice_body",
+}
+MOVED_CLASSES = {
+    ("mockserver.world.spec", "_Located"): ("mockserver.world.spec", "Located"),
+    ("mockserver.world.spec", "_LocatedList"): ("mockserver.world.spec", "LocatedList"),
+    ("mockserver.world.generator", "InvoiceColumns"): ("mockserver.world.columns", "InvoiceColumns"),
+    ("mockserver.world.webhooks", "Hooks"): ("mockserver.world.hooks", "Hooks"),
+    ("mockserver.world.webhooks", "Event"): ("mockserver.world.hooks", "Event"),
+}
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> type:
+        module = MOVED_MODULES.get(module, module)
+        return super().find_class(*MOVED_CLASSES.get((module, name), (module, name)))
 
 
 TAIL = 64  # bytes before a mark whose digest identifies the log there
@@ -77,7 +98,7 @@ class Snapshots:
                 if header["fixture"] != self.base:
                     log.warning("%s: a snapshot of another fixture, not used", self.path)
                     return None
-                world = pickle.load(source)
+                world = _Unpickler(source).load()
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError) as exc:

@@ -12,138 +12,36 @@ from __future__ import annotations
 
 import copy
 from array import array
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from itertools import accumulate, compress, groupby
-from pathlib import Path
+from itertools import compress
 
 from faker import Faker
 
-from mockserver.generation.fixture import PAYMENT_STATUSES, STATUSES, Fixture, load_fixture
-from mockserver.generation.generator import Generated, Generator, InvoiceColumns, Progress
-from mockserver.generation.invoice_body import Amounts, Written, build_invoice
-from mockserver.world import clock
+from mockserver.world.columns import InvoiceColumns
 from mockserver.world.faults import Rule
+from mockserver.world.generator import Generated, Generator, Progress
+from mockserver.world.hooks import Hooks
+from mockserver.world.invoice_body import Amounts, Written, build_invoice
 from mockserver.world.metering import Aggregate, Metering, copied
 from mockserver.world.model import Contract, Customer, Invoice, Line
 from mockserver.world.ordering import Ordering
+from mockserver.world.orderings import KEY_COLUMNS, Orderings
 from mockserver.world.pending import Pending
 from mockserver.world.remembered import Remembered
-from mockserver.world.webhooks import Hooks
+from mockserver.world.scope import Scope, groups_by, index_code
+from mockserver.world.spec import PAYMENT_STATUSES, STATUSES, Fixture
 
-ORDER_KEYS = (
-    "issued_at",
-    "created_at",
-    "number",
-    "customer_name",
-    "total",
-    "invoice_date",
-    "status",
-    "payment_status",
-)
-# The invoice columns each ordering's key reads: a change to none of them leaves its place.
-KEY_COLUMNS = {
-    "issued_at": frozenset({"issued_at"}),
-    "created_at": frozenset({"created_at"}),
-    "number": frozenset({"seq"}),
-    "customer_name": frozenset({"customer"}),  # written when its customer is renamed
-    "invoice_date": frozenset({"issued_at"}),
-    "status": frozenset({"status"}),
-    "payment_status": frozenset({"payment_status"}),
-    "total": frozenset({"subtotal", "tax", "credits", "coupons"}),
-}
-# Besides an ordering's key, what a scope is made of: its members and their billing periods.
-SCOPE_COLUMNS = frozenset({"customer", "contract", "period_start", "period_end"})
-# Invoices below which an ordering is rebuilt at its first read after a change: a few ms at most.
-SMALL_WORLD = 20_000
 _DRAFT = STATUSES.index("draft")
 _PROCESSING = PAYMENT_STATUSES.index("processing")
-
-
-def index_code(size: int) -> str:
-    """The array type code of ordinals and positions in a world of `size` invoices."""
-    return "i" if size < 2**31 else "q"
-
-
-class Scope:
-    """Some invoices in one order, and which of them a period window can hold.
-
-    Running maxima (from the front) and minima (from the back) of the period bounds are
-    non-decreasing, so bisections find, for any window, the positions that cannot hold a match
-    and the run of positions that surely lies inside the window. That holds in any order; in
-    date order, where periods follow nearly the same order, the spans are tight. Computed on
-    the first windowed query of the scope.
-    """
-
-    __slots__ = ("_cols", "_envelope", "members")
-
-    def __init__(self, members: Sequence[int], cols: InvoiceColumns) -> None:
-        self.members = members
-        self._cols = cols
-        self._envelope: tuple[array, array, array, array] | None = None
-
-    def renewed(self) -> Scope:
-        """The same members and bounds under a new identity: what is cached of its invoices
-        as they were (their rendered pages) is not found again."""
-        twin = Scope(self.members, self._cols)
-        twin._envelope = self._envelope
-        return twin
-
-    def span(self, low: int | None, high: int | None) -> tuple[int, int, int, int]:
-        """(begin, sure_begin, sure_stop, stop) for a window of periods that start at or after
-        `low` and end at or before `high`: no member outside [begin, stop) lies in the window,
-        and every member inside [sure_begin, sure_stop) does."""
-        size = len(self.members)
-        if low is None and high is None:
-            return 0, 0, size, size
-        latest_start, earliest_later_start, latest_end, earliest_later_end = self._envelope or self._build()
-        begin, sure_begin, sure_stop, stop = 0, 0, size, size
-        if low is not None:
-            begin = bisect_left(latest_start, low)  # before it, every period starts before `low`
-            sure_begin = bisect_left(earliest_later_start, low)  # from it, none does
-        if high is not None:
-            sure_stop = bisect_right(latest_end, high)  # before it, every period ends by `high`
-            stop = bisect_right(earliest_later_end, high)  # from it, none does
-        return begin, sure_begin, sure_stop, stop
-
-    def _build(self) -> tuple[array, array, array, array]:
-        starts = array("q", map(self._cols.period_start.__getitem__, self.members))
-        ends = array("q", map(self._cols.period_end.__getitem__, self.members))
-        self._envelope = (
-            array("q", accumulate(starts, max)),
-            _suffix_minima(starts),
-            array("q", accumulate(ends, max)),
-            _suffix_minima(ends),
-        )
-        return self._envelope
-
-
-def _suffix_minima(values: array) -> array:
-    """minima[k] = min(values[k:])."""
-    minima = array("q", accumulate(reversed(values), min))
-    minima.reverse()
-    return minima
-
-
-def _groups(column: array, count: int, code: str) -> list[array]:
-    """Ordinals by their value in `column`: one ascending array per value in range(count).
-
-    Negative values (no contract) belong to no group. Invoices come customer by customer, so
-    the runs are long and few.
-    """
-    groups = [array(code) for _ in range(count)]
-    for value, run in groupby(range(len(column)), key=column.__getitem__):
-        if value >= 0:
-            groups[value].extend(run)
-    return groups
 
 
 BODIES = 8192  # invoice bodies kept built
 
 
-class World:
+class World(Orderings):
     def __init__(self, fixture: Fixture, generated: Generated) -> None:
         self.fixture = fixture
         self.seed, self.now = fixture.seed, fixture.now
@@ -168,8 +66,8 @@ class World:
         size = len(self.cols)
         self.invoice_by_id = dict(zip(self.cols.ids, range(size), strict=True))
         self._code = index_code(size)
-        self.by_customer: list[array] = _groups(self.cols.customer, len(self.customers), self._code)
-        self.by_contract: list[array] = _groups(self.cols.contract, len(self.contracts), self._code)
+        self.by_customer: list[array] = groups_by(self.cols.customer, len(self.customers), self._code)
+        self.by_contract: list[array] = groups_by(self.cols.contract, len(self.contracts), self._code)
         self._orderings: dict[str, Ordering] = {}
         self._fixture_orderings: dict[str, Ordering] = {}  # built on the fixture's world: reset restores them
         self._by_id: Sequence[int] | None = None
@@ -207,17 +105,8 @@ class World:
         self.hooks = Hooks(fixture.webhooks)  # webhook endpoints and events; reset restores the fixture's
 
     @classmethod
-    def load(cls, path: str | Path | None = None, progress: Progress | None = None) -> World:
-        """Validate and generate; raises FixtureError before anything could be served."""
-        fixture = load_fixture(path)
-        return cls.from_fixture(fixture, progress)
-
-    @classmethod
     def from_fixture(cls, fixture: Fixture, progress: Progress | None = None) -> World:
         return cls(fixture, Generator(fixture, progress).run())
-
-    def __len__(self) -> int:
-        return len(self.cols)
 
     def __getstate__(self) -> dict:
         """What a snapshot keeps: everything but caches (and the orderings' key functions)."""
@@ -384,14 +273,6 @@ class World:
         else:
             self.customer_version[customer] = self._versions
 
-    def number(self, ordinal: int) -> str:
-        """Unique and sortable: the customer's id prefix, then its invoice sequence."""
-        customer = self.customers[self.cols.customer[ordinal]]
-        return f"INV-{customer.id[:8].upper()}-{self.cols.seq[ordinal] + 1:05d}"
-
-    def total(self, ordinal: int) -> int:
-        return self.cols.total(ordinal)
-
     def _lifecycle_sets(self) -> tuple[set[int], set[int], dict[int, int]]:
         """What a clock advance works on: the open drafts, the invoices whose payment is
         processing, and each running contract's current period (its draft that ends last, ties
@@ -404,110 +285,6 @@ class World:
             if cols.contract[ordinal] >= 0:
                 periods[cols.contract[ordinal]] = ordinal
         return drafts, processing, periods
-
-    # orderings
-
-    def sort_value(self, key: str) -> Callable[[int], object]:
-        """An invoice's value of an ordering key, read from the current columns."""
-        if key == "customer_name":
-            return lambda i: self.customers[self.cols.customer[i]].name
-        if key == "number":
-            return self.number
-        if key == "total":
-            return self.total
-        if key == "invoice_date":
-            return lambda i: clock.day_floor(self.cols.issued_at[i])
-        column = key
-        return lambda i: getattr(self.cols, column)[i]
-
-    def sort_key(self, key: str) -> Callable[[int], tuple]:
-        """(value, id): the total order of an ordering key, ties broken by id."""
-        value = self.sort_value(key)
-        return lambda i: (value(i), self.cols.ids[i])
-
-    def ordering(self, key: str) -> Ordering:
-        """The world-wide ordering of `key`, rebuilt from the invoices as they are when its
-        overlay of changes has grown large (see `_worth_rebuilding`)."""
-        found = self._orderings.get(key)
-        if found is None or (found.changed and self._worth_rebuilding(found)):
-            found = self._orderings[key] = self._build_ordering(key)
-            if not self.touched:
-                self._fixture_orderings[key] = found
-        return found
-
-    def _worth_rebuilding(self, ordering: Ordering) -> bool:
-        """A rebuild pays for itself once an eighth of the ordering has changed (each change's
-        share of it is then a few steps), and always in a small world, where it costs about
-        as much as walking the overlay on a few pages."""
-        return len(self) <= SMALL_WORLD or ordering.overlay * 8 > ordering.size
-
-    def _build_ordering(self, key: str) -> Ordering:
-        values = self._values(key)
-        by_id = self._id_order()
-        if isinstance(values, array) and values.typecode == "b":
-            # A few small codes: one pass per code over the id order, each kept in id order.
-            in_id_order = array("b", map(values.__getitem__, by_id))
-            order: Sequence[int] = array(self._code)
-            for value in sorted(set(in_id_order)):
-                order.extend(compress(by_id, map(value.__eq__, in_id_order)))
-        else:
-            # A stable sort over the id order breaks ties by id without building tuples.
-            order = sorted(by_id, key=values.__getitem__)
-        return Ordering(order, self.cols.status, len(STATUSES), self.sort_key(key), self._code)
-
-    def _values(self, key: str):
-        cols = self.cols
-        column = {
-            "issued_at": cols.issued_at,
-            "created_at": cols.created_at,
-            "status": cols.status,
-            "payment_status": cols.payment_status,
-        }.get(key)
-        if column is not None:
-            return column
-        value = self.sort_value(key)
-        return [value(i) for i in range(len(cols))]
-
-    def _id_order(self) -> Sequence[int]:
-        """Every invoice by id. Invoices added since the last call are merged in: sorting two
-        sorted runs costs a pass, not a sort."""
-        size = len(self.cols)
-        if self._by_id is None:
-            self._by_id = sorted(range(size), key=self.cols.ids.__getitem__)
-        elif len(self._by_id) < size:
-            merged = sorted([*self._by_id, *range(len(self._by_id), size)], key=self.cols.ids.__getitem__)
-            self._by_id = array(self._code, merged)
-        return self._by_id
-
-    def scope(self, kind: str | None, index: int, key: str) -> Scope:
-        """A customer's or contract's invoices (`kind` None: all of them) in (key, id) order,
-        computed once per scope and again after a change touches it."""
-        cache_key = (kind, index, key)
-        found = self._scopes.get(cache_key)
-        if found is None:
-            ordering = self.ordering(key)
-            if kind is None:
-                members: Sequence[int] = (
-                    array(self._code, ordering.live()) if ordering.changed else ordering.order
-                )
-            else:
-                group = self.by_customer[index] if kind == "customer" else self.by_contract[index]
-                if ordering.changed:
-                    members = array(self._code, sorted(group, key=ordering.sort_key))
-                else:
-                    members = array(self._code, sorted(group, key=ordering.rank.__getitem__))
-            found = self._scopes[cache_key] = Scope(members, self.cols)
-        return found
-
-    def warm(self, keys: tuple[str, ...] = ORDER_KEYS, progress: Progress | None = None) -> None:
-        """Pay for orderings at load rather than on a client's first request."""
-        for done, key in enumerate(keys, 1):
-            self.ordering(key)
-            if progress:
-                progress(done, len(keys))
-        if isinstance(self._by_id, list):
-            # A list sorts fastest while orderings are built; an array holds it in a fraction.
-            self._by_id = array(self._code, self._by_id)
 
     # changes
 
@@ -557,32 +334,6 @@ class World:
         for customer in touched_customers:
             self.bump_customer(customer)
         self._follow_scopes(written, touched_customers, contracts)
-
-    def _follow_scopes(self, written: dict[int, set[str]], customers: set[int], contracts: set[int]) -> None:
-        """Scopes holding a written invoice: dropped (sorted again on their next read) when a
-        change may have moved one in their order or billing periods, or added one; otherwise
-        renewed (the same members and bounds, under a new identity that the caches of their
-        rendered pages do not know)."""
-        moved: dict[str, tuple[set[int], set[int]]] = {}
-        cols = self.cols
-        for key in {k[2] for k in self._scopes}:
-            shifting = KEY_COLUMNS[key] | SCOPE_COLUMNS
-            hit = [o for o, fields in written.items() if not fields.isdisjoint(shifting)]
-            moved[key] = ({cols.customer[o] for o in hit}, {cols.contract[o] for o in hit})
-        for k in list(self._scopes):
-            kind, index, key = k
-            if kind is None:
-                stale = bool(moved[key][0])
-            elif kind == "customer" and index in customers:
-                stale = index in moved[key][0]
-            elif kind == "contract" and index in contracts:
-                stale = index in moved[key][1]
-            else:
-                continue
-            if stale:
-                del self._scopes[k]
-            else:
-                self._scopes[k] = self._scopes[k].renewed()
 
     def reset(self) -> None:
         """Back to the fixture's world: its clock, faults, customers, columns, usage, orderings and scopes."""

@@ -10,56 +10,20 @@ without endpoints observes nothing. Sending events is the shell's business (`moc
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import orjson
 
-from mockserver.generation.fixture import STATUSES
-from mockserver.generation.generator import PAYMENT_CODE, STATUS_CODE
 from mockserver.world import clock
+from mockserver.world.columns import PAYMENT_CODE, STATUS_CODE
 from mockserver.world.endpoints import MAX_ENDPOINTS, Endpoint, api_of, check, documented
 from mockserver.world.errors import Args, ChangeError
+from mockserver.world.hooks import KEPT_EVENTS, Event
 from mockserver.world.ids import derive_uuid, to_base62_id
+from mockserver.world.spec import STATUSES
 
 if TYPE_CHECKING:
     from mockserver.world.state import World
-
-KEPT_EVENTS = 1_000  # the latest events, kept for a redelivery asked for by id
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    id: str
-    api: str
-    type: str
-    body: bytes  # the JSON sent, the same bytes on every attempt
-    seq: int  # the change it was born of
-
-
-class Hooks:
-    """A world's endpoints, its latest events, and what the change being applied wrote."""
-
-    def __init__(self, endpoints: Iterable[Endpoint] = ()) -> None:
-        self.endpoints: dict[str, Endpoint] = {e.id: e for e in endpoints}
-        self.events: OrderedDict[str, Event] = OrderedDict()
-        self.born: list[Event] = []  # of the change applied last
-        self._observed: list[tuple[dict[int, set[str]], int]] = []
-
-    def copy(self) -> Hooks:
-        twin = Hooks(self.endpoints.values())
-        twin.events = OrderedDict(self.events)
-        return twin
-
-    def observe(self, written: dict[int, set[str]], first_new: int) -> None:
-        """The invoices one write wrote (by the columns written) and the first ordinal it added."""
-        self._observed.append((written, first_new))
-
-    def take(self) -> list[tuple[dict[int, set[str]], int]]:
-        observed, self._observed = self._observed, []
-        return observed
 
 
 def _resolve_create(world: World, args: Args) -> Args:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from mockserver.control import openapi as control_openapi
-from mockserver.generation.fixture import FixtureError, load_fixture
+from mockserver.generation.fixture import load_fixture
+from mockserver.server import build_app
 from mockserver.shell.app import Settings
-from mockserver.shell.server import build_app
+from mockserver.world.spec import FixtureError
 from mockserver.world.state import World
 
 JSON = {"Content-Type": "application/json"}

@@ -11,8 +11,8 @@ import pytest
 
 from mockserver.control import fixture
 from mockserver.generation.fixture import load_fixture
+from mockserver.server import build_app
 from mockserver.shell.app import Settings
-from mockserver.shell.server import build_app
 from mockserver.world.log import FileLog
 from mockserver.world.snapshot import Snapshots
 from mockserver.world.state import World

@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from mockserver.generation.fixture import load_fixture
-from mockserver.shell.server import build_app
+from mockserver.server import build_app
 from mockserver.world.ids import to_base62_id
 from mockserver.world.state import World
 

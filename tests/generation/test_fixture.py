@@ -8,7 +8,8 @@ import textwrap
 
 import pytest
 
-from mockserver.generation.fixture import FixtureError, load_fixture, parse_fixture
+from mockserver.generation.fixture import load_fixture, parse_fixture
+from mockserver.world.spec import FixtureError
 from mockserver.world.state import World
 
 CUSTOMER = "customers:\n  - name: Acme\n    alias: acme\n"

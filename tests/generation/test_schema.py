@@ -17,8 +17,9 @@ import yaml
 from hypothesis import given
 from jsonschema import Draft202012Validator
 
-from mockserver.generation.fixture import FixtureError, parse_fixture
+from mockserver.generation.fixture import parse_fixture
 from mockserver.generation.schema import fixture_schema
+from mockserver.world.spec import FixtureError
 from tests.properties.strategies import WorldCase, worlds
 from tests.support import FIXTURES, ROOT
 from tests.test_cli import mockserver as run_cli

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from mockserver.generation.fixture import load_fixture
+from mockserver.server import build_app
 from mockserver.shell.app import Settings
-from mockserver.shell.server import build_app
 from mockserver.world.state import World
 from tests.meteroid.helpers import ALIASES_FIXTURE
 

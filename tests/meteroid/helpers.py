@@ -12,9 +12,9 @@ from typing import Any
 
 import orjson
 
-from mockserver.generation.fixture import PAYMENT_STATUSES, STATUSES
 from mockserver.world import clock
 from mockserver.world.ids import from_base62_id
+from mockserver.world.spec import PAYMENT_STATUSES, STATUSES
 from mockserver.world.state import World
 from tests.meteroid import schemas as S
 from tests.properties import oracle

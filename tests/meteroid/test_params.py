@@ -11,8 +11,8 @@ from mockserver.meteroid import MeteroidFacade
 from mockserver.meteroid import params as P
 from mockserver.meteroid.dialect import DIALECTS, chooser, dialect, screaming_snake
 from mockserver.meteroid.errors import ApiError, QueryStringError, QueryValidationError
+from mockserver.server import build_app
 from mockserver.shell.app import Settings
-from mockserver.shell.server import build_app
 from mockserver.world.state import World
 from tests.meteroid.helpers import AUTH, check_error, check_list
 

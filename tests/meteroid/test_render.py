@@ -11,8 +11,8 @@ from meteroid import models as sdk
 from mockserver.generation.fixture import load_fixture
 from mockserver.meteroid.params import Paging
 from mockserver.meteroid.view import MeteroidView, view_of
+from mockserver.server import build_app
 from mockserver.shell.app import Settings
-from mockserver.shell.server import build_app
 from mockserver.world import clock
 from mockserver.world.ids import to_base62_id
 from mockserver.world.query import InvoiceQuery, Plan

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from metronome import Metronome
 
+from mockserver.generation.fixture import load_world
+from mockserver.server import build_app
 from mockserver.shell.app import Settings
-from mockserver.shell.server import build_app
 from mockserver.world.state import World
 from tests.support import TOKEN, running_server
 
@@ -19,7 +20,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture(scope="session")
 def edge_world() -> World:
-    return World.load(EDGES)
+    return load_world(EDGES)
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from yarl import URL
 
+from mockserver.generation.fixture import load_world
 from mockserver.metronome.catalog import credit_type_id
-from mockserver.shell.server import build_app
+from mockserver.server import build_app
 from mockserver.world.state import World
 from tests.metronome.conftest import AUTH
 
@@ -128,7 +129,7 @@ async def test_filtered_walk(edge_client) -> None:
 async def test_a_cursor_survives_another_server_on_the_same_fixture(aiohttp_client, edge_world) -> None:
     first = await aiohttp_client(build_app(edge_world), headers=AUTH)
     _, page = await fetch(first, LIST, limit=3, status="FINALIZED")
-    reloaded = World.load(edge_world.fixture.source)
+    reloaded = load_world(edge_world.fixture.source)
     second = await aiohttp_client(build_app(reloaded), headers=AUTH)
     status, body = await fetch(second, LIST, limit=3, status="FINALIZED", next_page=page["next_page"])
     assert status == 200 and [i["id"] for i in body["data"]] == [B, C, E]

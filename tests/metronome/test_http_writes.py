@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from mockserver.server import build_app
 from mockserver.shell.body import MAX_BODY
-from mockserver.shell.server import build_app
 from mockserver.world.state import World
 from tests.metronome.conftest import AUTH
 

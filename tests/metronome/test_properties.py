@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockserver.generation.fixture import KINDS, STATUSES
 from mockserver.metronome.errors import ApiError
 from mockserver.metronome.routes import MetronomeApi
 from mockserver.shell.app import Settings
 from mockserver.world.ids import derive_uuid
 from mockserver.world.query import InvoiceQuery, Plan, page_from
+from mockserver.world.spec import KINDS, STATUSES
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 from tests.properties import oracle

@@ -13,6 +13,7 @@ from metronome.types.v1.customer_detail import CustomerDetail
 from metronome.types.v1.customers.invoice import Invoice as SdkInvoice
 from pydantic import BaseModel
 
+from mockserver.generation.fixture import load_world
 from mockserver.metronome.catalog import CreditTypes
 from mockserver.metronome.render import Renderer, list_body
 from mockserver.world.state import World
@@ -260,7 +261,7 @@ def test_customers_validate_and_show_archiving(default_world: World, renderer) -
 
 
 def test_the_same_fixture_renders_the_same_bytes_in_another_world(default_world: World, renderer) -> None:
-    again = World.load(None)
+    again = load_world(None)
     other = Renderer(again, CreditTypes(again.currencies))
     umbrella = default_world.by_customer[default_world.customer_by_alias["umbrella"]]
     assert list_body([renderer.invoice_bytes(i, False) for i in umbrella], None) == list_body(

@@ -13,11 +13,12 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from mockserver import inspector
 from mockserver.control import openapi as control_openapi
+from mockserver.generation.fixture import load_world
 from mockserver.meteroid import openapi as meteroid_openapi
 from mockserver.metronome import openapi as metronome_openapi
+from mockserver.server import build_app
 from mockserver.shell.app import Settings
 from mockserver.shell.body import MAX_BODY
-from mockserver.shell.server import build_app
 from mockserver.world.state import World
 from tests.openapi.helpers import APIS, SHORT, response_validator, wire
 from tests.support import TOKEN
@@ -243,7 +244,7 @@ async def test_every_meteroid_response_of_the_default_world_is_as_documented(
 
 
 async def test_the_control_plane_answers_as_documented(aiohttp_client) -> None:
-    client = await aiohttp_client(build_app(World.load(SHORT)))
+    client = await aiohttp_client(build_app(load_world(SHORT)))
     doc = await served(client, "control")
 
     async def check(

@@ -18,8 +18,8 @@ import orjson
 from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
+from mockserver.server import build_app
 from mockserver.shell.app import Settings
-from mockserver.shell.server import build_app
 from mockserver.world.state import World
 
 TOKEN = "property-token"

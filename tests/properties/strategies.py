@@ -23,8 +23,9 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from mockserver.generation.fixture import KINDS, STATUSES, parse_fixture
+from mockserver.generation.fixture import parse_fixture
 from mockserver.metronome.catalog import credit_type_id
+from mockserver.world.spec import KINDS, STATUSES
 from mockserver.world.state import World
 from tests.properties import oracle
 

@@ -13,8 +13,9 @@ import yaml
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from mockserver.generation.fixture import FixtureError, parse_fixture
+from mockserver.generation.fixture import parse_fixture
 from mockserver.metronome.catalog import credit_type_id
+from mockserver.world.spec import FixtureError
 from tests.properties import oracle
 from tests.properties import strategies as S
 from tests.properties.harness import Api, encode, meteroid_walk, metronome_path, metronome_walk

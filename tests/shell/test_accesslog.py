@@ -12,10 +12,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from mockserver.server import build_app
 from mockserver.shell import accesslog
 from mockserver.shell.accesslog import runner_options
 from mockserver.shell.app import json_response
-from mockserver.shell.server import build_app
 from mockserver.world.state import World
 
 UMBRELLA = "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f"

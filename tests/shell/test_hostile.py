@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from mockserver.generation.fixture import load_fixture
-from mockserver.shell.server import build_app
+from mockserver.server import build_app
 from mockserver.world.faults import RuleError, parse_rules
 from mockserver.world.glob import Glob
 from mockserver.world.state import World

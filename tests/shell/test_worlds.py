@@ -9,11 +9,11 @@ import asyncio
 import orjson
 import pytest
 
-from mockserver.generation import generator
 from mockserver.generation.fixture import load_fixture
+from mockserver.server import build_app
 from mockserver.shell.app import Settings
-from mockserver.shell.server import build_app
 from mockserver.shell.worlds import log_path
+from mockserver.world import generator
 from mockserver.world.state import World
 from tests.shell.test_living_processes import fetch
 from tests.shell.test_server import LINUX, server_process

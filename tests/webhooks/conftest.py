@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from mockserver.generation.fixture import load_fixture
-from mockserver.shell.server import build_app
+from mockserver.server import build_app
 from mockserver.world.state import World
 
 JSON = {"Content-Type": "application/json"}

@@ -9,9 +9,10 @@ import re
 import orjson
 import pytest
 
-from mockserver.generation.fixture import FixtureError, load_fixture, parse_fixture
-from mockserver.shell.server import build_app
+from mockserver.generation.fixture import load_fixture, parse_fixture
+from mockserver.server import build_app
 from mockserver.world.changes import Change
+from mockserver.world.spec import FixtureError
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 from tests.webhooks.conftest import JSON, post, register

@@ -11,7 +11,8 @@ import pytest
 from mockserver.generation.export import canonical_json
 from mockserver.generation.fixture import parse_fixture
 from mockserver.world.ordering import Ordering
-from mockserver.world.state import ORDER_KEYS, World
+from mockserver.world.orderings import ORDER_KEYS
+from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
 from tests.world.test_writes import EURO, FIXTURE, SOLO, event, ingest
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from mockserver.generation.fixture import load_world
 from mockserver.meteroid import openapi as meteroid_openapi
 from mockserver.metronome import openapi as metronome_openapi
-from mockserver.shell.server import build_app
+from mockserver.server import build_app
 from mockserver.world.ids import derive_uuid, to_base62_id
-from mockserver.world.state import World
 from tests.openapi.helpers import response_validator
 from tests.support import TOKEN
 from tests.world.test_metering import TIERS
@@ -31,7 +31,7 @@ STORAGE_TIERS = [(0, 1.5, 200, 300), (1.5, 0.75, 33.3, 25)]
 
 @pytest.fixture
 async def client(aiohttp_client):
-    return await aiohttp_client(build_app(World.load(TIERS)), headers=AUTH)
+    return await aiohttp_client(build_app(load_world(TIERS)), headers=AUTH)
 
 
 async def answer(client, method: str, path: str, template: str, doc: dict, **kwargs: Any) -> Any:

@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.generation.fixture import PAYMENT_STATUSES, STATUSES, load_fixture
-from mockserver.world import state
-from mockserver.world.state import ORDER_KEYS, World
+from mockserver.generation.fixture import load_fixture
+from mockserver.world import orderings
+from mockserver.world.orderings import ORDER_KEYS
+from mockserver.world.spec import PAYMENT_STATUSES, STATUSES
+from mockserver.world.state import World
 
 FIXTURE = """\
 seed: 5
@@ -46,11 +48,11 @@ writes = st.fixed_dictionaries(
 )
 
 
-@pytest.mark.parametrize("small_world", [0, state.SMALL_WORLD], ids=["overlay", "rebuilt"])
+@pytest.mark.parametrize("small_world", [0, orderings.SMALL_WORLD], ids=["overlay", "rebuilt"])
 @given(data=st.data())
 def test_pages_follow_any_sequence_of_changes(world: World, small_world: int, data) -> None:
     """With `SMALL_WORLD` 0 the orderings keep their overlay; otherwise they are rebuilt."""
-    with patch.object(state, "SMALL_WORLD", small_world):
+    with patch.object(orderings, "SMALL_WORLD", small_world):
         check_pages_after_changes(world, data)
 
 

@@ -6,8 +6,9 @@ import itertools
 
 import pytest
 
+from mockserver.world.orderings import ORDER_KEYS
 from mockserver.world.query import InvoiceQuery, Plan, matches, page_at, page_from
-from mockserver.world.state import ORDER_KEYS, World
+from mockserver.world.state import World
 
 
 def oracle(world: World, query: InvoiceQuery) -> list[int]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 
 from mockserver.generation.export import canonical_json
@@ -89,3 +91,31 @@ def test_a_snapshot_that_is_not_of_this_log_or_fixture_is_not_used(
     with caplog.at_level(logging.WARNING, logger="mockserver"):
         Snapshots(path).read(changed, FileLog(path).resume)
     assert "a snapshot of another fixture" in caplog.text
+
+
+def test_a_snapshot_pickled_before_the_fixture_model_and_invoices_moved_to_the_world_still_loads(
+    tmp_path: Path,
+) -> None:
+    """A server upgraded over its snapshot: the classes it pickled under their earlier modules
+    (the fixture's model and the generator's columns under `generation`, a world's hooks
+    under `world.webhooks`) are found where they live now."""
+    fixture = load_fixture(None)
+    original = World.from_fixture(fixture)
+    pickled = pickle.dumps(original, protocol=2)  # protocol 2 names each class as text
+    for new, old in (
+        (b"mockserver.world.spec\nLocated\n", b"mockserver.generation.fixture\n_Located\n"),
+        (b"mockserver.world.spec\nLocatedList\n", b"mockserver.generation.fixture\n_LocatedList\n"),
+        (b"mockserver.world.spec\n", b"mockserver.generation.fixture\n"),
+        (b"mockserver.world.columns\nInvoiceColumns\n", b"mockserver.generation.generator\nInvoiceColumns\n"),
+        (b"mockserver.world.hooks\nHooks\n", b"mockserver.world.webhooks\nHooks\n"),
+    ):
+        assert new in pickled
+        pickled = pickled.replace(new, old)
+    with pytest.raises(AttributeError):
+        pickle.loads(pickled)  # what a plain unpickler makes of it
+    header = {"fixture": snapshot.fingerprint(fixture), "offset": 0, "lines": 0, "last": ""}
+    (tmp_path / "changes.jsonl.snapshot").write_bytes(snapshot.MAGIC + orjson.dumps(header) + b"\n" + pickled)
+    loaded = Snapshots(tmp_path / "changes.jsonl").read(fixture, lambda mark: True)
+    assert loaded is not None
+    assert canonical_json(loaded) == canonical_json(original)
+    assert type(loaded.hooks) is type(original.hooks)

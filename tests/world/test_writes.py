@@ -10,9 +10,9 @@ import pytest
 
 from mockserver.generation.export import canonical_json
 from mockserver.generation.fixture import parse_fixture
-from mockserver.generation.generator import month_to_date, priced
 from mockserver.world import clock
 from mockserver.world.changes import ChangeError
+from mockserver.world.draws import month_to_date, priced
 from mockserver.world.ingest import remembered
 from mockserver.world.log import FileLog
 from mockserver.world.metering import LIMIT

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import random
 import re
-from array import array
-from collections.abc import Callable, Sequence
-from dataclasses import astuple, dataclass, field
+from collections.abc import Callable
+from dataclasses import astuple, dataclass
 from fractions import Fraction
 
 from faker import Faker
 
-from mockserver.generation.fixture import (
-    KINDS,
-    PAYMENT_STATUSES,
-    STATUSES,
+from mockserver.world import clock
+from mockserver.world.columns import KIND_CODE, PAYMENT_CODE, STATUS_CODE, InvoiceColumns
+from mockserver.world.draws import COUPON_PERCENTS, base_amount, draw_payment, month_to_date, priced, weighted
+from mockserver.world.ids import derive_int, derive_uuid
+from mockserver.world.model import Contract, Customer, Shipping
+from mockserver.world.money import line_total, round_half_up
+from mockserver.world.spec import (
     Address,
     ContractSpec,
     CustomerSpec,
@@ -28,10 +30,6 @@ from mockserver.generation.fixture import (
     InvoiceSpec,
     Profile,
 )
-from mockserver.world import clock
-from mockserver.world.ids import derive_int, derive_uuid
-from mockserver.world.model import Contract, Customer, Shipping
-from mockserver.world.money import line_total, round_half_up
 
 Progress = Callable[[int, int], None]
 
@@ -52,118 +50,12 @@ _LOCALES: dict[str, list[tuple[str, str, str, str]]] = {
 _FALLBACK_LOCALE = ("en_US", "US", "Sales tax", "0")
 _PLAN_NAMES = ("Starter", "Growth", "Pro", "Scale", "Enterprise", "Usage-based")
 _SEGMENTS = ("startup", "mid-market", "enterprise", "public-sector")
-_SCHEDULED_FEES = (4_900, 9_900, 19_900, 49_900, 99_900, 249_900)
-_THRESHOLDS = (10_000, 25_000, 50_000, 100_000)
-COUPON_PERCENTS = (5, 10, 15, 20)
-STATUS_CODE = {name: code for code, name in enumerate(STATUSES)}
-KIND_CODE = {name: code for code, name in enumerate(KINDS)}
-PAYMENT_CODE = {name: code for code, name in enumerate(PAYMENT_STATUSES)}
 
 
 def tax_of(currency: str) -> tuple[str, str]:
     """(tax name, rate) of a customer billed in `currency` and created through an API."""
     _, _, name, rate = _LOCALES.get(currency, [_FALLBACK_LOCALE])[0]
     return name, rate
-
-
-def weighted(rng: random.Random, weights: Sequence[tuple[str, float]]) -> str:
-    """One draw from (value, weight) pairs; a single uniform draw keeps streams cheap and stable."""
-    total = sum(w for _, w in weights)
-    point = rng.random() * total
-    for value, weight in weights:
-        point -= weight
-        if point < 0:
-            return value
-    return weights[-1][0]
-
-
-def base_amount(rng: random.Random, kind: str) -> int:
-    """A whole period's subtotal for an invoice of `kind`, in minor units."""
-    if kind == "scheduled":
-        return rng.choice(_SCHEDULED_FEES)
-    if kind == "usage_threshold":
-        return rng.choice(_THRESHOLDS)
-    if kind == "adjustment":
-        return rng.randrange(500, 20_000)
-    if kind == "one_off":
-        return rng.randrange(1_000, 200_000)
-    scale = 3 if kind == "usage_consolidated" else 1
-    return int(rng.lognormvariate(10.5, 0.8)) * scale
-
-
-def month_to_date(planned: int, start: int, end: int, now: int) -> int:
-    """What a draft shows at `now`: the share of its period's subtotal already run up."""
-    return planned * (min(max(now, start), end) - start) // (end - start)
-
-
-def priced(subtotal: int, rate: Fraction, exempt: bool, coupon_pct: int, grant: int) -> tuple[int, int, int]:
-    """(tax, coupons, credits) of a subtotal: coupons take their percentage of it, and credits
-    apply up to the grant without taking the total below zero."""
-    tax = 0 if exempt else round_half_up(subtotal * rate)
-    coupons = subtotal * coupon_pct // 100
-    credits = min(subtotal + tax - coupons, grant) if grant else 0
-    return tax, coupons, credits
-
-
-def draw_payment(
-    rng: random.Random, profile: Profile, status: str, total: int, pinned: str | None
-) -> tuple[str, int]:
-    """(payment status, amount paid) of an invoice, drawn from the customer's payment profile."""
-    if status in ("draft", "void"):
-        return pinned or "unpaid", 0
-    if status == "uncollectible":
-        return pinned or "errored", 0
-    choice = pinned or ("paid" if total == 0 else weighted(rng, profile.payments))
-    if choice == "paid":
-        return choice, total
-    if choice == "partially_paid":
-        return choice, total * rng.randrange(20, 81) // 100 if total > 1 else 0
-    return choice, 0
-
-
-@dataclass
-class InvoiceColumns:
-    """Everything filters and orderings need, one compact array per field."""
-
-    ids: list[str] = field(default_factory=list)
-    customer: array = field(default_factory=lambda: array("l"))
-    contract: array = field(default_factory=lambda: array("l"))
-    seq: array = field(default_factory=lambda: array("l"))
-    status: array = field(default_factory=lambda: array("b"))
-    kind: array = field(default_factory=lambda: array("b"))
-    currency: array = field(default_factory=lambda: array("h"))
-    period_start: array = field(default_factory=lambda: array("q"))
-    period_end: array = field(default_factory=lambda: array("q"))
-    issued_at: array = field(default_factory=lambda: array("q"))
-    created_at: array = field(default_factory=lambda: array("q"))
-    subtotal: array = field(default_factory=lambda: array("q"))
-    tax: array = field(default_factory=lambda: array("q"))
-    credits: array = field(default_factory=lambda: array("q"))
-    coupons: array = field(default_factory=lambda: array("q"))
-    paid: array = field(default_factory=lambda: array("q"))
-    payment_status: array = field(default_factory=lambda: array("b"))
-    tax_exempt: array = field(default_factory=lambda: array("b"))
-    # What the billing lifecycle needs to price a period again as time moves: the whole
-    # period's subtotal, the coupon's percentage (0: none; -1: amounts fixed by the fixture)
-    # and the credit grant drawn (0: none).
-    planned: array = field(default_factory=lambda: array("q"))
-    coupon_pct: array = field(default_factory=lambda: array("b"))
-    credit_grant: array = field(default_factory=lambda: array("q"))
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def copy(self) -> InvoiceColumns:
-        """An independent copy: the live world writes to it and keeps the original for reset."""
-        return InvoiceColumns(
-            **{
-                name: list(value) if name == "ids" else array(value.typecode, value)
-                for name, value in self.__dict__.items()
-            }
-        )
-
-    def total(self, i: int) -> int:
-        return self.subtotal[i] + self.tax[i] - self.credits[i] - self.coupons[i]
 
 
 @dataclass

@@ -13,9 +13,9 @@ from typing import NamedTuple
 
 from faker import Faker
 
-from mockserver.generation.fixture import KINDS, PAYMENT_STATUSES, STATUSES, InvoiceSpec, LineSpec
-from mockserver.generation.generator import InvoiceColumns, weighted
 from mockserver.world import clock
+from mockserver.world.columns import InvoiceColumns
+from mockserver.world.draws import weighted
 from mockserver.world.ids import derive_int, derive_uuid
 from mockserver.world.model import (
     Contract,
@@ -29,6 +29,7 @@ from mockserver.world.model import (
     Tier,
 )
 from mockserver.world.money import decimal_text, line_total
+from mockserver.world.spec import KINDS, PAYMENT_STATUSES, STATUSES, InvoiceSpec, LineSpec
 
 _PRODUCTS = (
     ("API calls", "Requests to the public API"),
