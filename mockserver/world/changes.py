@@ -202,6 +202,14 @@ def replaced(world: World, change: Change, build: Build) -> World:
     return built
 
 
+def reread(world: World, kind: str, args: Args) -> Args | Unchanged:
+    """A logged change's arguments, checked before they are applied again: resolved anew,
+    except a usage batch, whose shape alone is checked (it resolves to itself)."""
+    if kind == "ingest":
+        return ingest.as_logged(world, args)
+    return resolve(world, kind, args)
+
+
 def apply(world: World, change: Change) -> Args:
     """Apply a change already resolved; returns what it did."""
     result = KINDS[change.kind][1](world, change.args)

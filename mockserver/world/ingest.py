@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import itemgetter, methodcaller
 from typing import Any
 
 from mockserver.world import clock, lifecycle, pending
@@ -195,6 +197,37 @@ def resolve(world: World, args: Args) -> Args | Unchanged:
         resolved["failures"] = failures
     _resolved.last = (accepted, kept)
     return resolved
+
+
+def as_logged(world: World, args: Args) -> Args:
+    """A batch read from the log, checked for the shape `resolve` logs it in, before it is
+    applied again. Its writer resolved it against this very world (the same seq), so resolving
+    it again, most of what a process following the log does, would give it back unchanged;
+    what apply reads is checked instead (fields, their types, each distinct timestamp and, where
+    the API keeps no usage for unknown customers, each distinct customer), so that a batch
+    that is not one is refused before any of it is applied."""
+    policy = POLICIES.get(args.get("policy"))  # type: ignore[arg-type]
+    events = args.get("events")
+    if policy is None or type(events) is not list or not events:
+        raise ChangeError("ingest: not a batch as it is logged")
+    try:
+        fields = list(map(itemgetter(policy.key, policy.customer, policy.code, "timestamp"), events))
+    except (KeyError, TypeError, IndexError):
+        raise ChangeError("ingest: an event lacks a field it is logged with") from None
+    values = list(chain.from_iterable(fields))
+    properties = list(filter(None, map(methodcaller("get", "properties"), events)))
+    if not all(map(isinstance, values, repeat(str))) or not all(map(isinstance, properties, repeat(dict))):
+        raise ChangeError("ingest: an event's field is not of the type it is logged with")
+    for stamp in {field[3] for field in fields}:
+        try:
+            logged = clock.format_z(clock.parse_timestamp(stamp).floor) == stamp
+        except (TypeError, ValueError, AttributeError):
+            logged = False
+        if not logged:
+            raise ChangeError(f"ingest: {stamp!r} is not a timestamp as it is logged")
+    if not policy.keeps_unknown and not {field[1] for field in fields} <= world.customer_by_id.keys():
+        raise ChangeError("ingest: an event names a customer this world does not have")
+    return args
 
 
 def _new(world: World, policy: Policy, api: str, events: list[Args]) -> tuple[list[Args], Digested]:

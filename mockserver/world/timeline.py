@@ -65,7 +65,7 @@ class Timeline:
                     f"change {change.seq} follows change {self.world.seq}: the log is out of order"
                 )
             try:
-                args, built = self._resolve(change.kind, change.args)
+                args, built = self._resolve(change.kind, change.args, logged=True)
             except ChangeError as exc:
                 raise LogError(f"change {change.seq}: {exc}") from None
             if isinstance(args, Unchanged):
@@ -117,10 +117,11 @@ class Timeline:
             kept[1].take(self.world, kept[0].mark())  # forked once the lock is let go
         return change, result
 
-    def _resolve(self, kind: str, args: Args) -> tuple[Args | Unchanged, World | None]:
-        """A change's arguments as they are logged, and for a `fixture` change the world it
-        makes (built here, so that a fixture that cannot be served is refused, never logged)."""
-        resolved = changes.resolve(self.world, kind, args)
+    def _resolve(self, kind: str, args: Args, logged: bool = False) -> tuple[Args | Unchanged, World | None]:
+        """A change's arguments as they are logged (`logged`: as read back from the log), and
+        for a `fixture` change the world it makes (built here, so that a fixture that cannot be
+        served is refused, never logged)."""
+        resolved = (changes.reread if logged else changes.resolve)(self.world, kind, args)
         if kind != FIXTURE or isinstance(resolved, Unchanged):
             return resolved, None
         if self.build is None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 
 from mockserver.generation.fixture import load_fixture
 from mockserver.world import changes
-from mockserver.world.log import FileLog
+from mockserver.world.log import FileLog, LogError
 from mockserver.world.state import World
 from mockserver.world.timeline import DIVERGED, Timeline
 
@@ -47,3 +48,80 @@ def test_the_exported_log_is_the_same_from_memory_and_from_a_shared_file(tmp_pat
         timeline.submit("faults", {"rules": [{"respond": {"status": 503}, "times": 1}]})
     assert kept.export() == shared.export() == path.read_bytes()
     assert kept.export().count(b"\n") == 2
+
+
+def test_a_usage_batch_read_from_the_log_is_applied_as_its_writer_applied_it(tmp_path: Path) -> None:
+    path = tmp_path / "changes.jsonl"
+    writer = Timeline(world(), FileLog(path, shared=True))
+    customer = writer.world.customers[0]
+    now = "2026-11-15T12:00:00Z"
+    usage = [
+        {"transaction_id": f"t{n}", "customer_id": customer.id, "event_type": "api_request", "timestamp": now}
+        for n in range(3)
+    ]
+    writer.submit("ingest", {"policy": "metronome", "events": usage})
+    writer.submit(
+        "ingest",
+        {"policy": "metronome", "events": [{**usage[0], "transaction_id": "t9", "customer_id": "not-yet"}]},
+    )
+    reader = Timeline(world(), FileLog(path, shared=True))
+    reader.catch_up()
+    assert reader.world.seq == 2 and reader.world.usage == writer.world.usage
+    assert reader.world.pending.claim(("not-yet",), reader.world.now) == writer.world.pending.claim(
+        ("not-yet",), writer.world.now
+    )
+
+
+@pytest.mark.parametrize(
+    ("event", "policy"),
+    [
+        ({"customer_id": "c"}, "metronome"),  # fields missing
+        (
+            {"transaction_id": "t", "customer_id": 7, "event_type": "e", "timestamp": "2026-11-15T12:00:00Z"},
+            "metronome",
+        ),
+        (
+            {
+                "transaction_id": "t",
+                "customer_id": "c",
+                "event_type": "e",
+                "timestamp": "2026-11-15T12:00:00.000Z",
+            },
+            "metronome",
+        ),
+        (
+            {"transaction_id": "t", "customer_id": "c", "event_type": "e", "timestamp": "yesterday"},
+            "metronome",
+        ),
+        (
+            {
+                "transaction_id": "t",
+                "customer_id": "c",
+                "event_type": "e",
+                "timestamp": "2026-11-15T12:00:00Z",
+                "properties": [1],
+            },
+            "metronome",
+        ),
+        (
+            {"event_id": "e", "customer_id": "nobody", "code": "c", "timestamp": "2026-11-15T12:00:00Z"},
+            "meteroid",
+        ),
+        ("an event", "metronome"),
+    ],
+)
+def test_a_logged_usage_batch_that_is_not_one_is_refused_before_any_of_it_is_applied(
+    tmp_path: Path, event: object, policy: str
+) -> None:
+    """A log written by hand (or by a bug): the line is refused, and the world stays as the
+    lines before it left it."""
+    path = tmp_path / "changes.jsonl"
+    writer = Timeline(world(), FileLog(path, shared=True))
+    writer.submit("clock", {"advance": "PT1H"})
+    line = orjson.dumps({"seq": 2, "kind": "ingest", "args": {"policy": policy, "events": [event]}})
+    with path.open("ab") as log:
+        log.write(line + b"\n")
+    reader = Timeline(world(), FileLog(path, shared=True))
+    with pytest.raises(LogError, match=r"^change 2: ingest: "):
+        reader.catch_up()
+    assert reader.world.seq == 1 and reader.world.usage == writer.world.usage
