@@ -34,6 +34,7 @@ UUID: Schema = {"type": "string", "format": "uuid"}
 DATE: Schema = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 STRING_MAP: Schema = {"type": "object", "additionalProperties": {"type": "string"}}
 TEXT: Schema = {"type": "string", "minLength": 1}
+FILLED: Schema = {"type": "string", "pattern": r"\S"}  # more than white space: what a name must hold
 OBJECT: Schema = {"type": "object"}
 
 
