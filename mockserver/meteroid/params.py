@@ -60,9 +60,10 @@ def _order_by(columns: Iterable[str]) -> Param:
     return Param(
         "order_by",
         enum(
-            (f"{column}.{direction}" for column in columns for direction in DIRECTIONS), default=DEFAULT_ORDER
+            ["", *(f"{column}.{direction}" for column in columns for direction in DIRECTIONS)],
+            default=DEFAULT_ORDER,
         ),
-        "`column.direction`; ties by id.",
+        "`column.direction`; ties by id. Empty: the default.",
     )
 
 

@@ -1,32 +1,30 @@
 """A bounded property-based run of each OpenAPI document against a real server (schemathesis).
 
 Requests are drawn from each operation's parameter schemas (path parameters also from real ids
-of the world, so that some reach its invoices); every response must be one the document
-describes, in status, media type, headers and body, and none may be a 5xx. The examples per
-operation follow the Hypothesis profile (`MOCKSERVER_HYPOTHESIS`, see tests/conftest.py).
+of the world, so that some reach its invoices), then in sequences that follow what answers
+return (the stateful phase). Every check schemathesis has runs: every response must be one the
+document describes, in status, media type, headers and body, none a 5xx; a request the document
+allows is taken, one it forbids refused, a method it does not list refused with an `Allow`
+header, and a wrong token refused where the fixture lists tokens. The project's
+`schemathesis.toml` (which the CLI reads too) names the few refusals no schema can state. The
+examples per operation follow the Hypothesis profile (`MOCKSERVER_HYPOTHESIS`, see
+tests/conftest.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
 import schemathesis
+from hypothesis import settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    allow_header_conformance,
-    content_type_conformance,
-    missing_required_header,
-    negative_data_rejection,
-    positive_data_acceptance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-    unsupported_method,
-)
+from schemathesis.checks import CHECKS as REGISTERED
+from schemathesis.checks import load_all_checks
+from schemathesis.config import SchemathesisConfig
 
 from mockserver.control import openapi as control_openapi
 from mockserver.generation.fixture import load_fixture
@@ -36,22 +34,20 @@ from mockserver.world.ids import to_base62_id
 from mockserver.world.state import World
 from tests.support import TOKEN, running_server
 
-# Any token is accepted by design (unless a fixture lists some), so schemathesis's check that a
-# wrong one is refused does not apply; what a response must be is checked, not what the API
-# should accept.
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
+load_all_checks()
+CHECKS = REGISTERED.get_all()  # every one: `--checks all`
+# The control plane: all but ignored_auth (it takes no token), and no stateful run yet (left for a
+# follow-up: that run stalled the control server here).
+CONTROL_CHECKS = [check for check in CHECKS if check.__name__ != "ignored_auth"]
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 HTTP_LIMIT = 8190  # aiohttp's most bytes in a request line or a header
+ROOT = Path(__file__).parents[2]
+CONFIG = SchemathesisConfig.from_path(ROOT / "schemathesis.toml")
+STEPS = 10  # calls per stateful scenario
 
-METRONOME = schemathesis.openapi.from_dict(metronome_openapi.document("date_asc"))
-METEROID = schemathesis.openapi.from_dict(meteroid_openapi.document("documented"))
-CONTROL = schemathesis.openapi.from_dict(control_openapi.document())
+METRONOME = schemathesis.openapi.from_dict(metronome_openapi.document("date_asc"), config=CONFIG)
+METEROID = schemathesis.openapi.from_dict(meteroid_openapi.document("documented"), config=CONFIG)
+CONTROL = schemathesis.openapi.from_dict(control_openapi.document(), config=CONFIG)
 
 
 def _real_path_values() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
@@ -75,14 +71,20 @@ REAL_METRONOME, REAL_METEROID = _real_path_values()
 
 
 def _with_real(real: list[dict[str, str]]):
-    def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any] | None) -> st.SearchStrategy:
-        """Those of real entities, or the generated values."""
-        if not path_parameters:
-            return st.just(path_parameters)
-        known = [{name: values[name] for name in path_parameters} for values in real]
-        return st.one_of(st.sampled_from(known), st.just(path_parameters))
+    def flatmap_case(context: Any, case: Any) -> st.SearchStrategy:
+        """Path parameters of real entities, or the generated values. A request drawn to break
+        the document keeps what it was drawn with (a real id would mend it)."""
+        if not case.path_parameters or case.meta is None or not case.meta.generation.mode.is_positive:
+            return st.just(case)
+        known = [{name: values[name] for name in case.path_parameters} for values in real]
 
-    return flatmap_path_parameters
+        def with_path(values: dict[str, str]) -> Any:
+            case.path_parameters = values
+            return case
+
+        return st.one_of(st.just(case), st.sampled_from(known).map(with_path))
+
+    return flatmap_case
 
 
 def filter_case(context: Any, case: Any) -> bool:
@@ -101,9 +103,13 @@ METEROID.hook(_with_real(REAL_METEROID))
 
 
 @pytest.fixture(scope="module")
-def facade_server() -> Iterator[str]:
-    """The default world, for this module alone: write operations may change it."""
-    with running_server() as base:
+def facade_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The default world whose fixture lists the accepted tokens (so that a wrong one is
+    refused), for this module alone: write operations may change it."""
+    fixture = tmp_path_factory.mktemp("conformance") / "tokens.yaml"
+    default = (ROOT / "fixtures" / "default.yaml").read_text(encoding="utf-8")
+    fixture.write_text(f"{default}\nauth:\n  tokens: [{TOKEN}]\n", encoding="utf-8")
+    with running_server(fixture) as base:
         yield base
 
 
@@ -124,17 +130,28 @@ def test_meteroid_answers_as_its_document_says(case, facade_server: str) -> None
     case.call_and_validate(base_url=facade_server, headers=AUTH, checks=CHECKS)
 
 
-# The control plane takes what its document allows and refuses what it does not, too.
-CONTROL_CHECKS = [
-    *CHECKS,
-    positive_data_acceptance,
-    negative_data_rejection,
-    unsupported_method,
-    allow_header_conformance,
-    missing_required_header,
-]
-
-
 @CONTROL.parametrize()
 def test_the_control_plane_answers_as_its_document_says(case, control_server: str) -> None:
     case.call_and_validate(base_url=control_server, checks=CONTROL_CHECKS, allow_redirects=False)
+
+
+def _run_scenarios(schema: Any, base_url: str, headers: dict[str, str]) -> None:
+    """Sequences of calls, each drawn from what the earlier answers returned (ids, cursors),
+    every answer validated by every check."""
+
+    class Scenarios(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"base_url": base_url, "headers": headers, "allow_redirects": False}
+
+    profile = settings()
+    Scenarios.run(
+        settings=settings(profile, max_examples=max(5, profile.max_examples // 3), stateful_step_count=STEPS)
+    )
+
+
+def test_metronome_sequences_answer_as_its_document_says(facade_server: str) -> None:
+    _run_scenarios(METRONOME, facade_server, AUTH)
+
+
+def test_meteroid_sequences_answer_as_its_document_says(facade_server: str) -> None:
+    _run_scenarios(METEROID, facade_server, AUTH)
