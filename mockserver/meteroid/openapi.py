@@ -17,11 +17,12 @@ from mockserver.meteroid import params
 from mockserver.meteroid.dialect import DIALECT_HEADER, DIALECTS, SDK_DIALECT, SDK_USER_AGENT, Dialect
 from mockserver.meteroid.errors import ERROR_CODES
 from mockserver.meteroid.render import ADDRESS_KEYS
-from mockserver.meteroid.writes import CUSTOMER_TYPES, MAX_EVENTS, REPLACED, TAX_KEYS
+from mockserver.meteroid.writes import CUSTOMER_TYPES, MAX_EVENTS, RATE, REPLACED, TAX_KEYS
 from mockserver.shell.body import MAX_BODY
 from mockserver.shell.openapi import (
     BOOLEAN,
     DATE,
+    FILLED,
     INTEGER,
     OBJECT,
     STRING,
@@ -231,8 +232,9 @@ SHARED: dict[str, Schema] = {
 }
 
 # Request bodies of the write endpoints, as the meteroid SDK sends them (its `models/`).
-_ADDRESS = accepted({}, dict.fromkeys(ADDRESS_KEYS, OPTIONAL_TEXT))
-_TAX = accepted({key: STRING for key in TAX_KEYS})
+_GIVEN = nullable(FILLED)  # a text the server keeps: null, or more than white space
+_ADDRESS = accepted({}, dict.fromkeys(ADDRESS_KEYS, _GIVEN))
+_TAX = accepted({**dict.fromkeys(TAX_KEYS, FILLED), "rate": {**STRING, "pattern": f"^{RATE.pattern}$"}})
 _POLICY = POLICIES["meteroid"]
 _CUSTOMER_FIELDS: dict[str, Schema] = {
     "name": {
@@ -240,32 +242,59 @@ _CUSTOMER_FIELDS: dict[str, Schema] = {
         "description": "Required, unless an individual is named by first and last name (which win).",
     },
     "customer_type": nullable(enum(CUSTOMER_TYPES)),
-    "first_name": {**OPTIONAL_TEXT, "description": "A PUT that leaves it out keeps it."},
-    "last_name": {**OPTIONAL_TEXT, "description": "A PUT that leaves it out keeps it."},
-    "alias": {**OPTIONAL_TEXT, "description": "The customer's first ingest alias; the others are kept."},
-    "billing_email": OPTIONAL_TEXT,
-    "phone": OPTIONAL_TEXT,
-    "vat_number": OPTIONAL_TEXT,
-    "legal_number": OPTIONAL_TEXT,
-    "buyer_reference": OPTIONAL_TEXT,
+    "first_name": {**_GIVEN, "description": "A PUT that leaves it out keeps it."},
+    "last_name": {**_GIVEN, "description": "A PUT that leaves it out keeps it."},
+    "alias": {
+        **nullable({**STRING, "pattern": r"^$|\S"}),
+        "description": "The customer's first ingest alias; the others are kept. Empty: none.",
+    },
+    "billing_email": _GIVEN,
+    "phone": _GIVEN,
+    "vat_number": _GIVEN,
+    "legal_number": _GIVEN,
+    "buyer_reference": _GIVEN,
     "is_tax_exempt": {**nullable(BOOLEAN), "description": "Kept; no read answers it."},
-    "exemption_reason": {**OPTIONAL_TEXT, "description": "Kept; no read answers it."},
+    "exemption_reason": {**_GIVEN, "description": "Kept; no read answers it."},
     "billing_address": nullable(_ADDRESS),
     "shipping_address": nullable(accepted({"same_as_billing": BOOLEAN}, {"address": nullable(_ADDRESS)})),
-    "preferred_locales": nullable(array(STRING)),
+    "preferred_locales": nullable(array(FILLED)),
     "invoicing_language": {
         **OPTIONAL_TEXT,
         "description": "Deprecated: the locale when `preferred_locales` is absent.",
     },
-    "invoicing_emails": nullable(array(STRING)),
+    "invoicing_emails": nullable(array(FILLED)),
     "custom_taxes": nullable(array(_TAX)),
     "invoicing_entity_id": nullable(public_id("ive")),
     "custom_properties": nullable(OBJECT),
 }
+# A customer has a name: its own, or an individual's first and last name (with a country),
+# which win over a name given.
+_INDIVIDUAL: Schema = {
+    "properties": {"customer_type": {"const": CUSTOMER_TYPES[1]}},
+    "required": ["customer_type"],
+}
+_RENAMED: Schema = {"if": _INDIVIDUAL, "else": {"properties": {"name": _GIVEN}}}
+_NAMED: Schema = {
+    "if": _INDIVIDUAL,
+    "then": {
+        "properties": {
+            "first_name": FILLED,
+            "last_name": FILLED,
+            "billing_address": {"type": "object", "properties": {"country": FILLED}, "required": ["country"]},
+        },
+        "required": ["first_name", "last_name", "billing_address"],
+    },
+    "else": {"properties": {"name": FILLED}, "required": ["name"]},
+}
+# The language is the locale only when no locales are given: then it cannot be blank.
+_LANGUAGE: Schema = {
+    "if": {"not": {"required": ["preferred_locales"]}},
+    "then": {"properties": {"invoicing_language": _GIVEN}},
+}
 # What a PUT requires besides its currency, as the SDK types them.
 _REPLACED: dict[str, Schema] = {
     "custom_taxes": array(_TAX),
-    "invoicing_emails": array(STRING),
+    "invoicing_emails": array(FILLED),
     "invoicing_entity_id": public_id("ive"),
 }
 REQUESTS: dict[str, Schema] = {
@@ -299,11 +328,14 @@ REQUESTS: dict[str, Schema] = {
         },
     ),
     "CustomerCreate": accepted(
-        {"currency": CURRENCY}, {**_CUSTOMER_FIELDS, "connected_account_id": OPTIONAL_TEXT}
+        {"currency": CURRENCY},
+        {**_CUSTOMER_FIELDS, "connected_account_id": _GIVEN},
+        allOf=[_NAMED, _LANGUAGE],
     ),
     "CustomerUpdate": accepted(
         {"currency": CURRENCY, **{name: _REPLACED[name] for name in REPLACED}},
         _CUSTOMER_FIELDS,
+        allOf=[_RENAMED, _LANGUAGE],
         description="A full replacement: a field left out is cleared.",
     ),
     "CustomerPatch": accepted(
@@ -316,6 +348,7 @@ REQUESTS: dict[str, Schema] = {
                 "description": "Merged into the customer's; a key set to null is removed.",
             },
         },
+        allOf=[_RENAMED, _LANGUAGE],
         description="Only the fields to change.",
     ),
 }

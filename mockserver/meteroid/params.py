@@ -60,9 +60,10 @@ def _order_by(columns: Iterable[str]) -> Param:
     return Param(
         "order_by",
         enum(
-            (f"{column}.{direction}" for column in columns for direction in DIRECTIONS), default=DEFAULT_ORDER
+            ["", *(f"{column}.{direction}" for column in columns for direction in DIRECTIONS)],
+            default=DEFAULT_ORDER,
         ),
-        "`column.direction`; ties by id.",
+        "`column.direction`; ties by id. Empty: the default.",
     )
 
 
@@ -78,8 +79,15 @@ INVOICE_LIST_QUERY = (
     Param("customer_id", STRING, "A `cus_` id or the customer's alias; an unknown one matches nothing."),
     Param(
         "subscription_id",
-        {"anyOf": [{**STRING, "pattern": "^sub_[0-9A-Za-z]{1,22}$"}, {**STRING, "pattern": UUID_FORMS}]},
-        "A `sub_` id or the subscription's UUID (hyphenated, simple, braced or `urn:uuid:`).",
+        {
+            "anyOf": [
+                {**STRING, "pattern": "^sub_[0-9A-Za-z]{1,22}$"},
+                {**STRING, "pattern": UUID_FORMS},
+                {**STRING, "maxLength": 0},
+            ]
+        },
+        "A `sub_` id or the subscription's UUID (hyphenated, simple, braced or `urn:uuid:`); empty: "
+        "no filter.",
     ),
     _order_by(INVOICE_ORDER),
 )

@@ -23,6 +23,7 @@ from mockserver.metronome.writes import MAX_EVENTS, MAX_NAME, MODES
 from mockserver.shell.body import MAX_BODY
 from mockserver.shell.openapi import (
     BOOLEAN,
+    FILLED,
     INTEGER,
     NUMBER,
     OBJECT,
@@ -217,12 +218,17 @@ SCHEMAS: dict[str, Schema] = {
             }
         ],
     ),
-    "IngestAliases": accepted({"ingest_aliases": array(TEXT, description="The customer's aliases, whole.")}),
+    "IngestAliases": accepted(
+        {"ingest_aliases": array(FILLED, description="The customer's aliases, whole.")}
+    ),
     "CustomerCreate": accepted(
-        {"name": {**TEXT, "description": f"Cut to {MAX_NAME} characters."}},
+        {"name": {**FILLED, "description": f"Cut to {MAX_NAME} characters."}},
         {
-            "ingest_aliases": array(TEXT),
-            "external_id": {**nullable(TEXT), "description": "Deprecated; an ingest alias too; null: none."},
+            "ingest_aliases": array(FILLED),
+            "external_id": {
+                **nullable(FILLED),
+                "description": "Deprecated; an ingest alias too; null: none.",
+            },
             "custom_fields": STRING_MAP,
         },
     ),

@@ -23,7 +23,7 @@ from mockserver.metronome.catalog import (
 )
 from mockserver.metronome.errors import bad_request
 from mockserver.shell.cursor import CursorCodec
-from mockserver.shell.openapi import BOOLEAN, STRING, UUID, Param, array, enum, names
+from mockserver.shell.openapi import BOOLEAN, STRING, UUID, Param, Schema, array, enum, names
 from mockserver.shell.querystring import Pairs
 from mockserver.world import clock
 from mockserver.world.query import InvoiceQuery, Plan
@@ -82,14 +82,15 @@ def invoice_list_query(default_sort: str) -> tuple[Param, ...]:
 
 
 INVOICE_GET_QUERY = (SKIP_ZERO,)
+BLANK: Schema = {"type": "string", "pattern": r"^\s*$"}  # an item of a comma-joined list that is skipped
 CUSTOMER_LIST_QUERY = (
     LIMIT,
     NEXT_PAGE,
     Param("ingest_alias", {**STRING, "minLength": 1}, "Only the customer with this ingest alias."),
     Param(
         "customer_ids",
-        array(UUID, maxItems=MAX_LIST_IDS),
-        f"Only these customers (comma-joined, at most {MAX_LIST_IDS}).",
+        array({"anyOf": [UUID, BLANK]}, maxItems=MAX_LIST_IDS),
+        f"Only these customers (comma-joined, at most {MAX_LIST_IDS}; blank ones are skipped).",
         explode=False,
     ),
     Param("only_archived", {**BOOLEAN, "default": False}, "Archived customers instead of active ones."),

@@ -77,6 +77,10 @@ def usage_batch(body: Any) -> list[Any]:
         raise bad_request("the body must be a JSON array of usage events")
     if not 1 <= len(body) <= MAX_EVENTS:
         raise bad_request(f"usage: a batch holds 1 to {MAX_EVENTS} usage events, got {len(body)}")
+    for index, event in enumerate(body):
+        # Left out, a timestamp is the clock's time; null is no timestamp (the SDK types it a string).
+        if isinstance(event, dict) and "timestamp" in event and event["timestamp"] is None:
+            raise bad_request(f"usage[{index}].timestamp must be an RFC 3339 timestamp, not null")
     return body
 
 

@@ -34,6 +34,10 @@ UUID: Schema = {"type": "string", "format": "uuid"}
 DATE: Schema = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 STRING_MAP: Schema = {"type": "object", "additionalProperties": {"type": "string"}}
 TEXT: Schema = {"type": "string", "minLength": 1}
+# More than white space: what a name must hold. White space as the server strips it (Python's),
+# spelt out, since a JSON Schema pattern's \s is ECMAScript's, which differs in a few characters.
+_SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+FILLED: Schema = {"type": "string", "pattern": f"[^{_SPACE}]"}
 OBJECT: Schema = {"type": "object"}
 
 
