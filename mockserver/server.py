@@ -39,6 +39,7 @@ from mockserver.metronome import MetronomeFacade
 from mockserver.shell.accesslog import runner_options
 from mockserver.shell.app import WORLDS, Facade, Settings, create_app
 from mockserver.shell.ports import BACKLOG, Listener
+from mockserver.shell.protocol import ShellRunner
 from mockserver.shell.worlds import CONTROL, Branches, ServedWorld, Worlds, file_branches
 from mockserver.webhooks.delivery import Dispatcher
 from mockserver.world.log import FileLog, LogError
@@ -197,7 +198,7 @@ async def _run_worker(
     """Serve on the socket `listen` gives, once the app is built and its world current, until
     SIGINT or SIGTERM (or, for a forked worker, until `parent` is gone)."""
     app = build_app(timeline.world, settings, timeline, logs)
-    runner = web.AppRunner(app, handle_signals=False, **runner_options(app, log_format))
+    runner = ShellRunner(app, handle_signals=False, **runner_options(app, log_format))
     await runner.setup()
     if timeline.log.shared:
         app[WORLDS].catch_up()

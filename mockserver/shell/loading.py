@@ -25,6 +25,7 @@ from aiohttp import web
 from mockserver.shell.accesslog import runner_options
 from mockserver.shell.app import ANY_TAIL, CORS_HEADERS, Facade, Handler, json_response, plain_error
 from mockserver.shell.ports import BACKLOG
+from mockserver.shell.protocol import ShellRunner
 from mockserver.world.generator import Progress
 from mockserver.world.spec import Fixture
 
@@ -112,7 +113,7 @@ def load_while_serving(
 async def _serve_until_built(
     sock: socket.socket, app: web.Application, build: Callable[[], Built], log_format: str | None
 ) -> Built:
-    runner = web.AppRunner(app, handle_signals=False, **runner_options(app, log_format))
+    runner = ShellRunner(app, handle_signals=False, **runner_options(app, log_format))
     await runner.setup()
     # A site closes the socket it served when it stops: it gets a duplicate.
     listening = sock.dup()
