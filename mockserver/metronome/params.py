@@ -180,12 +180,10 @@ def parse_id_list(name: str, text: str | None) -> tuple[str, ...] | None:
     """A comma-joined list as the SDK writes arrays; blank means no filter."""
     if text is None:
         return None
-    items = tuple(part.strip() for part in text.split(",") if part.strip())
-    if not items:
-        return None
-    if len(items) > MAX_LIST_IDS:
-        raise bad_request(f"{name} takes at most {MAX_LIST_IDS} values, got {len(items)}")
-    return items
+    parts = text.split(",")
+    if len(parts) > MAX_LIST_IDS:  # blank ones count: the document bounds the array as sent
+        raise bad_request(f"{name} takes at most {MAX_LIST_IDS} values, got {len(parts)}")
+    return tuple(part.strip() for part in parts if part.strip()) or None
 
 
 def cursor_text(text: str | None) -> str | None:

@@ -35,7 +35,7 @@ from mockserver.meteroid import openapi as meteroid_openapi
 from mockserver.metronome import openapi as metronome_openapi
 from mockserver.world.ids import to_base62_id
 from mockserver.world.state import World
-from tests.support import TOKEN, running_server
+from tests.support import ROOT, TOKEN, running_server
 
 # Any token is accepted by design (unless a fixture lists some), so schemathesis's check that a
 # wrong one is refused does not apply; what a response must be is checked, not what the API
@@ -52,6 +52,14 @@ HTTP_LIMIT = 8190  # aiohttp's most bytes in a request line or a header
 
 METRONOME = schemathesis.openapi.from_dict(metronome_openapi.document("date_asc"))
 METEROID = schemathesis.openapi.from_dict(meteroid_openapi.document("documented"))
+# The same documents under every check, the requests drawn as schemathesis draws them (valid and
+# not), with the project's schemathesis.toml and the token as a header schemathesis knows of,
+# so that it also sends requests without it.
+PROJECT = SchemathesisConfig.from_str(
+    f'headers = {{ Authorization = "Bearer {TOKEN}" }}\n' + (ROOT / "schemathesis.toml").read_text()
+)
+METRONOME_ALL = schemathesis.openapi.from_dict(metronome_openapi.document("date_asc"), config=PROJECT)
+METEROID_ALL = schemathesis.openapi.from_dict(meteroid_openapi.document("documented"), config=PROJECT)
 # Each fixture put builds a world: its operation is drawn from its schema alone, without the
 # phase that walks every boundary of every field of a fixture (over a minute on its own).
 FIXTURE_PUT_PHASES = """
@@ -106,7 +114,7 @@ def filter_case(context: Any, case: Any) -> bool:
     return max(sizes) <= HTTP_LIMIT // 2
 
 
-for schema in (METRONOME, METEROID, CONTROL):
+for schema in (METRONOME, METEROID, METRONOME_ALL, METEROID_ALL, CONTROL):
     schema.hook(filter_case)
 METRONOME.hook(_with_real(REAL_METRONOME))
 METEROID.hook(_with_real(REAL_METEROID))
@@ -136,8 +144,9 @@ def test_meteroid_answers_as_its_document_says(case, facade_server: str) -> None
     case.call_and_validate(base_url=facade_server, headers=AUTH, checks=CHECKS)
 
 
-# The control plane takes what its document allows and refuses what it does not, too.
-CONTROL_CHECKS = [
+# Every check: each API and the control plane also take what their documents allow and refuse
+# what they do not.
+ALL_CHECKS = [
     *CHECKS,
     positive_data_acceptance,
     negative_data_rejection,
@@ -147,16 +156,26 @@ CONTROL_CHECKS = [
 ]
 
 
+@METRONOME_ALL.parametrize()
+def test_metronome_takes_what_its_document_allows_and_refuses_the_rest(case, facade_server: str) -> None:
+    case.call_and_validate(base_url=facade_server, checks=ALL_CHECKS)
+
+
+@METEROID_ALL.parametrize()
+def test_meteroid_takes_what_its_document_allows_and_refuses_the_rest(case, facade_server: str) -> None:
+    case.call_and_validate(base_url=facade_server, checks=ALL_CHECKS)
+
+
 # A fixture's schema cannot say all that its validator checks (dates that exist, a metric
 # priced once, ids unique, the world's size), so a fixture the schema allows may still be
 # refused, with `mockserver check`'s line: for it, what is checked is that no refusal is other
 # than documented and that whatever the schema refuses is refused.
 BEYOND_ITS_SCHEMA = {
-    "PUT /_mock/fixture": [c for c in CONTROL_CHECKS if c.__name__ != "positive_data_acceptance"]
+    "PUT /_mock/fixture": [c for c in ALL_CHECKS if c.__name__ != "positive_data_acceptance"]
 }
 
 
 @CONTROL.parametrize()
 def test_the_control_plane_answers_as_its_document_says(case, control_server: str) -> None:
-    checks = BEYOND_ITS_SCHEMA.get(case.operation.label, CONTROL_CHECKS)
+    checks = BEYOND_ITS_SCHEMA.get(case.operation.label, ALL_CHECKS)
     case.call_and_validate(base_url=control_server, checks=checks, allow_redirects=False)
