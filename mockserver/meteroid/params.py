@@ -29,6 +29,10 @@ _HYPHENATED = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9
 # take more: hyphens anywhere). The document gives the same pattern.
 UUID_FORMS = rf"^(?:{_HYPHENATED}|[0-9a-fA-F]{{32}}|\{{{_HYPHENATED}\}}|urn:uuid:{_HYPHENATED})$"
 _UUID_FORMS = re.compile(UUID_FORMS)
+EMPTY = {
+    **STRING,
+    "maxLength": 0,
+}  # an empty optional parameter reads as absent, as upstream's form decoder reads it
 
 # order_by column -> the query engine's order key
 INVOICE_ORDER = {
@@ -72,8 +76,11 @@ INVOICE_LIST_QUERY = (
     PER_PAGE,
     Param(
         "statuses",
-        array(enum(status for spelling in DIALECTS.values() for status in spelling.status)),
-        "Only invoices in these statuses (repeat the key), spelt as the request's dialect spells them.",
+        array(
+            {"anyOf": [enum(status for spelling in DIALECTS.values() for status in spelling.status), EMPTY]}
+        ),
+        "Only invoices in these statuses (repeat the key), spelt as the request's dialect spells them; "
+        "an empty one is skipped.",
         explode=True,
     ),
     Param("customer_id", STRING, "A `cus_` id or the customer's alias; an unknown one matches nothing."),
@@ -83,7 +90,7 @@ INVOICE_LIST_QUERY = (
             "anyOf": [
                 {**STRING, "pattern": "^sub_[0-9A-Za-z]{1,22}$"},
                 {**STRING, "pattern": UUID_FORMS},
-                {**STRING, "maxLength": 0},
+                EMPTY,
             ]
         },
         "A `sub_` id or the subscription's UUID (hyphenated, simple, braced or `urn:uuid:`); empty: "
@@ -96,7 +103,11 @@ CUSTOMER_LIST_QUERY = (
     PER_PAGE,
     _order_by(CUSTOMER_ORDER),
     Param("search", STRING, "Only customers whose name or alias contains this, in any letter case."),
-    Param("archived", {**BOOLEAN, "default": False}, "Archived customers instead of active ones."),
+    Param(
+        "archived",
+        {"anyOf": [BOOLEAN, EMPTY], "default": False},
+        "Archived customers instead of active ones; empty: the default.",
+    ),
 )
 # Every parameter `invoice_list` reads; the rest are ignored, as upstream ignores them.
 INVOICE_LIST_PARAMS = names(INVOICE_LIST_QUERY)

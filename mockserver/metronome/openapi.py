@@ -169,7 +169,9 @@ SCHEMAS: dict[str, Schema] = {
     "InvoiceItem": closed({"data": ref("Invoice")}),
     "CustomerList": closed({"data": array(ref("Customer")), "next_page": nullable(STRING)}),
     "CustomerItem": closed({"data": ref("Customer")}),
-    "Error": closed({"message": STRING}),
+    # A request that is not valid HTTP is answered before any route knows its API: its error
+    # also carries Meteroid's `code` (mockserver/shell/protocol.py).
+    "Error": closed({"message": STRING}, {"code": enum(["BAD_REQUEST"])}),
     # request bodies of the write endpoints, as metronome-sdk sends them (types/v1/*_params.py)
     "UsageEvent": accepted(
         {

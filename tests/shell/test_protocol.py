@@ -10,14 +10,22 @@ import socket
 import orjson
 import pytest
 from aiohttp import web
+from jsonschema import Draft202012Validator
 
 from mockserver.generation.fixture import load_fixture
+from mockserver.meteroid import openapi as meteroid_openapi
+from mockserver.metronome import openapi as metronome_openapi
 from mockserver.server import build_app
 from mockserver.shell.ports import BACKLOG
 from mockserver.shell.protocol import ShellRunner
 from mockserver.world.state import World
 
 PYTHON_WORDS = ("bytearray", "b'", "Traceback", "^")
+# Each API's error as its served document states it: no route knows the request's API.
+ERRORS = [
+    Draft202012Validator(document["components"]["schemas"]["Error"])
+    for document in (metronome_openapi.document("date_asc"), meteroid_openapi.document("documented"))
+]
 
 
 @pytest.fixture
@@ -70,6 +78,8 @@ async def test_a_request_that_is_not_http_gets_a_json_400_in_words_of_http(
     assert b"Content-Type: application/json" in head
     document = orjson.loads(body)
     assert document == {"code": "BAD_REQUEST", "message": document["message"]}
+    for error in ERRORS:
+        error.validate(document)
     assert document["message"].startswith(says)
     assert not any(word in document["message"] for word in PYTHON_WORDS)
     assert not [record for record in caplog.records if record.exc_info]  # no traceback logged
