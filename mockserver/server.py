@@ -32,7 +32,7 @@ from mockserver.control.faults import Faults
 from mockserver.control.fixture import world_of
 from mockserver.control.journal import Journal, declared_queries
 from mockserver.control.routes import ControlPlane, Published
-from mockserver.control.shared import journal_store
+from mockserver.control.shared import shared_list
 from mockserver.control.tally import tally_of
 from mockserver.meteroid import MeteroidFacade
 from mockserver.metronome import MetronomeFacade
@@ -82,7 +82,7 @@ def build_app(
 
     def journal(on: Timeline) -> Journal | None:
         size = settings.journal_size
-        return Journal(size, declared, journal_store(on.log, directory, size)) if size else None
+        return Journal(size, declared, shared_list(on.log, directory, "journal", size)) if size else None
 
     isolated = settings.isolation == "token"
     scratch = tempfile.TemporaryDirectory(prefix="mockserver-worlds-") if isolated and logs is None else None
