@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from mockserver.world.hooks import Event
 from mockserver.world.log import ChangeLog, FileLog
 from mockserver.world.redislog import KEEP, RedisLog
 
@@ -39,21 +40,20 @@ class PendingError(Exception):
 @dataclass(frozen=True, slots=True)
 class Delivery:
     id: str  # `<endpoint>/<unique>`: the endpoint's deliveries are found by their ids
-    event_id: str
-    api: str
-    type: str
-    body: bytes
     endpoint: str
+    event: Event
     seq: int  # the world's change when it was made: a process behind it does not make it
     attempt: int  # the number of the next attempt (1 is the first)
 
     def dumps(self) -> bytes:
-        return orjson.dumps({**dataclasses.asdict(self), "body": self.body.decode()})
+        event = {**dataclasses.asdict(self.event), "body": self.event.body.decode()}
+        return orjson.dumps({**dataclasses.asdict(self), "event": event})
 
     @classmethod
     def loads(cls, data: bytes | str) -> Delivery:
         fields = orjson.loads(data)
-        return cls(**{**fields, "body": fields["body"].encode()})
+        event = fields.pop("event")
+        return cls(**fields, event=Event(**{**event, "body": event["body"].encode()}))
 
 
 def endpoint_of(delivery_id: str) -> str:

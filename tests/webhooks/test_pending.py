@@ -4,6 +4,7 @@ holder, and forgotten with its endpoint."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mockserver.webhooks.pending import Delivery, FilePending, MemoryPending, PendingStore, RedisPending
+from mockserver.world.hooks import Event
 from mockserver.world.redislog import Redis, RedisLog
 from tests.replicas.conftest import redis_server  # noqa: F401 (a fixture)
 
@@ -18,8 +20,9 @@ NOW = 1_000.0
 
 
 def delivery(endpoint: str = "hook", number: int = 1) -> Delivery:
-    body = b'{"id":"evt_1","type":"plan.created","name":"\xc3\xa9t\xc3\xa9"}'
-    return Delivery(f"{endpoint}/{number}", "evt_1", "meteroid", "plan.created", body, endpoint, 3, 1)
+    body = '{"id":"evt_1","type":"plan.created","name":"été"}'.encode()
+    event = Event("evt_1", "meteroid", "plan.created", body, 2)
+    return Delivery(f"{endpoint}/{number}", endpoint, event, 3, 1)
 
 
 @pytest.fixture(params=["memory", "file", "redis"])
@@ -59,7 +62,7 @@ def test_a_delivery_rescheduled_is_its_next_attempt_and_dropped_is_gone(stores) 
     a, b = stores
     made = delivery()
     a.add([(made, NOW + 10)], "a")
-    later = Delivery(**{**{f: getattr(made, f) for f in made.__slots__}, "attempt": 2})
+    later = dataclasses.replace(made, attempt=2)
     assert a.reschedule(later, "a", NOW + 50)
     assert b.take("b", NOW + 60, NOW + 49, 10) == []
     assert b.take("b", NOW + 60, NOW + 50, 10) == [later]
