@@ -67,8 +67,8 @@ class Deliveries:
         if self.shared is None:
             newest = (attempt.public() for attempt in reversed(self.dispatcher.attempts))
         else:
-            self.publish()
-            newest = reversed(self.shared.latest())
+            self.publish()  # published a batch a process at a time: newest first by their time
+            newest = sorted(reversed(self.shared.latest()), key=lambda attempt: attempt["at"], reverse=True)
         found = []
         for attempt in newest:
             if (
