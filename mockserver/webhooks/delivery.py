@@ -124,10 +124,11 @@ class Dispatcher:
         """A change this process logged: its events are this process's to start sending, and
         the deliveries to endpoints it removed are forgotten by every process."""
         hooks = self.timeline.world.hooks
-        gone = self._seen.keys() - hooks.endpoints.keys()
-        self._seen = hooks.endpoints
-        if gone:
-            self._shared(self.pending.forget, gone)
+        if hooks.endpoints is not self._seen:  # endpoints are replaced whole when they change
+            gone = self._seen.keys() - hooks.endpoints.keys()
+            self._seen = hooks.endpoints
+            if gone:
+                self._shared(self.pending.forget, gone)
         if hooks.endpoints:
             self._start(
                 [(event, e) for event in hooks.born if event.seq == change.seq for e in self.targets(event)]
