@@ -38,7 +38,7 @@ from mockserver.world.timeline import Timeline
 
 log = logging.getLogger("mockserver")
 
-RECORDS = 1_000  # attempts recorded per process
+RECORDS = 1_000  # attempts recorded per process, and listed for the world
 PER_ENDPOINT = 8  # attempts in flight to one endpoint at a time
 MARGIN = 2.0  # seconds an attempt is held past its endpoint's timeout
 GRACE = 1.0  # seconds a next attempt stays its holder's past its time, before another takes it
@@ -191,9 +191,9 @@ class Dispatcher:
 
     async def _deliver(self, delivery: Delivery, due: float) -> None:
         """Make a delivery's attempts from `due` on, each once this process has claimed it
-        (its turn among the endpoint's attempts come: a hold runs from the attempt's start),
-        until one is answered 2xx, the schedule ends, its endpoint is removed or another
-        process took it over."""
+        (when its turn among the endpoint's attempts has come: a hold runs from the attempt's
+        start), until one is answered 2xx, the schedule ends, its endpoint is removed or
+        another process took it over."""
         while True:
             if (wait := due - time.time()) > 0:
                 await asyncio.sleep(wait)

@@ -254,12 +254,14 @@ class RedisPending:
         self._keep_or_drop, self._forget = register(_KEEP_OR_DROP), register(_FORGET)
 
     def _run(self, script: Any, args: Sequence[Any], kept: bool = False) -> Any:
+        """Run a script; PendingError at once while Redis is known not to answer (as the log
+        does), so that the event loop does not wait on it for every delivery."""
+        if self.redis.down():
+            raise PendingError(f"pending deliveries: {self.redis.refused()}")
         try:
             return script(keys=[*self.keys, *(self.log.kept if kept else ())], args=args)
         except self.redis.errors as exc:
-            raise PendingError(
-                f"the pending deliveries are kept in {self.redis.url}, unreachable ({exc})"
-            ) from None
+            raise PendingError(f"pending deliveries: {self.redis.failed(exc)}") from None
 
     def add(self, held: Sequence[tuple[Delivery, float]], holder: str) -> None:
         args: list[Any] = [self.log.keep_ms, holder]

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.webhooks.pending import Delivery, FilePending, MemoryPending, PendingStore, RedisPending
+from mockserver.webhooks.pending import (
+    Delivery,
+    FilePending,
+    MemoryPending,
+    PendingError,
+    PendingStore,
+    RedisPending,
+)
 from mockserver.world.hooks import Event
 from mockserver.world.redislog import Redis, RedisLog
 from tests.replicas.conftest import redis_server  # noqa: F401 (a fixture)
@@ -95,3 +102,13 @@ def test_a_delivery_due_is_claimed_by_exactly_one_of_many(view) -> None:
     with ThreadPoolExecutor(4) as pool:
         won = [i for found in pool.map(claims, ["p0", "p1", "p2", "p3"]) for i in found]
     assert sorted(won) == sorted(d.id for d in made)  # each once, by one of them
+
+
+def test_redis_unreachable_is_said_at_once_naming_it(request) -> None:
+    server = request.getfixturevalue("redis_server")
+    store = RedisPending(RedisLog(Redis(server.url)))
+    store.add([(delivery(), NOW)], "a")
+    server.stop()
+    for _ in range(2):  # the second without waiting on it again
+        with pytest.raises(PendingError, match=server.url):
+            store.take("b", NOW + 10, NOW, 10)

@@ -9,6 +9,7 @@ import os
 import signal
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import aiohttp
 import orjson
@@ -144,13 +145,13 @@ async def test_a_retry_left_by_a_worker_killed_is_made_by_another(receiver) -> N
 async def test_removing_an_endpoint_stops_its_retries_in_every_worker(receiver) -> None:
     receiver.statuses["/meteroid"] = [500] * 100
     with server_process("--workers", "2") as (_process, base):
-        # Attempts at once, then 2.5 ms, 150 ms, 900 ms, 3.6 s ... later.
-        endpoint = await register(base, receiver, "meteroid", retry_scale=SCALE / 2)
-        events = {await trigger(base) for _ in range(6)}
+        endpoint = await register(base, receiver, "meteroid")  # at once, then 5 ms, 300 ms, 1.8 s ... later
+        events = {await trigger(base) for _ in range(8)}  # on fresh connections: held by both workers
         await receiver.until(lambda: len(receiver.received) == 3 * len(events), timeout=10)
         status, _ = await send(base, "DELETE", f"/_mock/webhooks/{endpoint['id']}")
         assert status == 200
         made = len(receiver.received)
-        await asyncio.sleep(2)  # past the fourth attempts' time
+        due = max(datetime.fromisoformat(d["next_attempt_at"]) for d in await listed(base, limit="1000"))
+        await asyncio.sleep(max(0.0, due.timestamp() - time.time()) + 1.5)  # past the fourth attempts' time
         assert len(receiver.received) == made == 3 * len(events)
         assert len(await listed(base, limit="1000")) == made
