@@ -570,7 +570,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/_mock/webhooks/deliveries",
         "The delivery attempts",
         "Newest first, the latest made for the world by any process that serves it (every worker "
-        "of `--workers N`, every server on one Redis log), each within 2 s of its end.",
+        "of `--workers N`, every server on one Redis log), each a tenth of a second after its end.",
         params=(
             Param("endpoint", ENDPOINT_ID, "Only to this endpoint."),
             Param("type", {**STRING, "minLength": 1}, "Only events of this type."),

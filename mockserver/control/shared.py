@@ -151,7 +151,9 @@ class RedisList:
         try:
             yield
         except self.redis.errors as exc:
-            raise StoreError(f"the {self.name} is kept in {self.redis.url}, unreachable ({exc})") from None
+            raise StoreError(
+                f"the {self.name} list is kept in {self.redis.url}, unreachable ({exc})"
+            ) from None
 
     def add(self, recorded: Sequence[tuple[float, Document]]) -> None:
         args: list[Any] = [self.size, self.log.keep_ms]
