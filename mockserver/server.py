@@ -32,8 +32,9 @@ from mockserver.control.faults import Faults
 from mockserver.control.fixture import world_of
 from mockserver.control.journal import Journal, declared_queries
 from mockserver.control.routes import ControlPlane, Published
-from mockserver.control.shared import journal_store
+from mockserver.control.shared import shared_list
 from mockserver.control.tally import tally_of
+from mockserver.control.webhooks import Deliveries
 from mockserver.meteroid import MeteroidFacade
 from mockserver.metronome import MetronomeFacade
 from mockserver.shell.accesslog import runner_options
@@ -41,7 +42,8 @@ from mockserver.shell.app import WORLDS, Facade, Settings, create_app
 from mockserver.shell.ports import BACKLOG, Listener
 from mockserver.shell.protocol import ShellRunner
 from mockserver.shell.worlds import CONTROL, Branches, ServedWorld, Worlds, file_branches
-from mockserver.webhooks.delivery import Dispatcher
+from mockserver.webhooks.delivery import RECORDS, Dispatcher
+from mockserver.webhooks.pending import pending_store
 from mockserver.world.log import FileLog, LogError
 from mockserver.world.state import World
 from mockserver.world.timeline import Timeline
@@ -82,7 +84,7 @@ def build_app(
 
     def journal(on: Timeline) -> Journal | None:
         size = settings.journal_size
-        return Journal(size, declared, journal_store(on.log, directory, size)) if size else None
+        return Journal(size, declared, shared_list(on.log, directory, "journal", size)) if size else None
 
     isolated = settings.isolation == "token"
     scratch = tempfile.TemporaryDirectory(prefix="mockserver-worlds-") if isolated and logs is None else None
@@ -90,9 +92,13 @@ def build_app(
         logs = Path(scratch.name)
     directory = logs if isinstance(logs, Path) else None
 
+    def deliveries(on: Timeline) -> Deliveries:
+        dispatcher = Dispatcher(on, pending_store(on.log, directory))
+        return Deliveries(dispatcher, shared_list(on.log, directory, "deliveries", RECORDS))
+
     def serve_on(on: Timeline, owned: bool = True) -> ServedWorld:
         return ServedWorld(
-            on, bind, journal(on), Faults(on, tally_of(on.log, directory)), owned, Dispatcher(on)
+            on, bind, journal(on), Faults(on, tally_of(on.log, directory)), owned, deliveries(on)
         )
 
     base = serve_on(timeline)
@@ -231,11 +237,13 @@ async def _run_worker(
 def _keep_current(loop: asyncio.AbstractEventLoop, worlds: Worlds) -> None:
     """Apply what other workers log as it comes, between requests, so that a request finds
     little or nothing left to apply however long its worker sat idle; and publish what the
-    worker recorded to journals others share."""
+    worker recorded to journals others share; take over the webhook deliveries of a worker
+    that died."""
 
     def tick() -> None:
         worlds.catch_up()
         worlds.publish()
+        worlds.take_over()
         loop.call_later(CURRENT, tick)
 
     loop.call_later(CURRENT, tick)

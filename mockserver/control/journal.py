@@ -28,7 +28,7 @@ from aiohttp import web
 from multidict import MultiDict
 from yarl import URL
 
-from mockserver.control.shared import JournalStore, StoreError
+from mockserver.control.shared import SharedList, StoreError
 from mockserver.shell.accesslog import sent_message
 from mockserver.shell.bearer import bearer_token
 from mockserver.world.faults import glob
@@ -85,7 +85,7 @@ class Journal:
     journal every process lists and clears."""
 
     def __init__(
-        self, size: int, declared: Mapping[str, frozenset[str]], shared: JournalStore | None = None
+        self, size: int, declared: Mapping[str, frozenset[str]], shared: SharedList | None = None
     ) -> None:
         self.size = size
         self.entries: deque[Entry] = deque(maxlen=size)

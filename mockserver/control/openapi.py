@@ -218,6 +218,7 @@ WEBHOOK_SCHEMAS: dict[str, Schema] = {
             "next_attempt_at": nullable(
                 {"type": "string", "format": "date-time", "description": "None: no retry follows."}
             ),
+            "pid": {**INTEGER, "minimum": 1, "description": "The server process that made it."},
         }
     ),
     "Deliveries": closed({"data": array(ref("Delivery"), description="Newest first.")}),
@@ -568,14 +569,21 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET",
         "/_mock/webhooks/deliveries",
         "The delivery attempts",
-        "Newest first, the latest this process made (each worker of `--workers N` makes and lists its own).",
+        "Newest first, the latest made for the world by any process that serves it (every worker "
+        "of `--workers N`, every server on one Redis log), each a tenth of a second after its end.",
         params=(
             Param("endpoint", ENDPOINT_ID, "Only to this endpoint."),
             Param("type", {**STRING, "minLength": 1}, "Only events of this type."),
             Param("event_id", {**STRING, "minLength": 1}, "Only this event's."),
             Param("limit", {**INTEGER, "minimum": 1, "maximum": 1000, "default": 100}, "At most this many."),
         ),
-        replies=(json_reply(200, "The attempts.", ref("Deliveries")), BAD_REQUEST),
+        replies=(
+            json_reply(200, "The attempts.", ref("Deliveries")),
+            BAD_REQUEST,
+            json_reply(
+                503, "The attempts are kept in Redis, unreachable: the message says so.", ref("Error")
+            ),
+        ),
     ),
     Operation(
         "redeliver",

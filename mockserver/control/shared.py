@@ -1,10 +1,12 @@
-"""Where the journal of a world served by several processes is kept: every process's requests
-in one bounded list, numbered in one sequence, so that `GET /_mock/requests` on any of them
-lists what all of them served and `DELETE` clears it for all.
+"""Where the lists of a world served by several processes are kept, each by its name: the
+journal (every process's requests, so that `GET /_mock/requests` on any of them lists what all
+of them served and `DELETE` clears it for all) and the webhook deliveries (every process's
+attempts, listed by `GET /_mock/webhooks/deliveries` on any of them). A list is bounded and
+numbered in one sequence.
 
-Each process records into its own ring as a request is answered (cheap) and publishes what it
-recorded every tick (0.1 s) and before it reads or clears the shared list. A clear drops what
-other processes publish afterwards of requests that started before it.
+Each process records into its own ring (cheap) and publishes what it recorded every tick
+(0.1 s) and before it reads or clears the shared list. A clear drops what other processes
+publish afterwards of what started before it.
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ Document = dict[str, Any]
 
 
 class StoreError(Exception):
-    """The shared journal cannot be reached now (the text says why)."""
+    """A shared list cannot be reached now (the text says why)."""
 
 
-class JournalStore(Protocol):
+class SharedList(Protocol):
     def add(self, recorded: Sequence[tuple[float, Document]]) -> None:
-        """Number and keep documents (each with its request's start), but those of requests
+        """Number and keep documents (each with when what it records started), but those
         started before the last clear; the oldest fall out past the bound."""
         ...
 
@@ -45,14 +47,13 @@ class JournalStore(Protocol):
         ...
 
 
-class FileJournal:
-    """The journal of one server's workers: documents appended to a file of JSON lines, and
-    beside it a small file (locked while either changes) of the sequence, the time of the last
-    clear and the lines the journal holds; past twice the bound, it is rewritten to the last
-    `size`."""
+class FileList:
+    """A list of one server's workers: documents appended to a file of JSON lines, and beside
+    it a small file (locked while either changes) of the sequence, the time of the last clear
+    and the lines the list holds; past twice the bound, it is rewritten to the last `size`."""
 
     def __init__(self, path: Path, size: int) -> None:
-        self.path, self.head, self.size = path, path.with_suffix(".head"), size
+        self.path, self.head, self.size = path, path.with_name(path.name + ".head"), size
         self._fd, self._pid = -1, 0
 
     @contextlib.contextmanager
@@ -135,13 +136,13 @@ return count
 )
 
 
-class RedisJournal:
-    """The journal of the servers sharing a Redis log: a capped stream beside the changes,
-    each entry's id its seq."""
+class RedisList:
+    """A list of the servers sharing a Redis log: a capped stream beside the changes, named
+    `name`, each entry's id its seq."""
 
-    def __init__(self, log: RedisLog, size: int) -> None:
-        self.redis, self.size, self.log = log.redis, size, log
-        self.keys = [log.key("journal"), log.key("journal:seq"), log.key("journal:cleared")]
+    def __init__(self, log: RedisLog, name: str, size: int) -> None:
+        self.redis, self.size, self.log, self.name = log.redis, size, log, name
+        self.keys = [log.key(name), log.key(f"{name}:seq"), log.key(f"{name}:cleared")]
         self._add = self.redis.client.register_script(_ADD)
         self._clear = self.redis.client.register_script(_CLEAR)
 
@@ -150,7 +151,9 @@ class RedisJournal:
         try:
             yield
         except self.redis.errors as exc:
-            raise StoreError(f"the journal is kept in {self.redis.url}, unreachable ({exc})") from None
+            raise StoreError(
+                f"the {self.name} list is kept in {self.redis.url}, unreachable ({exc})"
+            ) from None
 
     def add(self, recorded: Sequence[tuple[float, Document]]) -> None:
         args: list[Any] = [self.size, self.log.keep_ms]
@@ -175,12 +178,12 @@ class RedisJournal:
             return int(self._clear(keys=keys, args=[repr(time.time()), self.log.keep_ms]))
 
 
-def journal_store(log: ChangeLog, directory: Path | None, size: int) -> JournalStore | None:
-    """Where the journal of the world whose changes `log` keeps is shared: beside its stream
-    on Redis, in a file of `directory` for a log file its workers share; else nowhere (the
-    process's own ring is the journal)."""
+def shared_list(log: ChangeLog, directory: Path | None, name: str, size: int) -> SharedList | None:
+    """Where the list `name` (`journal`, `deliveries`) of the world whose changes `log` keeps
+    is shared: beside its stream on Redis, in a file of `directory` for a log file its workers
+    share; else nowhere (the process's own ring is the list)."""
     if isinstance(log, RedisLog):
-        return RedisJournal(log, size)
+        return RedisList(log, name, size)
     if isinstance(log, FileLog) and log.shared and directory is not None:
-        return FileJournal(directory / f"{hashlib.sha256(log.path.encode()).hexdigest()[:16]}.journal", size)
+        return FileList(directory / f"{hashlib.sha256(log.path.encode()).hexdigest()[:16]}.{name}", size)
     return None

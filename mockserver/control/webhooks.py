@@ -1,16 +1,19 @@
 """`/_mock/webhooks`: endpoints registered and removed as changes of the world, the attempts
-this process made, a redelivery on request, and any documented event sent by hand (as the
-Stripe CLI's `trigger` does). Refusals are `{"message": ...}` naming the field."""
+made for the world (by every process that serves it), a redelivery on request, and any
+documented event sent by hand (as the Stripe CLI's `trigger` does). Refusals are
+`{"message": ...}` naming the field."""
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import orjson
 from aiohttp import web
 
+from mockserver.control.shared import SharedList, StoreError
 from mockserver.shell.app import json_response, plain_error
 from mockserver.webhooks.delivery import RECORDS, Dispatcher
 from mockserver.world.changes import Args, ChangeError
@@ -18,6 +21,66 @@ from mockserver.world.endpoints import ID_PATTERN
 from mockserver.world.timeline import Timeline
 
 DEFAULT_DELIVERIES = 100
+
+log = logging.getLogger("mockserver")
+
+
+class Deliveries:
+    """A served world's webhook deliveries: made by this process's dispatcher, listed for the
+    world. With a `shared` list (a world several processes serve), the attempts this process
+    made are published there every tick and before it is read, and it is what every process
+    lists; else the dispatcher's own are the list."""
+
+    def __init__(self, dispatcher: Dispatcher, shared: SharedList | None = None) -> None:
+        self.dispatcher, self.shared = dispatcher, shared
+        self._published = 0  # how many of the dispatcher's attempts are published
+
+    def publish(self) -> None:
+        """Hand the attempts made since the last time to the shared list; kept for the next
+        time if it cannot take them."""
+        fresh = self.dispatcher.made - self._published
+        if self.shared is None or not fresh:
+            return
+        attempts = list(self.dispatcher.attempts)[-fresh:]
+        try:
+            self.shared.add([(attempt.at, attempt.public()) for attempt in attempts])
+        except StoreError as exc:  # Redis unreachable: published once it answers
+            log.warning("webhook deliveries cannot be listed for every process now: %s", exc)
+            return
+        self._published = self.dispatcher.made
+
+    def take_over(self) -> None:
+        self.dispatcher.take_over()
+
+    def cancel(self) -> None:
+        self.dispatcher.cancel()
+
+    async def closed(self) -> None:
+        await self.dispatcher.closed()
+
+    def listing(
+        self, endpoint: str | None, event_type: str | None, event_id: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """The attempts, newest first, that fit every filter given; StoreError if the shared
+        list cannot be reached."""
+        newest: Iterable[dict[str, Any]]
+        if self.shared is None:
+            newest = (attempt.public() for attempt in reversed(self.dispatcher.attempts))
+        else:
+            self.publish()  # published a batch a process at a time: newest first by their time
+            newest = sorted(reversed(self.shared.latest()), key=lambda attempt: attempt["at"], reverse=True)
+        found = []
+        for attempt in newest:
+            if (
+                (endpoint is None or attempt["endpoint"] == endpoint)
+                and (event_type is None or attempt["type"] == event_type)
+                and (event_id is None or attempt["event_id"] == event_id)
+            ):
+                attempt.pop("seq", None)  # the shared list's numbering: not the attempt's
+                found.append(attempt)
+                if len(found) == limit:
+                    break
+        return found
 
 
 Reader = Callable[[web.Request], Awaitable[dict[str, Any]]]
@@ -27,10 +90,10 @@ class Webhooks:
     """The webhook routes of one served world."""
 
     def __init__(
-        self, timeline: Timeline, dispatcher: Dispatcher, read: Reader, refused: type[Exception]
+        self, timeline: Timeline, deliveries: Deliveries, read: Reader, refused: type[Exception]
     ) -> None:
         """`read` is the control plane's reader of a JSON object body, raising `refused`."""
-        self.timeline, self.dispatcher = timeline, dispatcher
+        self.timeline, self.sending, self.dispatcher = timeline, deliveries, deliveries.dispatcher
         self._read, self._refused = read, refused
 
     def handlers(self) -> dict[str, Any]:
@@ -90,7 +153,10 @@ class Webhooks:
         endpoint = query.get("endpoint")
         if endpoint is not None and not re.fullmatch(ID_PATTERN, endpoint):
             return plain_error(400, f"endpoint: expected an endpoint id ({ID_PATTERN})")
-        found = self.dispatcher.listing(endpoint, query.get("type"), query.get("event_id"), int(limit))
+        try:
+            found = self.sending.listing(endpoint, query.get("type"), query.get("event_id"), int(limit))
+        except StoreError as exc:
+            return plain_error(503, str(exc))
         return json_response(orjson.dumps({"data": found}))
 
     async def redeliver(self, request: web.Request) -> web.Response:

@@ -105,6 +105,16 @@ class Faults(Protocol):
 
 
 class Deliveries(Protocol):
-    """A served world's webhook deliveries under way (`webhooks.delivery.Dispatcher`)."""
+    """A served world's webhook deliveries (`control.webhooks.Deliveries`)."""
 
-    def cancel(self) -> None: ...
+    def publish(self) -> None:
+        """Hand the attempts this process made to the list it shares, if it has one."""
+        ...
+
+    def take_over(self) -> None:
+        """Start the deliveries another process of the world left (it died)."""
+        ...
+
+    def cancel(self) -> None:
+        """Stop every delivery under way."""
+        ...

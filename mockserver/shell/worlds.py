@@ -98,6 +98,7 @@ class ServedWorld:
         if self.journal is not None:
             self.journal.publish()
         if self.webhooks is not None:
+            self.webhooks.publish()
             self.webhooks.cancel()
         self.timeline.log.close()
 
@@ -168,10 +169,19 @@ class Worlds:
                     log.error("a world cannot be brought up to date: %s", exc)
 
     def publish(self) -> None:
-        """Hand what each world's journal recorded to the store it shares, if it has one."""
+        """Hand what each world's journal recorded, and the webhook attempts made, to the
+        stores they share, if they have them."""
         for served in (self.base, *self._by_token.values()):
             if served.journal is not None:
                 served.journal.publish()
+            if served.webhooks is not None:
+                served.webhooks.publish()
+
+    def take_over(self) -> None:
+        """Start the webhook deliveries of each world held that a process which died left."""
+        for served in (self.base, *self._by_token.values()):
+            if served.webhooks is not None:
+                served.webhooks.take_over()
 
     def close(self) -> None:
         for served in self._by_token.values():

@@ -1,31 +1,51 @@
-"""Sending one served world's events: after the change that gave birth to them is logged, by
-the process that logged it (so each attempt is made once however many workers serve the
-world), as tasks of their own (never in the path of the request), each (event, endpoint) on
-its own so that a slow or dead receiver delays no other. A status above 299, an error or a
-timeout is retried on the provider's schedule, scaled by the endpoint's `retry_scale`, with
-the same event id and body. Every attempt is recorded, newest last, in a bounded list.
+"""Sending one served world's events: after the change that gave birth to them is logged,
+started by the process that logged it, as tasks of their own (never in the path of the
+request), each (event, endpoint) on its own so that a slow or dead receiver delays no other. A
+status above 299, an error or a timeout is retried on the provider's schedule, scaled by the
+endpoint's `retry_scale`, with the same event id and body. Every attempt this process makes is
+recorded, newest last, in a bounded list.
+
+A delivery is kept among the world's pending deliveries (`pending`), held by the process making
+it: each attempt is made by the one process that claimed it, and a delivery whose holder died
+is taken over by another process of the world, which looks for them twice a second while the
+world has endpoints (a world without any does no webhook work at all).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import logging
+import os
+import secrets
+import socket
 import time
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
 from mockserver.webhooks import signing
+from mockserver.webhooks.pending import Delivery, MemoryPending, PendingError, PendingStore
 from mockserver.world import clock
 from mockserver.world.changes import Change
 from mockserver.world.endpoints import Endpoint
 from mockserver.world.hooks import Event
 from mockserver.world.timeline import Timeline
 
-RECORDS = 1_000  # attempts recorded per process
+log = logging.getLogger("mockserver")
+
+RECORDS = 1_000  # attempts recorded per process, and listed for the world
 PER_ENDPOINT = 8  # attempts in flight to one endpoint at a time
+MARGIN = 2.0  # seconds an attempt is held past its endpoint's timeout
+GRACE = 1.0  # seconds a next attempt stays its holder's past its time, before another takes it
+SCAN = 0.5  # seconds between looks for deliveries whose holder is gone
+TAKEN = 200  # deliveries taken over at a time
+
+T = TypeVar("T")
 
 
 def _metronome_schedule() -> tuple[float, ...]:
@@ -56,6 +76,7 @@ class Attempt:
     duration_ms: float
     at: float  # wall clock
     next_attempt_at: float | None
+    pid: int  # the process that made it
 
     def public(self) -> dict[str, Any]:
         return {
@@ -68,6 +89,7 @@ class Attempt:
             "duration_ms": self.duration_ms,
             "at": _instant(self.at),
             "next_attempt_at": None if self.next_attempt_at is None else _instant(self.next_attempt_at),
+            "pid": self.pid,
         }
 
 
@@ -76,22 +98,41 @@ def _instant(wall: float) -> str:
 
 
 class Dispatcher:
-    """The deliveries of one served world's events, made by this process."""
+    """The deliveries of one served world's events that this process makes."""
 
-    def __init__(self, timeline: Timeline) -> None:
+    def __init__(self, timeline: Timeline, pending: PendingStore | None = None) -> None:
         self.timeline = timeline
+        self.pending = MemoryPending() if pending is None else pending
         self.attempts: deque[Attempt] = deque(maxlen=RECORDS)
+        self.made = 0  # attempts this process made, ever: `attempts` holds the latest
         self._tasks: set[asyncio.Task[None]] = set()
         self._gates: dict[str, asyncio.Semaphore] = {}
+        self._seen: Mapping[str, Endpoint] = timeline.world.hooks.endpoints
+        self._scan = 0.0  # when to look for deliveries to take over next
+        self._holder = ("", 0)
         timeline.observers.append(self._logged)
 
+    @property
+    def holder(self) -> str:
+        """This process, among every process of every server that may serve the world."""
+        if self._holder[1] != os.getpid():  # a fork is another process
+            made = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+            self._holder = (made, os.getpid())
+        return self._holder[0]
+
     def _logged(self, change: Change) -> None:
-        """A change this process logged: its events are this process's to send."""
+        """A change this process logged: its events are this process's to start sending, and
+        the deliveries to endpoints it removed are forgotten by every process."""
         hooks = self.timeline.world.hooks
+        if hooks.endpoints is not self._seen:  # endpoints are replaced whole when they change
+            gone = self._seen.keys() - hooks.endpoints.keys()
+            self._seen = hooks.endpoints
+            if gone:
+                self._shared(self.pending.forget, gone)
         if hooks.endpoints:
-            for event in hooks.born:
-                if event.seq == change.seq:
-                    self.send(event)
+            self._start(
+                [(event, e) for event in hooks.born if event.seq == change.seq for e in self.targets(event)]
+            )
 
     def targets(self, event: Event) -> list[Endpoint]:
         """The endpoints that want an event: of its API, subscribed to its type."""
@@ -101,79 +142,133 @@ class Dispatcher:
     def send(self, event: Event, to: list[Endpoint] | None = None) -> list[Endpoint]:
         """Start delivering `event` to `to` (by default every endpoint that wants it)."""
         endpoints = self.targets(event) if to is None else to
-        loop = asyncio.get_running_loop()
-        for endpoint in endpoints:
-            task = loop.create_task(self._deliver(event, endpoint))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        self._start([(event, endpoint) for endpoint in endpoints])
         return endpoints
 
-    async def _deliver(self, event: Event, endpoint: Endpoint) -> None:
-        schedule = SCHEDULES[endpoint.api]
-        for number, delay in enumerate(schedule, 1):
-            if delay:
-                await asyncio.sleep(delay * endpoint.retry_scale)
-                if endpoint.id not in self.timeline.world.hooks.endpoints:
-                    return  # removed meanwhile: nobody is there to retry for
-            status, error, took = await self._attempt(event, endpoint)
-            done = status is not None and status < 300
-            later = None if done or number == len(schedule) else schedule[number] * endpoint.retry_scale
-            now = time.time()
-            self.attempts.append(
-                Attempt(
-                    event.id,
-                    event.type,
-                    endpoint.id,
-                    number,
-                    status,
-                    error,
-                    took,
-                    now,
-                    None if later is None else now + later,
-                )
+    def _start(self, sends: list[tuple[Event, Endpoint]]) -> None:
+        """Keep each delivery as pending, held by this process for its first attempt, made now."""
+        if not sends:
+            return
+        now, seq = time.time(), self.timeline.world.seq
+        held = [
+            (
+                Delivery(f"{endpoint.id}/{secrets.token_hex(8)}", endpoint.id, event, seq, 1),
+                _held(now, endpoint),
             )
-            if done:
+            for event, endpoint in sends
+        ]
+        self._shared(self.pending.add, held, self.holder)
+        for delivery, _until in held:
+            self._spawn(delivery, now)
+
+    def take_over(self) -> None:
+        """Start the deliveries whose holder let their hold run out (it died, or is far
+        behind): twice a second at most, and only while the world has endpoints."""
+        endpoints = self.timeline.world.hooks.endpoints
+        self._seen = endpoints
+        now = time.time()
+        if not endpoints or now < self._scan:
+            return
+        self._scan = now + SCAN
+        for delivery in (
+            self._shared(self.pending.take, self.holder, now + GRACE, now, TAKEN, otherwise=[]) or ()
+        ):
+            self._spawn(delivery, now)
+
+    def _spawn(self, delivery: Delivery, due: float) -> None:
+        task = asyncio.get_running_loop().create_task(self._deliver(delivery, due))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _shared(self, operation: Callable[..., T], *args: Any, otherwise: T | None = None) -> T | None:
+        """An operation on the pending deliveries; `otherwise` if they cannot be reached now:
+        this process goes on with the deliveries it holds, as if it were alone."""
+        try:
+            return operation(*args)
+        except PendingError as exc:
+            log.warning("webhook deliveries go on in this process alone: %s", exc)
+            return otherwise
+
+    async def _deliver(self, delivery: Delivery, due: float) -> None:
+        """Make a delivery's attempts from `due` on, each once this process has claimed it
+        (when its turn among the endpoint's attempts has come: a hold runs from the attempt's
+        start), until one is answered 2xx, the schedule ends, its endpoint is removed or
+        another process took it over."""
+        while True:
+            if (wait := due - time.time()) > 0:
+                await asyncio.sleep(wait)
+            world = self.timeline.world
+            if world.seq < delivery.seq:
+                return  # taken over by a process behind: left for one that is not
+            endpoint = world.hooks.endpoints.get(delivery.endpoint)
+            if endpoint is None:  # removed meanwhile: nobody is there to retry for
+                self._shared(self.pending.drop, delivery.id, self.holder)
                 return
+            async with self._gates.setdefault(endpoint.id, asyncio.Semaphore(PER_ENDPOINT)):
+                now = time.time()
+                until = _held(now, endpoint)
+                found = self._shared(
+                    self.pending.claim, delivery.id, self.holder, until, now, otherwise=delivery
+                )
+                if found is None:
+                    return  # another process holds it, or it is done
+                delivery = found
+                status, error, took = await self._attempt(delivery.event, endpoint)
+            schedule = SCHEDULES[endpoint.api]
+            done = status is not None and status < 300
+            later = None if done or delivery.attempt >= len(schedule) else schedule[delivery.attempt]
+            self._record(
+                delivery, status, error, took, None if later is None else later * endpoint.retry_scale
+            )
+            if later is None:
+                self._shared(self.pending.drop, delivery.id, self.holder)
+                return
+            delivery = dataclasses.replace(delivery, attempt=delivery.attempt + 1)
+            due = time.time() + later * endpoint.retry_scale
+            if not self._shared(self.pending.reschedule, delivery, self.holder, due + GRACE, otherwise=True):
+                return  # taken over meanwhile
+
+    def _record(
+        self, delivery: Delivery, status: int | None, error: str | None, took: float, later: float | None
+    ) -> None:
+        now, event = time.time(), delivery.event
+        self.attempts.append(
+            Attempt(
+                event.id,
+                event.type,
+                delivery.endpoint,
+                delivery.attempt,
+                status,
+                error,
+                took,
+                now,
+                None if later is None else now + later,
+                os.getpid(),
+            )
+        )
+        self.made += 1
 
     async def _attempt(self, event: Event, endpoint: Endpoint) -> tuple[int | None, str | None, float]:
         """One POST: its status, or why none came, and how long it took (ms)."""
-        gate = self._gates.setdefault(endpoint.id, asyncio.Semaphore(PER_ENDPOINT))
-        async with gate:
-            started = time.monotonic()
-            status, error = None, None
-            try:
-                timeout = aiohttp.ClientTimeout(total=endpoint.timeout_ms / 1000)
-                async with (
-                    aiohttp.ClientSession(timeout=timeout) as session,
-                    session.post(
-                        endpoint.url,
-                        data=event.body,
-                        headers=signing.headers(endpoint, event, time.time()),
-                        allow_redirects=False,
-                    ) as response,
-                ):
-                    status = response.status
-            except TimeoutError:
-                error = f"no answer within {endpoint.timeout_ms} ms"
-            except aiohttp.ClientError as exc:
-                error = f"{type(exc).__name__}: {exc}"
-            return status, error, round((time.monotonic() - started) * 1000, 3)
-
-    def listing(
-        self, endpoint: str | None, event_type: str | None, event_id: str | None, limit: int
-    ) -> list[dict[str, Any]]:
-        """The attempts recorded, newest first, that fit every filter given."""
-        found = []
-        for attempt in reversed(self.attempts):
-            if (
-                (endpoint is None or attempt.endpoint == endpoint)
-                and (event_type is None or attempt.type == event_type)
-                and (event_id is None or attempt.event_id == event_id)
+        started = time.monotonic()
+        status, error = None, None
+        try:
+            timeout = aiohttp.ClientTimeout(total=endpoint.timeout_ms / 1000)
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as session,
+                session.post(
+                    endpoint.url,
+                    data=event.body,
+                    headers=signing.headers(endpoint, event, time.time()),
+                    allow_redirects=False,
+                ) as response,
             ):
-                found.append(attempt.public())
-                if len(found) == limit:
-                    break
-        return found
+                status = response.status
+        except TimeoutError:
+            error = f"no answer within {endpoint.timeout_ms} ms"
+        except aiohttp.ClientError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        return status, error, round((time.monotonic() - started) * 1000, 3)
 
     def cancel(self) -> None:
         """Stop every delivery under way (the server is stopping)."""
@@ -184,3 +279,8 @@ class Dispatcher:
         self.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _held(now: float, endpoint: Endpoint) -> float:
+    """Until when an attempt starting `now` is its maker's: its timeout and a margin."""
+    return now + endpoint.timeout_ms / 1000 + MARGIN

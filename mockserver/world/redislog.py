@@ -53,7 +53,12 @@ BATCH = 1000  # entries read at a time
 TOKEN_TTL = 86_400.0  # seconds a token's world is kept unused, unless `--token-ttl` says
 
 # The names of every key a world keeps (after its prefix): a token's expire together.
-WORLD_KEYS = ("changes", "faults", "journal", "journal:seq", "journal:cleared")
+WORLD_KEYS = (
+    "changes",
+    "faults",
+    *(f"{name}{what}" for name in ("journal", "deliveries") for what in ("", ":seq", ":cleared")),
+    *(f"pending{what}" for what in ("", ":holders", ":until")),  # webhook deliveries to make
+)
 MARGIN = 1.1  # a world's keys are kept TTL * MARGIN after they are refreshed, at least TTL
 
 # Opens each script that writes a world's keys: keep(ttl, first) sets the deadline of KEYS[first]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.webhooks.conftest import receiver  # noqa: F401 (a fixture: the webhook tests' receiver)
+
 INSTALL = "redis-server is not installed (apt-get install redis-server): the tests of the Redis log skip"
 
 
