@@ -354,16 +354,20 @@ function respell(dialect) {
   }
 }
 
+// A parameter that also takes an empty value (read as absent) is offered in its other form.
+const filled = (schema) => schema.anyOf?.find((form) => form.maxLength !== 0) ?? schema;
+
 function field(param, size) {
-  const schema = param.schema;
+  const schema = filled(param.schema);
+  const items = schema.items && filled(schema.items);
   const name = param.name;
   const title = param.description;
-  if (schema.type === "array" && schema.items.enum) {
+  if (schema.type === "array" && items.enum) {
     const spelt = APIS[state.api].spelt?.[name];
     const set = element("fieldset", undefined, { "data-name": name, "data-in": param.in, title });
     if (spelt) set.dataset.spelt = state.dialect;
     set.append(element("span", name));
-    for (const value of spelt ? spelt(state.docs[state.api], state.dialect) : schema.items.enum) {
+    for (const value of spelt ? spelt(state.docs[state.api], state.dialect) : items.enum) {
       const label = element("label");
       label.append(element("input", undefined, { type: "checkbox", value }), value);
       set.append(label);

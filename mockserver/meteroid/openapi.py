@@ -27,7 +27,6 @@ from mockserver.shell.openapi import (
     OBJECT,
     STRING,
     STRING_MAP,
-    TEXT,
     Operation,
     Param,
     Reply,
@@ -236,6 +235,18 @@ _GIVEN = nullable(FILLED)  # a text the server keeps: null, or more than white s
 _ADDRESS = accepted({}, dict.fromkeys(ADDRESS_KEYS, _GIVEN))
 _TAX = accepted({**dict.fromkeys(TAX_KEYS, FILLED), "rate": {**STRING, "pattern": f"^{RATE.pattern}$"}})
 _POLICY = POLICIES["meteroid"]
+
+
+def _refused_if_empty(description: str) -> Schema:
+    """A text an event must not leave empty: the check is the event's, so that with
+    `allow_partial_failures` the event alone is refused (upstream validates each event)."""
+    return {
+        **STRING,
+        "description": f"{description} Empty: the batch is refused, or with "
+        "`allow_partial_failures` this event alone (listed in `failures`).",
+    }
+
+
 _CUSTOMER_FIELDS: dict[str, Schema] = {
     "name": {
         **OPTIONAL_TEXT,
@@ -300,9 +311,9 @@ _REPLACED: dict[str, Schema] = {
 REQUESTS: dict[str, Schema] = {
     "Event": accepted(
         {
-            "event_id": {**TEXT, "description": "Remembered 34 days per customer: a duplicate is dropped."},
-            "code": TEXT,
-            "customer_id": {**TEXT, "description": "A `cus_` id or the customer's alias."},
+            "event_id": _refused_if_empty("Remembered 34 days per customer: a duplicate is dropped."),
+            "code": _refused_if_empty("A metric's code."),
+            "customer_id": _refused_if_empty("A `cus_` id or the customer's alias."),
         },
         {
             "timestamp": nullable(

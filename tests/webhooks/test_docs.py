@@ -1,4 +1,4 @@
-"""docs/webhooks.md's receiver, registered with the curl examples' bodies, verifies what a
+"""The README's webhook receiver, registered with its curl examples' bodies, verifies what a
 month's advance sends it."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import orjson
 from tests.support import ROOT
 from tests.webhooks.conftest import JSON
 
-PAGE = (ROOT / "docs" / "webhooks.md").read_text(encoding="utf-8")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+PAGE = README.split("### Webhooks\n")[1].split("\n### ")[0]  # the README's section
 SERVE = 'HTTPServer(("127.0.0.1", 9000), Receiver).serve_forever()'
 
 
