@@ -41,6 +41,11 @@ FILLED: Schema = {"type": "string", "pattern": f"[^{_SPACE}]"}
 OBJECT: Schema = {"type": "object"}
 
 
+def padded(pattern: str) -> Schema:
+    """A text matching `pattern` (anchors left out) or blank, with white space about it."""
+    return {"type": "string", "pattern": f"^[{_SPACE}]*(?:{pattern})?[{_SPACE}]*$"}
+
+
 def enum(values: Iterable[str], **extra: Any) -> Schema:
     """A string among `values` (repeats dropped, order kept: the order the API lists them in)."""
     return {"type": "string", "enum": list(dict.fromkeys(values)), **extra}

@@ -187,6 +187,10 @@ def test_customer_list_filters(edge_world: World) -> None:
     assert aliased.only == frozenset({0})
     assert params.parse_customer_list([("ingest_alias", "nobody")], edge_world).only == frozenset()
     assert params.parse_customer_list([("customer_ids", "")], edge_world).only is None
+    # blank as the document spells white space (Python's, not JSON Schema's): skipped
+    assert params.parse_customer_list([("customer_ids", f"\x1c,{EDGE},\x85")], edge_world).only == frozenset(
+        {0}
+    )
 
 
 def test_customer_list_refusals(edge_world: World) -> None:
@@ -197,4 +201,9 @@ def test_customer_list_refusals(edge_world: World) -> None:
     assert refusal(lambda: params.parse_customer_list([("customer_ids", "acme")], edge_world)) == (
         "customer_ids must be a UUID, got 'acme'"
     )
+    # a UUID as `format: uuid` states it, not every spelling Python's uuid.UUID reads
+    for other in (EDGE.replace("-", ""), "{" + EDGE + "}", "urn:uuid:" + EDGE, "\ufeff"):
+        assert refusal(lambda o=other: params.parse_customer_list([("customer_ids", o)], edge_world)) == (
+            f"customer_ids must be a UUID, got {other!r}"
+        )
     assert refusal(lambda: params.parse_customer_list([("limit", "101")], edge_world)).startswith("limit")
