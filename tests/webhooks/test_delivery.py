@@ -19,6 +19,15 @@ async def _deliveries(client, **query) -> list[dict]:
     return (await answer.json())["data"]
 
 
+async def _listed(client, count: int, timeout: float = 5, **query) -> list[dict]:
+    """The attempts listed, once there are `count` of them."""
+    deadline = time.monotonic() + timeout
+    while len(listed := await _deliveries(client, **query)) < count:
+        assert time.monotonic() < deadline, f"{len(listed)} attempts listed in {timeout} s"
+        await asyncio.sleep(0.01)
+    return listed
+
+
 async def test_a_refusal_is_retried_with_the_same_event_and_every_attempt_is_listed(client, receiver) -> None:
     receiver.statuses["/metronome"] = [500, 503]
     endpoint = await register(client, receiver, "metronome")
@@ -26,7 +35,8 @@ async def test_a_refusal_is_retried_with_the_same_event_and_every_attempt_is_lis
     assert status == 202 and sent["endpoints"] == [endpoint["id"]]
     await receiver.until(lambda: len(receiver.received) == 3)
     assert {r.event["id"] for r in receiver.received} == {sent["event_id"]}
-    listed = await _deliveries(client, event_id=sent["event_id"])
+    # an attempt is listed once its answer is read, a moment after the receiver has the request
+    listed = await _listed(client, 3, event_id=sent["event_id"])
     assert [(d["attempt"], d["response_status"]) for d in listed] == [(3, 200), (2, 503), (1, 500)]
     assert listed[0]["next_attempt_at"] is None and listed[1]["next_attempt_at"] is not None
     assert all(d["endpoint"] == endpoint["id"] and d["type"] == LOW_BALANCE for d in listed)
@@ -39,11 +49,7 @@ async def test_an_unreachable_receiver_is_retried_on_the_whole_schedule(client, 
     status, _ = await post(client, "/_mock/webhooks/trigger", {"api": "meteroid", "type": "plan.created"})
     assert status == 202
     schedule = SCHEDULES["meteroid"]
-    deadline = time.monotonic() + 10
-    while len(await _deliveries(client)) < len(schedule):
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.01)
-    listed = await _deliveries(client, endpoint=endpoint["id"])
+    listed = await _listed(client, len(schedule), timeout=10, endpoint=endpoint["id"])
     assert [d["attempt"] for d in listed] == list(range(len(schedule), 0, -1))
     assert all(d["response_status"] is None and d["error"] for d in listed)
 
