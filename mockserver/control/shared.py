@@ -12,8 +12,6 @@ publish afterwards of what started before it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -22,7 +20,8 @@ from typing import Any, Protocol
 
 import orjson
 
-from mockserver.world.log import ChangeLog, FileLog
+from mockserver.world.beside import LockedFile, beside
+from mockserver.world.log import ChangeLog
 from mockserver.world.redislog import KEEP, RedisLog
 
 Document = dict[str, Any]
@@ -53,24 +52,19 @@ class FileList:
     and the lines the list holds; past twice the bound, it is rewritten to the last `size`."""
 
     def __init__(self, path: Path, size: int) -> None:
-        self.path, self.head, self.size = path, path.with_name(path.name + ".head"), size
-        self._fd, self._pid = -1, 0
+        self.path, self.size = path, size
+        self.head = LockedFile(path.with_name(path.name + ".head"))
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[Document]:
         """The head, under the lock; written back as the block leaves it."""
         try:
-            if self._pid != os.getpid():  # a lock of its own per process: a fork shares open files
-                self._fd, self._pid = os.open(self.head, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                data = os.pread(self._fd, 4096, 0)
+            with self.head.held() as fd:
+                data = os.pread(fd, 4096, 0)
                 head = orjson.loads(data) if data else {"seq": 0, "cleared": 0.0, "lines": 0}
                 yield head
-                os.ftruncate(self._fd, 0)
-                os.pwrite(self._fd, orjson.dumps(head), 0)
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, orjson.dumps(head), 0)
         except OSError as exc:
             raise StoreError(f"{exc.filename or self.path}: {exc.strerror}") from None
 
@@ -184,6 +178,5 @@ def shared_list(log: ChangeLog, directory: Path | None, name: str, size: int) ->
     share; else nowhere (the process's own ring is the list)."""
     if isinstance(log, RedisLog):
         return RedisList(log, name, size)
-    if isinstance(log, FileLog) and log.shared and directory is not None:
-        return FileList(directory / f"{hashlib.sha256(log.path.encode()).hexdigest()[:16]}.{name}", size)
-    return None
+    path = beside(log, directory, name)
+    return None if path is None else FileList(path, size)

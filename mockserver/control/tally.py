@@ -13,15 +13,14 @@ the `times` left, atomically (two processes never take the last one both).
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import logging
 import os
 import struct
 from pathlib import Path
 from typing import Protocol
 
-from mockserver.world.log import ChangeLog, FileLog
+from mockserver.world.beside import LockedFile, beside
+from mockserver.world.log import ChangeLog
 from mockserver.world.redislog import KEEP, RedisLog
 
 log = logging.getLogger("mockserver")
@@ -84,36 +83,30 @@ class FileTally:
     its first count (a lock belongs to an open file, which a fork would share)."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd, self._pid = -1, 0
+        self.path, self._file = path, LockedFile(path)
 
     def _count(self, epoch: int, index: int, firing: bool, times: int | None) -> tuple[int, int, bool] | None:
         """Under the lock, count a fitting request (or, `firing`, an answer, below `times`)
         for rule `index`: its (matched, fired) then and whether it answered; None if the file
         is at a later epoch."""
-        if self._pid != os.getpid():
-            self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        try:
-            header = os.pread(self._fd, _EPOCH.size, 0)
+        with self._file.held() as fd:
+            header = os.pread(fd, _EPOCH.size, 0)
             stored = _EPOCH.unpack(header)[0] if len(header) == _EPOCH.size else -1
             if stored > epoch:
                 return None
             if stored < epoch:
-                os.ftruncate(self._fd, 0)
-                os.pwrite(self._fd, _EPOCH.pack(epoch), 0)
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, _EPOCH.pack(epoch), 0)
             offset = _EPOCH.size + index * _SLOT.size
-            data = os.pread(self._fd, _SLOT.size, offset)
+            data = os.pread(fd, _SLOT.size, offset)
             matched, fired = _SLOT.unpack(data) if len(data) == _SLOT.size else (0, 0)
             fires = firing and (times is None or fired < times)
             if firing:
                 fired += fires
             else:
                 matched += 1
-            os.pwrite(self._fd, _SLOT.pack(matched, fired), offset)
+            os.pwrite(fd, _SLOT.pack(matched, fired), offset)
             return matched, fired, fires
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def match(self, epoch: int, index: int) -> tuple[int, int] | None:
         counted = self._count(epoch, index, False, None)
@@ -203,6 +196,5 @@ def tally_of(log: ChangeLog, directory: Path | None) -> Tally:
     else in this process."""
     if isinstance(log, RedisLog):
         return RedisTally(log)
-    if isinstance(log, FileLog) and log.shared and directory is not None:
-        return FileTally(directory / f"{hashlib.sha256(log.path.encode()).hexdigest()[:16]}.faults")
-    return LocalTally()
+    path = beside(log, directory, "faults")
+    return LocalTally() if path is None else FileTally(path)

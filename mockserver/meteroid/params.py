@@ -29,10 +29,8 @@ _HYPHENATED = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9
 # take more: hyphens anywhere). The document gives the same pattern.
 UUID_FORMS = rf"^(?:{_HYPHENATED}|[0-9a-fA-F]{{32}}|\{{{_HYPHENATED}\}}|urn:uuid:{_HYPHENATED})$"
 _UUID_FORMS = re.compile(UUID_FORMS)
-EMPTY = {
-    **STRING,
-    "maxLength": 0,
-}  # an empty optional parameter reads as absent, as upstream's form decoder reads it
+# An empty optional parameter reads as absent, as upstream's form decoder reads it.
+EMPTY = {**STRING, "maxLength": 0}
 
 # order_by column -> the query engine's order key
 INVOICE_ORDER = {

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
-import hashlib
 import os
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -28,8 +26,9 @@ from typing import Any, Protocol
 
 import orjson
 
+from mockserver.world.beside import LockedFile, beside
 from mockserver.world.hooks import Event
-from mockserver.world.log import ChangeLog, FileLog
+from mockserver.world.log import ChangeLog
 from mockserver.world.redislog import KEEP, RedisLog
 
 
@@ -132,25 +131,19 @@ class FilePending:
     operation (a lock belongs to an open file, which a fork would share)."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd, self._pid = -1, 0
+        self.path, self._file = path, LockedFile(path)
 
     @contextlib.contextmanager
     def _table(self) -> Iterator[MemoryPending]:
         """The table, under the lock; written back as the block leaves it."""
         try:
-            if self._pid != os.getpid():
-                self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                size = os.fstat(self._fd).st_size
-                table = MemoryPending(orjson.loads(os.pread(self._fd, size, 0)) if size else {})
+            with self._file.held() as fd:
+                size = os.fstat(fd).st_size
+                table = MemoryPending(orjson.loads(os.pread(fd, size, 0)) if size else {})
                 yield table
                 data = orjson.dumps(table.table)
-                os.pwrite(self._fd, data, 0)
-                os.ftruncate(self._fd, len(data))
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                os.pwrite(fd, data, 0)
+                os.ftruncate(fd, len(data))
         except OSError as exc:
             raise PendingError(f"{exc.filename or self.path}: {exc.strerror}") from None
 
@@ -294,6 +287,5 @@ def pending_store(log: ChangeLog, directory: Path | None) -> PendingStore:
     share, else in this process."""
     if isinstance(log, RedisLog):
         return RedisPending(log)
-    if isinstance(log, FileLog) and log.shared and directory is not None:
-        return FilePending(directory / f"{hashlib.sha256(log.path.encode()).hexdigest()[:16]}.pending")
-    return MemoryPending()
+    path = beside(log, directory, "pending")
+    return MemoryPending() if path is None else FilePending(path)
