@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import IO
 
 from mockserver.testing.server import running_server as _running_server
 
@@ -13,8 +14,13 @@ TOKEN = "test-token"
 
 
 def running_server(
-    fixture: str | Path | None = None, *extra: str, timeout: float = 60, wait_for: str = "ready "
+    fixture: str | Path | None = None,
+    *extra: str,
+    timeout: float = 60,
+    wait_for: str = "ready ",
+    stderr: IO[bytes] | None = None,
 ) -> AbstractContextManager[str]:
     """Start `mockserver serve --port 0` as its own process and yield its base URL once it has
-    printed `ready URL` (or, with `wait_for="listening "`, once it is bound and still loading)."""
-    return _running_server(fixture, extra, timeout, wait_for)
+    printed `ready URL` (or, with `wait_for="listening "`, once it is bound and still loading);
+    its standard error goes to `stderr` if given."""
+    return _running_server(fixture, extra, timeout, wait_for, stderr)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 
 @contextlib.contextmanager
@@ -18,39 +22,71 @@ def running_server(
     args: Sequence[str] = (),
     timeout: float = 60,
     wait_for: str = "ready ",
+    stderr: IO[bytes] | None = None,
 ) -> Iterator[str]:
     """Start `mockserver serve --port 0` as its own process and yield its base URL once it has
     printed `ready URL` (or, `wait_for="listening "`, once it is bound and still loading); it
-    is stopped on the way out."""
+    is stopped on the way out.
+
+    What the server writes never waits on a reader: its standard error goes to `stderr` (a file
+    opened for writing; by default a temporary one, quoted if the server does not start) and its
+    standard output, once ready, is read and dropped. A pipe left unread would fill and stop the
+    server at its next line of output."""
     command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--quiet", *args]
     if fixture is not None:
         command += ["--fixtures", str(fixture)]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ}
-    )
-    try:
-        deadline = time.monotonic() + timeout
-        base = None
-        while time.monotonic() < deadline:
-            line = process.stdout.readline() if process.stdout else ""
-            if not line:
-                break
-            if line.startswith(wait_for):
-                base = line.split()[1]
-                break
+    with contextlib.ExitStack() as stack:
+        errors = stderr if stderr is not None else stack.enter_context(tempfile.TemporaryFile())
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env={**os.environ})
+        assert process.stdout is not None
+        stack.callback(process.stdout.close)
+        stack.callback(_stop, process)
+        base = _announced(process, wait_for, time.monotonic() + timeout)
         if base is None:
             process.kill()
-            stderr = process.stderr.read() if process.stderr else ""
-            raise RuntimeError(f"mockserver did not start: {stderr}")
-        yield base
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for stream in (process.stdout, process.stderr):
-            if stream:
-                stream.close()
+            said = (
+                _written(errors) if stderr is None else f"see {getattr(stderr, 'name', 'its standard error')}"
+            )
+            raise RuntimeError(f"mockserver did not start: {said}")
+        reader = threading.Thread(target=shutil.copyfileobj, args=(process.stdout, _Dropped()), daemon=True)
+        reader.start()
+        try:
+            yield base
+        finally:
+            _stop(process)
+            reader.join(5)
+
+
+def _announced(process: subprocess.Popen, wait_for: str, deadline: float) -> str | None:
+    """The URL of the server's `wait_for` line, or None if it ended without one."""
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline().decode(errors="replace")
+        if not line:
+            return None
+        if line.startswith(wait_for):
+            return line.split()[1]
+    return None
+
+
+class _Dropped:
+    """A sink for output nobody reads."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
+def _written(stream: IO[bytes]) -> str:
+    stream.flush()
+    stream.seek(0)
+    return stream.read().decode(errors="replace")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    process.wait()

@@ -64,9 +64,11 @@ _PADDED = "(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)"
 # of four, or a padded group after 8 to 20, or 64 bytes: 21 groups and `xx==`).
 _LAST = f"(?:(?:{_GROUP}){{8,20}}{_PADDED}|(?:{_GROUP}){{21}}[A-Za-z0-9+/]{{2}}==)"
 METEROID_SECRET = f"^{SECRET_PREFIX}(?:(?:{_GROUP}){{8,21}}|{_LAST})$"
-# An endpoint's URL: http or https, a host (letters, digits, dots and hyphens: an IDN host in
-# punycode), a port, then any printable ASCII. The served document states the same pattern.
-URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?$"
+# An endpoint's URL: http or https, a host (labels of 1 to 63 letters, digits and hyphens between
+# dots: an IDN host in punycode, which is what a client can resolve), a port from 1 to 65535,
+# then any printable ASCII. The served document states the same pattern.
+_PORT = "([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+URL_PATTERN = rf"^https?://[A-Za-z0-9-]{{1,63}}(\.[A-Za-z0-9-]{{1,63}})*\.?(:{_PORT})?([/?#][!-~]*)?$"
 FIELDS = frozenset({"id", "url", "api", "secret", "types", "retry_scale", "timeout_ms"})
 ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
 _ID = re.compile(ID_PATTERN)
@@ -155,7 +157,8 @@ def _url(value: Any) -> str:
         raise ChangeError("url: must be an http or https URL (at most 2048 characters)")
     if not re.fullmatch(URL_PATTERN, value):
         raise ChangeError(
-            f"url: must be an http or https URL with a host, in ASCII (IDN hosts in punycode), got {value!r}"
+            "url: must be an http or https URL: a host of dot-separated labels of 1 to 63 letters,"
+            f" digits or hyphens (IDN hosts in punycode), a port from 1 to 65535, got {value!r}"
         )
     return value
 

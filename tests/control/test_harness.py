@@ -288,3 +288,17 @@ def test_the_plugin_sends_the_control_token_its_server_was_given_in_args(mockser
     assert mockserver.add_faults({"respond": {"status": 500}})["rules"]
     with pytest.raises(MockServerError, match="401 "):
         MockServer(mockserver.base_url, mockserver.token).clear_faults()
+
+
+def test_a_server_that_writes_much_to_its_standard_error_keeps_answering(tmp_path: Path, monkeypatch) -> None:
+    """The harness reads nothing of the server's standard error while the tests run, so it must
+    not leave it in a pipe: past the pipe's 64 KiB, the server would stop at its next line."""
+    from mockserver.testing.server import running_server
+
+    monkeypatch.setenv("PYTHONVERBOSE", "1")  # a line per module imported, and more on the way out
+    errors = tmp_path / "stderr"
+    with errors.open("wb") as stream, running_server(stderr=stream) as base:
+        for _ in range(3):
+            with urllib.request.urlopen(f"{base}/_mock/health", timeout=10) as answer:
+                assert answer.status == 200
+    assert errors.stat().st_size > 1 << 17

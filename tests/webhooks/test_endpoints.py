@@ -55,6 +55,9 @@ def _kind_and_args(line: bytes) -> tuple[str, dict]:
     [
         ({"url": "ftp://x.test/", "api": "metronome"}, "url"),
         ({"url": "http:///nohost", "api": "metronome"}, "url"),
+        ({"url": "http://a..test/", "api": "metronome"}, "url"),  # an empty label: no name to resolve
+        ({"url": f"http://{'x' * 64}.test/", "api": "metronome"}, "url"),  # a label past 63
+        ({"url": "http://x.test:65536/", "api": "metronome"}, "url"),
         ({"url": 7, "api": "metronome"}, "url"),
         ({"url": "http://x.test/", "api": "stripe"}, "api"),
         ({"url": "http://x.test/"}, "api"),
