@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -41,13 +42,14 @@ def running_server(
         assert process.stdout is not None
         stack.callback(process.stdout.close)
         stack.callback(_stop, process)
-        base = _announced(process, wait_for, time.monotonic() + timeout)
+        base = _announced(process.stdout.fileno(), wait_for, time.monotonic() + timeout)
         if base is None:
             process.kill()
+            process.wait()
             said = (
                 _written(errors) if stderr is None else f"see {getattr(stderr, 'name', 'its standard error')}"
             )
-            raise RuntimeError(f"mockserver did not start: {said}")
+            raise RuntimeError(f"mockserver did not print {wait_for.strip()!r} within {timeout} s: {said}")
         reader = threading.Thread(target=shutil.copyfileobj, args=(process.stdout, _Dropped()), daemon=True)
         reader.start()
         try:
@@ -57,15 +59,20 @@ def running_server(
             reader.join(5)
 
 
-def _announced(process: subprocess.Popen, wait_for: str, deadline: float) -> str | None:
-    """The URL of the server's `wait_for` line, or None if it ended without one."""
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline().decode(errors="replace")
-        if not line:
+def _announced(output: int, wait_for: str, deadline: float) -> str | None:
+    """The URL of the server's `wait_for` line on the descriptor `output`, or None if the server
+    ended, or fell silent until the deadline, without one."""
+    pending = b""
+    while (left := deadline - time.monotonic()) > 0:
+        if not select.select([output], [], [], left)[0]:
             return None
-        if line.startswith(wait_for):
-            return line.split()[1]
+        chunk = os.read(output, 1 << 16)
+        if not chunk:
+            return None
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            if (text := line.decode(errors="replace")).startswith(wait_for):
+                return text.split()[1]
     return None
 
 

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 import urllib.request
 from pathlib import Path
 
@@ -302,3 +303,17 @@ def test_a_server_that_writes_much_to_its_standard_error_keeps_answering(tmp_pat
             with urllib.request.urlopen(f"{base}/_mock/health", timeout=10) as answer:
                 assert answer.status == 200
     assert errors.stat().st_size > 1 << 17
+
+
+def test_a_server_that_falls_silent_before_its_line_fails_at_the_timeout() -> None:
+    """A server that stops printing without the awaited line fails the start at the timeout,
+    rather than holding the test run until its own limit."""
+    from mockserver.testing.server import running_server
+
+    started = time.monotonic()
+    with (
+        pytest.raises(RuntimeError, match="did not print 'never' within 3 s"),
+        running_server(wait_for="never ", timeout=3),
+    ):
+        pass
+    assert time.monotonic() - started < 10
