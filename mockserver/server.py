@@ -42,7 +42,7 @@ from mockserver.shell.app import WORLDS, Facade, Settings, create_app
 from mockserver.shell.ports import BACKLOG, Listener
 from mockserver.shell.protocol import ShellRunner
 from mockserver.shell.worlds import CONTROL, Branches, ServedWorld, Worlds, file_branches
-from mockserver.webhooks.delivery import RECORDS, Dispatcher
+from mockserver.webhooks.delivery import RECORDS, Dispatcher, close_session
 from mockserver.webhooks.pending import pending_store
 from mockserver.world.log import FileLog, LogError
 from mockserver.world.state import World
@@ -130,6 +130,7 @@ def _stopping_deliveries(app: web.Application, base: ServedWorld) -> web.Applica
     async def stop(_app: web.Application) -> None:
         if base.webhooks is not None:
             await base.webhooks.closed()
+        await close_session()
 
     app.on_cleanup.append(stop)
     return app

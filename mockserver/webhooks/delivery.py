@@ -9,6 +9,14 @@ A delivery is kept among the world's pending deliveries (`pending`), held by the
 it: each attempt is made by the one process that claimed it, and a delivery whose holder died
 is taken over by another process of the world, which looks for them twice a second while the
 world has endpoints (a world without any does no webhook work at all).
+
+A process keeps at most UNDER_WAY deliveries to one endpoint under way (a task each, until its
+last attempt), and UNDER_WAY_IN_ALL shared evenly among the world's endpoints: a clock moved by
+years over many endpoints would otherwise start hundreds of thousands at once, and their
+attempts would hold up every request. The events past the bound wait, in order, in the process
+that logged them (a few dozen bytes each) and start as the endpoint's deliveries end; a
+process that dies takes its waiting events with it, while its deliveries under way are taken
+over.
 """
 
 from __future__ import annotations
@@ -21,7 +29,8 @@ import os
 import secrets
 import socket
 import time
-from collections import deque
+import weakref
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -40,6 +49,9 @@ log = logging.getLogger("mockserver")
 
 RECORDS = 1_000  # attempts recorded per process, and listed for the world
 PER_ENDPOINT = 8  # attempts in flight to one endpoint at a time
+UNDER_WAY = 250  # deliveries to one endpoint a process keeps under way (due, in flight or to be retried)
+UNDER_WAY_IN_ALL = 2_000  # and to all of a world's endpoints, each its even share
+SPREAD = 0.0005  # seconds between the first attempts begun together: a burst holds up no request
 MARGIN = 2.0  # seconds an attempt is held past its endpoint's timeout
 GRACE = 1.0  # seconds a next attempt stays its holder's past its time, before another takes it
 SCAN = 0.5  # seconds between looks for deliveries whose holder is gone
@@ -106,6 +118,8 @@ class Dispatcher:
         self.attempts: deque[Attempt] = deque(maxlen=RECORDS)
         self.made = 0  # attempts this process made, ever: `attempts` holds the latest
         self._tasks: set[asyncio.Task[None]] = set()
+        self._under_way: Counter[str] = Counter()  # deliveries under way, per endpoint
+        self._waiting: dict[str, deque[Event]] = {}  # events past an endpoint's bound, in order
         self._gates: dict[str, asyncio.Semaphore] = {}
         self._seen: Mapping[str, Endpoint] = timeline.world.hooks.endpoints
         self._scan = 0.0  # when to look for deliveries to take over next
@@ -129,6 +143,8 @@ class Dispatcher:
             self._seen = hooks.endpoints
             if gone:
                 self._shared(self.pending.forget, gone)
+                for endpoint_id in gone:
+                    self._waiting.pop(endpoint_id, None)
         if hooks.endpoints:
             self._start(
                 [(event, e) for event in hooks.born if event.seq == change.seq for e in self.targets(event)]
@@ -146,6 +162,10 @@ class Dispatcher:
         return endpoints
 
     def _start(self, sends: list[tuple[Event, Endpoint]]) -> None:
+        """Begin the deliveries within each endpoint's bound; the others wait their turn."""
+        self._begin(self._within_bound(sends))
+
+    def _begin(self, sends: list[tuple[Event, Endpoint]]) -> None:
         """Keep each delivery as pending, held by this process for its first attempt, made now."""
         if not sends:
             return
@@ -158,8 +178,37 @@ class Dispatcher:
             for event, endpoint in sends
         ]
         self._shared(self.pending.add, held, self.holder)
-        for delivery, _until in held:
-            self._spawn(delivery, now)
+        for index, (delivery, _until) in enumerate(held):
+            self._spawn(delivery, now + index * SPREAD)
+
+    def _within_bound(self, sends: list[tuple[Event, Endpoint]]) -> list[tuple[Event, Endpoint]]:
+        """The sends that keep each endpoint within its bound of deliveries under way; the
+        others wait behind those of their endpoint already waiting."""
+        bound = max(1, min(UNDER_WAY, UNDER_WAY_IN_ALL // max(1, len(self.timeline.world.hooks.endpoints))))
+        kept: list[tuple[Event, Endpoint]] = []
+        taken: Counter[str] = Counter()
+        for event, endpoint in sends:
+            waiting = self._waiting.get(endpoint.id)
+            if not waiting and self._under_way[endpoint.id] + taken[endpoint.id] < bound:
+                taken[endpoint.id] += 1
+                kept.append((event, endpoint))
+            elif waiting is None:
+                self._waiting[endpoint.id] = deque((event,))
+            else:
+                waiting.append(event)
+        return kept
+
+    def _next_waiting(self, endpoint_id: str) -> None:
+        """Start the endpoint's next waiting event, now that one of its deliveries ended."""
+        waiting = self._waiting.get(endpoint_id)
+        endpoint = self.timeline.world.hooks.endpoints.get(endpoint_id)
+        if not waiting or endpoint is None:
+            self._waiting.pop(endpoint_id, None)
+            return
+        event = waiting.popleft()
+        if not waiting:
+            del self._waiting[endpoint_id]
+        self._begin([(event, endpoint)])
 
     def take_over(self) -> None:
         """Start the deliveries whose holder let their hold run out (it died, or is far
@@ -178,7 +227,16 @@ class Dispatcher:
     def _spawn(self, delivery: Delivery, due: float) -> None:
         task = asyncio.get_running_loop().create_task(self._deliver(delivery, due))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._under_way[delivery.endpoint] += 1
+        task.add_done_callback(lambda done: self._ended(done, delivery.endpoint))
+
+    def _ended(self, task: asyncio.Task[None], endpoint: str) -> None:
+        self._tasks.discard(task)
+        self._under_way[endpoint] -= 1
+        if not self._under_way[endpoint]:
+            del self._under_way[endpoint]
+        if not task.cancelled():
+            self._next_waiting(endpoint)
 
     def _shared(self, operation: Callable[..., T], *args: Any, otherwise: T | None = None) -> T | None:
         """An operation on the pending deliveries; `otherwise` if they cannot be reached now:
@@ -253,16 +311,13 @@ class Dispatcher:
         started = time.monotonic()
         status, error = None, None
         try:
-            timeout = aiohttp.ClientTimeout(total=endpoint.timeout_ms / 1000)
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as session,
-                session.post(
-                    endpoint.url,
-                    data=event.body,
-                    headers=signing.headers(endpoint, event, time.time()),
-                    allow_redirects=False,
-                ) as response,
-            ):
+            async with _session().post(
+                endpoint.url,
+                data=event.body,
+                headers=signing.headers(endpoint, event, time.time()),
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=endpoint.timeout_ms / 1000),
+            ) as response:
                 status = response.status
         except TimeoutError:
             error = f"no answer within {endpoint.timeout_ms} ms"
@@ -271,7 +326,9 @@ class Dispatcher:
         return status, error, round((time.monotonic() - started) * 1000, 3)
 
     def cancel(self) -> None:
-        """Stop every delivery under way (the server is stopping)."""
+        """Stop every delivery under way, and forget those waiting (the server is stopping, or
+        the world is dropped)."""
+        self._waiting.clear()
         for task in list(self._tasks):
             task.cancel()
 
@@ -279,6 +336,32 @@ class Dispatcher:
         self.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+# The client session of each event loop that sends: every dispatcher of the process sends
+# with it (a session and its connector cost more to make than an attempt to a closed port).
+_SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _session() -> aiohttp.ClientSession:
+    """The running loop's session, made on first use: a connection of its own for each attempt
+    (no keep-alive), and no bound on connections but each endpoint's own."""
+    loop = asyncio.get_running_loop()
+    session = _SESSIONS.get(loop)
+    if session is None or session.closed:
+        session = _SESSIONS[loop] = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, force_close=True)
+        )
+    return session
+
+
+async def close_session() -> None:
+    """Close the running loop's session, if it made one (its server is stopping)."""
+    session = _SESSIONS.pop(asyncio.get_running_loop(), None)
+    if session is not None:
+        await session.close()
 
 
 def _held(now: float, endpoint: Endpoint) -> float:

@@ -5,12 +5,22 @@ trigger on request."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import time
 
+import pytest
+
+from mockserver.generation.fixture import load_fixture
 from mockserver.webhooks.delivery import SCHEDULES
+from mockserver.world.endpoints import MAX_ENDPOINTS
+from mockserver.world.state import World
+from mockserver.world.timeline import Timeline
 from tests.webhooks.conftest import SCALE, post, register
 
 LOW_BALANCE = "alerts.low_remaining_credit_balance_reached"
+FURTHEST = "P4Y11M"  # the default world's clock, nearly to its horizon
+linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
 
 
 async def _deliveries(client, **query) -> list[dict]:
@@ -109,3 +119,51 @@ async def test_redeliver_and_trigger_refuse_what_is_not_there(client, receiver) 
     )
     assert status == 404 and answer["message"].startswith("endpoint:")
     assert (await client.get("/_mock/webhooks/deliveries", params={"limit": "0"})).status == 400
+
+
+def _metronome_events_of_a_move(advance: str) -> list[str]:
+    """The ids of the Metronome events the default world's clock move gives birth to, with an
+    endpoint that wants them (a world without endpoints makes none)."""
+    timeline = Timeline(World.from_fixture(load_fixture(None)))
+    timeline.submit("webhook.create", {"url": "http://x.test/", "api": "metronome"})
+    timeline.submit("clock", {"advance": advance})
+    return [event.id for event in timeline.world.hooks.born if event.api == "metronome"]
+
+
+async def test_a_move_of_years_delivers_every_event_once_however_many_wait(client, receiver) -> None:
+    expected = _metronome_events_of_a_move(FURTHEST)
+    assert len(expected) > 1000  # more than one endpoint's deliveries kept under way at once
+    await register(client, receiver, "metronome")
+    status, _ = await post(client, "/_mock/clock", {"advance": FURTHEST})
+    assert status == 200
+    await receiver.until(lambda: len(receiver.received) >= len(expected), timeout=60)
+    await asyncio.sleep(0.2)  # none more comes
+    assert sorted(r.event["id"] for r in receiver.received) == sorted(expected)
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@linux
+async def test_a_move_of_years_over_every_endpoint_costs_little_and_holds_up_no_request(client) -> None:
+    """A hundred endpoints that refuse every connection, then the furthest move: its thousands
+    of events each for each endpoint start a bounded number of deliveries at a time."""
+    for _ in range(MAX_ENDPOINTS):
+        status, _ = await post(client, "/_mock/webhooks", {"url": "http://127.0.0.1:9/", "api": "metronome"})
+        assert status == 201
+    before = _resident_bytes()
+    started = time.monotonic()
+    move = asyncio.create_task(post(client, "/_mock/clock", {"advance": FURTHEST}))
+    waits = []
+    while time.monotonic() - started < 3:
+        asked = time.monotonic()
+        assert (await client.get("/_mock/health")).status == 200
+        waits.append(time.monotonic() - asked)
+        if move.done():
+            assert time.monotonic() - started < 3
+        await asyncio.sleep(0.05)
+    assert (await move)[0] == 200
+    assert max(waits) < 0.5, waits
+    assert _resident_bytes() - before < 200 * 2**20
