@@ -11,9 +11,10 @@ is taken over by another process of the world, which looks for them twice a seco
 world has endpoints (a world without any does no webhook work at all).
 
 A process keeps at most UNDER_WAY deliveries to one endpoint under way (a task each, until its
-last attempt), and UNDER_WAY_IN_ALL shared evenly among the world's endpoints: a clock moved by
-years over many endpoints would otherwise start hundreds of thousands at once, and their
-attempts would hold up every request. The events past the bound wait, in order, in the process
+last attempt), and what its pending store bears in all (`under_way`: 2,000 in memory or on
+Redis, 100 in a file its workers share), shared evenly among the world's endpoints: a clock
+moved by years over many endpoints would otherwise start hundreds of thousands at once, and
+their attempts would hold up every request. The events past the bound wait, in order, in the process
 that logged them (a few dozen bytes each) and start as the endpoint's deliveries end; a
 process that dies takes its waiting events with it, while its deliveries under way are taken
 over.
@@ -50,7 +51,6 @@ log = logging.getLogger("mockserver")
 RECORDS = 1_000  # attempts recorded per process, and listed for the world
 PER_ENDPOINT = 8  # attempts in flight to one endpoint at a time
 UNDER_WAY = 250  # deliveries to one endpoint a process keeps under way (due, in flight or to be retried)
-UNDER_WAY_IN_ALL = 2_000  # and to all of a world's endpoints, each its even share
 SPREAD = 0.0005  # seconds between the first attempts begun together: a burst holds up no request
 MARGIN = 2.0  # seconds an attempt is held past its endpoint's timeout
 GRACE = 1.0  # seconds a next attempt stays its holder's past its time, before another takes it
@@ -184,7 +184,8 @@ class Dispatcher:
     def _within_bound(self, sends: list[tuple[Event, Endpoint]]) -> list[tuple[Event, Endpoint]]:
         """The sends that keep each endpoint within its bound of deliveries under way; the
         others wait behind those of their endpoint already waiting."""
-        bound = max(1, min(UNDER_WAY, UNDER_WAY_IN_ALL // max(1, len(self.timeline.world.hooks.endpoints))))
+        endpoints = max(1, len(self.timeline.world.hooks.endpoints))
+        bound = max(1, min(UNDER_WAY, self.pending.under_way // endpoints))
         kept: list[tuple[Event, Endpoint]] = []
         taken: Counter[str] = Counter()
         for event, endpoint in sends:

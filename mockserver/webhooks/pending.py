@@ -65,6 +65,10 @@ def endpoint_of(delivery_id: str) -> str:
 
 
 class PendingStore(Protocol):
+    # Deliveries a process keeps under way in all with this store: each attempt costs one or
+    # two of its operations, which a shared file pays for with the whole table.
+    under_way: int
+
     def add(self, held: Sequence[tuple[Delivery, float]], holder: str) -> None:
         """Keep new deliveries, each held by `holder` until its time."""
         ...
@@ -94,6 +98,8 @@ class PendingStore(Protocol):
 class MemoryPending:
     """The pending deliveries of a world one process serves; also the table a file holds, as
     `{id: {"d": delivery, "h": holder, "u": until}}`."""
+
+    under_way = 2_000
 
     def __init__(self, table: dict[str, dict[str, Any]] | None = None) -> None:
         self.table: dict[str, dict[str, Any]] = {} if table is None else table
@@ -134,6 +140,8 @@ class FilePending:
     """The pending deliveries of one server's workers: a JSON file of the table, read and
     written whole under its lock by each operation. Opened by each process on its first
     operation (a lock belongs to an open file, which a fork would share)."""
+
+    under_way = 100  # its table, read and written whole by each operation, stays small
 
     def __init__(self, path: Path) -> None:
         self.path, self._file = path, LockedFile(path)
@@ -243,6 +251,8 @@ return 0
 
 class RedisPending:
     """The pending deliveries of the servers sharing a Redis log, beside its stream."""
+
+    under_way = 2_000
 
     def __init__(self, log: RedisLog) -> None:
         self.redis, self.log = log.redis, log

@@ -15,6 +15,7 @@ import aiohttp
 import orjson
 import pytest
 
+from mockserver.world.endpoints import MAX_ENDPOINTS
 from tests.shell.test_server import LINUX, children, server_process
 from tests.support import running_server
 from tests.webhooks.conftest import JSON, SCALE, Receiver
@@ -155,3 +156,25 @@ async def test_removing_an_endpoint_stops_its_retries_in_every_worker(receiver) 
         await asyncio.sleep(max(0.0, due.timestamp() - time.time()) + 1.5)  # past the fourth attempts' time
         assert len(receiver.received) == made == 3 * len(events)
         assert len(await listed(base, limit="1000")) == made
+
+
+@linux
+async def test_a_move_of_years_over_every_endpoint_holds_up_no_worker() -> None:
+    """The workers' pending deliveries are a file each operation reads and writes whole: few
+    are kept under way, so that a move's thousands of deliveries never queue behind it."""
+    with running_server(None, "--workers", "2") as base:
+        for _ in range(MAX_ENDPOINTS):
+            status, _ = await send(
+                base, "POST", "/_mock/webhooks", {"url": "http://127.0.0.1:9/", "api": "metronome"}
+            )
+            assert status == 201
+        move = asyncio.create_task(send(base, "POST", "/_mock/clock", {"advance": "P4Y11M"}))
+        waits = []
+        started = time.monotonic()
+        while time.monotonic() - started < 4:
+            asked = time.monotonic()
+            assert (await send(base, "GET", "/_mock/health"))[0] == 200
+            waits.append(time.monotonic() - asked)
+            await asyncio.sleep(0.1)
+        assert (await move)[0] == 200
+    assert max(waits) < 1, waits
