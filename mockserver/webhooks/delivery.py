@@ -11,7 +11,7 @@ is taken over by another process of the world, which looks for them twice a seco
 world has endpoints (a world without any does no webhook work at all).
 
 A process keeps at most UNDER_WAY deliveries to one endpoint under way (a task each, until its
-last attempt), and what its pending store bears in all (`under_way`: 2,000 in memory or on
+last attempt), and what its pending store bears in all (`under_way`: 2,000 in memory, 500 on
 Redis, 100 in a file its workers share), shared evenly among the world's endpoints: a clock
 moved by years over many endpoints would otherwise start hundreds of thousands at once, and
 their attempts would hold up every request. The events past the bound wait, in order, in the process

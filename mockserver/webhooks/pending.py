@@ -252,7 +252,7 @@ return 0
 class RedisPending:
     """The pending deliveries of the servers sharing a Redis log, beside its stream."""
 
-    under_way = 2_000
+    under_way = 500  # each operation a round trip, made while the event loop waits
 
     def __init__(self, log: RedisLog) -> None:
         self.redis, self.log = log.redis, log
