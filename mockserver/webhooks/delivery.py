@@ -34,6 +34,7 @@ import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, TypeVar
 
 import aiohttp
@@ -146,9 +147,20 @@ class Dispatcher:
                 for endpoint_id in gone:
                     self._waiting.pop(endpoint_id, None)
         if hooks.endpoints:
-            self._start(
-                [(event, e) for event in hooks.born if event.seq == change.seq for e in self.targets(event)]
-            )
+            self._start(self._wanted([event for event in hooks.born if event.seq == change.seq]))
+
+    def _wanted(self, events: list[Event]) -> dict[Endpoint, list[Event]]:
+        """Each endpoint's events among `events`, in order; the endpoints wanting an event are
+        found once per API and type, as a move of years gives birth to thousands alike."""
+        by_kind: dict[tuple[str, str], list[Endpoint]] = {}
+        wanted: dict[Endpoint, list[Event]] = {}
+        for event in events:
+            targets = by_kind.get((event.api, event.type))
+            if targets is None:
+                targets = by_kind[event.api, event.type] = self.targets(event)
+            for endpoint in targets:
+                wanted.setdefault(endpoint, []).append(event)
+        return wanted
 
     def targets(self, event: Event) -> list[Endpoint]:
         """The endpoints that want an event: of its API, subscribed to its type."""
@@ -158,12 +170,12 @@ class Dispatcher:
     def send(self, event: Event, to: list[Endpoint] | None = None) -> list[Endpoint]:
         """Start delivering `event` to `to` (by default every endpoint that wants it)."""
         endpoints = self.targets(event) if to is None else to
-        self._start([(event, endpoint) for endpoint in endpoints])
+        self._start({endpoint: [event] for endpoint in endpoints})
         return endpoints
 
-    def _start(self, sends: list[tuple[Event, Endpoint]]) -> None:
+    def _start(self, wanted: dict[Endpoint, list[Event]]) -> None:
         """Begin the deliveries within each endpoint's bound; the others wait their turn."""
-        self._begin(self._within_bound(sends))
+        self._begin(self._within_bound(wanted))
 
     def _begin(self, sends: list[tuple[Event, Endpoint]]) -> None:
         """Keep each delivery as pending, held by this process for its first attempt, made now."""
@@ -181,22 +193,19 @@ class Dispatcher:
         for index, (delivery, _until) in enumerate(held):
             self._spawn(delivery, now + index * SPREAD)
 
-    def _within_bound(self, sends: list[tuple[Event, Endpoint]]) -> list[tuple[Event, Endpoint]]:
-        """The sends that keep each endpoint within its bound of deliveries under way; the
-        others wait behind those of their endpoint already waiting."""
-        endpoints = max(1, len(self.timeline.world.hooks.endpoints))
-        bound = max(1, min(UNDER_WAY, self.pending.under_way // endpoints))
+    def _within_bound(self, wanted: dict[Endpoint, list[Event]]) -> list[tuple[Event, Endpoint]]:
+        """The deliveries that keep each endpoint within its bound of deliveries under way; the
+        other events wait behind those of their endpoint already waiting."""
+        bound = max(
+            1, min(UNDER_WAY, self.pending.under_way // max(1, len(self.timeline.world.hooks.endpoints)))
+        )
         kept: list[tuple[Event, Endpoint]] = []
-        taken: Counter[str] = Counter()
-        for event, endpoint in sends:
+        for endpoint, events in wanted.items():
             waiting = self._waiting.get(endpoint.id)
-            if not waiting and self._under_way[endpoint.id] + taken[endpoint.id] < bound:
-                taken[endpoint.id] += 1
-                kept.append((event, endpoint))
-            elif waiting is None:
-                self._waiting[endpoint.id] = deque((event,))
-            else:
-                waiting.append(event)
+            room = 0 if waiting else max(0, bound - self._under_way[endpoint.id])
+            kept += zip(events[:room], repeat(endpoint))
+            if len(events) > room:
+                self._waiting.setdefault(endpoint.id, deque()).extend(events[room:])
         return kept
 
     def _next_waiting(self, endpoint_id: str) -> None:
