@@ -50,7 +50,8 @@ def running_server(
                 _written(errors) if stderr is None else f"see {getattr(stderr, 'name', 'its standard error')}"
             )
             raise RuntimeError(f"mockserver did not print {wait_for.strip()!r} within {timeout} s: {said}")
-        reader = threading.Thread(target=shutil.copyfileobj, args=(process.stdout, _Dropped()), daemon=True)
+        dropped = stack.enter_context(open(os.devnull, "wb"))  # what the server prints once ready
+        reader = threading.Thread(target=shutil.copyfileobj, args=(process.stdout, dropped), daemon=True)
         reader.start()
         try:
             yield base
@@ -74,13 +75,6 @@ def _announced(output: int, wait_for: str, deadline: float) -> str | None:
             if (text := line.decode(errors="replace")).startswith(wait_for):
                 return text.split()[1]
     return None
-
-
-class _Dropped:
-    """A sink for output nobody reads."""
-
-    def write(self, data: bytes) -> int:
-        return len(data)
 
 
 def _written(stream: IO[bytes]) -> str:
