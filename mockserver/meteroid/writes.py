@@ -89,13 +89,16 @@ def _at(where: str, name: str) -> str:
 
 def events_of(body: Any, view: MeteroidView) -> list[Args]:
     """`events` deserialized as upstream does; a customer named by its `cus_` id is passed on
-    by its UUID, which the world knows it by."""
+    by its UUID, which the world knows it by. What many events of a batch share (a customer,
+    a timestamp) is looked up once."""
     raw = _object("", body).get("events")
     if not isinstance(raw, list):
         raise BodyShapeError("", "missing field `events`" if raw is None else "events: expected a sequence")
     if not 1 <= len(raw) <= MAX_EVENTS:
         raise ApiError(400, f"events: a batch holds 1 to {MAX_EVENTS} events, got {len(raw)}")
-    world = view.world
+    customers = view.world.customers
+    ids: dict[str, str] = {}  # customer as sent -> as passed on
+    stamps: set[str] = set()  # timestamps that parse
     events = []
     for index, item in enumerate(raw):
         where = f"events[{index}]"
@@ -103,20 +106,21 @@ def events_of(body: Any, view: MeteroidView) -> list[Args]:
         key = _string(where, event, "event_id", required=True)
         code = _string(where, event, "code", required=True)
         customer = _string(where, event, "customer_id", required=True)
-        ordinal = view.customer_ordinal(customer)  # type: ignore[arg-type]
-        checked: Args = {
-            "event_id": key,
-            "customer_id": customer if ordinal is None else world.customers[ordinal].id,
-            "code": code,
-        }
+        found = ids.get(customer)  # type: ignore[arg-type]
+        if found is None:
+            ordinal = view.customer_ordinal(customer)  # type: ignore[arg-type]
+            found = ids[customer] = customer if ordinal is None else customers[ordinal].id  # type: ignore[index]
+        checked: Args = {"event_id": key, "customer_id": found, "code": code}
         timestamp = _string(where, event, "timestamp")
         if timestamp is not None:
-            try:
-                clock.parse_timestamp(timestamp)
-            except ValueError:
-                raise BodyShapeError(
-                    f"{where}.timestamp", "premature end of input or invalid characters"
-                ) from None
+            if timestamp not in stamps:
+                try:
+                    clock.parse_timestamp(timestamp)
+                except ValueError:
+                    raise BodyShapeError(
+                        f"{where}.timestamp", "premature end of input or invalid characters"
+                    ) from None
+                stamps.add(timestamp)
             checked["timestamp"] = timestamp
         if event.get("properties") is not None:
             properties = _strings(f"{where}.properties", event["properties"])

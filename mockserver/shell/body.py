@@ -7,7 +7,7 @@ from typing import Any, Literal
 import orjson
 from aiohttp import web
 
-from mockserver.world.depth import MAX_DEPTH, too_deep
+from mockserver.world.depth import MAX_DEPTH, json_too_deep
 
 MAX_BODY = 512 * 1024  # bytes: a batch of 100 events is a few dozen kilobytes
 
@@ -43,6 +43,6 @@ async def read_json(request: web.Request, limit: int = MAX_BODY) -> Any:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BodyError("syntax", str(exc)) from None
-    if too_deep(value):
+    if json_too_deep(body, value):
         raise BodyError("too_deep", f"the body nests deeper than {MAX_DEPTH} levels, the most accepted")
     return value

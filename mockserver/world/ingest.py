@@ -236,6 +236,9 @@ def _new(world: World, policy: Policy, api: str, events: list[Args]) -> tuple[li
     batch = _digests(policy, events)
     keys = world.ingested.get(api)
     places = keys.unseen(batch, world.now) if keys is not None else [0] * len(batch)
+    built = -1 if keys is None else keys.built
+    if min(places, default=0) >= 0 and len(set(batch)) == len(batch):  # no duplicate: the usual
+        return events, Digested(batch, None if keys is None else places, built)
     accepted: list[Args] = []
     kept: list[int] = []
     kept_places: list[int] = []
@@ -246,9 +249,7 @@ def _new(world: World, policy: Policy, api: str, events: list[Args]) -> tuple[li
             accepted.append(event)
             kept.append(key)
             kept_places.append(place)
-    if keys is None:
-        return accepted, Digested(kept, None, -1)
-    return accepted, Digested(kept, kept_places, keys.built)
+    return accepted, Digested(kept, None if keys is None else kept_places, built)
 
 
 def remembered(world: World, api: str, key: str, customer: str = "") -> bool:

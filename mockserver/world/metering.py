@@ -10,6 +10,7 @@ tiered metric, band by band (graduated), each band with units in it a tier of th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
@@ -21,6 +22,7 @@ from mockserver.world.money import decimal_text, round_half_up
 from mockserver.world.spec import MetricSpec
 
 Aggregate = int | Fraction | set[str]
+Bands = tuple[tuple[Fraction | None, Fraction], ...]  # (upper bound or None, unit price in minor units)
 # A quantity and a line's total (in minor units) stop at this, so that every amount fits in the
 # 64-bit integers both APIs carry amounts in; a value read is at most 15 digits before the point.
 LIMIT = 10**15
@@ -38,25 +40,36 @@ def number(text: str) -> Fraction | None:
     return Fraction(text) if _NUMBER.fullmatch(text) else None
 
 
-def graduated(quantity: Fraction, bands: tuple[tuple[Fraction | None, Fraction], ...]) -> tuple[Tier, ...]:
+def graduated(quantity: Fraction, bands: Bands) -> tuple[Tier, ...]:
     """The tiers of a quantity priced by graduated bands of (upper bound or None for the last,
     unit price in minor units): each band bills the units above the previous bound up to its
     own. Each tier's subtotal is rounded half up as a plain line's total is, so the tiers add
     up to the line's total exactly; they stop at LIMIT together, as a plain line does."""
-    tiers: list[Tier] = []
+    return tuple(
+        Tier(
+            level,
+            start.numerator if start.denominator == 1 else decimal_text(start),
+            decimal_text(units),
+            decimal_text(unit),
+            subtotal,
+        )
+        for level, start, units, unit, subtotal in _banded(quantity, bands)
+    )
+
+
+def _banded(quantity: Fraction, bands: Bands) -> Iterator[tuple[int, Fraction, Fraction, Fraction, int]]:
+    """(level, start, units, unit price, subtotal) of each band with units in it."""
     start, billed = Fraction(0), 0
     for level, (bound, unit) in enumerate(bands, 1):
         units = (quantity if bound is None else min(quantity, bound)) - start
         if units <= 0:
-            break
+            return
         subtotal = min(round_half_up(units * unit), LIMIT - billed)
         billed += subtotal
-        at = start.numerator if start.denominator == 1 else decimal_text(start)
-        tiers.append(Tier(level, at, decimal_text(units), decimal_text(unit), subtotal))
+        yield level, start, units, unit, subtotal
         if bound is None:
-            break
+            return
         start = bound
-    return tuple(tiers)
 
 
 def copied(usage: dict[int, Aggregate]) -> dict[int, Aggregate]:
@@ -75,6 +88,7 @@ class Metering:
             entry = (index, metric.aggregation, metric.property or "", metric.filters)
             self.by_code.setdefault(metric.code, []).append(entry)
         self.index = {metric.name: index for index, metric in enumerate(metrics)}
+        self._prices: dict[tuple[int, str], Fraction | Bands | None] = {}
 
     def matches(self, code: str, properties: dict[str, Any]) -> list[tuple[int, Fraction | str | None]]:
         """(metric, value) for each metric an event counts in: None for a count, the number of
@@ -120,6 +134,40 @@ class Metering:
     def quantity(aggregate: Aggregate) -> Fraction:
         return Fraction(len(aggregate)) if isinstance(aggregate, set) else Fraction(aggregate)
 
+    def price(self, index: int, currency: str) -> Fraction | Bands | None:
+        """What a metric bills per unit in `currency`, in minor units: a unit price, or a
+        tiered metric's bands; None if it bills nothing in that currency. Read once a metric
+        and currency, as a draft is priced again with every batch of usage."""
+        found = self._prices.get((index, currency), self)
+        if found is self:
+            metric = self.metrics[index]
+            if metric.tiers:
+                prices = metric.tier_prices(currency)
+                found = (
+                    None
+                    if prices is None
+                    else tuple(
+                        (None if tier.up_to is None else Fraction(tier.up_to), Fraction(price) * 100)
+                        for tier, price in zip(metric.tiers, prices, strict=True)
+                    )
+                )
+            else:
+                price = metric.unit_price(currency)
+                found = None if price is None else Fraction(price) * 100
+            self._prices[(index, currency)] = found
+        return found  # type: ignore[return-value]
+
+    def total(self, usage: dict[int, Aggregate], currency: str) -> int:
+        """What the usage lines of `usage` add up to, without the lines themselves."""
+        total = 0
+        for index, aggregate in usage.items():
+            price = self.price(index, currency)
+            if type(price) is tuple:
+                total += sum(band[4] for band in _banded(self.quantity(aggregate), price))
+            elif price is not None:
+                total += _plain_total(aggregate, price)  # type: ignore[arg-type]
+        return total
+
     def lines(
         self, seed: int, uid: str, usage: dict[int, Aggregate], currency: str, start: int, end: int
     ) -> tuple[Line, ...]:
@@ -127,24 +175,16 @@ class Metering:
         the fixture's order of metrics; a tiered metric's line has tiers and no unit price."""
         lines = []
         for index in sorted(usage):
+            price = self.price(index, currency)
+            if price is None:
+                continue
             metric = self.metrics[index]
             quantity = self.quantity(usage[index])
-            if metric.tiers:
-                prices = metric.tier_prices(currency)
-                if prices is None:
-                    continue
-                bands = tuple(
-                    (None if tier.up_to is None else Fraction(tier.up_to), Fraction(price) * 100)
-                    for tier, price in zip(metric.tiers, prices, strict=True)
-                )
-                tiers = graduated(quantity, bands)
+            if type(price) is tuple:
+                tiers = graduated(quantity, price)
                 unit_price, total = None, sum(tier.subtotal for tier in tiers)
             else:
-                price = metric.unit_price(currency)
-                if price is None:
-                    continue
-                unit = Fraction(price) * 100  # minor units
-                tiers, unit_price, total = (), decimal_text(unit), min(round_half_up(quantity * unit), LIMIT)
+                tiers, unit_price, total = (), decimal_text(price), _plain_total(usage[index], price)  # type: ignore[arg-type]
             lines.append(
                 Line(
                     id=derive_uuid(seed, uid, "usage", metric.name),
@@ -162,3 +202,9 @@ class Metering:
                 )
             )
         return tuple(lines)
+
+
+def _plain_total(aggregate: Aggregate, unit: Fraction) -> int:
+    """A line at one unit price: its quantity times the price, rounded half up, at most LIMIT."""
+    quantity = len(aggregate) if isinstance(aggregate, set) else aggregate
+    return min(round_half_up(quantity * unit), LIMIT)

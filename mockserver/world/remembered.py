@@ -127,14 +127,15 @@ class Remembered:
         # in the window (all of them, unless a day of keys has left it).
         keys, times = self._table[0::2], self._table[1::2]
         keys, times = list(compress(keys, keys)), list(compress(times, keys))
-        if any(day < cutoff for day in self._days):
+        days = self._days  # as it is, unless a day of keys has left the window
+        if any(day < cutoff for day in days):
             alive = list(map(gt, times, repeat(now - self.window)))
             keys, times = list(compress(keys, alive)), list(compress(times, alive))
+            days = Counter(map(floordiv, times, repeat(DAY)))
         built = self.built + 1
         self.__init__(self.window, slots)  # type: ignore[misc]
-        self.built = built
+        self.built, self._days = built, days
         self._place(keys, times)
-        self._days.update(map(floordiv, times, repeat(DAY)))
         self._used = len(keys)
 
     def _place(self, keys: list[int], times: list[int]) -> None:

@@ -243,10 +243,8 @@ class World(Orderings):
 
     def metered_total(self, ordinal: int, usage: dict[int, Aggregate] | None = None) -> int:
         """What an invoice's usage lines add to its subtotal (`usage`: other than its own)."""
-        return sum(
-            line.total
-            for line in self.usage_lines(ordinal, self.usage.get(ordinal) if usage is None else usage)
-        )
+        usage = self.usage.get(ordinal) if usage is None else usage
+        return self.metering.total(usage, self.currencies[self.cols.currency[ordinal]]) if usage else 0
 
     def customer_drafts(self, customer: int) -> list[int]:
         """The customer's open drafts that the billing clock prices (pinned ones keep the
