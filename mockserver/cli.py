@@ -26,6 +26,7 @@ from mockserver.shell.accesslog import FORMATS, write_all
 from mockserver.shell.allocator import return_large_frees
 from mockserver.shell.app import Settings
 from mockserver.shell.loading import Loading, load_while_serving, loading_app
+from mockserver.shell.pages import BUDGET, MIB, pages
 from mockserver.shell.plugs import DEFAULT_LIMIT, DEFAULT_SIZE
 from mockserver.shell.ports import PortError, listen
 from mockserver.shell.scratch import scratch_directory
@@ -104,6 +105,14 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_SIZE,
         metavar="N",
         help=f"requests kept by the journal, GET /_mock/requests (default {DEFAULT_SIZE}; 0: off)",
+    )
+    serve.add_argument(
+        "--page-memory",
+        type=int,
+        default=BUDGET // MIB,
+        metavar="MIB",
+        help=f"MiB of list pages each process keeps to answer a query asked again before the world "
+        f"changes (default {BUDGET // MIB}; 0: every page made anew)",
     )
     serve.add_argument(
         "--changes",
@@ -200,6 +209,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise SystemExit("mockserver serve: --workers must be at least 1")
     if args.journal_size < 0:
         raise SystemExit("mockserver serve: --journal-size must be 0 or more")
+    if args.page_memory < 0:
+        raise SystemExit("mockserver serve: --page-memory must be 0 or more MiB")
     if args.control_token == "":
         raise SystemExit("mockserver serve: --control-token must not be empty")
     if args.isolate_limit < 1:
@@ -237,6 +248,7 @@ def _serve(args: argparse.Namespace) -> int:
     # A full file (ulimit -f) is a write that fails, refused with 503, not a signal that kills.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     return_large_frees()
+    pages.budget = args.page_memory * MIB
     with scratch_directory() as scratch:
 
         def build() -> Timeline:

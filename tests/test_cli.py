@@ -52,6 +52,11 @@ def test_isolation_options_that_cannot_be_served(args: list[str], message: str) 
     assert one_line(mockserver("serve", "--port", "0", *args)) == message
 
 
+def test_a_negative_page_memory_is_refused() -> None:
+    done = mockserver("serve", "--port", "0", "--page-memory", "-1")
+    assert one_line(done) == "mockserver serve: --page-memory must be 0 or more MiB"
+
+
 def test_version_is_the_installed_package_version() -> None:
     done = mockserver("--version")
     assert done.returncode == 0

@@ -16,6 +16,7 @@ from mockserver.meteroid.view import MeteroidView, view_of
 from mockserver.meteroid.writes import MeteroidWrites
 from mockserver.shell import openapi
 from mockserver.shell.app import json_headers, json_response
+from mockserver.shell.pages import pages
 from mockserver.shell.querystring import Pairs, known_pairs
 from mockserver.world.query import InvoiceQuery, Plan
 from mockserver.world.timeline import Timeline
@@ -72,8 +73,10 @@ def build_routes(timeline: Timeline, default_dialect: str) -> list[web.RouteDef]
     async def list_invoices(request: web.Request) -> web.Response:
         served = choose(request.headers)
         pairs = known_pairs(request.rel_url, params.INVOICE_LIST_PARAMS)
-        plan, paging = served.invoice_plan(pairs, world.seq)
-        return json_response(served.view.invoice_page(plan, paging), headers=served.headers)
+        body = pages.page(
+            served, world.seq, pairs, lambda: served.view.invoice_page(*served.invoice_plan(pairs, world.seq))
+        )
+        return json_response(body, headers=served.headers)
 
     async def get_invoice(request: web.Request) -> web.Response:
         served = choose(request.headers)

@@ -18,6 +18,7 @@ from mockserver.metronome.writes import MetronomeWrites
 from mockserver.shell import openapi
 from mockserver.shell.app import Settings, json_response
 from mockserver.shell.cursor import CursorCodec, CursorError
+from mockserver.shell.pages import pages
 from mockserver.shell.querystring import Pairs, known_pairs
 from mockserver.world.query import page_from
 from mockserver.world.state import World
@@ -119,10 +120,10 @@ class MetronomeApi:
     # invoices
 
     async def list_invoices(self, request: web.Request) -> web.Response:
+        customer = self.customer(request)
+        query = known_pairs(request.rel_url, params.INVOICE_LIST_PARAMS)
         return json_response(
-            self.invoice_list(
-                self.customer(request), known_pairs(request.rel_url, params.INVOICE_LIST_PARAMS)
-            )
+            pages.page(self, self.world.seq, (customer, query), lambda: self.invoice_list(customer, query))
         )
 
     def invoice_list(self, customer: int, query: Pairs) -> bytes:
