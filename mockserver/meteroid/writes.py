@@ -101,33 +101,68 @@ def events_of(body: Any, view: MeteroidView) -> list[Args]:
     stamps: set[str] = set()  # timestamps that parse
     events = []
     for index, item in enumerate(raw):
-        where = f"events[{index}]"
-        event = _object(where, item)
-        key = _string(where, event, "event_id", required=True)
-        code = _string(where, event, "code", required=True)
-        customer = _string(where, event, "customer_id", required=True)
-        found = ids.get(customer)  # type: ignore[arg-type]
+        event = item if _plain(item) else _shaped(f"events[{index}]", item)
+        customer = event["customer_id"]
+        found = ids.get(customer)
         if found is None:
-            ordinal = view.customer_ordinal(customer)  # type: ignore[arg-type]
-            found = ids[customer] = customer if ordinal is None else customers[ordinal].id  # type: ignore[index]
-        checked: Args = {"event_id": key, "customer_id": found, "code": code}
-        timestamp = _string(where, event, "timestamp")
+            ordinal = view.customer_ordinal(customer)
+            found = ids[customer] = customer if ordinal is None else customers[ordinal].id
+        checked: Args = {"event_id": event["event_id"], "customer_id": found, "code": event["code"]}
+        timestamp = event.get("timestamp")
         if timestamp is not None:
             if timestamp not in stamps:
                 try:
                     clock.parse_timestamp(timestamp)
                 except ValueError:
                     raise BodyShapeError(
-                        f"{where}.timestamp", "premature end of input or invalid characters"
+                        f"events[{index}].timestamp", "premature end of input or invalid characters"
                     ) from None
                 stamps.add(timestamp)
             checked["timestamp"] = timestamp
-        if event.get("properties") is not None:
-            properties = _strings(f"{where}.properties", event["properties"])
-            if properties:
-                checked["properties"] = properties
+        properties = event.get("properties")
+        if properties:
+            checked["properties"] = properties
         events.append(checked)
     return events
+
+
+_TEXTS = (str, type(None))
+
+
+def _plain(event: Any) -> bool:
+    """Whether an event deserializes as it stands, as most do: its ids and code strings, its
+    timestamp a string or absent, its properties an object of strings or absent."""
+    if type(event) is not dict:
+        return False
+    get = event.get
+    if not (
+        type(get("event_id")) is str
+        and type(get("code")) is str
+        and type(get("customer_id")) is str
+        and isinstance(get("timestamp"), _TEXTS)
+    ):
+        return False
+    properties = get("properties")
+    if properties is None:
+        return True
+    if type(properties) is not dict:
+        return False
+    for value in properties.values():  # noqa: SIM110 (a generator costs more than a property or two)
+        if type(value) is not str:
+            return False
+    return True
+
+
+def _shaped(where: str, item: Any) -> dict[str, Any]:
+    """An event that is not plain, field by field: the first that does not deserialize named
+    as upstream names it."""
+    event = _object(where, item)
+    for name in ("event_id", "code", "customer_id"):
+        _string(where, event, name, required=True)
+    _string(where, event, "timestamp")
+    if event.get("properties") is not None:
+        _strings(f"{where}.properties", event["properties"])
+    return event
 
 
 def _address(where: str, value: Any) -> dict[str, str] | None:
