@@ -150,16 +150,20 @@ class Dispatcher:
             self._start(self._wanted([event for event in hooks.born if event.seq == change.seq]))
 
     def _wanted(self, events: list[Event]) -> dict[Endpoint, list[Event]]:
-        """Each endpoint's events among `events`, in order; the endpoints wanting an event are
-        found once per API and type, as a move of years gives birth to thousands alike."""
-        by_kind: dict[tuple[str, str], list[Endpoint]] = {}
+        """Each endpoint's events among `events`, in order. Endpoints that want the same events
+        (the same API and types) share one list, made once: a move of years gives birth to
+        thousands of events, and a world may have a hundred endpoints."""
+        by_interest: dict[tuple[str, tuple[str, ...] | None], list[Event]] = {}
         wanted: dict[Endpoint, list[Event]] = {}
-        for event in events:
-            targets = by_kind.get((event.api, event.type))
-            if targets is None:
-                targets = by_kind[event.api, event.type] = self.targets(event)
-            for endpoint in targets:
-                wanted.setdefault(endpoint, []).append(event)
+        for endpoint in self.timeline.world.hooks.endpoints.values():
+            interest = (endpoint.api, endpoint.types)
+            found = by_interest.get(interest)
+            if found is None:
+                found = by_interest[interest] = [
+                    event for event in events if event.api == endpoint.api and endpoint.wants(event.type)
+                ]
+            if found:
+                wanted[endpoint] = found
         return wanted
 
     def targets(self, event: Event) -> list[Endpoint]:
