@@ -27,6 +27,7 @@ Bands = tuple[tuple[Fraction | None, Fraction], ...]  # (upper bound or None, un
 # 64-bit integers both APIs carry amounts in; a value read is at most 15 digits before the point.
 LIMIT = 10**15
 _NUMBER = re.compile(r"[0-9]{1,15}(\.[0-9]{1,15})?")
+_UNREAD = object()  # a metric's price in a currency not read yet
 
 
 def value_text(value: Any) -> str:
@@ -138,8 +139,8 @@ class Metering:
         """What a metric bills per unit in `currency`, in minor units: a unit price, or a
         tiered metric's bands; None if it bills nothing in that currency. Read once a metric
         and currency, as a draft is priced again with every batch of usage."""
-        found = self._prices.get((index, currency), self)
-        if found is self:
+        found = self._prices.get((index, currency), _UNREAD)
+        if found is _UNREAD:
             metric = self.metrics[index]
             if metric.tiers:
                 prices = metric.tier_prices(currency)
