@@ -160,7 +160,7 @@ class Dispatcher:
             found = by_interest.get(interest)
             if found is None:
                 found = by_interest[interest] = [
-                    event for event in events if event.api == endpoint.api and endpoint.wants(event.type)
+                    event for event in events if endpoint.wants(event.api, event.type)
                 ]
             if found:
                 wanted[endpoint] = found
@@ -169,7 +169,7 @@ class Dispatcher:
     def targets(self, event: Event) -> list[Endpoint]:
         """The endpoints that want an event: of its API, subscribed to its type."""
         endpoints = self.timeline.world.hooks.endpoints.values()
-        return [e for e in endpoints if e.api == event.api and e.wants(event.type)]
+        return [e for e in endpoints if e.wants(event.api, event.type)]
 
     def send(self, event: Event, to: list[Endpoint] | None = None) -> list[Endpoint]:
         """Start delivering `event` to `to` (by default every endpoint that wants it)."""

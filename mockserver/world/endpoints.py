@@ -90,8 +90,9 @@ class Endpoint:
     retry_scale: float
     timeout_ms: int
 
-    def wants(self, event_type: str) -> bool:
-        return self.types is None or event_type in self.types
+    def wants(self, api: str, event_type: str) -> bool:
+        """Whether it receives an event of this API and type: its API's, of a type it subscribed to."""
+        return api == self.api and (self.types is None or event_type in self.types)
 
     def public(self) -> Args:
         return {

@@ -27,7 +27,6 @@ Bands = tuple[tuple[Fraction | None, Fraction], ...]  # (upper bound or None, un
 # 64-bit integers both APIs carry amounts in; a value read is at most 15 digits before the point.
 LIMIT = 10**15
 _NUMBER = re.compile(r"[0-9]{1,15}(\.[0-9]{1,15})?")
-_UNREAD = object()  # a metric's price in a currency not read yet
 
 
 def value_text(value: Any) -> str:
@@ -89,7 +88,7 @@ class Metering:
             entry = (index, metric.aggregation, metric.property or "", metric.filters)
             self.by_code.setdefault(metric.code, []).append(entry)
         self.index = {metric.name: index for index, metric in enumerate(metrics)}
-        self._prices: dict[tuple[int, str], Fraction | Bands | None] = {}
+        self._prices: dict[tuple[int, str], Fraction | Bands | None] = {}  # `price`, as read
 
     def matches(self, code: str, properties: dict[str, Any]) -> list[tuple[int, Fraction | str | None]]:
         """(metric, value) for each metric an event counts in: None for a count, the number of
@@ -136,27 +135,27 @@ class Metering:
         return Fraction(len(aggregate)) if isinstance(aggregate, set) else Fraction(aggregate)
 
     def price(self, index: int, currency: str) -> Fraction | Bands | None:
+        """`_price`, read once a metric and currency: a draft is priced again with every batch
+        of usage. (A dictionary, not a cache decorator: the world is pickled into snapshots.)"""
+        key = (index, currency)
+        if key not in self._prices:
+            self._prices[key] = self._price(index, currency)
+        return self._prices[key]
+
+    def _price(self, index: int, currency: str) -> Fraction | Bands | None:
         """What a metric bills per unit in `currency`, in minor units: a unit price, or a
-        tiered metric's bands; None if it bills nothing in that currency. Read once a metric
-        and currency, as a draft is priced again with every batch of usage."""
-        found = self._prices.get((index, currency), _UNREAD)
-        if found is _UNREAD:
-            metric = self.metrics[index]
-            if metric.tiers:
-                prices = metric.tier_prices(currency)
-                found = (
-                    None
-                    if prices is None
-                    else tuple(
-                        (None if tier.up_to is None else Fraction(tier.up_to), Fraction(price) * 100)
-                        for tier, price in zip(metric.tiers, prices, strict=True)
-                    )
-                )
-            else:
-                price = metric.unit_price(currency)
-                found = None if price is None else Fraction(price) * 100
-            self._prices[(index, currency)] = found
-        return found  # type: ignore[return-value]
+        tiered metric's bands; None if it bills nothing in that currency."""
+        metric = self.metrics[index]
+        if not metric.tiers:
+            price = metric.unit_price(currency)
+            return None if price is None else Fraction(price) * 100
+        prices = metric.tier_prices(currency)
+        if prices is None:
+            return None
+        return tuple(
+            (None if tier.up_to is None else Fraction(tier.up_to), Fraction(price) * 100)
+            for tier, price in zip(metric.tiers, prices, strict=True)
+        )
 
     def total(self, usage: dict[int, Aggregate], currency: str) -> int:
         """What the usage lines of `usage` add up to, without the lines themselves."""

@@ -66,7 +66,7 @@ def _resolve_trigger(world: World, args: Args) -> Args:
     payload = args.get("payload", {})
     if not isinstance(payload, dict):
         raise ChangeError("payload: must be a JSON object")
-    if not any(e.api == api and e.wants(event_type) for e in world.hooks.endpoints.values()):
+    if not any(e.wants(api, event_type) for e in world.hooks.endpoints.values()):
         raise ChangeError(f"no {api} endpoint wants {event_type} events", "conflict")
     return {"api": api, "type": event_type, "payload": payload}
 
