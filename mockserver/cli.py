@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import math
@@ -290,10 +291,7 @@ def _timeline(
     fixture's world and the stream's changes, the fixture checked first."""
     if changes is not None and is_redis(changes):
         redis = Redis(changes, scratch if workers > 1 else None)
-        redis.claim(fingerprint(fixture))
-        timeline = Timeline(generate(), RedisLog(redis), build=world_of)
-        timeline.catch_up()
-        return timeline
+        return asyncio.run(_redis_timeline(redis, fingerprint(fixture), generate))
     if changes is None:
         log = FileLog(scratch / "changes.jsonl", shared=True) if workers > 1 else FileLog()
         return Timeline(generate(), log, build=world_of)
@@ -303,11 +301,23 @@ def _timeline(
     if world is None:
         world = generate()
     timeline = Timeline(world, log, snapshots, world_of)
-    timeline.catch_up()
+    asyncio.run(timeline.catch_up())
     mark = log.mark()
     if snapshots.due(mark.offset):  # a long replay is not made again at the next start
         snapshots.write(world, mark)
     return timeline
+
+
+async def _redis_timeline(redis: Redis, fixture: str, generate: Callable[[], World]) -> Timeline:
+    """The fixture's world with the stream's changes, once the stream's fixture is checked (in
+    a loop of the start's own: its connections are closed with it)."""
+    try:
+        await redis.claim(fixture)
+        timeline = Timeline(generate(), RedisLog(redis), build=world_of)
+        await timeline.catch_up()
+        return timeline
+    finally:
+        await redis.close()
 
 
 def _generate(args: argparse.Namespace) -> int:

@@ -107,14 +107,14 @@ def build_app(
     world.freeze()  # every request is a token's: the starting world is only ever copied
     branches = logs if callable(logs) else file_branches(logs)
 
-    def spawn(token: str) -> ServedWorld:
+    async def spawn(token: str) -> ServedWorld:
         """A token's world: the starting world, shared until it changes, and its logged changes."""
         branch = serve_on(Timeline(world, branches(token), build=world_of), owned=False)
         try:
-            branch.timeline.log.touch()  # kept from expiring before it is read
-            branch.catch_up()
+            await branch.timeline.log.touch()  # kept from expiring before it is read
+            await branch.catch_up()
         except LogError:
-            branch.close()
+            await branch.close()
             raise
         return branch
 
@@ -208,7 +208,7 @@ async def _run_worker(
     runner = ShellRunner(app, handle_signals=False, **runner_options(app, log_format))
     await runner.setup()
     if timeline.log.shared:
-        app[WORLDS].catch_up()
+        await app[WORLDS].catch_up()
     site = web.SockSite(runner, listen(), backlog=BACKLOG)
     await site.start()
     stop = asyncio.Event()
@@ -224,30 +224,30 @@ async def _run_worker(
                 loop.call_later(PARENT_CHECK, orphaned)
 
         loop.call_later(PARENT_CHECK, orphaned)
+    current = None
     if timeline.log.shared or settings.isolation == "token":
-        _keep_current(loop, app[WORLDS])
+        current = loop.create_task(_keep_current(app[WORLDS]))
     if on_ready:
         on_ready()
     try:
         await stop.wait()
     finally:
-        app[WORLDS].publish()
+        if current is not None:
+            current.cancel()
+        await app[WORLDS].publish()
         await runner.cleanup()
 
 
-def _keep_current(loop: asyncio.AbstractEventLoop, worlds: Worlds) -> None:
+async def _keep_current(worlds: Worlds) -> None:
     """Apply what other workers log as it comes, between requests, so that a request finds
     little or nothing left to apply however long its worker sat idle; and publish what the
     worker recorded to journals others share; take over the webhook deliveries of a worker
     that died."""
-
-    def tick() -> None:
-        worlds.catch_up()
-        worlds.publish()
-        worlds.take_over()
-        loop.call_later(CURRENT, tick)
-
-    loop.call_later(CURRENT, tick)
+    while True:
+        await asyncio.sleep(CURRENT)
+        await worlds.catch_up()
+        await worlds.publish()
+        await worlds.take_over()
 
 
 class _Supervisor:
@@ -267,6 +267,7 @@ class _Supervisor:
         self.address = sock.getsockname()[:2]
         self.children: set[int] = set()
         self.stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None  # where it reads what workers log
 
     def run(self, workers: int, on_ready: Callable[[], None]) -> int:
         ready_read, ready_write = os.pipe()
@@ -319,10 +320,9 @@ class _Supervisor:
                     os.write(ready_write, b".")
                     os.close(ready_write)
 
-            if self.timeline.log.shared:
-                if isinstance(self.timeline.log, FileLog):
-                    self.timeline.log.reopen()  # a lock of its own: flock locks belong to an open file
-                self._current()  # a replacement accepts once it has what was logged meanwhile
+            if isinstance(self.timeline.log, FileLog) and self.timeline.log.shared:
+                self.timeline.log.reopen()  # a lock of its own: flock locks belong to an open file
+            # The worker reads what was logged meanwhile (a replacement) before it accepts.
             asyncio.run(
                 _run_worker(self.timeline, self.settings, listen, self.log_format, ready, parent, self.logs)
             )
@@ -341,11 +341,18 @@ class _Supervisor:
     def _current(self) -> None:
         """Apply what the workers logged, so that a worker forked to replace one starts from a
         world that is current: the supervisor keeps up as the workers do."""
-        if self.timeline.log.shared and not self.timeline.log.fresh():
-            try:
-                self.timeline.catch_up()
-            except LogError as exc:
-                log.error("the supervisor's world cannot be brought up to date: %s", exc)
+        if not self.timeline.log.shared:
+            return
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        try:
+            self._loop.run_until_complete(self._catch_up())
+        except LogError as exc:
+            log.error("the supervisor's world cannot be brought up to date: %s", exc)
+
+    async def _catch_up(self) -> None:
+        if not await self.timeline.log.fresh():
+            await self.timeline.catch_up()
 
     def install_signal_handlers(self) -> None:
         def forward(signum: int, _frame: object) -> None:

@@ -59,10 +59,10 @@ class RuleState:
                 return False
         return rule.token is None or bearer_token(request.headers.get("Authorization", "")) == rule.token
 
-    def fires(self, tally: Tally, epoch: int, index: int) -> bool:
+    async def fires(self, tally: Tally, epoch: int, index: int) -> bool:
         """Count a fitting request in the world's tally; whether the rule answers it."""
         rule = self.rule
-        counted = tally.match(epoch, index)
+        counted = await tally.match(epoch, index)
         if counted is None:  # the rules changed meanwhile: this process has yet to read it
             return False
         matched, fired = counted
@@ -71,7 +71,7 @@ class RuleState:
             return False
         if rule.probability is not None and self.draws.random() >= rule.probability:
             return False
-        return tally.fire(epoch, index, rule.times)
+        return await tally.fire(epoch, index, rule.times)
 
 
 class Faults:
@@ -91,13 +91,13 @@ class Faults:
             self.states = [RuleState(rule) for rule in self.rules]
         return self.states
 
-    def pick(self, request: web.Request, api: str | None, operation: str | None) -> RuleState | None:
+    async def pick(self, request: web.Request, api: str | None, operation: str | None) -> RuleState | None:
         """The rule that answers this request, if any (counted as it is asked)."""
         if not self.timeline.world.faults:
             return None
         epoch = self.timeline.world.faults_since
         for index, state in enumerate(self.current()):
-            if state.fits(request, api, operation) and state.fires(self.tally, epoch, index):
+            if state.fits(request, api, operation) and await state.fires(self.tally, epoch, index):
                 return state
         return None
 
@@ -128,10 +128,10 @@ class Faults:
         response.headers.update(rule.headers)
         return response
 
-    def listing(self) -> list[dict[str, Any]]:
+    async def listing(self) -> list[dict[str, Any]]:
         """The rules in order, with their counters."""
         states = self.current()
-        counts = self.tally.counts(self.timeline.world.faults_since, len(states))
+        counts = await self.tally.counts(self.timeline.world.faults_since, len(states))
         return [
             {"id": index, **state.rule.spec, "matched": matched, "fired": fired}
             for index, (state, (matched, fired)) in enumerate(zip(states, counts, strict=True))

@@ -13,6 +13,7 @@ the journal sees only what its code sent.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import logging
@@ -93,19 +94,23 @@ class Journal:
         self.declared = declared
         self.shared = shared
         self._published = 0  # the seq of the last entry published to `shared`
+        self._publishing = asyncio.Lock()  # one publication at a time: none is made twice
 
-    def publish(self) -> None:
+    async def publish(self) -> None:
         """Hand what this process recorded since the last time to the shared store; kept for
         the next time if the store cannot take it."""
-        if self.shared is None or not self.entries or self.entries[-1][0] <= self._published:
+        if self.shared is None:
             return
-        fresh = [entry for entry in self.entries if entry[0] > self._published]
-        try:
-            self.shared.add([(entry[1], self.document(entry)) for entry in fresh])
-        except StoreError as exc:  # Redis unreachable: published once it answers
-            log.warning("the journal cannot be shared now: %s", exc)
-            return
-        self._published = fresh[-1][0]
+        async with self._publishing:
+            if not self.entries or self.entries[-1][0] <= self._published:
+                return
+            fresh = [entry for entry in self.entries if entry[0] > self._published]
+            try:
+                await self.shared.add([(entry[1], self.document(entry)) for entry in fresh])
+            except StoreError as exc:  # Redis unreachable: published once it answers
+                log.warning("the journal cannot be shared now: %s", exc)
+                return
+            self._published = fresh[-1][0]
 
     def record(
         self,
@@ -136,27 +141,27 @@ class Journal:
             )
         )
 
-    def clear(self) -> int:
+    async def clear(self) -> int:
         """Forget every entry (sequence numbers go on); how many there were."""
         if self.shared is not None:
-            self.publish()
+            await self.publish()
             self.entries.clear()
-            return self.shared.clear()
+            return await self.shared.clear()
         count = len(self.entries)
         self.entries.clear()
         return count
 
-    def _newest_first(self) -> Iterator[dict[str, Any]]:
+    async def _newest_first(self) -> Iterator[dict[str, Any]]:
         if self.shared is None:
             return (self.document(entry) for entry in reversed(self.entries))
-        self.publish()
-        return reversed(self.shared.latest())
+        await self.publish()
+        return reversed(await self.shared.latest())
 
-    def select(self, query: Query) -> list[dict[str, Any]]:
+    async def select(self, query: Query) -> list[dict[str, Any]]:
         """The latest `limit` entries that match, oldest first."""
         pattern = glob(query.path, "path") if query.path is not None else None
         chosen: list[dict[str, Any]] = []
-        for document in self._newest_first():
+        for document in await self._newest_first():
             if document["seq"] <= query.since or len(chosen) >= query.limit:
                 break
             if _matches(document, query, pattern):

@@ -6,7 +6,6 @@ needed; errors are `{"message": ...}` naming what was wrong. The routes are the 
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 from collections.abc import Mapping
@@ -194,11 +193,11 @@ class ControlPlane:
             args: Args = await read_object(request, empty_ok)
         except BadRequest as exc:
             return plain_error(400, str(exc))
-        return self._change(kind, args)
+        return await self._change(kind, args)
 
-    def _change(self, kind: str, args: Args) -> web.Response:
+    async def _change(self, kind: str, args: Args) -> web.Response:
         try:
-            change, result = self.timeline.submit(kind, args)
+            change, result = await self.timeline.submit(kind, args)
         except ChangeError as exc:  # a move the clock cannot make where it stands: 409
             return plain_error(exc.status(400, 409), str(exc))
         return json_response(orjson.dumps({"seq": change.seq, "kind": kind, **result}))
@@ -207,7 +206,7 @@ class ControlPlane:
         size = self.journal.size if self.journal is not None else 0
         try:
             query = journal_query(request, max(size, 1))
-            entries = self.journal.select(query) if self.journal is not None else []
+            entries = await self.journal.select(query) if self.journal is not None else []
         except (BadRequest, RuleError) as exc:
             return plain_error(400, str(exc))
         except StoreError as exc:
@@ -216,13 +215,13 @@ class ControlPlane:
 
     async def clear_requests(self, request: web.Request) -> web.Response:
         try:
-            cleared = self.journal.clear() if self.journal is not None else 0
+            cleared = await self.journal.clear() if self.journal is not None else 0
         except StoreError as exc:
             return plain_error(503, str(exc))
         return json_response(orjson.dumps({"cleared": cleared}))
 
     async def list_faults(self, request: web.Request) -> web.Response:
-        return json_response(orjson.dumps({"rules": self.faults.listing()}))
+        return json_response(orjson.dumps({"rules": await self.faults.listing()}))
 
     async def add_faults(self, request: web.Request) -> web.Response:
         """A rule or a list of rules: checked, then logged as a change every worker applies."""
@@ -232,10 +231,10 @@ class ControlPlane:
             return plain_error(400, str(exc))
         if not isinstance(rules, dict | list):
             return plain_error(400, "the body must be a rule (a JSON object) or a list of rules")
-        return self._change("faults", {"rules": rules})
+        return await self._change("faults", {"rules": rules})
 
     async def clear_faults(self, request: web.Request) -> web.Response:
-        return self._change("clear_faults", {})
+        return await self._change("clear_faults", {})
 
     async def get_fixture(self, request: web.Request) -> web.Response:
         """As written; as JSON if asked for (and it has a JSON form: YAML may say more)."""
@@ -255,7 +254,7 @@ class ControlPlane:
         except fixture.BodyRefused as exc:
             return plain_error(exc.status, str(exc))
         try:
-            self.timeline.submit(FIXTURE, {"text": text})
+            await self.timeline.submit(FIXTURE, {"text": text})
         except ChangeError as exc:
             return plain_error(400, str(exc))
         return json_response(orjson.dumps(self.health_document()))
@@ -264,10 +263,11 @@ class ControlPlane:
         """The log of changes as JSON lines: `mockserver serve --changes FILE` replays it.
         Streamed from where it is kept, a chunk at a time: a log of usage can be large."""
         chunks = self.timeline.log.export()
-        first = next(chunks, b"")  # a log that cannot be read is refused before the answer starts
+        first = await anext(chunks, b"")  # a log that cannot be read is refused before the answer starts
         response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson", **dict(CORS_HEADERS)})
         await response.prepare(request)
-        for chunk in itertools.chain((first,), chunks):
+        await response.write(first)
+        async for chunk in chunks:
             await response.write(chunk)
         await response.write_eof()
         return response

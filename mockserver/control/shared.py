@@ -32,16 +32,16 @@ class StoreError(Exception):
 
 
 class SharedList(Protocol):
-    def add(self, recorded: Sequence[tuple[float, Document]]) -> None:
+    async def add(self, recorded: Sequence[tuple[float, Document]]) -> None:
         """Number and keep documents (each with when what it records started), but those
         started before the last clear; the oldest fall out past the bound."""
         ...
 
-    def latest(self) -> list[Document]:
+    async def latest(self) -> list[Document]:
         """Every document kept, oldest first, each with its `seq`."""
         ...
 
-    def clear(self) -> int:
+    async def clear(self) -> int:
         """Forget every document (the sequence goes on); how many there were."""
         ...
 
@@ -74,7 +74,7 @@ class FileList:
         except FileNotFoundError:
             return []
 
-    def add(self, recorded: Sequence[tuple[float, Document]]) -> None:
+    async def add(self, recorded: Sequence[tuple[float, Document]]) -> None:
         with self._locked() as head:
             lines = []
             for started, document in recorded:
@@ -89,11 +89,11 @@ class FileList:
                 self.path.write_bytes(b"".join(line + b"\n" for line in kept))
                 head["lines"] = len(kept)
 
-    def latest(self) -> list[Document]:
+    async def latest(self) -> list[Document]:
         with self._locked():
             return [orjson.loads(line) for line in self._lines()[-self.size :]]
 
-    def clear(self) -> int:
+    async def clear(self) -> int:
         with self._locked() as head:
             count = min(head["lines"], self.size)
             self.path.write_bytes(b"")
@@ -137,8 +137,8 @@ class RedisList:
     def __init__(self, log: RedisLog, name: str, size: int) -> None:
         self.redis, self.size, self.log, self.name = log.redis, size, log, name
         self.keys = [log.key(name), log.key(f"{name}:seq"), log.key(f"{name}:cleared")]
-        self._add = self.redis.client.register_script(_ADD)
-        self._clear = self.redis.client.register_script(_CLEAR)
+        self._add = self.redis.script(_ADD)
+        self._clear = self.redis.script(_CLEAR)
 
     @contextlib.contextmanager
     def _reached(self) -> Iterator[None]:
@@ -149,16 +149,16 @@ class RedisList:
                 f"the {self.name} list is kept in {self.redis.url}, unreachable ({exc})"
             ) from None
 
-    def add(self, recorded: Sequence[tuple[float, Document]]) -> None:
+    async def add(self, recorded: Sequence[tuple[float, Document]]) -> None:
         args: list[Any] = [self.size, self.log.keep_ms]
         for started, document in recorded:
             args += [repr(started), orjson.dumps(document)]
         with self._reached():
-            self._add(keys=[*self.keys, *self.log.kept], args=args)
+            await self.redis.run(self._add, [*self.keys, *self.log.kept], args)
 
-    def latest(self) -> list[Document]:
+    async def latest(self) -> list[Document]:
         with self._reached():
-            entries = self.redis.client.xrange(self.keys[0])
+            entries = await self.redis.client.xrange(self.keys[0])
         found = []
         for entry, fields in entries:
             document = orjson.loads(fields[b"d"])
@@ -166,10 +166,10 @@ class RedisList:
             found.append(document)
         return found
 
-    def clear(self) -> int:
+    async def clear(self) -> int:
         with self._reached():
             keys = [self.keys[0], self.keys[2], *self.log.kept]
-            return int(self._clear(keys=keys, args=[repr(time.time()), self.log.keep_ms]))
+            return int(await self.redis.run(self._clear, keys, [repr(time.time()), self.log.keep_ms]))
 
 
 def shared_list(log: ChangeLog, directory: Path | None, name: str, size: int) -> SharedList | None:

@@ -30,16 +30,16 @@ _EPOCH = struct.Struct("<q")
 
 
 class Tally(Protocol):
-    def match(self, epoch: int, index: int) -> tuple[int, int] | None:
+    async def match(self, epoch: int, index: int) -> tuple[int, int] | None:
         """Count a request rule `index` fits; its (matched, fired) counts after it, or None
         for a process behind the rules' epoch."""
         ...
 
-    def fire(self, epoch: int, index: int, times: int | None) -> bool:
+    async def fire(self, epoch: int, index: int, times: int | None) -> bool:
         """Count rule `index` answering, unless it answered `times` already."""
         ...
 
-    def counts(self, epoch: int, rules: int) -> list[tuple[int, int]]:
+    async def counts(self, epoch: int, rules: int) -> list[tuple[int, int]]:
         """Each rule's (matched, fired)."""
         ...
 
@@ -58,21 +58,21 @@ class LocalTally:
             self.epoch, self.slots = epoch, {}
         return self.slots.setdefault(index, [0, 0])
 
-    def match(self, epoch: int, index: int) -> tuple[int, int] | None:
+    async def match(self, epoch: int, index: int) -> tuple[int, int] | None:
         slot = self._slot(epoch, index)
         if slot is None:
             return None
         slot[0] += 1
         return slot[0], slot[1]
 
-    def fire(self, epoch: int, index: int, times: int | None) -> bool:
+    async def fire(self, epoch: int, index: int, times: int | None) -> bool:
         slot = self._slot(epoch, index)
         if slot is None or (times is not None and slot[1] >= times):
             return False
         slot[1] += 1
         return True
 
-    def counts(self, epoch: int, rules: int) -> list[tuple[int, int]]:
+    async def counts(self, epoch: int, rules: int) -> list[tuple[int, int]]:
         slots = self.slots if epoch == self.epoch else {}
         return [(slots[index][0], slots[index][1]) if index in slots else (0, 0) for index in range(rules)]
 
@@ -108,15 +108,15 @@ class FileTally:
             os.pwrite(fd, _SLOT.pack(matched, fired), offset)
             return matched, fired, fires
 
-    def match(self, epoch: int, index: int) -> tuple[int, int] | None:
+    async def match(self, epoch: int, index: int) -> tuple[int, int] | None:
         counted = self._count(epoch, index, False, None)
         return None if counted is None else counted[:2]
 
-    def fire(self, epoch: int, index: int, times: int | None) -> bool:
+    async def fire(self, epoch: int, index: int, times: int | None) -> bool:
         counted = self._count(epoch, index, True, times)
         return counted is not None and counted[2]
 
-    def counts(self, epoch: int, rules: int) -> list[tuple[int, int]]:
+    async def counts(self, epoch: int, rules: int) -> list[tuple[int, int]]:
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
@@ -160,30 +160,35 @@ class RedisTally:
 
     def __init__(self, log: RedisLog) -> None:
         self.redis, self.key, self.log = log.redis, log.key("faults"), log
-        self._match = self.redis.client.register_script(_MATCH)
-        self._fire = self.redis.client.register_script(_FIRE)
+        self._match = self.redis.script(_MATCH)
+        self._fire = self.redis.script(_FIRE)
         self.alone = LocalTally()
 
-    def match(self, epoch: int, index: int) -> tuple[int, int] | None:
+    async def match(self, epoch: int, index: int) -> tuple[int, int] | None:
         try:
-            got = self._match(keys=[self.key, *self.log.kept], args=[epoch, index, self.log.keep_ms])
+            got = await self.redis.run(
+                self._match, [self.key, *self.log.kept], [epoch, index, self.log.keep_ms]
+            )
         except self.redis.errors as exc:
             log.warning("fault counters counted by this process alone: %s", exc)
-            return self.alone.match(epoch, index)
+            return await self.alone.match(epoch, index)
         return None if got == -1 else (int(got[0]), int(got[1]))
 
-    def fire(self, epoch: int, index: int, times: int | None) -> bool:
+    async def fire(self, epoch: int, index: int, times: int | None) -> bool:
         try:
-            return self._fire(keys=[self.key], args=[epoch, index, "" if times is None else times]) == 1
+            fired = await self.redis.run(
+                self._fire, [self.key], [epoch, index, "" if times is None else times]
+            )
         except self.redis.errors:
-            return self.alone.fire(epoch, index, times)
+            return await self.alone.fire(epoch, index, times)
+        return fired == 1
 
-    def counts(self, epoch: int, rules: int) -> list[tuple[int, int]]:
+    async def counts(self, epoch: int, rules: int) -> list[tuple[int, int]]:
         fields = ["epoch", *(f"{kind}{index}" for index in range(rules) for kind in "mf")]
         try:
-            values = self.redis.client.hmget(self.key, fields)
+            values = await self.redis.client.hmget(self.key, fields)
         except self.redis.errors:
-            return self.alone.counts(epoch, rules)
+            return await self.alone.counts(epoch, rules)
         if values[0] is None or int(values[0]) != epoch:
             return [(0, 0)] * rules
         numbers = [int(value or 0) for value in values[1:]]

@@ -5,6 +5,7 @@ documented event sent by hand (as the Stripe CLI's `trigger` does). Refusals are
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -34,23 +35,28 @@ class Deliveries:
     def __init__(self, dispatcher: Dispatcher, shared: SharedList | None = None) -> None:
         self.dispatcher, self.shared = dispatcher, shared
         self._published = 0  # how many of the dispatcher's attempts are published
+        self._publishing = asyncio.Lock()  # one publication at a time: none is made twice
 
-    def publish(self) -> None:
+    async def publish(self) -> None:
         """Hand the attempts made since the last time to the shared list; kept for the next
         time if it cannot take them."""
-        fresh = self.dispatcher.made - self._published
-        if self.shared is None or not fresh:
+        if self.shared is None:
             return
-        attempts = list(self.dispatcher.attempts)[-fresh:]
-        try:
-            self.shared.add([(attempt.at, attempt.public()) for attempt in attempts])
-        except StoreError as exc:  # Redis unreachable: published once it answers
-            log.warning("webhook deliveries cannot be listed for every process now: %s", exc)
-            return
-        self._published = self.dispatcher.made
+        async with self._publishing:
+            made = self.dispatcher.made
+            fresh = made - self._published
+            if not fresh:
+                return
+            attempts = list(self.dispatcher.attempts)[-fresh:]
+            try:
+                await self.shared.add([(attempt.at, attempt.public()) for attempt in attempts])
+            except StoreError as exc:  # Redis unreachable: published once it answers
+                log.warning("webhook deliveries cannot be listed for every process now: %s", exc)
+                return
+            self._published = made
 
-    def take_over(self) -> None:
-        self.dispatcher.take_over()
+    async def take_over(self) -> None:
+        await self.dispatcher.take_over()
 
     def cancel(self) -> None:
         self.dispatcher.cancel()
@@ -58,7 +64,7 @@ class Deliveries:
     async def closed(self) -> None:
         await self.dispatcher.closed()
 
-    def listing(
+    async def listing(
         self, endpoint: str | None, event_type: str | None, event_id: str | None, limit: int
     ) -> list[dict[str, Any]]:
         """The attempts, newest first, that fit every filter given; StoreError if the shared
@@ -67,8 +73,10 @@ class Deliveries:
         if self.shared is None:
             newest = (attempt.public() for attempt in reversed(self.dispatcher.attempts))
         else:
-            self.publish()  # published a batch a process at a time: newest first by their time
-            newest = sorted(reversed(self.shared.latest()), key=lambda attempt: attempt["at"], reverse=True)
+            await self.publish()  # published a batch a process at a time: newest first by their time
+            newest = sorted(
+                reversed(await self.shared.latest()), key=lambda attempt: attempt["at"], reverse=True
+            )
         found = []
         for attempt in newest:
             if (
@@ -115,7 +123,7 @@ class Webhooks:
         return await self._submit(request, "webhook.create", 201)
 
     async def delete(self, request: web.Request) -> web.Response:
-        return self._change("webhook.delete", {"id": request.match_info["id"]}, 200)
+        return await self._change("webhook.delete", {"id": request.match_info["id"]}, 200)
 
     async def trigger(self, request: web.Request) -> web.Response:
         return await self._submit(request, "webhook.trigger", 202)
@@ -125,11 +133,11 @@ class Webhooks:
             args = await self._read(request)
         except self._refused as exc:
             return plain_error(400, str(exc))
-        return self._change(kind, args, status)
+        return await self._change(kind, args, status)
 
-    def _change(self, kind: str, args: Args, status: int) -> web.Response:
+    async def _change(self, kind: str, args: Args, status: int) -> web.Response:
         try:
-            change, result = self.timeline.submit(kind, args)
+            change, result = await self.timeline.submit(kind, args)
         except ChangeError as exc:
             return plain_error(exc.status(404, 409), str(exc))
         assert change is not None
@@ -154,7 +162,7 @@ class Webhooks:
         if endpoint is not None and not re.fullmatch(ID_PATTERN, endpoint):
             return plain_error(400, f"endpoint: expected an endpoint id ({ID_PATTERN})")
         try:
-            found = self.sending.listing(endpoint, query.get("type"), query.get("event_id"), int(limit))
+            found = await self.sending.listing(endpoint, query.get("type"), query.get("event_id"), int(limit))
         except StoreError as exc:
             return plain_error(503, str(exc))
         return json_response(orjson.dumps({"data": found}))
@@ -186,5 +194,5 @@ class Webhooks:
                     400, f"endpoint: a {endpoint.api} endpoint, and the event is {event.api}'s"
                 )
             to = [endpoint]
-        sent = self.dispatcher.send(event, to)
+        sent = await self.dispatcher.send(event, to)
         return json_response(orjson.dumps({"event_id": event.id, "endpoints": [e.id for e in sent]}), 202)

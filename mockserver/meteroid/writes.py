@@ -338,10 +338,10 @@ class MeteroidWrites:
             "unarchiveCustomer": self.unarchive_customer,
         }
 
-    def submit(self, kind: str, args: Args, unknown: int = 404, conflict: int = 409) -> Args:
+    async def submit(self, kind: str, args: Args, unknown: int = 404, conflict: int = 409) -> Args:
         """Submit a change; a refusal is answered with the status its reason calls for."""
         try:
-            return self.timeline.submit(kind, args)[1]
+            return (await self.timeline.submit(kind, args))[1]
         except ChangeError as exc:
             raise ApiError(exc.status(unknown, conflict), str(exc)) from None
 
@@ -355,7 +355,7 @@ class MeteroidWrites:
             "backfill": _boolean(body, "allow_backfilling"),
             "partial": _boolean(body, "allow_partial_failures"),
         }
-        failures = self.submit("ingest", args, unknown=400)["failures"]
+        failures = (await self.submit("ingest", args, unknown=400))["failures"]
         answer = (
             {"failures": [{"event_id": f["id"], "reason": f["reason"]} for f in failures]} if failures else {}
         )
@@ -380,7 +380,7 @@ class MeteroidWrites:
         custom = _custom_properties(body, {}, merge=False)
         if custom is not None:
             fields["custom_fields"] = custom
-        result = self.submit("customer.create", {"fields": fields})
+        result = await self.submit("customer.create", {"fields": fields})
         return self._answer(served, self.timeline.world.customer_by_id[result["customer"]], 201)
 
     async def replace_customer(self, request: web.Request) -> web.Response:
@@ -402,17 +402,17 @@ class MeteroidWrites:
         custom = _custom_properties(body, dict(customer.custom_fields), merge=not full)
         if custom is not None:
             fields["custom_fields"] = custom
-        self.submit("customer.update", {"customer": customer.id, "fields": fields})
+        await self.submit("customer.update", {"customer": customer.id, "fields": fields})
         return self._answer(served, ordinal)
 
     async def archive_customer(self, request: web.Request) -> web.Response:
-        return self._archiving(request, "customer.archive")
+        return await self._archiving(request, "customer.archive")
 
     async def unarchive_customer(self, request: web.Request) -> web.Response:
-        return self._archiving(request, "customer.unarchive")
+        return await self._archiving(request, "customer.unarchive")
 
-    def _archiving(self, request: web.Request, kind: str) -> web.Response:
+    async def _archiving(self, request: web.Request, kind: str) -> web.Response:
         served = self.choose(request.headers)
         customer = self.timeline.world.customers[self._customer(request, served)]
-        self.submit(kind, {"customer": customer.id}, conflict=400)
+        await self.submit(kind, {"customer": customer.id}, conflict=400)
         return web.Response(status=204)

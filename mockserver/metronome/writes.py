@@ -101,16 +101,16 @@ class MetronomeWrites:
             "setIngestAliases": self.set_ingest_aliases,
         }
 
-    def submit(self, kind: str, args: Args, unknown: int = 400, conflict: int = 400) -> Args:
+    async def submit(self, kind: str, args: Args, unknown: int = 400, conflict: int = 400) -> Args:
         """Submit a change; a refusal is answered with the status its reason calls for."""
         try:
-            return self.timeline.submit(kind, args)[1]
+            return (await self.timeline.submit(kind, args))[1]
         except ChangeError as exc:
             raise ApiError(exc.status(unknown, conflict), str(exc)) from None
 
     async def ingest(self, request: web.Request) -> web.Response:
         events = usage_batch(await read_json(request))
-        self.submit("ingest", {"policy": "metronome", "events": events})
+        await self.submit("ingest", {"policy": "metronome", "events": events})
         return web.Response(status=200)
 
     async def preview_events(self, request: web.Request) -> web.Response:
@@ -159,12 +159,12 @@ class MetronomeWrites:
 
     async def void(self, request: web.Request) -> web.Response:
         invoice = self._id(await read_json(request))
-        result = self.submit("invoice.void", {"invoice": invoice}, unknown=404)
+        result = await self.submit("invoice.void", {"invoice": invoice}, unknown=404)
         return json_response(_ID_BODY % result["invoice"].encode())
 
     async def regenerate(self, request: web.Request) -> web.Response:
         invoice = self._id(await read_json(request))
-        result = self.submit("invoice.regenerate", {"invoice": invoice}, unknown=404)
+        result = await self.submit("invoice.regenerate", {"invoice": invoice}, unknown=404)
         return json_response(_ID_BODY % result["invoice"].encode())
 
     async def create_customer(self, request: web.Request) -> web.Response:
@@ -182,7 +182,7 @@ class MetronomeWrites:
         if not isinstance(custom, dict) or not all(isinstance(v, str) for v in custom.values()):
             raise bad_request("custom_fields must be an object of strings")
         fields["custom_fields"] = custom
-        result = self.submit("customer.create", {"fields": fields}, conflict=409)
+        result = await self.submit("customer.create", {"fields": fields}, conflict=409)
         world = self.timeline.world
         customer = world.customers[world.customer_by_id[result["customer"]]]
         document = {
@@ -197,7 +197,7 @@ class MetronomeWrites:
     async def archive_customer(self, request: web.Request) -> web.Response:
         customer = self._id(await read_json(request))
         args = {"customer": customer, "end_contracts": True}
-        result = self.submit("customer.archive", args, unknown=404)
+        result = await self.submit("customer.archive", args, unknown=404)
         return json_response(_ID_BODY % result["customer"].encode())
 
     async def set_ingest_aliases(self, request: web.Request) -> web.Response:
@@ -206,7 +206,9 @@ class MetronomeWrites:
         body = _object(await read_json(request), "ingest_aliases")
         aliases = _aliases(body.get("ingest_aliases"), required=True)
         fields = {"aliases": list(dict.fromkeys(aliases))}
-        self.submit("customer.update", {"customer": customer, "fields": fields}, unknown=404, conflict=409)
+        await self.submit(
+            "customer.update", {"customer": customer, "fields": fields}, unknown=404, conflict=409
+        )
         return web.Response(status=200)
 
     @staticmethod

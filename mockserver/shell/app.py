@@ -164,10 +164,10 @@ class Shell:
             served, fault = fixed, None
             try:
                 if served is None:
-                    served = of(request)
+                    served = await of(request)
                     served.inflight += 1
                 if served.before is not None:
-                    served.before()
+                    await served.before()
                 if writes and not served.owned:
                     served.own()
                 response: web.StreamResponse | None = None
@@ -175,7 +175,7 @@ class Shell:
                 if (
                     faulted
                     and faults is not None
-                    and (picked := faults.pick(request, api, operation)) is not None
+                    and (picked := await faults.pick(request, api, operation)) is not None
                 ):
                     fault = picked.effect
                     response = await faults.answer(picked, request, facade)
@@ -291,7 +291,7 @@ def create_app(worlds: Worlds) -> web.Application:
 
 def _close(worlds: Worlds) -> Callable[[web.Application], Awaitable[None]]:
     async def close(_app: web.Application) -> None:
-        worlds.close()
+        await worlds.close()
 
     return close
 

@@ -85,7 +85,7 @@ class Journal(Protocol):
         fault: str | None,
     ) -> None: ...
 
-    def publish(self) -> None:
+    async def publish(self) -> None:
         """Hand what this process recorded to the store it shares, if it has one."""
         ...
 
@@ -93,7 +93,7 @@ class Journal(Protocol):
 class Faults(Protocol):
     """A served world's fault rules and their counters (`control.faults.Faults`)."""
 
-    def pick(self, request: web.Request, api: str | None, operation: str | None) -> Any:
+    async def pick(self, request: web.Request, api: str | None, operation: str | None) -> Any:
         """The rule that answers this request, if any (counted as it is asked)."""
         ...
 
@@ -107,11 +107,11 @@ class Faults(Protocol):
 class Deliveries(Protocol):
     """A served world's webhook deliveries (`control.webhooks.Deliveries`)."""
 
-    def publish(self) -> None:
+    async def publish(self) -> None:
         """Hand the attempts this process made to the list it shares, if it has one."""
         ...
 
-    def take_over(self) -> None:
+    async def take_over(self) -> None:
         """Start the deliveries another process of the world left (it died)."""
         ...
 

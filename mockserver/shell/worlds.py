@@ -12,10 +12,11 @@ returns; a log that may have expired (on Redis, unused for its TTL) is read anew
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -53,7 +54,7 @@ class ServedWorld:
         self._bind = bind
         self.owned = owned  # False while it reads a world it shares with others
         # A log other processes append to is read before every request: read-your-writes.
-        self.before: Callable[[], None] | None = self.catch_up if timeline.log.shared else None
+        self.before: Callable[[], Awaitable[None]] | None = self.catch_up if timeline.log.shared else None
         self.routes: dict[str, list[web.RouteDef]] = {}
         self.handlers: dict[str, Handler] = {}
         # Requests it is answering, and whether it was dropped meanwhile: its log stays open
@@ -76,31 +77,43 @@ class ServedWorld:
             self.owned = True
             self.rebind()
 
-    def catch_up(self) -> None:
+    async def catch_up(self) -> None:
         """Apply what other processes appended to the log (a world of its own first)."""
-        if not self.timeline.log.fresh():
+        if not await self.timeline.log.fresh():
             self.own()
-            self.timeline.catch_up()
+            await self.timeline.catch_up()
 
     def release(self) -> None:
         """One of its requests has been answered."""
         self.inflight -= 1
         if self.dropped and not self.inflight:
-            self.close()
+            _closing(self)
 
     def drop(self) -> None:
         """No new request comes to it; it closes once those it is answering are done."""
         self.dropped = True
         if not self.inflight:
-            self.close()
+            _closing(self)
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """What it recorded handed to the stores it shares, its deliveries stopped, its log closed."""
         if self.journal is not None:
-            self.journal.publish()
+            await self.journal.publish()
         if self.webhooks is not None:
-            self.webhooks.publish()
+            await self.webhooks.publish()
             self.webhooks.cancel()
         self.timeline.log.close()
+
+
+_closings: set[asyncio.Task[None]] = set()  # worlds dropped, closing
+
+
+def _closing(served: ServedWorld) -> None:
+    """Close a dropped world once it has handed over what it recorded, apart from the request
+    that dropped it."""
+    task = asyncio.get_running_loop().create_task(served.close())
+    _closings.add(task)
+    task.add_done_callback(_closings.discard)
 
 
 class Worlds:
@@ -111,15 +124,15 @@ class Worlds:
         facades: Sequence[Facade],
         settings: Settings,
         base: ServedWorld,
-        spawn: Callable[[str], ServedWorld] | None = None,
+        spawn: Callable[[str], Awaitable[ServedWorld]] | None = None,
         limit: int = DEFAULT_LIMIT,
     ) -> None:
         """`base` serves every request, unless `spawn` makes the world of each token (isolation)."""
         self.facades, self.settings, self.base = facades, settings, base
         self._spawn, self.limit = spawn, limit
         self._by_token: OrderedDict[str, ServedWorld] = OrderedDict()
-        self.of: Callable[[web.Request], ServedWorld] = (
-            self._isolated if spawn is not None else lambda _r: base
+        self.of: Callable[[web.Request], Awaitable[ServedWorld]] = (
+            self._isolated if spawn is not None else self._base
         )
 
     @classmethod
@@ -143,50 +156,54 @@ class Worlds:
     def isolated(self) -> bool:
         return self._spawn is not None
 
-    def _isolated(self, request: web.Request) -> ServedWorld:
+    async def _base(self, _request: web.Request) -> ServedWorld:
+        return self.base
+
+    async def _isolated(self, request: web.Request) -> ServedWorld:
         token = bearer_token(request.headers.get("Authorization", ""))
         found = self._by_token.get(token)
         if found is not None:
-            if found.timeline.log.touch():
+            if await found.timeline.log.touch():
                 self._by_token.move_to_end(token)
                 return found
             del self._by_token[token]  # its log may have expired meanwhile: read anew
             found.drop()
         assert self._spawn is not None
-        made = self._by_token[token] = self._spawn(token)
+        made = self._by_token[token] = await self._spawn(token)
         while len(self._by_token) > self.limit:
             self._by_token.popitem(last=False)[1].drop()
         return made
 
-    def catch_up(self) -> None:
+    async def catch_up(self) -> None:
         """Apply what other processes appended to every world held, so that no request waits
         long for it; a world whose log cannot be applied is left to answer 503."""
         for served in (self.base, *self._by_token.values()):
             if served.before is not None:
                 try:
-                    served.before()
+                    await served.before()
                 except LogError as exc:
                     log.error("a world cannot be brought up to date: %s", exc)
 
-    def publish(self) -> None:
+    async def publish(self) -> None:
         """Hand what each world's journal recorded, and the webhook attempts made, to the
         stores they share, if they have them."""
         for served in (self.base, *self._by_token.values()):
             if served.journal is not None:
-                served.journal.publish()
+                await served.journal.publish()
             if served.webhooks is not None:
-                served.webhooks.publish()
+                await served.webhooks.publish()
 
-    def take_over(self) -> None:
+    async def take_over(self) -> None:
         """Start the webhook deliveries of each world held that a process which died left."""
         for served in (self.base, *self._by_token.values()):
             if served.webhooks is not None:
-                served.webhooks.take_over()
+                await served.webhooks.take_over()
 
-    def close(self) -> None:
-        for served in self._by_token.values():
-            served.close()
+    async def close(self) -> None:
+        held = list(self._by_token.values())
         self._by_token.clear()
+        for served in held:
+            await served.close()
 
 
 # The log of a token's world, made when the token is first seen.

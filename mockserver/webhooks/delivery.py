@@ -32,7 +32,7 @@ import socket
 import time
 import weakref
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, TypeVar
@@ -135,19 +135,20 @@ class Dispatcher:
             self._holder = (made, os.getpid())
         return self._holder[0]
 
-    def _logged(self, change: Change) -> None:
-        """A change this process logged: its events are this process's to start sending, and
-        the deliveries to endpoints it removed are forgotten by every process."""
+    async def _logged(self, change: Change) -> None:
+        """A change this process logged: its events are this process's to start sending (kept
+        as pending before the change is acknowledged), and the deliveries to endpoints it
+        removed are forgotten by every process."""
         hooks = self.timeline.world.hooks
         if hooks.endpoints is not self._seen:  # endpoints are replaced whole when they change
             gone = self._seen.keys() - hooks.endpoints.keys()
             self._seen = hooks.endpoints
             if gone:
-                self._shared(self.pending.forget, gone)
+                await self._shared(self.pending.forget, gone)
                 for endpoint_id in gone:
                     self._waiting.pop(endpoint_id, None)
         if hooks.endpoints:
-            self._start(self._wanted([event for event in hooks.born if event.seq == change.seq]))
+            await self._start(self._wanted([event for event in hooks.born if event.seq == change.seq]))
 
     def _wanted(self, events: list[Event]) -> dict[Endpoint, list[Event]]:
         """Each endpoint's events among `events`, in order. Endpoints that want the same events
@@ -171,17 +172,17 @@ class Dispatcher:
         endpoints = self.timeline.world.hooks.endpoints.values()
         return [e for e in endpoints if e.wants(event.api, event.type)]
 
-    def send(self, event: Event, to: list[Endpoint] | None = None) -> list[Endpoint]:
+    async def send(self, event: Event, to: list[Endpoint] | None = None) -> list[Endpoint]:
         """Start delivering `event` to `to` (by default every endpoint that wants it)."""
         endpoints = self.targets(event) if to is None else to
-        self._start({endpoint: [event] for endpoint in endpoints})
+        await self._start({endpoint: [event] for endpoint in endpoints})
         return endpoints
 
-    def _start(self, wanted: dict[Endpoint, list[Event]]) -> None:
+    async def _start(self, wanted: dict[Endpoint, list[Event]]) -> None:
         """Begin the deliveries within each endpoint's bound; the others wait their turn."""
-        self._begin(self._within_bound(wanted))
+        await self._begin(self._within_bound(wanted))
 
-    def _begin(self, sends: list[tuple[Event, Endpoint]]) -> None:
+    async def _begin(self, sends: list[tuple[Event, Endpoint]]) -> None:
         """Keep each delivery as pending, held by this process for its first attempt, made now."""
         if not sends:
             return
@@ -193,7 +194,7 @@ class Dispatcher:
             )
             for event, endpoint in sends
         ]
-        self._shared(self.pending.add, held, self.holder)
+        await self._shared(self.pending.add, held, self.holder)
         for index, (delivery, _until) in enumerate(held):
             self._spawn(delivery, now + index * SPREAD)
 
@@ -222,9 +223,11 @@ class Dispatcher:
         event = waiting.popleft()
         if not waiting:
             del self._waiting[endpoint_id]
-        self._begin([(event, endpoint)])
+        task = asyncio.get_running_loop().create_task(self._begin([(event, endpoint)]))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
-    def take_over(self) -> None:
+    async def take_over(self) -> None:
         """Start the deliveries whose holder let their hold run out (it died, or is far
         behind): twice a second at most, and only while the world has endpoints."""
         endpoints = self.timeline.world.hooks.endpoints
@@ -234,7 +237,7 @@ class Dispatcher:
             return
         self._scan = now + SCAN
         for delivery in (
-            self._shared(self.pending.take, self.holder, now + GRACE, now, TAKEN, otherwise=[]) or ()
+            await self._shared(self.pending.take, self.holder, now + GRACE, now, TAKEN, otherwise=[]) or ()
         ):
             self._spawn(delivery, now)
 
@@ -252,11 +255,13 @@ class Dispatcher:
         if not task.cancelled():
             self._next_waiting(endpoint)
 
-    def _shared(self, operation: Callable[..., T], *args: Any, otherwise: T | None = None) -> T | None:
+    async def _shared(
+        self, operation: Callable[..., Awaitable[T]], *args: Any, otherwise: T | None = None
+    ) -> T | None:
         """An operation on the pending deliveries; `otherwise` if they cannot be reached now:
         this process goes on with the deliveries it holds, as if it were alone."""
         try:
-            return operation(*args)
+            return await operation(*args)
         except PendingError as exc:
             log.warning("webhook deliveries go on in this process alone: %s", exc)
             return otherwise
@@ -274,12 +279,12 @@ class Dispatcher:
                 return  # taken over by a process behind: left for one that is not
             endpoint = world.hooks.endpoints.get(delivery.endpoint)
             if endpoint is None:  # removed meanwhile: nobody is there to retry for
-                self._shared(self.pending.drop, delivery.id, self.holder)
+                await self._shared(self.pending.drop, delivery.id, self.holder)
                 return
             async with self._gates.setdefault(endpoint.id, asyncio.Semaphore(PER_ENDPOINT)):
                 now = time.time()
                 until = _held(now, endpoint)
-                found = self._shared(
+                found = await self._shared(
                     self.pending.claim, delivery.id, self.holder, until, now, otherwise=delivery
                 )
                 if found is None:
@@ -293,11 +298,13 @@ class Dispatcher:
                 delivery, status, error, took, None if later is None else later * endpoint.retry_scale
             )
             if later is None:
-                self._shared(self.pending.drop, delivery.id, self.holder)
+                await self._shared(self.pending.drop, delivery.id, self.holder)
                 return
             delivery = dataclasses.replace(delivery, attempt=delivery.attempt + 1)
             due = time.time() + later * endpoint.retry_scale
-            if not self._shared(self.pending.reschedule, delivery, self.holder, due + GRACE, otherwise=True):
+            if not await self._shared(
+                self.pending.reschedule, delivery, self.holder, due + GRACE, otherwise=True
+            ):
                 return  # taken over meanwhile
 
     def _record(

@@ -69,28 +69,28 @@ class PendingStore(Protocol):
     # two of its operations, which a shared file pays for with the whole table.
     under_way: int
 
-    def add(self, held: Sequence[tuple[Delivery, float]], holder: str) -> None:
+    async def add(self, held: Sequence[tuple[Delivery, float]], holder: str) -> None:
         """Keep new deliveries, each held by `holder` until its time."""
         ...
 
-    def claim(self, delivery_id: str, holder: str, until: float, now: float) -> Delivery | None:
+    async def claim(self, delivery_id: str, holder: str, until: float, now: float) -> Delivery | None:
         """Hold a delivery until `until` if `holder` holds it, or nobody has since `now`: the
         delivery as kept; None if another holds it or it is gone."""
         ...
 
-    def take(self, holder: str, until: float, now: float, count: int) -> list[Delivery]:
+    async def take(self, holder: str, until: float, now: float, count: int) -> list[Delivery]:
         """Claim (until `until`) up to `count` deliveries nobody has held since `now`."""
         ...
 
-    def reschedule(self, delivery: Delivery, holder: str, until: float) -> bool:
+    async def reschedule(self, delivery: Delivery, holder: str, until: float) -> bool:
         """Keep `delivery` (its next attempt) held by `holder` until `until`, if it holds it."""
         ...
 
-    def drop(self, delivery_id: str, holder: str) -> None:
+    async def drop(self, delivery_id: str, holder: str) -> None:
         """Forget a delivery done (or out of schedule), if `holder` holds it."""
         ...
 
-    def forget(self, endpoints: Collection[str]) -> None:
+    async def forget(self, endpoints: Collection[str]) -> None:
         """Forget every delivery to these endpoints (removed), whoever holds it."""
         ...
 
@@ -104,34 +104,34 @@ class MemoryPending:
     def __init__(self, table: dict[str, dict[str, Any]] | None = None) -> None:
         self.table: dict[str, dict[str, Any]] = {} if table is None else table
 
-    def add(self, held: Sequence[tuple[Delivery, float]], holder: str) -> None:
+    async def add(self, held: Sequence[tuple[Delivery, float]], holder: str) -> None:
         for delivery, until in held:
             self.table[delivery.id] = {"d": delivery.dumps().decode(), "h": holder, "u": until}
 
-    def claim(self, delivery_id: str, holder: str, until: float, now: float) -> Delivery | None:
+    async def claim(self, delivery_id: str, holder: str, until: float, now: float) -> Delivery | None:
         entry = self.table.get(delivery_id)
         if entry is None or (entry["h"] != holder and entry["u"] > now):
             return None
         entry.update(h=holder, u=until)
         return Delivery.loads(entry["d"])
 
-    def take(self, holder: str, until: float, now: float, count: int) -> list[Delivery]:
+    async def take(self, holder: str, until: float, now: float, count: int) -> list[Delivery]:
         free = sorted((e["u"], i) for i, e in self.table.items() if e["u"] <= now)[:count]
-        return [found for _u, i in free if (found := self.claim(i, holder, until, now)) is not None]
+        return [found for _u, i in free if (found := await self.claim(i, holder, until, now)) is not None]
 
-    def reschedule(self, delivery: Delivery, holder: str, until: float) -> bool:
+    async def reschedule(self, delivery: Delivery, holder: str, until: float) -> bool:
         entry = self.table.get(delivery.id)
         if entry is None or entry["h"] != holder:
             return False
         entry.update(d=delivery.dumps().decode(), u=until)
         return True
 
-    def drop(self, delivery_id: str, holder: str) -> None:
+    async def drop(self, delivery_id: str, holder: str) -> None:
         entry = self.table.get(delivery_id)
         if entry is not None and entry["h"] == holder:
             del self.table[delivery_id]
 
-    def forget(self, endpoints: Collection[str]) -> None:
+    async def forget(self, endpoints: Collection[str]) -> None:
         for delivery_id in [i for i in self.table if endpoint_of(i) in endpoints]:
             del self.table[delivery_id]
 
@@ -160,29 +160,29 @@ class FilePending:
         except OSError as exc:
             raise PendingError(f"{exc.filename or self.path}: {exc.strerror}") from None
 
-    def add(self, held: Sequence[tuple[Delivery, float]], holder: str) -> None:
+    async def add(self, held: Sequence[tuple[Delivery, float]], holder: str) -> None:
         with self._table() as table:
-            table.add(held, holder)
+            await table.add(held, holder)
 
-    def claim(self, delivery_id: str, holder: str, until: float, now: float) -> Delivery | None:
+    async def claim(self, delivery_id: str, holder: str, until: float, now: float) -> Delivery | None:
         with self._table() as table:
-            return table.claim(delivery_id, holder, until, now)
+            return await table.claim(delivery_id, holder, until, now)
 
-    def take(self, holder: str, until: float, now: float, count: int) -> list[Delivery]:
+    async def take(self, holder: str, until: float, now: float, count: int) -> list[Delivery]:
         with self._table() as table:
-            return table.take(holder, until, now, count)
+            return await table.take(holder, until, now, count)
 
-    def reschedule(self, delivery: Delivery, holder: str, until: float) -> bool:
+    async def reschedule(self, delivery: Delivery, holder: str, until: float) -> bool:
         with self._table() as table:
-            return table.reschedule(delivery, holder, until)
+            return await table.reschedule(delivery, holder, until)
 
-    def drop(self, delivery_id: str, holder: str) -> None:
+    async def drop(self, delivery_id: str, holder: str) -> None:
         with self._table() as table:
-            table.drop(delivery_id, holder)
+            await table.drop(delivery_id, holder)
 
-    def forget(self, endpoints: Collection[str]) -> None:
+    async def forget(self, endpoints: Collection[str]) -> None:
         with self._table() as table:
-            table.forget(endpoints)
+            await table.forget(endpoints)
 
 
 # Every script's KEYS: the deliveries (a hash), their holders (a hash), their holds (a sorted
@@ -252,48 +252,49 @@ return 0
 class RedisPending:
     """The pending deliveries of the servers sharing a Redis log, beside its stream."""
 
-    under_way = 500  # each operation a round trip, made while the event loop waits
+    under_way = 500  # each operation a round trip
 
     def __init__(self, log: RedisLog) -> None:
         self.redis, self.log = log.redis, log
         self.keys = [log.key("pending"), log.key("pending:holders"), log.key("pending:until")]
-        register = self.redis.client.register_script
-        self._add, self._claim, self._take = register(_ADD), register(_CLAIM), register(_TAKE)
-        self._keep_or_drop, self._forget = register(_KEEP_OR_DROP), register(_FORGET)
+        script = self.redis.script
+        self._add, self._claim, self._take = script(_ADD), script(_CLAIM), script(_TAKE)
+        self._keep_or_drop, self._forget = script(_KEEP_OR_DROP), script(_FORGET)
 
-    def _run(self, script: Any, args: Sequence[Any], kept: bool = False) -> Any:
+    async def _run(self, script: Any, args: Sequence[Any], kept: bool = False) -> Any:
         """Run a script; PendingError at once while Redis is known not to answer (as the log
-        does), so that the event loop does not wait on it for every delivery."""
+        does), so that no delivery waits on it."""
         if self.redis.down():
             raise PendingError(f"pending deliveries: {self.redis.refused()}")
         try:
-            return script(keys=[*self.keys, *(self.log.kept if kept else ())], args=args)
+            return await self.redis.run(script, [*self.keys, *(self.log.kept if kept else ())], args)
         except self.redis.errors as exc:
             raise PendingError(f"pending deliveries: {self.redis.failed(exc)}") from None
 
-    def add(self, held: Sequence[tuple[Delivery, float]], holder: str) -> None:
+    async def add(self, held: Sequence[tuple[Delivery, float]], holder: str) -> None:
         args: list[Any] = [self.log.keep_ms, holder]
         for delivery, until in held:
             args += [delivery.id, delivery.dumps(), repr(until)]
-        self._run(self._add, args, kept=True)
+        await self._run(self._add, args, kept=True)
 
-    def claim(self, delivery_id: str, holder: str, until: float, now: float) -> Delivery | None:
-        claimed = self._run(self._claim, [holder, repr(until), repr(now), delivery_id])
+    async def claim(self, delivery_id: str, holder: str, until: float, now: float) -> Delivery | None:
+        claimed = await self._run(self._claim, [holder, repr(until), repr(now), delivery_id])
         return None if claimed is None else Delivery.loads(claimed)
 
-    def take(self, holder: str, until: float, now: float, count: int) -> list[Delivery]:
-        taken = self._run(self._take, [holder, repr(until), repr(now), count])
+    async def take(self, holder: str, until: float, now: float, count: int) -> list[Delivery]:
+        taken = await self._run(self._take, [holder, repr(until), repr(now), count])
         return [Delivery.loads(found) for found in taken]
 
-    def reschedule(self, delivery: Delivery, holder: str, until: float) -> bool:
-        return self._run(self._keep_or_drop, [holder, delivery.id, delivery.dumps(), repr(until)]) == 1
+    async def reschedule(self, delivery: Delivery, holder: str, until: float) -> bool:
+        kept = await self._run(self._keep_or_drop, [holder, delivery.id, delivery.dumps(), repr(until)])
+        return kept == 1
 
-    def drop(self, delivery_id: str, holder: str) -> None:
-        self._run(self._keep_or_drop, [holder, delivery_id])
+    async def drop(self, delivery_id: str, holder: str) -> None:
+        await self._run(self._keep_or_drop, [holder, delivery_id])
 
-    def forget(self, endpoints: Collection[str]) -> None:
+    async def forget(self, endpoints: Collection[str]) -> None:
         if endpoints:
-            self._run(self._forget, sorted(endpoints))
+            await self._run(self._forget, sorted(endpoints))
 
 
 def pending_store(log: ChangeLog, directory: Path | None) -> PendingStore:

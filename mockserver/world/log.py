@@ -6,7 +6,9 @@ it is applied (or not at all: a failed or short write is cut back off), a torn l
 writer killed mid-line, never acknowledged) is cut off under the lock, and the file is read
 as a stream, never whole. The interface is small on purpose (lock, read what others appended,
 append, export) so that a store shared by replicas on several machines can stand in for it.
-A process learns that others wrote to the file from its size: one `fstat`.
+A process learns that others wrote to the file from its size: one `fstat`. The interface's
+reads and writes are coroutines, so that a store reached over the network holds up only the
+requests that wait for it; a file's system calls are made at once, never suspending.
 
 Durability levels (`fsync`): "no" (the default) writes each change to the operating system
 before it is acknowledged, so it survives the process being killed at any instant; "batch"
@@ -23,7 +25,7 @@ import logging
 import os
 import tempfile
 import weakref
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -57,31 +59,32 @@ class ChangeLog(Protocol):
     # Awaited before a change is acknowledged, where the log flushes in groups; else None.
     durable: Callable[[], Awaitable[None]] | None
 
-    def fresh(self) -> bool:
+    async def fresh(self) -> bool:
         """Whether this process has read every change in it."""
         ...
 
     def locked(self) -> contextlib.AbstractContextManager[None]:
-        """Held while a change is checked and appended: no other writer comes in between."""
+        """Held while a change is checked and appended: no other process's writer comes in
+        between (the timeline keeps the writers of its own process apart)."""
         ...
 
-    def unread(self) -> Iterator[Change]:
+    def unread(self) -> AsyncIterator[Change]:
         """Changes appended by other processes since this one last read, in order, read as a
         stream: each is counted as read once it is taken."""
         ...
 
-    def append(self, line: bytes) -> None:
+    async def append(self, line: bytes) -> None:
         """Write one change's line whole, under the lock, after every change there is read;
         LogWriteError, with nothing written, if it cannot be; LogConflict, with nothing
         written, if another process appended first (a log whose lock is not exclusive)."""
         ...
 
-    def retract(self) -> None:
+    async def retract(self) -> None:
         """Take the change just appended back out, under the lock: one this process could not
         apply, never acknowledged."""
         ...
 
-    def export(self) -> Iterator[bytes]:
+    def export(self) -> AsyncIterator[bytes]:
         """Every change this process has read or appended, in order, one JSON line each, in
         chunks."""
         ...
@@ -90,7 +93,7 @@ class ChangeLog(Protocol):
         """Why the log cannot be reached now (health reports it); None when it can."""
         ...
 
-    def touch(self) -> bool:
+    async def touch(self) -> bool:
         """A request is served from the log's world: keep it from expiring. False if the world
         this process holds may be of a log that expired meanwhile: it is read anew."""
         ...
@@ -145,7 +148,7 @@ class FileLog:
         os.close(self._fd)
         self._adopt(self._open())
 
-    def fresh(self) -> bool:
+    async def fresh(self) -> bool:
         """Whether every change in the file has been read: one `fstat`, cheap per request."""
         return os.fstat(self._fd).st_size == self._offset
 
@@ -157,7 +160,7 @@ class FileLog:
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
-    def unread(self) -> Iterator[Change]:
+    async def unread(self) -> AsyncIterator[Change]:
         want = CHUNK
         while True:
             size = os.fstat(self._fd).st_size
@@ -203,7 +206,7 @@ class FileLog:
         os.ftruncate(self._fd, keep)
         log.warning("%s: cut off a torn last line (%d bytes), never acknowledged", self.path, size - keep)
 
-    def append(self, line: bytes) -> None:
+    async def append(self, line: bytes) -> None:
         line += b"\n"
         size = os.fstat(self._fd).st_size
         if size != self._offset:
@@ -229,7 +232,7 @@ class FileLog:
         if self._group is not None:
             self._group.appended += 1
 
-    def retract(self) -> None:
+    async def retract(self) -> None:
         self._offset -= self._last
         self._line -= 1
         os.ftruncate(self._fd, self._offset)
@@ -257,7 +260,7 @@ class FileLog:
         tail = os.pread(self._fd, offset - start, start)
         return tail_digest(tail) if len(tail) == offset - start else None
 
-    def export(self) -> Iterator[bytes]:
+    async def export(self) -> AsyncIterator[bytes]:
         position = 0
         while position < self._offset:
             chunk = os.pread(self._fd, min(CHUNK, self._offset - position), position)
@@ -269,7 +272,7 @@ class FileLog:
     def trouble(self) -> str | None:
         return None  # a file that opened stays reachable: a failed write is refused on its own
 
-    def touch(self) -> bool:
+    async def touch(self) -> bool:
         return True  # a file is kept as long as its server (or for good): it never expires
 
     def close(self) -> None:

@@ -15,9 +15,10 @@ change in vain for each other, and each reads what the other appended before it 
 lone process resolves against the world as last read and appends at once (one round trip).
 Servers never lock each other: their appends compare.
 
-Redis unreachable is not an error of the world: reads are served from the last state seen,
-writes are refused at once (LogWriteError, naming the URL), and Redis is tried again on the
-next request (after BACKOFF seconds if it did not answer in time).
+Redis is reached through redis-py's asyncio client: a request that waits for Redis holds up
+no other. Redis unreachable is not an error of the world: reads are served from the last
+state seen, writes are refused at once (LogWriteError, naming the URL), and Redis is tried
+again on the next request (after BACKOFF seconds if it did not answer in time).
 
 A token's world expires once unused for its TTL: every key it has (WORLD_KEYS) shares one
 deadline, set to TTL and a tenth from now by each write of any of them and by a request's
@@ -29,6 +30,7 @@ not read it on, and a request reads the world anew.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import hashlib
@@ -36,8 +38,9 @@ import logging
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from mockserver.world.changes import Change, ChangeError
@@ -101,18 +104,20 @@ def is_redis(url: str) -> bool:
 
 
 class Redis:
-    """One server's connection to Redis, shared by the logs of every world it serves, and
+    """One server's connections to Redis, shared by the logs of every world it serves, and
     whether Redis answers: once it does not answer in time, nothing waits on it for BACKOFF
-    seconds (the event loop would wait with it); a refused connection is tried again at once,
-    so that a server sees what others wrote as soon as Redis is back."""
+    seconds (every request needing it would wait in turn); a refused connection is tried again
+    at once, so that a server sees what others wrote as soon as Redis is back."""
 
     def __init__(self, url: str, turns: Path | None = None) -> None:
         """`turns`: a directory of this server's own, where its workers take turns to append."""
         self.turns = turns
         try:
             import redis
+            import redis.asyncio
+            from redis.asyncio.retry import Retry
             from redis.backoff import NoBackoff
-            from redis.retry import Retry
+            from redis.commands.core import AsyncScript
         except ImportError:
             raise LogError(
                 f"{url}: the Redis log needs the redis client: pip install 'mockserver[redis]'"
@@ -124,14 +129,43 @@ class Redis:
         self.url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2], query=""))
         self.errors: tuple[type[Exception], ...] = (redis.RedisError,)
         self.slow: type[Exception] = redis.TimeoutError
-        self.client = redis.Redis.from_url(
-            urlunsplit(parts._replace(query=urlencode(query, doseq=True))),
-            socket_timeout=TIMEOUT,
-            socket_connect_timeout=TIMEOUT,
-            retry=Retry(NoBackoff(), 0),
-        )
+        address = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+
+        def connect() -> redis.asyncio.Redis:
+            return redis.asyncio.Redis.from_url(
+                address, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT, retry=Retry(NoBackoff(), 0)
+            )
+
+        self._connect = connect
+        self._script = AsyncScript
+        # The client of the event loop that uses it (None: not used yet). A loop's
+        # connections are of that loop: a process forked from one that served runs its own.
+        self._client: tuple[asyncio.AbstractEventLoop | None, redis.asyncio.Redis] = (None, connect())
         self.trouble: str | None = None  # why Redis was last unreachable, until it answers
         self._until = 0.0
+
+    @property
+    def client(self) -> Any:
+        """The client of the running event loop."""
+        loop = asyncio.get_running_loop()
+        bound, client = self._client
+        if bound is not loop:
+            if bound is not None:
+                client = self._connect()
+            self._client = (loop, client)
+        return client
+
+    def script(self, text: str) -> Any:
+        """A Lua script, run by `await script(keys=..., args=..., client=self.client)`."""
+        return self._script(self._client[1], text)
+
+    async def run(self, script: Any, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        """Run a script on the running loop's connection."""
+        return await script(keys=keys, args=args, client=self.client)
+
+    async def close(self) -> None:
+        """Close the running loop's connections (a loop that ends, such as the start's)."""
+        await self.client.aclose()
 
     def down(self) -> bool:
         """Whether Redis failed less than BACKOFF seconds ago: not worth a try yet."""
@@ -153,13 +187,13 @@ class Redis:
     def refused(self) -> LogWriteError:
         return LogWriteError(self.trouble or f"{self.url} is unreachable")
 
-    def claim(self, fingerprint: str) -> None:
+    async def claim(self, fingerprint: str) -> None:
         """Record the fixture the key's worlds start from when it is first used; LogError if
         another was recorded: its changes would be applied to another world."""
         key = f"{self.prefix}:fixture"
         try:
-            self.client.set(key, fingerprint, nx=True)
-            recorded = self.client.get(key)
+            await self.client.set(key, fingerprint, nx=True)
+            recorded = await self.client.get(key)
         except self.errors as exc:
             raise LogError(f"{self.url} cannot be reached ({exc})") from None
         if recorded is not None and recorded.decode() != fingerprint:
@@ -179,16 +213,18 @@ class RedisLog:
     def __init__(self, redis: Redis, name: str = "", ttl: float = 0) -> None:
         self.redis, self.name, self.ttl = redis, name, ttl
         self.stream = self.key("changes")
-        self._append = redis.client.register_script(_APPEND)
-        self._retract = redis.client.register_script(_RETRACT)
-        self._keep = redis.client.register_script(KEEP + "keep(ARGV[1], 1)")
+        self._append = redis.script(_APPEND)
+        self._retract = redis.script(_RETRACT)
+        self._keep = redis.script(KEEP + "keep(ARGV[1], 1)")
         # What the scripts writing its keys keep, and for how long (ms).
         self.kept = [self.key(what) for what in WORLD_KEYS] if ttl else []
         self.keep_ms = round(ttl * MARGIN * 1000)
         self._refreshed = -math.inf  # when this process last set its keys' deadline (monotonic)
         self._last = b"0-0"  # the id of the last entry read or appended
         self._previous = b"0-0"  # the one before the entry this process appended last
-        self._found: list[tuple[bytes, dict[bytes, bytes]]] = []  # read, not yet taken
+        # Entries read, not yet taken, and the id they follow: taken only if it is still the
+        # last one read (a read of `fresh` may overlap a writer's, which reads on meanwhile).
+        self._found: tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]] = (b"", [])
         # Alone, a change is resolved before reading on: the append says if another came first.
         self.compares = redis.turns is None
         self._turn: tuple[int, int] | None = None  # this process's id and its lock file's descriptor
@@ -201,7 +237,7 @@ class RedisLog:
         """Whether the stream may have expired (and begun again) since this process read it."""
         return bool(self.ttl) and time.monotonic() - self._refreshed > self.ttl
 
-    def touch(self) -> bool:
+    async def touch(self) -> bool:
         """A request is served from the world: its keys are kept TTL from now, refreshed once a
         tenth of TTL at most. False when Redis answered after this process left the world
         unused for a whole TTL: the world it holds may be of an expired stream, read it anew."""
@@ -211,7 +247,7 @@ class RedisLog:
         if now - self._refreshed < self.ttl / 10 or self.redis.down():
             return True
         try:
-            self._keep(keys=self.kept, args=[self.keep_ms])
+            await self.redis.run(self._keep, self.kept, [self.keep_ms])
         except self.redis.errors as exc:
             self.redis.failed(exc)
             return True  # nothing learned: the last state seen is served
@@ -220,25 +256,32 @@ class RedisLog:
         self._refreshed = now
         return held
 
-    def _read(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
+    async def _read(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
         """Entries after the last one read; raises LogWriteError if Redis does not answer."""
         if self.redis.down():
             raise self.redis.refused()
         try:
-            got = self.redis.client.xread({self.stream: self._last}, count=BATCH)
+            got = await self.redis.client.xread({self.stream: self._last}, count=BATCH)
         except self.redis.errors as exc:
             raise self.redis.failed(exc) from None
         self.redis.answered()
         return got[0][1] if got else []
 
-    def fresh(self) -> bool:
+    async def fresh(self) -> bool:
         """One round trip: whether others appended, their entries kept for `unread`. With Redis
         unreachable, or a stream that may have expired since it was read, the last state seen
-        is served as it is."""
-        if not self._found and not self._stale():
-            with contextlib.suppress(LogWriteError):
-                self._found = self._read()
-        return not self._found
+        is served as it is. (Not a turn of the process's writers: what it read is kept only if
+        none of them appended meanwhile.)"""
+        if self._found[1] or self._stale():
+            return not self._found[1]
+        last = self._last
+        try:
+            found = await self._read()
+        except LogWriteError:
+            return True
+        if self._last == last:
+            self._found = (last, found)
+        return not found
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -257,17 +300,19 @@ class RedisLog:
         finally:
             fcntl.flock(self._turn[1], fcntl.LOCK_UN)
 
-    def unread(self) -> Iterator[Change]:
+    async def unread(self) -> AsyncIterator[Change]:
         """What others appended, until the end as it stood when last read (what `fresh` or a
         conflicting append found, else read now) or until Redis does not answer (a write then
         finds its append refused)."""
-        entries, self._found = self._found, []
+        (after, entries), self._found = self._found, (b"", [])
+        if after != self._last:
+            entries = []
         while True:
             if not entries:
                 if self._stale():
                     return
                 try:
-                    entries = self._read()
+                    entries = await self._read()
                 except LogWriteError:
                     return
             for entry, fields in entries:
@@ -280,7 +325,7 @@ class RedisLog:
                 return
             entries = []
 
-    def append(self, line: bytes) -> None:
+    async def append(self, line: bytes) -> None:
         """Append the change that follows the last one read; LogConflict, what was missed kept
         for `unread`, if another came first."""
         if self.redis.down():
@@ -293,7 +338,9 @@ class RedisLog:
         seq = int(self._last.partition(b"-")[0]) + 1
         sent = time.monotonic()
         try:
-            got = self._append(keys=[self.stream, *self.kept], args=[seq, line, self._last, self.keep_ms])
+            got = await self.redis.run(
+                self._append, [self.stream, *self.kept], [seq, line, self._last, self.keep_ms]
+            )
         except self.redis.errors as exc:
             raise self.redis.failed(exc) from None
         self.redis.answered()
@@ -304,28 +351,29 @@ class RedisLog:
                     f"{self.redis.url} {self.stream} holds {last} changes, fewer than this server "
                     f"applied ({seq - 1}): was it deleted? restart the servers"
                 )
-            self._found = [
-                (entry, dict(zip(fields[::2], fields[1::2], strict=True))) for entry, fields in missed
-            ]
+            self._found = (
+                self._last,
+                [(entry, dict(zip(fields[::2], fields[1::2], strict=True))) for entry, fields in missed],
+            )
             raise LogConflict(f"change {last} was appended first")
         self._previous, self._last = self._last, got
         if self.ttl:
             self._refreshed = sent
 
-    def retract(self) -> None:
+    async def retract(self) -> None:
         """Delete the entry just appended, if nothing came after it (else others applied it)."""
         with contextlib.suppress(*self.redis.errors):
-            self._retract(keys=[self.stream], args=[self._last])
+            await self.redis.run(self._retract, [self.stream], [self._last])
         self._last = self._previous
 
-    def export(self) -> Iterator[bytes]:
+    async def export(self) -> AsyncIterator[bytes]:
         """Every change up to the last one read, a batch of lines at a time, from Redis."""
         if self._last == b"0-0":
             return
         start: bytes = b"-"
         while True:
             try:
-                entries = self.redis.client.xrange(self.stream, start, self._last, count=BATCH)
+                entries = await self.redis.client.xrange(self.stream, start, self._last, count=BATCH)
             except self.redis.errors as exc:
                 raise self.redis.failed(exc) from None
             if entries:

@@ -10,13 +10,16 @@ nothing applied) and only then applied. A `fixture` change replaces the world wh
 from the fixture's text by the `build` the timeline is given (the world does not read
 fixtures), before it is logged and again wherever the log is applied. A process that serves
 a request first applies what it has not read, so a change accepted anywhere is seen
-everywhere on the next request.
+everywhere on the next request. Within one process, its requests take turns (a lock of its
+event loop): a change is resolved, appended and applied before the next one is resolved,
+while a log reached over the network is awaited.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import orjson
 
@@ -55,11 +58,25 @@ class Timeline:
             raise TypeError("snapshots are kept beside a log file")
         # The file and its snapshots, where there are any: checked after each change logged.
         self._kept = (self.log, snapshots) if snapshots is not None else None
-        self.observers: list[Callable[[Change], None]] = []  # told of each change this process logs
+        # Told of each change this process logs, before it is acknowledged.
+        self.observers: list[Callable[[Change], Awaitable[None]]] = []
+        self._turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
-    def catch_up(self) -> None:
+    def _turn(self) -> asyncio.Lock:
+        """The lock this process's requests take turns with, of the running event loop (a
+        process forked from one that served runs a loop of its own)."""
+        loop = asyncio.get_running_loop()
+        if self._turns is None or self._turns[0] is not loop:
+            self._turns = (loop, asyncio.Lock())
+        return self._turns[1]
+
+    async def catch_up(self) -> None:
         """Apply the changes other processes appended; raises LogError for one that cannot be."""
-        for change in self.log.unread():
+        async with self._turn():
+            await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        async for change in self.log.unread():
             if change.seq != self.world.seq + 1:
                 raise LogError(
                     f"change {change.seq} follows change {self.world.seq}: the log is out of order"
@@ -76,23 +93,24 @@ class Timeline:
                 log.exception("change %d of the log could not be applied", change.seq)
                 raise LogError(f"change {change.seq} cannot be applied ({exc})") from None
 
-    def submit(self, kind: str, args: Args) -> tuple[Change | None, Args]:
+    async def submit(self, kind: str, args: Args) -> tuple[Change | None, Args]:
         """Check, log and apply one change; ChangeError (nothing changed) if it is refused,
         LogWriteError (nothing changed) if the log cannot take it. A change that changes
         nothing (a batch of duplicates) is not logged: its change is None."""
         if self.world.frozen:
             raise RuntimeError("a frozen world is not changed: change a copy of it")
         behind = not self.log.compares  # else the append says whether another came first
-        while True:
-            try:
-                return self._submit(kind, args, behind)
-            except LogConflict:
-                behind = True  # another process appended first: read it, resolve again
+        async with self._turn():
+            while True:
+                try:
+                    return await self._submit(kind, args, behind)
+                except LogConflict:
+                    behind = True  # another process appended first: read it, resolve again
 
-    def _submit(self, kind: str, args: Args, behind: bool) -> tuple[Change | None, Args]:
+    async def _submit(self, kind: str, args: Args, behind: bool) -> tuple[Change | None, Args]:
         with self.log.locked():
             if behind:
-                self.catch_up()
+                await self._catch_up()
             resolved, built = self._resolve(kind, args)
             if isinstance(resolved, Unchanged):
                 return None, resolved.result
@@ -101,17 +119,17 @@ class Timeline:
                 line = change.line()
             except orjson.JSONEncodeError as exc:
                 raise ChangeError(f"the change cannot be stored: {exc}") from None
-            self.log.append(line)
+            await self.log.append(line)
             try:
                 result = self._apply(change, built)
             except Exception:
                 # Never acknowledged: taken back out of the log, and this process, whose world
                 # it may have half changed, stops.
-                self.log.retract()
+                await self.log.retract()
                 log.critical("change %d could not be applied; stopping", change.seq, exc_info=True)
                 raise Diverged(DIVERGED) from None
             for observer in self.observers:
-                observer(change)
+                await observer(change)
         kept = self._kept
         if kept is not None and kept[1].due(kept[0].offset):
             kept[1].take(self.world, kept[0].mark())  # forked once the lock is let go
@@ -137,6 +155,6 @@ class Timeline:
             told()
         return {}
 
-    def export(self) -> bytes:
+    async def export(self) -> bytes:
         """The log as this process applied it, one JSON line per change: replayable anywhere."""
-        return b"".join(self.log.export())
+        return b"".join([chunk async for chunk in self.log.export()])

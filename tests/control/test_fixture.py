@@ -159,7 +159,7 @@ async def test_the_exported_change_rebuilds_the_same_world(client, aiohttp_clien
     path = tmp_path / "changes.jsonl"
     path.write_bytes(exported)
     replayed = Timeline(World.from_fixture(load_fixture(None)), FileLog(path), build=fixture.world_of)
-    replayed.catch_up()
+    await replayed.catch_up()
     snapshots = Snapshots(path)
     assert snapshots.read(load_fixture(None), replayed.log.resume) is None
     snapshots.write(replayed.world, replayed.log.mark())

@@ -27,13 +27,13 @@ def test_a_rule_counts_the_requests_of_every_worker() -> None:
         assert [call(base, "/api/v1/invoices?per_page=1")[0] for _ in range(4)] == [200, 200, 500, 200]
 
 
-def test_a_file_tally_gives_out_times_once_and_counts_from_zero_for_new_rules(tmp_path) -> None:
+async def test_a_file_tally_gives_out_times_once_and_counts_from_zero_for_new_rules(tmp_path) -> None:
     one, other = FileTally(tmp_path / "faults"), FileTally(tmp_path / "faults")  # two processes
-    assert one.match(3, 0) == (1, 0) and other.match(3, 0) == (2, 0)
-    assert one.fire(3, 0, times=1) and not other.fire(3, 0, times=1)
-    assert other.counts(3, 2) == [(2, 1), (0, 0)]
-    assert other.match(2, 0) is None  # a process behind the rules counts nothing
-    assert other.match(4, 1) == (1, 0) and one.counts(4, 2) == [(0, 0), (1, 0)]
+    assert await one.match(3, 0) == (1, 0) and await other.match(3, 0) == (2, 0)
+    assert await one.fire(3, 0, times=1) and not await other.fire(3, 0, times=1)
+    assert await other.counts(3, 2) == [(2, 1), (0, 0)]
+    assert await other.match(2, 0) is None  # a process behind the rules counts nothing
+    assert await other.match(4, 1) == (1, 0) and await one.counts(4, 2) == [(0, 0), (1, 0)]
 
 
 @pytest.mark.skipif(not LINUX, reason="workers share a port through SO_REUSEPORT on Linux")

@@ -4,6 +4,7 @@ writes at once and serves reads, and a stream started from another fixture is re
 
 from __future__ import annotations
 
+import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,70 +27,70 @@ def replica(url: str) -> Timeline:
     return Timeline(World.from_fixture(load_fixture(None)), RedisLog(Redis(url)))
 
 
-def test_a_writer_behind_the_stream_applies_what_it_missed_and_resolves_again(
+async def test_a_writer_behind_the_stream_applies_what_it_missed_and_resolves_again(
     redis_server: RedisServer,
 ) -> None:
     first, second = replica(redis_server.url), replica(redis_server.url)
-    first.submit("clock", {"advance": "P1D"})
-    first.submit("clock", {"advance": "P1D"})
-    change, _result = second.submit("clock", {"advance": "P1D"})  # conflicts, catches up, retries
+    await first.submit("clock", {"advance": "P1D"})
+    await first.submit("clock", {"advance": "P1D"})
+    change, _result = await second.submit("clock", {"advance": "P1D"})  # conflicts, catches up, retries
     assert change is not None and change.seq == 3
     assert clock.format_z(second.world.now) == "2026-11-18T12:00:00Z"
-    assert not first.log.fresh()
-    first.catch_up()
-    assert first.export() == second.export()
-    assert [orjson.loads(line)["seq"] for line in first.export().splitlines()] == [1, 2, 3]
+    assert not await first.log.fresh()
+    await first.catch_up()
+    assert await first.export() == await second.export()
+    assert [orjson.loads(line)["seq"] for line in (await first.export()).splitlines()] == [1, 2, 3]
 
 
-def test_the_fresh_check_is_one_round_trip(redis_server: RedisServer) -> None:
+async def test_the_fresh_check_is_one_round_trip(redis_server: RedisServer) -> None:
     timeline = replica(redis_server.url)
     started = time.perf_counter()
     for _ in range(200):
-        assert timeline.log.fresh()
+        assert await timeline.log.fresh()
     assert (time.perf_counter() - started) / 200 < 0.002
 
 
-def test_an_unreachable_redis_refuses_writes_at_once_naming_it_and_serves_reads(
+async def test_an_unreachable_redis_refuses_writes_at_once_naming_it_and_serves_reads(
     redis_server: RedisServer,
 ) -> None:
     timeline = replica(redis_server.url)
-    timeline.submit("clock", {"advance": "P1D"})
+    await timeline.submit("clock", {"advance": "P1D"})
     redis_server.stop()
     started = time.monotonic()
     with pytest.raises(LogWriteError, match=redis_server.url):
-        timeline.submit("clock", {"advance": "P1D"})
+        await timeline.submit("clock", {"advance": "P1D"})
     assert time.monotonic() - started < 3
-    assert timeline.log.fresh() and timeline.world.seq == 1
+    assert await timeline.log.fresh() and timeline.world.seq == 1
     assert redis_server.url in (timeline.log.trouble() or "")
     redis_server.start()
     time.sleep(1.1)  # past the back-off
-    change, _result = timeline.submit("clock", {"advance": "P1D"})
+    change, _result = await timeline.submit("clock", {"advance": "P1D"})
     assert change is not None and change.seq == 2 and timeline.log.trouble() is None
 
 
-def test_a_change_no_process_can_apply_is_taken_back_out_of_the_stream(
+async def test_a_change_no_process_can_apply_is_taken_back_out_of_the_stream(
     redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     timeline = replica(redis_server.url)
-    timeline.submit("clock", {"advance": "PT1H"})
+    await timeline.submit("clock", {"advance": "PT1H"})
     monkeypatch.setattr(changes, "apply", lambda _world, _change: 1 / 0)
     with pytest.raises(SystemExit) as stopped:
-        timeline.submit("clock", {"advance": "PT1H"})
+        await timeline.submit("clock", {"advance": "PT1H"})
     assert stopped.value.code == DIVERGED
     monkeypatch.undo()
     other = replica(redis_server.url)
-    other.catch_up()
+    await other.catch_up()
     assert other.world.seq == 1
-    assert other.submit("clock", {"advance": "PT1H"})[0].seq == 2
+    assert (await other.submit("clock", {"advance": "PT1H"}))[0].seq == 2
 
 
-def test_a_stream_started_from_another_fixture_is_refused(redis_server: RedisServer) -> None:
+async def test_a_stream_started_from_another_fixture_is_refused(redis_server: RedisServer) -> None:
     fixture = load_fixture(None)
-    Redis(redis_server.url).claim(fingerprint(fixture))
-    Redis(redis_server.url).claim(fingerprint(fixture))  # the same fixture: welcome
+    await Redis(redis_server.url).claim(fingerprint(fixture))
+    await Redis(redis_server.url).claim(fingerprint(fixture))  # the same fixture: welcome
     with pytest.raises(LogError, match="another fixture"):
-        Redis(redis_server.url).claim("another:1")
-    Redis(redis_server.url + "?key=other").claim("another:1")  # another key: another world
+        await Redis(redis_server.url).claim("another:1")
+    await Redis(redis_server.url + "?key=other").claim("another:1")  # another key: another world
 
 
 def test_the_url_names_the_key_and_is_shown_without_its_password() -> None:
@@ -99,33 +100,33 @@ def test_the_url_names_the_key_and_is_shown_without_its_password() -> None:
     assert Redis("redis://localhost:6379/0").prefix == "mockserver"
 
 
-def test_a_token_world_is_kept_ttl_after_its_last_use_for_one_call_a_tenth_of_it(
+async def test_a_token_world_is_kept_ttl_after_its_last_use_for_one_call_a_tenth_of_it(
     redis_server: RedisServer,
 ) -> None:
     connection = Redis(redis_server.url)
     log = RedisLog(connection, "token:t:", ttl=60)
     timeline = Timeline(World.from_fixture(load_fixture(None)), log)
-    log.touch()  # a request is served from it (as a server does before it reads a token's world)
-    timeline.submit("clock", {"advance": "P1D"})
-    assert 60_000 <= connection.client.pttl(log.stream) <= 66_000
-    calls = int(connection.client.info("commandstats")["cmdstat_evalsha"]["calls"])
+    await log.touch()  # a request is served from it (as a server does before it reads a token's world)
+    await timeline.submit("clock", {"advance": "P1D"})
+    assert 60_000 <= await connection.client.pttl(log.stream) <= 66_000
+    calls = int((await connection.client.info("commandstats"))["cmdstat_evalsha"]["calls"])
     for _ in range(500):  # requests within a tenth of the TTL: no round trip for any
-        assert log.touch()
-    assert int(connection.client.info("commandstats")["cmdstat_evalsha"]["calls"]) == calls
+        assert await log.touch()
+    assert int((await connection.client.info("commandstats"))["cmdstat_evalsha"]["calls"]) == calls
     base = replica(redis_server.url)
-    base.submit("clock", {"advance": "P1D"})
-    assert connection.client.pttl(base.log.stream) == -1  # the world of no token never expires
+    await base.submit("clock", {"advance": "P1D"})
+    assert await connection.client.pttl(base.log.stream) == -1  # the world of no token never expires
 
 
-def test_the_workers_of_one_server_take_turns_and_never_resolve_a_change_in_vain(
+async def test_the_workers_of_one_server_take_turns_and_never_resolve_a_change_in_vain(
     redis_server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     conflicts = []
     append = RedisLog.append
 
-    def counted(log: RedisLog, line: bytes) -> None:
+    async def counted(log: RedisLog, line: bytes) -> None:
         try:
-            append(log, line)
+            await append(log, line)
         except LogConflict:
             conflicts.append(line)
             raise
@@ -136,14 +137,16 @@ def test_the_workers_of_one_server_take_turns_and_never_resolve_a_change_in_vain
         for _ in range(2)
     ]
 
-    def advance(timeline: Timeline) -> None:
+    async def advance(timeline: Timeline) -> None:
         for _ in range(40):
-            timeline.submit("clock", {"advance": "PT1M"})
+            await timeline.submit("clock", {"advance": "PT1M"})
 
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(advance, workers))
+    with ThreadPoolExecutor(2) as pool:  # each worker in a thread of its own, with a loop of its own
+        list(pool.map(lambda timeline: asyncio.run(advance(timeline)), workers))
     assert conflicts == []
     for timeline in workers:
-        timeline.catch_up()
-    assert workers[0].export() == workers[1].export()
-    assert [orjson.loads(line)["seq"] for line in workers[0].export().splitlines()] == list(range(1, 81))
+        await timeline.catch_up()
+    assert await workers[0].export() == await workers[1].export()
+    assert [orjson.loads(line)["seq"] for line in (await workers[0].export()).splitlines()] == list(
+        range(1, 81)
+    )

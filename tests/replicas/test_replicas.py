@@ -132,8 +132,8 @@ def test_an_outage_of_redis_refuses_writes_serves_reads_and_loses_nothing(redis_
             assert exports(again) == exports(first)
 
 
-def test_a_server_of_another_fixture_is_refused_in_one_line(redis_server: RedisServer) -> None:
-    Redis(redis_server.url).claim(fingerprint(load_fixture(None)))
+async def test_a_server_of_another_fixture_is_refused_in_one_line(redis_server: RedisServer) -> None:
+    await Redis(redis_server.url).claim(fingerprint(load_fixture(None)))
     command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--quiet"]
     refused = subprocess.run(
         [*command, "--fixtures", TIERS, "--changes", redis_server.url],

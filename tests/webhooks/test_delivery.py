@@ -121,17 +121,17 @@ async def test_redeliver_and_trigger_refuse_what_is_not_there(client, receiver) 
     assert (await client.get("/_mock/webhooks/deliveries", params={"limit": "0"})).status == 400
 
 
-def _metronome_events_of_a_move(advance: str) -> list[str]:
+async def _metronome_events_of_a_move(advance: str) -> list[str]:
     """The ids of the Metronome events the default world's clock move gives birth to, with an
     endpoint that wants them (a world without endpoints makes none)."""
     timeline = Timeline(World.from_fixture(load_fixture(None)))
-    timeline.submit("webhook.create", {"url": "http://x.test/", "api": "metronome"})
-    timeline.submit("clock", {"advance": advance})
+    await timeline.submit("webhook.create", {"url": "http://x.test/", "api": "metronome"})
+    await timeline.submit("clock", {"advance": advance})
     return [event.id for event in timeline.world.hooks.born if event.api == "metronome"]
 
 
 async def test_a_move_of_years_delivers_every_event_once_however_many_wait(client, receiver) -> None:
-    expected = _metronome_events_of_a_move(FURTHEST)
+    expected = await _metronome_events_of_a_move(FURTHEST)
     assert len(expected) > 1000  # more than one endpoint's deliveries kept under way at once
     await register(client, receiver, "metronome")
     status, _ = await post(client, "/_mock/clock", {"advance": FURTHEST})

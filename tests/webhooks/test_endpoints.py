@@ -38,10 +38,10 @@ async def test_ids_and_secrets_come_from_the_seed_and_a_replay_knows_them(client
     assert [orjson.loads(line)["kind"] for line in log.splitlines()] == ["webhook.create"] * 2
     replayed = Timeline(World.from_fixture(load_fixture(None)))
     for line in log.splitlines():
-        replayed.submit(*_kind_and_args(line))
+        await replayed.submit(*_kind_and_args(line))
     assert [e.public() for e in replayed.world.hooks.endpoints.values()] == [metronome, given]
     again = Timeline(World.from_fixture(load_fixture(None)))
-    fresh, _ = again.submit("webhook.create", {"url": "http://x.test/", "api": "metronome"})
+    fresh, _ = await again.submit("webhook.create", {"url": "http://x.test/", "api": "metronome"})
     assert fresh is not None and again.world.hooks.endpoints[metronome["id"]].secret == metronome["secret"]
 
 

@@ -141,18 +141,18 @@ async def test_a_void_and_a_new_customer_have_their_events(client, receiver) -> 
     )
 
 
-def test_event_ids_follow_the_log_and_a_replay_or_another_worker_names_them_alike(tmp_path) -> None:
+async def test_event_ids_follow_the_log_and_a_replay_or_another_worker_names_them_alike(tmp_path) -> None:
     path = tmp_path / "changes.jsonl"
     writer = Timeline(World.from_fixture(load_fixture(None)), FileLog(path, shared=True))
-    writer.submit("webhook.create", {"url": "http://x.test/", "api": "meteroid"})
-    writer.submit("clock", {"advance": "P1M"})
+    await writer.submit("webhook.create", {"url": "http://x.test/", "api": "meteroid"})
+    await writer.submit("clock", {"advance": "P1M"})
     written = [(e.id, e.type, e.body) for e in writer.world.hooks.events.values()]
     reader = Timeline(World.from_fixture(load_fixture(None)), FileLog(path, shared=True))
-    reader.catch_up()
+    await reader.catch_up()
     assert written and [(e.id, e.type, e.body) for e in reader.world.hooks.events.values()] == written
 
 
-def test_a_world_without_endpoints_gives_birth_to_nothing() -> None:
+async def test_a_world_without_endpoints_gives_birth_to_nothing() -> None:
     timeline = Timeline(World.from_fixture(load_fixture(None)))
-    timeline.submit("clock", {"advance": "P1M"})
+    await timeline.submit("clock", {"advance": "P1M"})
     assert not timeline.world.hooks.events and not timeline.world.hooks.take()

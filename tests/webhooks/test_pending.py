@@ -4,6 +4,7 @@ holder, and forgotten with its endpoint."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -61,64 +62,73 @@ def stores(view) -> tuple[PendingStore, PendingStore]:
     return view(), view()
 
 
-def test_a_delivery_is_made_by_its_holder_until_its_hold_runs_out(stores) -> None:
+async def test_a_delivery_is_made_by_its_holder_until_its_hold_runs_out(stores) -> None:
     a, b = stores
     made = delivery()
-    a.add([(made, NOW + 10)], "a")
-    assert b.claim(made.id, "b", NOW + 20, NOW) is None  # held by a
-    assert b.take("b", NOW + 20, NOW, 10) == []
-    assert a.claim(made.id, "a", NOW + 5, NOW + 1) == made  # its holder, at any time
-    assert b.take("b", NOW + 20, NOW + 4, 10) == []
-    assert b.take("b", NOW + 20, NOW + 5, 10) == [made]  # the hold ran out: taken over
-    assert a.claim(made.id, "a", NOW + 30, NOW + 6) is None
-    assert not a.reschedule(made, "a", NOW + 30)  # a late holder changes nothing
-    a.drop(made.id, "a")
-    assert b.claim(made.id, "b", NOW + 30, NOW + 6) == made
+    await a.add([(made, NOW + 10)], "a")
+    assert await b.claim(made.id, "b", NOW + 20, NOW) is None  # held by a
+    assert await b.take("b", NOW + 20, NOW, 10) == []
+    assert await a.claim(made.id, "a", NOW + 5, NOW + 1) == made  # its holder, at any time
+    assert await b.take("b", NOW + 20, NOW + 4, 10) == []
+    assert await b.take("b", NOW + 20, NOW + 5, 10) == [made]  # the hold ran out: taken over
+    assert await a.claim(made.id, "a", NOW + 30, NOW + 6) is None
+    assert not await a.reschedule(made, "a", NOW + 30)  # a late holder changes nothing
+    await a.drop(made.id, "a")
+    assert await b.claim(made.id, "b", NOW + 30, NOW + 6) == made
 
 
-def test_a_delivery_rescheduled_is_its_next_attempt_and_dropped_is_gone(stores) -> None:
+async def test_a_delivery_rescheduled_is_its_next_attempt_and_dropped_is_gone(stores) -> None:
     a, b = stores
     made = delivery()
-    a.add([(made, NOW + 10)], "a")
+    await a.add([(made, NOW + 10)], "a")
     later = dataclasses.replace(made, attempt=2)
-    assert a.reschedule(later, "a", NOW + 50)
-    assert b.take("b", NOW + 60, NOW + 49, 10) == []
-    assert b.take("b", NOW + 60, NOW + 50, 10) == [later]
-    b.drop(made.id, "a")  # not a's any more: kept
-    assert b.claim(made.id, "b", NOW + 70, NOW + 51) == later
-    b.drop(made.id, "b")
-    assert a.take("a", NOW + 90, NOW + 80, 10) == [] and b.claim(made.id, "b", NOW + 90, NOW + 80) is None
+    assert await a.reschedule(later, "a", NOW + 50)
+    assert await b.take("b", NOW + 60, NOW + 49, 10) == []
+    assert await b.take("b", NOW + 60, NOW + 50, 10) == [later]
+    await b.drop(made.id, "a")  # not a's any more: kept
+    assert await b.claim(made.id, "b", NOW + 70, NOW + 51) == later
+    await b.drop(made.id, "b")
+    assert (
+        await a.take("a", NOW + 90, NOW + 80, 10) == []
+        and await b.claim(made.id, "b", NOW + 90, NOW + 80) is None
+    )
 
 
-def test_removing_an_endpoint_forgets_its_deliveries_whoever_holds_them(stores) -> None:
+async def test_removing_an_endpoint_forgets_its_deliveries_whoever_holds_them(stores) -> None:
     a, b = stores
     kept, gone = delivery("kept"), delivery("gone")
-    a.add([(kept, NOW), (gone, NOW)], "a")
-    b.forget({"gone", "other"})
-    assert b.take("b", NOW + 10, NOW, 10) == [kept]
+    await a.add([(kept, NOW), (gone, NOW)], "a")
+    await b.forget({"gone", "other"})
+    assert await b.take("b", NOW + 10, NOW, 10) == [kept]
 
 
-def test_a_delivery_due_is_claimed_by_exactly_one_of_many(shared_view) -> None:
+async def test_a_delivery_due_is_claimed_by_exactly_one_of_many(shared_view) -> None:
     """Processes (threads, each with a view of its own) racing for the same deliveries."""
     view = shared_view
     made = [delivery(number=n) for n in range(40)]
-    view().add([(d, NOW) for d in made], "a")
+    await view().add([(d, NOW) for d in made], "a")
 
-    def claims(who: str) -> list[str]:
+    async def claims(who: str) -> list[str]:
         store = view()
-        won = [store.claim(d.id, who, NOW + 10, NOW) for d in made]
-        return [d.id for d in won if d is not None] + [d.id for d in store.take(who, NOW + 10, NOW, 100)]
+        won = [await store.claim(d.id, who, NOW + 10, NOW) for d in made]
+        return [d.id for d in won if d is not None] + [
+            d.id for d in await store.take(who, NOW + 10, NOW, 100)
+        ]
 
     with ThreadPoolExecutor(4) as pool:
-        won = [i for found in pool.map(claims, ["p0", "p1", "p2", "p3"]) for i in found]
+        won = [
+            i
+            for found in pool.map(lambda who: asyncio.run(claims(who)), ["p0", "p1", "p2", "p3"])
+            for i in found
+        ]
     assert sorted(won) == sorted(d.id for d in made)  # each once, by one of them
 
 
-def test_redis_unreachable_is_said_at_once_naming_it(request) -> None:
+async def test_redis_unreachable_is_said_at_once_naming_it(request) -> None:
     server = request.getfixturevalue("redis_server")
     store = RedisPending(RedisLog(Redis(server.url)))
-    store.add([(delivery(), NOW)], "a")
+    await store.add([(delivery(), NOW)], "a")
     server.stop()
     for _ in range(2):  # the second without waiting on it again
         with pytest.raises(PendingError, match=server.url):
-            store.take("b", NOW + 10, NOW, 10)
+            await store.take("b", NOW + 10, NOW, 10)

@@ -32,25 +32,27 @@ def seen(world: World) -> tuple:
     return canonical_json(world), pages, world.now, world.seq, tuple(world.status_counts)
 
 
-def change(timeline: Timeline) -> None:
+async def change(timeline: Timeline) -> None:
     """Changes of every kind a world takes."""
-    ingest(timeline, event("c1", user="a"), event("c2", customer="solo-two", user="b"))
-    ingest(timeline, event("c4", customer="not-yet"), event("c5", customer="branch"))
-    ingest(timeline, event("c3", code="compute", seconds="4", tier="std"), policy="meteroid", partial=True)
-    timeline.submit("customer.create", {"fields": {"name": "Branch Co", "aliases": ["branch"]}})
-    timeline.submit("customer.update", {"customer": EURO, "fields": {"name": "Renamed GmbH"}})
-    timeline.submit("clock", {"advance": "P1M"})
+    await ingest(timeline, event("c1", user="a"), event("c2", customer="solo-two", user="b"))
+    await ingest(timeline, event("c4", customer="not-yet"), event("c5", customer="branch"))
+    await ingest(
+        timeline, event("c3", code="compute", seconds="4", tier="std"), policy="meteroid", partial=True
+    )
+    await timeline.submit("customer.create", {"fields": {"name": "Branch Co", "aliases": ["branch"]}})
+    await timeline.submit("customer.update", {"customer": EURO, "fields": {"name": "Renamed GmbH"}})
+    await timeline.submit("clock", {"advance": "P1M"})
     world = timeline.world
     finalized = next(o for o in range(len(world)) if world.invoice(o).status == "finalized")
-    timeline.submit("invoice.void", {"invoice": world.cols.ids[finalized]})
-    timeline.submit("invoice.regenerate", {"invoice": world.cols.ids[finalized]})
-    timeline.submit("customer.archive", {"customer": SOLO, "end_contracts": True})
-    timeline.submit("faults", {"rules": [{"respond": {"status": 503}, "times": 1}]})
+    await timeline.submit("invoice.void", {"invoice": world.cols.ids[finalized]})
+    await timeline.submit("invoice.regenerate", {"invoice": world.cols.ids[finalized]})
+    await timeline.submit("customer.archive", {"customer": SOLO, "end_contracts": True})
+    await timeline.submit("faults", {"rules": [{"respond": {"status": 503}, "times": 1}]})
 
 
-def test_every_container_a_change_writes_is_the_copys_own() -> None:
+async def test_every_container_a_change_writes_is_the_copys_own() -> None:
     world = fresh()
-    change(Timeline(world))  # an original with an overlay, usage and new invoices to copy
+    await change(Timeline(world))  # an original with an overlay, usage and new invoices to copy
     twin = world.copy()
     for name, value in vars(world).items():
         if name in SHARED or not isinstance(value, list | dict | set | array | Ordering) or not value:
@@ -65,39 +67,39 @@ def test_every_container_a_change_writes_is_the_copys_own() -> None:
     assert len(world.pending) == 1  # usage kept for an alias no customer has: the copy's own
 
 
-def test_a_copy_changes_alone_and_as_a_fresh_world_would() -> None:
+async def test_a_copy_changes_alone_and_as_a_fresh_world_would() -> None:
     original = fresh()
     before = seen(original)
     twin = original.copy()
     branched = Timeline(twin)
-    change(branched)
+    await change(branched)
     assert seen(original) == before
     reference = Timeline(fresh())
-    change(reference)
+    await change(reference)
     assert seen(twin) == seen(reference.world)
-    assert branched.export() == reference.export()
-    branched.submit("reset", {})
+    assert await branched.export() == await reference.export()
+    await branched.submit("reset", {})
     assert seen(twin)[0] == before[0] and seen(original) == before
 
 
-def test_a_copy_of_a_changed_world_goes_on_from_its_state() -> None:
+async def test_a_copy_of_a_changed_world_goes_on_from_its_state() -> None:
     original = fresh()
     timeline = Timeline(original)
-    change(timeline)
+    await change(timeline)
     twin = original.copy()
-    Timeline(twin).submit("clock", {"advance": "P1M"})
-    timeline.submit("clock", {"advance": "P1M"})
+    await Timeline(twin).submit("clock", {"advance": "P1M"})
+    await timeline.submit("clock", {"advance": "P1M"})
     assert seen(twin)[0] == seen(original)[0]
 
 
-def test_a_frozen_world_is_only_copied_and_its_copies_reset_to_its_columns() -> None:
+async def test_a_frozen_world_is_only_copied_and_its_copies_reset_to_its_columns() -> None:
     original = fresh()
     before = seen(original)
     original.freeze()
     with pytest.raises(RuntimeError, match="frozen"):
-        Timeline(original).submit("clock", {"advance": "PT1H"})
+        await Timeline(original).submit("clock", {"advance": "PT1H"})
     twin = original.copy()
-    change(Timeline(twin))
+    await change(Timeline(twin))
     assert twin._fixture_cols is original.cols  # shared, not copied again at the first change
-    Timeline(twin).submit("reset", {})
+    await Timeline(twin).submit("reset", {})
     assert seen(twin)[0] == before[0] and seen(original) == before

@@ -27,11 +27,11 @@ def drafts(world: World) -> dict[str, object]:
     return {world.cols.ids[o]: world.invoice(o) for o in sorted(world.drafts)}
 
 
-def test_an_advance_past_period_end_finalizes_each_draft_and_opens_the_next(timeline: Timeline) -> None:
+async def test_an_advance_past_period_end_finalizes_each_draft_and_opens_the_next(timeline: Timeline) -> None:
     world = timeline.world
     before = drafts(world)
     assert before and all(d.period_end == DEC_1 for d in before.values())
-    _, result = timeline.submit("clock", {"advance": "P1M"})
+    _, result = await timeline.submit("clock", {"advance": "P1M"})
     assert result["now"] == "2026-12-15T12:00:00Z"
     assert result["changed"]["finalized"] == len(before)
     for uid in before:
@@ -61,11 +61,11 @@ def test_an_advance_past_period_end_finalizes_each_draft_and_opens_the_next(time
     assert sorted(i.contract.id for i in opened) == sorted(d.contract.id for d in before.values())
 
 
-def test_a_draft_shows_month_to_date_spend_that_grows_with_the_clock(timeline: Timeline) -> None:
+async def test_a_draft_shows_month_to_date_spend_that_grows_with_the_clock(timeline: Timeline) -> None:
     world = timeline.world
-    timeline.submit("clock", {"to": "2026-12-02T00:00:00Z"})
+    await timeline.submit("clock", {"to": "2026-12-02T00:00:00Z"})
     early = {uid: d.subtotal for uid, d in drafts(world).items()}
-    timeline.submit("clock", {"to": "2026-12-20T00:00:00Z"})
+    await timeline.submit("clock", {"to": "2026-12-20T00:00:00Z"})
     later = drafts(world)
     assert early.keys() == later.keys()
     assert all(later[uid].subtotal >= early[uid] for uid in early)
@@ -76,11 +76,11 @@ def test_a_draft_shows_month_to_date_spend_that_grows_with_the_clock(timeline: T
         assert abs(draft.tax - draft.subtotal * rate) <= 1
 
 
-def test_a_long_advance_closes_every_period_in_between(timeline: Timeline) -> None:
+async def test_a_long_advance_closes_every_period_in_between(timeline: Timeline) -> None:
     world = timeline.world
     per_contract_before = {c.ordinal: len(world.by_contract[c.ordinal]) for c in world.contracts}
     open_before = len(world.drafts)
-    _, result = timeline.submit("clock", {"advance": "P3M"})
+    _, result = await timeline.submit("clock", {"advance": "P3M"})
     changed = result["changed"]
     assert changed["finalized"] == open_before + changed["opened"] - changed["issued"] - len(world.drafts)
     for draft in drafts(world).values():
@@ -90,19 +90,19 @@ def test_a_long_advance_closes_every_period_in_between(timeline: Timeline) -> No
         assert len(world.by_contract[contract]) == before + (3 if running else 0)
 
 
-def test_archived_customers_get_no_new_drafts(timeline: Timeline) -> None:
+async def test_archived_customers_get_no_new_drafts(timeline: Timeline) -> None:
     world = timeline.world
     archived = {c.ordinal for c in world.customers if c.archived_at is not None}
     assert archived
-    timeline.submit("clock", {"advance": "P2M"})
+    await timeline.submit("clock", {"advance": "P2M"})
     assert not any(world.cols.customer[o] in archived for o in world.drafts)
 
 
-def test_processing_payments_settle_once_their_time_has_passed(timeline: Timeline) -> None:
+async def test_processing_payments_settle_once_their_time_has_passed(timeline: Timeline) -> None:
     world = timeline.world
     processing = sorted(world.processing)
     assert processing
-    timeline.submit("clock", {"advance": "P1M"})
+    await timeline.submit("clock", {"advance": "P1M"})
     settled = [o for o in processing if world.invoice(o).payment_status == "paid"]
     assert settled == processing
     assert all(world.invoice(o).paid == world.invoice(o).total for o in settled)
@@ -127,38 +127,38 @@ def test_processing_payments_settle_once_their_time_has_passed(timeline: Timelin
         ({"advance": "PT9999999999S"}, "has a number of more than 9 digits"),
     ],
 )
-def test_a_bad_clock_change_is_refused_and_changes_nothing(timeline: Timeline, args, says) -> None:
+async def test_a_bad_clock_change_is_refused_and_changes_nothing(timeline: Timeline, args, says) -> None:
     world = timeline.world
     with pytest.raises(ChangeError) as refused:
-        timeline.submit("clock", args)
+        await timeline.submit("clock", args)
     assert says in str(refused.value)
-    assert (world.seq, world.now, timeline.export()) == (0, world.fixture.now, b"")
+    assert (world.seq, world.now, await timeline.export()) == (0, world.fixture.now, b"")
 
 
-def test_the_clock_moves_up_to_its_horizon_in_one_step_and_quickly(timeline: Timeline) -> None:
+async def test_the_clock_moves_up_to_its_horizon_in_one_step_and_quickly(timeline: Timeline) -> None:
     started = time.perf_counter()
-    _, result = timeline.submit("clock", {"advance": f"P{clock.HORIZON_YEARS}Y"})
+    _, result = await timeline.submit("clock", {"advance": f"P{clock.HORIZON_YEARS}Y"})
     assert time.perf_counter() - started < 3
     assert (
         result["now"] == "2031-11-15T12:00:00Z" == clock.format_z(clock.horizon(timeline.world.fixture.now))
     )
     with pytest.raises(ChangeError, match="horizon"):
-        timeline.submit("clock", {"advance": "PT1S"})
-    timeline.submit("reset", {})
-    assert timeline.submit("clock", {"advance": "PT1S"})[1]["now"] == "2026-11-15T12:00:01Z"
+        await timeline.submit("clock", {"advance": "PT1S"})
+    await timeline.submit("reset", {})
+    assert (await timeline.submit("clock", {"advance": "PT1S"}))[1]["now"] == "2026-11-15T12:00:01Z"
 
 
-def test_the_same_log_gives_the_same_world(timeline: Timeline) -> None:
-    timeline.submit("clock", {"advance": "P1M"})
-    timeline.submit("clock", {"advance": "PT36H"})
-    timeline.submit("reset", {})
-    timeline.submit("clock", {"to": "2027-02-03T04:05:06Z"})
+async def test_the_same_log_gives_the_same_world(timeline: Timeline) -> None:
+    await timeline.submit("clock", {"advance": "P1M"})
+    await timeline.submit("clock", {"advance": "PT36H"})
+    await timeline.submit("reset", {})
+    await timeline.submit("clock", {"to": "2027-02-03T04:05:06Z"})
     again = World.from_fixture(load_fixture(None))
     replay = Timeline(again)
-    for line in timeline.export().splitlines():
+    for line in (await timeline.export()).splitlines():
         change = Change.from_line(line)
-        replay.submit(change.kind, change.args)
-    assert replay.export() == timeline.export()
+        await replay.submit(change.kind, change.args)
+    assert await replay.export() == await timeline.export()
     world = timeline.world
     assert len(again) == len(world) and again.now == world.now
     assert [again.invoice(o) for o in range(len(again))] == [world.invoice(o) for o in range(len(world))]

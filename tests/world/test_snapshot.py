@@ -25,13 +25,13 @@ def world() -> World:
     return World.from_fixture(load_fixture(None))
 
 
-def ingest(timeline: Timeline, first: int, count: int) -> None:
+async def ingest(timeline: Timeline, first: int, count: int) -> None:
     customer = timeline.world.customers[0].id
     events = [
         {"transaction_id": f"t{n}", "customer_id": customer, "event_type": "api_request"}
         for n in range(first, first + count)
     ]
-    timeline.submit("ingest", {"policy": "metronome", "events": events})
+    await timeline.submit("ingest", {"policy": "metronome", "events": events})
 
 
 def wait_for(path: Path) -> None:
@@ -41,49 +41,49 @@ def wait_for(path: Path) -> None:
     assert path.exists()
 
 
-def started(path: Path, fixture=None) -> Timeline:
+async def started(path: Path, fixture=None) -> Timeline:
     """What a start does: the snapshot's world if it fits the log, else the fixture's; the rest replayed."""
     fixture = fixture or load_fixture(None)
     log, snapshots = FileLog(path), Snapshots(path)
     found = snapshots.read(fixture, log.resume)
     timeline = Timeline(found if found is not None else World.from_fixture(fixture), log, snapshots)
-    timeline.catch_up()
+    await timeline.catch_up()
     return timeline
 
 
-def test_a_start_from_a_snapshot_reaches_the_world_of_a_full_replay(
+async def test_a_start_from_a_snapshot_reaches_the_world_of_a_full_replay(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(snapshot, "EVERY", 4096)
     path = tmp_path / "changes.jsonl"
     writing = Timeline(world(), FileLog(path), Snapshots(path))
     for batch in range(8):
-        ingest(writing, batch * 20, 20)
+        await ingest(writing, batch * 20, 20)
     wait_for(Snapshots(path).path)
-    writing.submit("clock", {"advance": "P1M"})
-    ingest(writing, 1000, 5)
-    resumed = started(path)
+    await writing.submit("clock", {"advance": "P1M"})
+    await ingest(writing, 1000, 5)
+    resumed = await started(path)
     replayed = Timeline(world(), FileLog(path))
-    replayed.catch_up()
+    await replayed.catch_up()
     assert resumed.world.seq == replayed.world.seq == writing.world.seq == 10
     assert canonical_json(resumed.world) == canonical_json(replayed.world) == canonical_json(writing.world)
-    assert resumed.export() == path.read_bytes()  # the whole log, from seq 1
-    ingest(resumed, 0, 1)  # a duplicate remembered through the snapshot: nothing logged
+    assert await resumed.export() == path.read_bytes()  # the whole log, from seq 1
+    await ingest(resumed, 0, 1)  # a duplicate remembered through the snapshot: nothing logged
     assert resumed.world.seq == 10
 
 
-def test_a_snapshot_that_is_not_of_this_log_or_fixture_is_not_used(
+async def test_a_snapshot_that_is_not_of_this_log_or_fixture_is_not_used(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "changes.jsonl"
     writing = Timeline(world(), FileLog(path))
-    ingest(writing, 0, 10)
+    await ingest(writing, 0, 10)
     Snapshots(path).write(writing.world, writing.log.mark())
     os.truncate(path, 0)  # the log was replaced since
     other = Timeline(world(), FileLog(path))
-    ingest(other, 500, 3)
+    await ingest(other, 500, 3)
     with caplog.at_level(logging.WARNING, logger="mockserver"):
-        resumed = started(path)
+        resumed = await started(path)
     assert "a snapshot of another log" in caplog.text
     assert canonical_json(resumed.world) == canonical_json(other.world)
     caplog.clear()

@@ -19,38 +19,38 @@ def world() -> World:
     return World.from_fixture(load_fixture(None))
 
 
-def test_a_change_that_fails_to_apply_is_taken_back_and_the_process_stops(
+async def test_a_change_that_fails_to_apply_is_taken_back_and_the_process_stops(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "changes.jsonl"
     timeline = Timeline(world(), FileLog(path, shared=True))
-    timeline.submit("clock", {"advance": "PT1H"})
+    await timeline.submit("clock", {"advance": "PT1H"})
 
     def broken(target: World, change: changes.Change) -> changes.Args:
         raise RuntimeError("a bug while applying")
 
     monkeypatch.setattr(changes, "apply", broken)
     with pytest.raises(SystemExit) as stopped:
-        timeline.submit("clock", {"advance": "PT1H"})
+        await timeline.submit("clock", {"advance": "PT1H"})
     assert stopped.value.code == DIVERGED
     monkeypatch.undo()
     assert len(path.read_bytes().splitlines()) == 1
     other = Timeline(world(), FileLog(path, shared=True))
-    other.catch_up()  # the other processes are not handed a change nobody could apply
-    assert other.world.seq == 1 and other.export() == timeline.export()
+    await other.catch_up()  # the other processes are not handed a change nobody could apply
+    assert other.world.seq == 1 and await other.export() == await timeline.export()
 
 
-def test_the_exported_log_is_the_same_from_memory_and_from_a_shared_file(tmp_path: Path) -> None:
+async def test_the_exported_log_is_the_same_from_memory_and_from_a_shared_file(tmp_path: Path) -> None:
     path = tmp_path / "changes.jsonl"
     kept, shared = Timeline(world()), Timeline(world(), FileLog(path, shared=True))
     for timeline in (kept, shared):
-        timeline.submit("clock", {"advance": "P1M"})
-        timeline.submit("faults", {"rules": [{"respond": {"status": 503}, "times": 1}]})
-    assert kept.export() == shared.export() == path.read_bytes()
-    assert kept.export().count(b"\n") == 2
+        await timeline.submit("clock", {"advance": "P1M"})
+        await timeline.submit("faults", {"rules": [{"respond": {"status": 503}, "times": 1}]})
+    assert await kept.export() == await shared.export() == path.read_bytes()
+    assert (await kept.export()).count(b"\n") == 2
 
 
-def test_a_usage_batch_read_from_the_log_is_applied_as_its_writer_applied_it(tmp_path: Path) -> None:
+async def test_a_usage_batch_read_from_the_log_is_applied_as_its_writer_applied_it(tmp_path: Path) -> None:
     path = tmp_path / "changes.jsonl"
     writer = Timeline(world(), FileLog(path, shared=True))
     customer = writer.world.customers[0]
@@ -59,13 +59,13 @@ def test_a_usage_batch_read_from_the_log_is_applied_as_its_writer_applied_it(tmp
         {"transaction_id": f"t{n}", "customer_id": customer.id, "event_type": "api_request", "timestamp": now}
         for n in range(3)
     ]
-    writer.submit("ingest", {"policy": "metronome", "events": usage})
-    writer.submit(
+    await writer.submit("ingest", {"policy": "metronome", "events": usage})
+    await writer.submit(
         "ingest",
         {"policy": "metronome", "events": [{**usage[0], "transaction_id": "t9", "customer_id": "not-yet"}]},
     )
     reader = Timeline(world(), FileLog(path, shared=True))
-    reader.catch_up()
+    await reader.catch_up()
     assert reader.world.seq == 2 and reader.world.usage == writer.world.usage
     assert reader.world.pending.claim(("not-yet",), reader.world.now) == writer.world.pending.claim(
         ("not-yet",), writer.world.now
@@ -110,18 +110,18 @@ def test_a_usage_batch_read_from_the_log_is_applied_as_its_writer_applied_it(tmp
         ("an event", "metronome"),
     ],
 )
-def test_a_logged_usage_batch_that_is_not_one_is_refused_before_any_of_it_is_applied(
+async def test_a_logged_usage_batch_that_is_not_one_is_refused_before_any_of_it_is_applied(
     tmp_path: Path, event: object, policy: str
 ) -> None:
     """A log written by hand (or by a bug): the line is refused, and the world stays as the
     lines before it left it."""
     path = tmp_path / "changes.jsonl"
     writer = Timeline(world(), FileLog(path, shared=True))
-    writer.submit("clock", {"advance": "PT1H"})
+    await writer.submit("clock", {"advance": "PT1H"})
     line = orjson.dumps({"seq": 2, "kind": "ingest", "args": {"policy": policy, "events": [event]}})
     with path.open("ab") as log:
         log.write(line + b"\n")
     reader = Timeline(world(), FileLog(path, shared=True))
     with pytest.raises(LogError, match=r"^change 2: ingest: "):
-        reader.catch_up()
+        await reader.catch_up()
     assert reader.world.seq == 1 and reader.world.usage == writer.world.usage
