@@ -158,7 +158,7 @@ class RedisList:
 
     async def latest(self) -> list[Document]:
         with self._reached():
-            entries = await self.redis.client.xrange(self.keys[0])
+            entries = await self.redis.read(lambda client: client.xrange(self.keys[0]))
         found = []
         for entry, fields in entries:
             document = orjson.loads(fields[b"d"])

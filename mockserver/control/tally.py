@@ -186,7 +186,7 @@ class RedisTally:
     async def counts(self, epoch: int, rules: int) -> list[tuple[int, int]]:
         fields = ["epoch", *(f"{kind}{index}" for index in range(rules) for kind in "mf")]
         try:
-            values = await self.redis.client.hmget(self.key, fields)
+            values = await self.redis.read(lambda client: client.hmget(self.key, fields))
         except self.redis.errors:
             return await self.alone.counts(epoch, rules)
         if values[0] is None or int(values[0]) != epoch:

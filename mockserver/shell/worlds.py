@@ -131,6 +131,7 @@ class Worlds:
         self.facades, self.settings, self.base = facades, settings, base
         self._spawn, self.limit = spawn, limit
         self._by_token: OrderedDict[str, ServedWorld] = OrderedDict()
+        self._spawning: dict[str, asyncio.Future[ServedWorld]] = {}  # worlds being read
         self.of: Callable[[web.Request], Awaitable[ServedWorld]] = (
             self._isolated if spawn is not None else self._base
         )
@@ -164,12 +165,24 @@ class Worlds:
         found = self._by_token.get(token)
         if found is not None:
             if await found.timeline.log.touch():
-                self._by_token.move_to_end(token)
+                if self._by_token.get(token) is found:
+                    self._by_token.move_to_end(token)
                 return found
-            del self._by_token[token]  # its log may have expired meanwhile: read anew
-            found.drop()
+            if self._by_token.get(token) is found:  # its log may have expired: read anew
+                del self._by_token[token]
+                found.drop()
+        spawning = self._spawning.get(token)
+        if spawning is None:  # the first of the token's requests to come while it is read
+            spawning = self._spawning[token] = asyncio.ensure_future(self._spawned(token))
+        return await asyncio.shield(spawning)
+
+    async def _spawned(self, token: str) -> ServedWorld:
+        """The token's world, read once however many of its requests wait for it."""
         assert self._spawn is not None
-        made = self._by_token[token] = await self._spawn(token)
+        try:
+            made = self._by_token[token] = await self._spawn(token)
+        finally:
+            del self._spawning[token]
         while len(self._by_token) > self.limit:
             self._by_token.popitem(last=False)[1].drop()
         return made

@@ -63,7 +63,7 @@ class ChangeLog(Protocol):
         """Whether this process has read every change in it."""
         ...
 
-    def locked(self) -> contextlib.AbstractContextManager[None]:
+    def locked(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Held while a change is checked and appended: no other process's writer comes in
         between (the timeline keeps the writers of its own process apart)."""
         ...
@@ -125,7 +125,7 @@ class FileLog:
         self._offset = 0  # the end of the last line read or appended
         self._line = 0
         self._last = 0  # the length of the line appended last
-        with self.locked():
+        with self._held():
             self._repair(os.fstat(self._fd).st_size)
 
     def _open(self) -> int:
@@ -152,8 +152,15 @@ class FileLog:
         """Whether every change in the file has been read: one `fstat`, cheap per request."""
         return os.fstat(self._fd).st_size == self._offset
 
+    @contextlib.asynccontextmanager
+    async def locked(self) -> AsyncIterator[None]:
+        """Taken as the file's lock is, waiting for another process's writer: a file's reads
+        and appends never suspend, so no writer of this process holds it while another runs."""
+        with self._held():
+            yield
+
     @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
+    def _held(self) -> Iterator[None]:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         try:
             yield

@@ -32,21 +32,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import hashlib
 import logging
 import math
 import os
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from mockserver.world.changes import Change, ChangeError
 from mockserver.world.log import LogConflict, LogError, LogWriteError
+from mockserver.world.turns import Turn, Turns
 
 log = logging.getLogger("mockserver")
+
+T = TypeVar("T")
 
 SCHEMES = ("redis://", "rediss://")
 KEY = "mockserver"  # the keys' prefix unless the URL's `?key=NAME` names another
@@ -111,7 +113,7 @@ class Redis:
 
     def __init__(self, url: str, turns: Path | None = None) -> None:
         """`turns`: a directory of this server's own, where its workers take turns to append."""
-        self.turns = turns
+        self.turns = None if turns is None else Turns(turns)
         try:
             import redis
             import redis.asyncio
@@ -129,6 +131,7 @@ class Redis:
         self.url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2], query=""))
         self.errors: tuple[type[Exception], ...] = (redis.RedisError,)
         self.slow: type[Exception] = redis.TimeoutError
+        self.closed: type[Exception] = redis.ConnectionError
         address = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
 
         def connect() -> redis.asyncio.Redis:
@@ -143,6 +146,7 @@ class Redis:
         self._client: tuple[asyncio.AbstractEventLoop | None, redis.asyncio.Redis] = (None, connect())
         self.trouble: str | None = None  # why Redis was last unreachable, until it answers
         self._until = 0.0
+        self._closing: set[asyncio.Task[None]] = set()  # clients dropped, closing
 
     @property
     def client(self) -> Any:
@@ -163,6 +167,15 @@ class Redis:
         """Run a script on the running loop's connection."""
         return await script(keys=keys, args=args, client=self.client)
 
+    async def read(self, call: Callable[[Any], Awaitable[T]]) -> T:
+        """`call(client)`, a command that changes nothing, made again once on a new connection
+        if Redis had closed the first (it restarted since that connection was last used): a
+        write's script is not repeated, as it may have run."""
+        try:
+            return await call(self.client)
+        except self.closed:
+            return await call(self.client)
+
     async def close(self) -> None:
         """Close the running loop's connections (a loop that ends, such as the start's)."""
         await self.client.aclose()
@@ -177,7 +190,20 @@ class Redis:
         self.trouble = f"{self.url} is unreachable ({exc})"
         if isinstance(exc, self.slow):  # a refused connection costs nothing: tried every time
             self._until = time.monotonic() + BACKOFF
+        self._renew()
         return LogWriteError(self.trouble)
+
+    def _renew(self) -> None:
+        """Connect anew from the next call: each connection made before Redis failed (one per
+        request that was waiting on it at once) would fail once more, each a request served
+        from a state older than Redis holds."""
+        loop, client = self._client
+        if loop is None:
+            return
+        self._client = (None, self._connect())
+        closing = loop.create_task(client.aclose())
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
 
     def answered(self) -> None:
         if self.trouble is not None:
@@ -192,8 +218,8 @@ class Redis:
         another was recorded: its changes would be applied to another world."""
         key = f"{self.prefix}:fixture"
         try:
-            await self.client.set(key, fingerprint, nx=True)
-            recorded = await self.client.get(key)
+            await self.read(lambda client: client.set(key, fingerprint, nx=True))  # the same if repeated
+            recorded = await self.read(lambda client: client.get(key))
         except self.errors as exc:
             raise LogError(f"{self.url} cannot be reached ({exc})") from None
         if recorded is not None and recorded.decode() != fingerprint:
@@ -227,7 +253,8 @@ class RedisLog:
         self._found: tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]] = (b"", [])
         # Alone, a change is resolved before reading on: the append says if another came first.
         self.compares = redis.turns is None
-        self._turn: tuple[int, int] | None = None  # this process's id and its lock file's descriptor
+        self._turn: Turn | None = None  # taken on its first write
+        self._turn_name = hashlib.sha256(self.stream.encode()).hexdigest()[:32]
 
     def key(self, what: str) -> str:
         """The key of what else its world keeps in Redis (the fault rules' counters)."""
@@ -261,7 +288,8 @@ class RedisLog:
         if self.redis.down():
             raise self.redis.refused()
         try:
-            got = await self.redis.client.xread({self.stream: self._last}, count=BATCH)
+            read = {self.stream: self._last}
+            got = await self.redis.read(lambda client: client.xread(read, count=BATCH))
         except self.redis.errors as exc:
             raise self.redis.failed(exc) from None
         self.redis.answered()
@@ -283,22 +311,18 @@ class RedisLog:
             self._found = (last, found)
         return not found
 
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """This server's workers take turns (a lock file of each process's own opening); no
-        other server is held off: `append` compares and appends in one step."""
-        if self.redis.turns is None:
+    @contextlib.asynccontextmanager
+    async def locked(self) -> AsyncIterator[None]:
+        """This server's workers take turns (a lock file, `Turn`); no other server is held
+        off: `append` compares and appends in one step."""
+        turns = self.redis.turns
+        if turns is None:
             yield
             return
-        if self._turn is None or self._turn[0] != os.getpid():  # a fork shares the opening
-            name = hashlib.sha256(self.stream.encode()).hexdigest()[:32]
-            descriptor = os.open(self.redis.turns / f"{name}.turn", os.O_RDWR | os.O_CREAT, 0o600)
-            self._turn = (os.getpid(), descriptor)
-        fcntl.flock(self._turn[1], fcntl.LOCK_EX)
-        try:
+        if self._turn is None or self._turn.pid != os.getpid():  # a fork's is its parent's
+            self._turn = turns.take(self._turn_name)
+        async with self._turn.held():
             yield
-        finally:
-            fcntl.flock(self._turn[1], fcntl.LOCK_UN)
 
     async def unread(self) -> AsyncIterator[Change]:
         """What others appended, until the end as it stood when last read (what `fresh` or a
@@ -373,7 +397,9 @@ class RedisLog:
         start: bytes = b"-"
         while True:
             try:
-                entries = await self.redis.client.xrange(self.stream, start, self._last, count=BATCH)
+                entries = await self.redis.read(
+                    lambda client, start=start: client.xrange(self.stream, start, self._last, count=BATCH)
+                )
             except self.redis.errors as exc:
                 raise self.redis.failed(exc) from None
             if entries:
@@ -386,8 +412,8 @@ class RedisLog:
         return self.redis.trouble
 
     def close(self) -> None:
-        """The connection is the server's, shared by its worlds' logs: it stays open; the lock
-        file's descriptor is closed."""
-        if self._turn is not None and self._turn[0] == os.getpid():
-            os.close(self._turn[1])
+        """The connection is the server's, shared by its worlds' logs: it stays open; its turn
+        is let go."""
+        if self._turn is not None and self._turn.pid == os.getpid() and self.redis.turns is not None:
+            self.redis.turns.let_go(self._turn_name, self._turn)
         self._turn = None

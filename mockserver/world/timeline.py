@@ -17,7 +17,6 @@ while a log reached over the network is awaited.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -28,6 +27,7 @@ from mockserver.world.changes import FIXTURE, Args, Build, Change, ChangeError, 
 from mockserver.world.log import ChangeLog, FileLog, LogConflict, LogError
 from mockserver.world.snapshot import Snapshots
 from mockserver.world.state import World
+from mockserver.world.turns import LoopLock
 
 log = logging.getLogger("mockserver")
 
@@ -60,19 +60,11 @@ class Timeline:
         self._kept = (self.log, snapshots) if snapshots is not None else None
         # Told of each change this process logs, before it is acknowledged.
         self.observers: list[Callable[[Change], Awaitable[None]]] = []
-        self._turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
-
-    def _turn(self) -> asyncio.Lock:
-        """The lock this process's requests take turns with, of the running event loop (a
-        process forked from one that served runs a loop of its own)."""
-        loop = asyncio.get_running_loop()
-        if self._turns is None or self._turns[0] is not loop:
-            self._turns = (loop, asyncio.Lock())
-        return self._turns[1]
+        self._writers = LoopLock()  # this process's writers take turns
 
     async def catch_up(self) -> None:
         """Apply the changes other processes appended; raises LogError for one that cannot be."""
-        async with self._turn():
+        async with self._writers():
             await self._catch_up()
 
     async def _catch_up(self) -> None:
@@ -100,7 +92,7 @@ class Timeline:
         if self.world.frozen:
             raise RuntimeError("a frozen world is not changed: change a copy of it")
         behind = not self.log.compares  # else the append says whether another came first
-        async with self._turn():
+        async with self._writers():
             while True:
                 try:
                     return await self._submit(kind, args, behind)
@@ -108,7 +100,7 @@ class Timeline:
                     behind = True  # another process appended first: read it, resolve again
 
     async def _submit(self, kind: str, args: Args, behind: bool) -> tuple[Change | None, Args]:
-        with self.log.locked():
+        async with self.log.locked():
             if behind:
                 await self._catch_up()
             resolved, built = self._resolve(kind, args)
@@ -128,8 +120,8 @@ class Timeline:
                 await self.log.retract()
                 log.critical("change %d could not be applied; stopping", change.seq, exc_info=True)
                 raise Diverged(DIVERGED) from None
-            for observer in self.observers:
-                await observer(change)
+        for observer in self.observers:  # once other processes may append again
+            await observer(change)
         kept = self._kept
         if kept is not None and kept[1].due(kept[0].offset):
             kept[1].take(self.world, kept[0].mark())  # forked once the lock is let go

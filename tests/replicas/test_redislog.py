@@ -5,6 +5,7 @@ writes at once and serves reads, and a stream started from another fixture is re
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,6 +14,9 @@ import orjson
 import pytest
 
 from mockserver.generation.fixture import load_fixture
+from mockserver.server import build_app
+from mockserver.shell.app import Settings
+from mockserver.shell.worlds import redis_branches
 from mockserver.world import changes, clock
 from mockserver.world.log import LogConflict, LogError, LogWriteError
 from mockserver.world.redislog import Redis, RedisLog
@@ -150,3 +154,39 @@ async def test_the_workers_of_one_server_take_turns_and_never_resolve_a_change_i
     assert [orjson.loads(line)["seq"] for line in (await workers[0].export()).splitlines()] == list(
         range(1, 81)
     )
+
+
+def test_two_logs_of_one_stream_in_one_worker_take_turns_without_stopping_its_event_loop(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """A token's world read again while its old self still writes: both write the stream, one
+    waiting on the event loop for the other's append (the lock file would stop the loop)."""
+    redis = Redis(redis_server.url, tmp_path)  # a worker's connection, taking turns with others
+    timelines = [Timeline(World.from_fixture(load_fixture(None)), RedisLog(redis)) for _ in range(2)]
+
+    async def write() -> None:
+        moves = [timeline.submit("clock", {"advance": "PT1M"}) for _ in range(10) for timeline in timelines]
+        await asyncio.gather(*moves)
+        await timelines[0].catch_up()
+
+    worker = threading.Thread(target=asyncio.run, args=(write(),), daemon=True)
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive(), "the worker's event loop stopped on its own lock"
+    assert timelines[0].world.seq == 20 and clock.format_z(timelines[0].world.now) == "2026-11-15T12:20:00Z"
+
+
+async def test_a_token_world_is_read_once_however_many_of_its_first_requests_come_together(
+    redis_server: RedisServer, tmp_path: Path, aiohttp_client
+) -> None:
+    world = World.from_fixture(load_fixture(None))
+    base = RedisLog(Redis(redis_server.url, tmp_path))
+    settings = Settings(isolation="token")
+    client = await aiohttp_client(build_app(world, settings, Timeline(world, base), redis_branches(base, 60)))
+    headers = {"Authorization": "Bearer newcomer", "Content-Type": "application/json"}
+    answers = await asyncio.gather(
+        *(client.post("/_mock/clock", data=b'{"advance": "PT1M"}', headers=headers) for _ in range(20))
+    )
+    assert sorted([(await answer.json())["seq"] for answer in answers]) == list(range(1, 21))
+    now = await (await client.get("/_mock/clock", headers=headers)).json()
+    assert now == {"now": "2026-11-15T12:20:00Z", "seq": 20}

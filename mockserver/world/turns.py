@@ -1,0 +1,71 @@
+"""Writers taking turns: within a process, on its event loop; between the workers of one
+server, through a lock file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+
+class LoopLock:
+    """An asyncio lock of whichever event loop runs: a lock belongs to one loop, and a process
+    forked from one that served (or a start that read the log first) runs a loop of its own."""
+
+    def __init__(self) -> None:
+        self._of: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+
+    def __call__(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._of is None or self._of[0] is not loop:
+            self._of = (loop, asyncio.Lock())
+        return self._of[1]
+
+
+class Turn:
+    """The turn of one process among the workers of a server to write one world: the writers
+    of this process wait on the event loop, then the process takes the lock file. One per
+    process and file, however many of its worlds' logs name it (a token's world read again
+    while its old self finishes a write), so that no writer of the process blocks the event
+    loop on a lock another of its writers holds across an await."""
+
+    def __init__(self, path: Path) -> None:
+        self.pid = os.getpid()
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self.users = 0  # the logs that name it: closed with the last
+        self._writers = LoopLock()
+
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        async with self._writers():
+            fcntl.flock(self.fd, fcntl.LOCK_EX)  # waits only for another process's writer
+            try:
+                yield
+            finally:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+class Turns:
+    """The turns of one server's processes, by file name, in `directory` (the server's own)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._open: dict[str, Turn] = {}
+
+    def take(self, name: str) -> Turn:
+        """The turn of `name` in this process, counted as used until it is let go."""
+        turn = self._open.get(name)
+        if turn is None or turn.pid != os.getpid():  # a fork's is its parent's opening
+            turn = self._open[name] = Turn(self.directory / f"{name}.turn")
+        turn.users += 1
+        return turn
+
+    def let_go(self, name: str, turn: Turn) -> None:
+        turn.users -= 1
+        if turn.users == 0 and turn.pid == os.getpid():
+            os.close(turn.fd)
+            if self._open.get(name) is turn:
+                del self._open[name]
