@@ -53,8 +53,9 @@ class LogConflict(Exception):
 
 class ChangeLog(Protocol):
     shared: bool  # whether other processes append to it while this one serves
-    # Whether a change is resolved against the world as last read, without reading on first:
-    # appends that compare, no lock held, say (LogConflict) whether another came first.
+    # Whether, once the lock is held, a change is resolved against the world as last read,
+    # without reading on first: appends that compare say (LogConflict) whether another came
+    # first, and no writer the lock holds off has appended since this process last read.
     compares: bool
     # Awaited before a change is acknowledged, where the log flushes in groups; else None.
     durable: Callable[[], Awaitable[None]] | None

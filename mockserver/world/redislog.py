@@ -11,8 +11,10 @@ A process learns what others appended with one XREAD after the last id it read, 
 brings the entries: read-your-writes costs one round trip per request. A conflicting append
 brings back what the writer missed. The workers of one server take turns to append (a lock
 file of the server's own, `turns`, as the file log's workers do): two of them never resolve a
-change in vain for each other, and each reads what the other appended before it resolves; a
-lone process resolves against the world as last read and appends at once (one round trip).
+change in vain for each other. The file holds the last change any of them appended: a worker
+reads on before it resolves only if another appended since it last read. A lone process, or a
+worker that has read everything, resolves against the world as last read and appends at once
+(one round trip).
 Servers never lock each other: their appends compare.
 
 Redis is reached through redis-py's asyncio client: a request that waits for Redis holds up
@@ -251,10 +253,17 @@ class RedisLog:
         # Entries read, not yet taken, and the id they follow: taken only if it is still the
         # last one read (a read of `fresh` may overlap a writer's, which reads on meanwhile).
         self._found: tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]] = (b"", [])
-        # Alone, a change is resolved before reading on: the append says if another came first.
-        self.compares = redis.turns is None
         self._turn: Turn | None = None  # taken on its first write
         self._turn_name = hashlib.sha256(self.stream.encode()).hexdigest()[:32]
+
+    @property
+    def compares(self) -> bool:
+        """Alone, a change is resolved before reading on: the append says if another came
+        first. Among a server's workers, as the turn is held, only if none appended since this
+        process last read (another server's change still comes back with the append)."""
+        if self.redis.turns is None:
+            return True
+        return self._turn is not None and self._turn.last() == int(self._last.partition(b"-")[0])
 
     def key(self, what: str) -> str:
         """The key of what else its world keeps in Redis (the fault rules' counters)."""
@@ -381,6 +390,8 @@ class RedisLog:
             )
             raise LogConflict(f"change {last} was appended first")
         self._previous, self._last = self._last, got
+        if self._turn is not None:
+            self._turn.appended(seq)
         if self.ttl:
             self._refreshed = sent
 

@@ -91,7 +91,7 @@ class Timeline:
         nothing (a batch of duplicates) is not logged: its change is None."""
         if self.world.frozen:
             raise RuntimeError("a frozen world is not changed: change a copy of it")
-        behind = not self.log.compares  # else the append says whether another came first
+        behind = False
         async with self._writers():
             while True:
                 try:
@@ -101,7 +101,7 @@ class Timeline:
 
     async def _submit(self, kind: str, args: Args, behind: bool) -> tuple[Change | None, Args]:
         async with self.log.locked():
-            if behind:
+            if behind or not self.log.compares:  # else the append says whether another came first
                 await self._catch_up()
             resolved, built = self._resolve(kind, args)
             if isinstance(resolved, Unchanged):

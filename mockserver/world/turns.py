@@ -7,8 +7,11 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import struct
 from collections.abc import AsyncIterator
 from pathlib import Path
+
+_SEQ = struct.Struct("<q")
 
 
 class LoopLock:
@@ -30,13 +33,24 @@ class Turn:
     of this process wait on the event loop, then the process takes the lock file. One per
     process and file, however many of its worlds' logs name it (a token's world read again
     while its old self finishes a write), so that no writer of the process blocks the event
-    loop on a lock another of its writers holds across an await."""
+    loop on a lock another of its writers holds across an await. The file holds the last
+    change a worker appended: a worker that has read up to it has nothing to read first."""
 
     def __init__(self, path: Path) -> None:
         self.pid = os.getpid()
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self.users = 0  # the logs that name it: closed with the last
         self._writers = LoopLock()
+
+    def last(self) -> int:
+        """The seq of the change a worker of the server appended last (0: none yet), as the
+        turn is held."""
+        data = os.pread(self.fd, _SEQ.size, 0)
+        return _SEQ.unpack(data)[0] if len(data) == _SEQ.size else 0
+
+    def appended(self, seq: int) -> None:
+        """Say, as the turn is held, that this process appended change `seq`."""
+        os.pwrite(self.fd, _SEQ.pack(seq), 0)
 
     @contextlib.asynccontextmanager
     async def held(self) -> AsyncIterator[None]:

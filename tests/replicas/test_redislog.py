@@ -28,7 +28,11 @@ from tests.replicas.conftest import RedisServer
 
 def replica(url: str) -> Timeline:
     """A server's timeline of the stream at `url`, on a connection of its own."""
-    return Timeline(World.from_fixture(load_fixture(None)), RedisLog(Redis(url)))
+    return replica_of(Redis(url))
+
+
+def replica_of(redis: Redis) -> Timeline:
+    return Timeline(World.from_fixture(load_fixture(None)), RedisLog(redis))
 
 
 async def test_a_writer_behind_the_stream_applies_what_it_missed_and_resolves_again(
@@ -120,6 +124,27 @@ async def test_a_token_world_is_kept_ttl_after_its_last_use_for_one_call_a_tenth
     base = replica(redis_server.url)
     await base.submit("clock", {"advance": "P1D"})
     assert await connection.client.pttl(base.log.stream) == -1  # the world of no token never expires
+
+
+async def test_a_worker_that_appended_last_appends_again_in_one_round_trip(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """The workers of one server take turns; one reads on first only if another appended."""
+    one, other = (replica_of(Redis(redis_server.url, tmp_path)) for _ in range(2))
+    stats = Redis(redis_server.url)
+
+    async def calls() -> tuple[int, int]:
+        counted = await stats.client.info("commandstats")
+        return tuple(counted.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("xread", "evalsha"))
+
+    await one.submit("clock", {"advance": "PT1M"})
+    before = await calls()
+    for _ in range(3):
+        await one.submit("clock", {"advance": "PT1M"})
+    assert await calls() == (before[0], before[1] + 3)  # nothing read: it appended last
+    await other.submit("clock", {"advance": "PT1M"})
+    assert await calls() == (before[0] + 1, before[1] + 4)  # it reads the four first, no conflict
+    assert other.world.seq == 5 and clock.format_z(other.world.now) == "2026-11-15T12:05:00Z"
 
 
 async def test_the_workers_of_one_server_take_turns_and_never_resolve_a_change_in_vain(
