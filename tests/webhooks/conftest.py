@@ -64,7 +64,9 @@ async def receiver(aiohttp_server) -> AsyncIterator[Receiver]:
     made = Receiver()
     app = web.Application()
     app.router.add_post("/{path:.*}", made.handle)
-    server = await aiohttp_server(app)
+    # Stopping, it waits at most a second for the deliveries under way (a request that came
+    # as it stopped would otherwise hold it until the mock's client times out: 15 s).
+    server = await aiohttp_server(app, shutdown_timeout=1)
     made.url = str(server.make_url("")).rstrip("/")
     yield made
     made.released.set()
