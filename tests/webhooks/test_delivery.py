@@ -156,14 +156,13 @@ async def test_a_move_of_years_over_every_endpoint_costs_little_and_holds_up_no_
     before = _resident_bytes()
     started = time.monotonic()
     move = asyncio.create_task(post(client, "/_mock/clock", {"advance": FURTHEST}))
-    waits = []
+    waits = []  # of the requests asked once the move was answered, its deliveries under way
     while time.monotonic() - started < 3:
-        asked = time.monotonic()
+        asked, moved = time.monotonic(), move.done()
         assert (await client.get("/_mock/health")).status == 200
-        waits.append(time.monotonic() - asked)
-        if move.done():
-            assert time.monotonic() - started < 3
+        if moved:
+            waits.append(time.monotonic() - asked)
         await asyncio.sleep(0.05)
-    assert (await move)[0] == 200
-    assert max(waits) < 0.5, waits
+    assert move.done() and (await move)[0] == 200  # the move itself, within 3 s
+    assert len(waits) > 20 and max(waits) < 0.5, waits
     assert _resident_bytes() - before < 200 * 2**20
