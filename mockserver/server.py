@@ -346,13 +346,9 @@ class _Supervisor:
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
         try:
-            self._loop.run_until_complete(self._catch_up())
+            self._loop.run_until_complete(self.timeline.catch_up())
         except LogError as exc:
             log.error("the supervisor's world cannot be brought up to date: %s", exc)
-
-    async def _catch_up(self) -> None:
-        if not await self.timeline.log.fresh():
-            await self.timeline.catch_up()
 
     def install_signal_handlers(self) -> None:
         def forward(signum: int, _frame: object) -> None:

@@ -13,10 +13,8 @@ the journal sees only what its code sent.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import itertools
-import logging
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
@@ -29,13 +27,11 @@ from aiohttp import web
 from multidict import MultiDict
 from yarl import URL
 
-from mockserver.control.shared import SharedList, StoreError
+from mockserver.control.shared import Publisher, Recorded, SharedList
 from mockserver.shell.accesslog import sent_message
 from mockserver.shell.bearer import bearer_token
 from mockserver.world.faults import glob
 from mockserver.world.glob import Glob
-
-log = logging.getLogger("mockserver")
 
 DEFAULT_LIMIT = 100
 UNRECORDED = ("Mockserver-Journal", "off")  # the header, and its value, of a request kept out
@@ -93,24 +89,20 @@ class Journal:
         self.counter = itertools.count(1)
         self.declared = declared
         self.shared = shared
-        self._published = 0  # the seq of the last entry published to `shared`
-        self._publishing = asyncio.Lock()  # one publication at a time: none is made twice
+        self._publisher = None if shared is None else Publisher(shared, "the journal cannot be shared now")
 
     async def publish(self) -> None:
         """Hand what this process recorded since the last time to the shared store; kept for
         the next time if the store cannot take it."""
-        if self.shared is None:
-            return
-        async with self._publishing:
-            if not self.entries or self.entries[-1][0] <= self._published:
-                return
-            fresh = [entry for entry in self.entries if entry[0] > self._published]
-            try:
-                await self.shared.add([(entry[1], self.document(entry)) for entry in fresh])
-            except StoreError as exc:  # Redis unreachable: published once it answers
-                log.warning("the journal cannot be shared now: %s", exc)
-                return
-            self._published = fresh[-1][0]
+        if self._publisher is not None:
+            await self._publisher.hand(self._unpublished)
+
+    def _unpublished(self, since: int) -> tuple[int, Recorded]:
+        """The seq of the last entry, and the documents of the entries after `since`."""
+        if not self.entries or self.entries[-1][0] <= since:
+            return since, []
+        fresh = [entry for entry in self.entries if entry[0] > since]
+        return fresh[-1][0], [(entry[1], self.document(entry)) for entry in fresh]
 
     def record(
         self,

@@ -11,10 +11,12 @@ publish afterwards of what started before it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,6 +27,9 @@ from mockserver.world.log import ChangeLog
 from mockserver.world.redislog import KEEP, RedisLog
 
 Document = dict[str, Any]
+Recorded = list[tuple[float, Document]]  # documents, each with when what it records started
+
+log = logging.getLogger("mockserver")
 
 
 class StoreError(Exception):
@@ -170,6 +175,31 @@ class RedisList:
         with self._reached():
             keys = [self.keys[0], self.keys[2], *self.log.kept]
             return int(await self.redis.run(self._clear, keys, [repr(time.time()), self.log.keep_ms]))
+
+
+class Publisher:
+    """Hands what one process recorded to a shared list, one hand-over at a time (a tick and a
+    listing handing over together would hand the same documents twice); what the list cannot
+    take now is kept for the next time."""
+
+    def __init__(self, shared: SharedList, refused: str) -> None:
+        """`refused`: what the warning says when the list cannot take them."""
+        self.shared, self.refused = shared, refused
+        self.handed = 0  # how far this process's records are handed over (a seq, a count)
+        self._turn = asyncio.Lock()
+
+    async def hand(self, unhanded: Callable[[int], tuple[int, Recorded]]) -> None:
+        """Hand `unhanded(handed)`: how far the records go, and the documents past `handed`."""
+        async with self._turn:
+            upto, recorded = unhanded(self.handed)
+            if not recorded:
+                return
+            try:
+                await self.shared.add(recorded)
+            except StoreError as exc:  # Redis unreachable: handed over once it answers
+                log.warning("%s: %s", self.refused, exc)
+                return
+            self.handed = upto
 
 
 def shared_list(log: ChangeLog, directory: Path | None, name: str, size: int) -> SharedList | None:

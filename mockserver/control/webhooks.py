@@ -5,8 +5,6 @@ documented event sent by hand (as the Stripe CLI's `trigger` does). Refusals are
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -14,7 +12,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from mockserver.control.shared import SharedList, StoreError
+from mockserver.control.shared import Publisher, Recorded, SharedList, StoreError
 from mockserver.shell.app import json_response, plain_error
 from mockserver.webhooks.delivery import RECORDS, Dispatcher
 from mockserver.world.changes import Args, ChangeError
@@ -22,8 +20,6 @@ from mockserver.world.endpoints import ID_PATTERN
 from mockserver.world.timeline import Timeline
 
 DEFAULT_DELIVERIES = 100
-
-log = logging.getLogger("mockserver")
 
 
 class Deliveries:
@@ -34,26 +30,20 @@ class Deliveries:
 
     def __init__(self, dispatcher: Dispatcher, shared: SharedList | None = None) -> None:
         self.dispatcher, self.shared = dispatcher, shared
-        self._published = 0  # how many of the dispatcher's attempts are published
-        self._publishing = asyncio.Lock()  # one publication at a time: none is made twice
+        refused = "webhook deliveries cannot be listed for every process now"
+        self._publisher = None if shared is None else Publisher(shared, refused)
 
     async def publish(self) -> None:
         """Hand the attempts made since the last time to the shared list; kept for the next
         time if it cannot take them."""
-        if self.shared is None:
-            return
-        async with self._publishing:
-            made = self.dispatcher.made
-            fresh = made - self._published
-            if not fresh:
-                return
-            attempts = list(self.dispatcher.attempts)[-fresh:]
-            try:
-                await self.shared.add([(attempt.at, attempt.public()) for attempt in attempts])
-            except StoreError as exc:  # Redis unreachable: published once it answers
-                log.warning("webhook deliveries cannot be listed for every process now: %s", exc)
-                return
-            self._published = made
+        if self._publisher is not None:
+            await self._publisher.hand(self._unpublished)
+
+    def _unpublished(self, since: int) -> tuple[int, Recorded]:
+        """How many attempts were made, and those made after the first `since`."""
+        made = self.dispatcher.made
+        attempts = list(self.dispatcher.attempts)[since - made :] if made > since else []
+        return made, [(attempt.at, attempt.public()) for attempt in attempts]
 
     async def take_over(self) -> None:
         await self.dispatcher.take_over()

@@ -171,6 +171,8 @@ class Worlds:
             if self._by_token.get(token) is found:  # its log may have expired: read anew
                 del self._by_token[token]
                 found.drop()
+            elif (again := self._by_token.get(token)) is not None:
+                return again  # another of its requests read it anew meanwhile
         spawning = self._spawning.get(token)
         if spawning is None:  # the first of the token's requests to come while it is read
             spawning = self._spawning[token] = asyncio.ensure_future(self._spawned(token))

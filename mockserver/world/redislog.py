@@ -46,7 +46,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from mockserver.world.changes import Change, ChangeError
 from mockserver.world.log import LogConflict, LogError, LogWriteError
-from mockserver.world.turns import Turn, Turns
+from mockserver.world.turns import PerLoop, Turn, Turns
 
 log = logging.getLogger("mockserver")
 
@@ -141,11 +141,8 @@ class Redis:
                 address, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT, retry=Retry(NoBackoff(), 0)
             )
 
-        self._connect = connect
         self._script = AsyncScript
-        # The client of the event loop that uses it (None: not used yet). A loop's
-        # connections are of that loop: a process forked from one that served runs its own.
-        self._client: tuple[asyncio.AbstractEventLoop | None, redis.asyncio.Redis] = (None, connect())
+        self._clients = PerLoop(connect)  # a loop's connections are that loop's
         self.trouble: str | None = None  # why Redis was last unreachable, until it answers
         self._until = 0.0
         self._closing: set[asyncio.Task[None]] = set()  # clients dropped, closing
@@ -153,26 +150,21 @@ class Redis:
     @property
     def client(self) -> Any:
         """The client of the running event loop."""
-        loop = asyncio.get_running_loop()
-        bound, client = self._client
-        if bound is not loop:
-            if bound is not None:
-                client = self._connect()
-            self._client = (loop, client)
-        return client
+        return self._clients()
 
     def script(self, text: str) -> Any:
-        """A Lua script, run by `await script(keys=..., args=..., client=self.client)`."""
-        return self._script(self._client[1], text)
+        """A Lua script, run by `run` on the running loop's client (none is registered: its
+        text is given as bytes, which need no client's encoding)."""
+        return self._script(None, text.encode())
 
     async def run(self, script: Any, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         """Run a script on the running loop's connection."""
         return await script(keys=keys, args=args, client=self.client)
 
     async def read(self, call: Callable[[Any], Awaitable[T]]) -> T:
-        """`call(client)`, a command that changes nothing, made again once on a new connection
-        if Redis had closed the first (it restarted since that connection was last used): a
-        write's script is not repeated, as it may have run."""
+        """`call(client)`, a command that changes nothing (or the same if repeated), made again
+        once on a new connection if Redis had closed the first (it restarted since that
+        connection was last used): a write's script is not repeated, as it may have run."""
         try:
             return await call(self.client)
         except self.closed:
@@ -199,10 +191,10 @@ class Redis:
         """Connect anew from the next call: each connection made before Redis failed (one per
         request that was waiting on it at once) would fail once more, each a request served
         from a state older than Redis holds."""
-        loop, client = self._client
-        if loop is None:
+        dropped = self._clients.drop()
+        if dropped is None:
             return
-        self._client = (None, self._connect())
+        loop, client = dropped
         closing = loop.create_task(client.aclose())
         self._closing.add(closing)
         closing.add_done_callback(self._closing.discard)
@@ -425,6 +417,6 @@ class RedisLog:
     def close(self) -> None:
         """The connection is the server's, shared by its worlds' logs: it stays open; its turn
         is let go."""
-        if self._turn is not None and self._turn.pid == os.getpid() and self.redis.turns is not None:
+        if self._turn is not None and self.redis.turns is not None:  # let go by the process that took it
             self.redis.turns.let_go(self._turn_name, self._turn)
         self._turn = None

@@ -17,6 +17,7 @@ while a log reached over the network is awaited.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -27,7 +28,7 @@ from mockserver.world.changes import FIXTURE, Args, Build, Change, ChangeError, 
 from mockserver.world.log import ChangeLog, FileLog, LogConflict, LogError
 from mockserver.world.snapshot import Snapshots
 from mockserver.world.state import World
-from mockserver.world.turns import LoopLock
+from mockserver.world.turns import PerLoop
 
 log = logging.getLogger("mockserver")
 
@@ -60,7 +61,7 @@ class Timeline:
         self._kept = (self.log, snapshots) if snapshots is not None else None
         # Told of each change this process logs, before it is acknowledged.
         self.observers: list[Callable[[Change], Awaitable[None]]] = []
-        self._writers = LoopLock()  # this process's writers take turns
+        self._writers = PerLoop(asyncio.Lock)  # this process's writers take turns
 
     async def catch_up(self) -> None:
         """Apply the changes other processes appended; raises LogError for one that cannot be."""

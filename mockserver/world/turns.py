@@ -1,5 +1,6 @@
-"""Writers taking turns: within a process, on its event loop; between the workers of one
-server, through a lock file."""
+"""Writers taking turns: within a process, on its event loop (an asyncio lock, which belongs
+to one loop, as a client's connections do: `PerLoop`); between the workers of one server,
+through a lock file."""
 
 from __future__ import annotations
 
@@ -8,24 +9,32 @@ import contextlib
 import fcntl
 import os
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Generic, TypeVar
 
 _SEQ = struct.Struct("<q")
+T = TypeVar("T")
 
 
-class LoopLock:
-    """An asyncio lock of whichever event loop runs: a lock belongs to one loop, and a process
-    forked from one that served (or a start that read the log first) runs a loop of its own."""
+class PerLoop(Generic[T]):
+    """What `make` makes, one of it for whichever event loop runs: a process forked from one
+    that served, or a start that read the log first, runs a loop of its own."""
 
-    def __init__(self) -> None:
-        self._of: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._of: tuple[asyncio.AbstractEventLoop, T] | None = None
 
-    def __call__(self) -> asyncio.Lock:
+    def __call__(self) -> T:
         loop = asyncio.get_running_loop()
         if self._of is None or self._of[0] is not loop:
-            self._of = (loop, asyncio.Lock())
+            self._of = (loop, self._make())
         return self._of[1]
+
+    def drop(self) -> tuple[asyncio.AbstractEventLoop, T] | None:
+        """Forget what was made last, and return it with its loop: the next call makes anew."""
+        dropped, self._of = self._of, None
+        return dropped
 
 
 class Turn:
@@ -40,7 +49,7 @@ class Turn:
         self.pid = os.getpid()
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self.users = 0  # the logs that name it: closed with the last
-        self._writers = LoopLock()
+        self._writers = PerLoop(asyncio.Lock)
 
     def last(self) -> int:
         """The seq of the change a worker of the server appended last (0: none yet), as the
@@ -78,6 +87,8 @@ class Turns:
         return turn
 
     def let_go(self, name: str, turn: Turn) -> None:
+        """One log of this process no longer names it; closed with the last, by the process
+        that opened it."""
         turn.users -= 1
         if turn.users == 0 and turn.pid == os.getpid():
             os.close(turn.fd)
